@@ -1,0 +1,109 @@
+/**
+ * General matrix multiply, row-major: C = alpha * op(A) * op(B) + beta * C,
+ * op(A) is M x K, op(B) is K x N, C is M x N.
+ *
+ * This is the single entry point every layer uses. Until the WebAssembly kernels are loaded
+ * (see `initEngine`), it runs a blocked TypeScript loop; afterwards it dispatches to the
+ * WebAssembly SIMD kernels (and the worker pool when threads > 1).
+ */
+
+export interface GemmArgs {
+  /** Use Aᵀ: A is stored K x M. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored N x K. */
+  transB?: boolean;
+  m: number;
+  n: number;
+  k: number;
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  /** Default 1. */
+  alpha?: number;
+  /** Default 0 (C is overwritten; its old contents are ignored, NaN included). */
+  beta?: number;
+  /** Row strides; default the packed width (K or M for A, N or K for B, N for C). */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+  /** Element offsets into a, b, c. Default 0. */
+  aOffset?: number;
+  bOffset?: number;
+  cOffset?: number;
+}
+
+/** A GEMM implementation: the reference loop below, or the WebAssembly one. */
+export type GemmImpl = (args: GemmArgs) => void;
+
+let impl: GemmImpl = gemmReference;
+
+/** Replace the implementation (the engine loader does this once the kernels are ready). */
+export function setGemmImpl(next: GemmImpl): void {
+  impl = next;
+}
+
+export function gemm(args: GemmArgs): void {
+  checkGemm(args);
+  impl(args);
+}
+
+/** Validates sizes and that every operand holds the elements its strides reach. */
+export function checkGemm(args: GemmArgs): void {
+  const { m, n, k } = args;
+  if (!(m >= 0 && n >= 0 && k >= 0) || !Number.isInteger(m) || !Number.isInteger(n) || !Number.isInteger(k)) {
+    throw new RangeError(`gemm: sizes must be whole numbers >= 0 (m=${m}, n=${n}, k=${k})`);
+  }
+  const rowsA = args.transA ? k : m;
+  const colsA = args.transA ? m : k;
+  const rowsB = args.transB ? n : k;
+  const colsB = args.transB ? k : n;
+  need('A', args.a, args.aOffset ?? 0, rowsA, colsA, args.lda ?? colsA);
+  need('B', args.b, args.bOffset ?? 0, rowsB, colsB, args.ldb ?? colsB);
+  need('C', args.c, args.cOffset ?? 0, m, n, args.ldc ?? n);
+}
+
+function need(which: string, buf: Float32Array, off: number, rows: number, cols: number, ld: number): void {
+  if (rows === 0 || cols === 0) return;
+  if (ld < cols) throw new RangeError(`gemm: ${which} row stride ${ld} is smaller than its ${cols} columns`);
+  const last = off + (rows - 1) * ld + cols;
+  if (last > buf.length) {
+    throw new RangeError(
+      `gemm: ${which} needs ${last} elements (${rows}x${cols}, stride ${ld}, offset ${off}) but has ${buf.length}`,
+    );
+  }
+}
+
+/** Straightforward reference GEMM in TypeScript (i-k-j order, float32 storage, float64 sums avoided for speed). */
+export function gemmReference(args: GemmArgs): void {
+  const { m, n, k, a, b, c } = args;
+  const transA = args.transA ?? false;
+  const transB = args.transB ?? false;
+  const alpha = args.alpha ?? 1;
+  const beta = args.beta ?? 0;
+  const lda = args.lda ?? (transA ? m : k);
+  const ldb = args.ldb ?? (transB ? k : n);
+  const ldc = args.ldc ?? n;
+  const ao = args.aOffset ?? 0;
+  const bo = args.bOffset ?? 0;
+  const co = args.cOffset ?? 0;
+  const row = new Float32Array(n);
+  for (let i = 0; i < m; i++) {
+    row.fill(0);
+    for (let p = 0; p < k; p++) {
+      const av = transA ? a[ao + p * lda + i] : a[ao + i * lda + p];
+      if (av === 0) continue;
+      if (transB) {
+        for (let j = 0; j < n; j++) row[j] += av * b[bo + j * ldb + p];
+      } else {
+        const base = bo + p * ldb;
+        for (let j = 0; j < n; j++) row[j] += av * b[base + j];
+      }
+    }
+    const cb = co + i * ldc;
+    if (beta === 0) {
+      for (let j = 0; j < n; j++) c[cb + j] = alpha * row[j];
+    } else {
+      for (let j = 0; j < n; j++) c[cb + j] = alpha * row[j] + beta * c[cb + j];
+    }
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Tensors over Float32Array and the reverse-mode autodiff tape.
+ *
+ * A Tensor is a flat row-major Float32Array with a shape. Parameters are tensors created with
+ * `requiresGrad: true` outside any tape; their `grad` buffer lives as long as they do.
+ *
+ * A Tape is two things at once:
+ *  - the record of backward closures, run in reverse by `backward(loss)`;
+ *  - the arena every op output and intermediate gradient is taken from. `reset()` hands all those
+ *    buffers back to the tape's pool, so a training step (or a decoding step) allocates nothing once
+ *    the pool is warm. A tensor made under a tape is only valid until that tape's next `reset()`:
+ *    copy out what you keep.
+ *
+ * Ops find the active tape through `activeTape()`; `withTape(tape, fn)` sets it. With no active tape,
+ * ops allocate fresh buffers and record nothing (plain inference). A tape made with
+ * `{ record: false }` is an arena only: inference with pooled buffers.
+ */
+
+export type Shape = readonly number[];
+
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Error for operands whose shapes do not fit an op: names the op and the shapes. */
+export class ShapeError extends Error {
+  constructor(op: string, message: string, ...shapes: Shape[]) {
+    super(`${op}: ${message}${shapes.length ? ` (shapes ${shapes.map(shapeStr).join(' and ')})` : ''}`);
+    this.name = 'ShapeError';
+  }
+}
+
+export interface TensorOptions {
+  /** Accumulate a gradient for this tensor in backward passes. */
+  requiresGrad?: boolean;
+  /** Name used in error messages and checkpoints. */
+  name?: string;
+}
+
+export class Tensor {
+  data: Float32Array;
+  readonly shape: number[];
+  grad: Float32Array | null = null;
+  requiresGrad: boolean;
+  name: string;
+  /** The tape whose arena owns `grad` (null: the tensor owns it). */
+  private gradOwner: Tape | null = null;
+
+  constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}) {
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new ShapeError('Tensor', `data has ${data.length} elements but the shape holds ${size}`, shape);
+    }
+    this.data = data;
+    this.shape = [...shape];
+    this.requiresGrad = options.requiresGrad ?? false;
+    this.name = options.name ?? '';
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Last dimension (the feature axis for every op in the engine). */
+  get lastDim(): number {
+    return this.shape[this.shape.length - 1] ?? 1;
+  }
+
+  static zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)), shape, options);
+  }
+
+  static fromArray(values: ArrayLike<number>, shape: Shape, options: TensorOptions = {}): Tensor {
+    return new Tensor(Float32Array.from(values), shape, options);
+  }
+
+  static scalar(value: number): Tensor {
+    return new Tensor(Float32Array.of(value), []);
+  }
+
+  /**
+   * The gradient buffer, created zeroed on first use. Intermediate tensors take it from the
+   * active tape's arena; parameters (made outside a tape) own theirs.
+   */
+  ensureGrad(): Float32Array {
+    if (this.grad === null) {
+      const tape = activeTape();
+      if (tape !== null && tape.owns(this)) {
+        this.grad = tape.takeZeroed(this.size);
+        this.gradOwner = tape;
+      } else {
+        this.grad = new Float32Array(this.size);
+      }
+    }
+    return this.grad;
+  }
+
+  /** Zero the gradient (parameters, before each step). */
+  zeroGrad(): void {
+    if (this.grad !== null) this.grad.fill(0);
+  }
+
+  /** @internal used by Tape.reset() to drop pooled gradients. */
+  releaseGrad(tape: Tape): void {
+    if (this.gradOwner === tape) {
+      this.grad = null;
+      this.gradOwner = null;
+    }
+  }
+
+  /** Same data, another shape of the same size (no copy). */
+  view(shape: Shape): Tensor {
+    if (shapeSize(shape) !== this.size) {
+      throw new ShapeError('view', `cannot view ${this.size} elements as ${shapeStr(shape)}`, this.shape, shape);
+    }
+    return new Tensor(this.data, shape, { requiresGrad: false, name: this.name });
+  }
+
+  /** A detached copy (own buffers, no gradient). */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape, { name: this.name });
+  }
+
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError('item', 'tensor has more than one element', this.shape);
+    return this.data[0] as number;
+  }
+}
+
+/** Free lists of Float32Array by length. */
+class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+
+  take(size: number): Float32Array {
+    const list = this.free.get(size);
+    const buf = list?.pop();
+    return buf ?? new Float32Array(size);
+  }
+
+  give(buf: Float32Array): void {
+    let list = this.free.get(buf.length);
+    if (list === undefined) {
+      list = [];
+      this.free.set(buf.length, list);
+    }
+    list.push(buf);
+  }
+
+  /** Number of floats held in free lists (for memory reports). */
+  heldFloats(): number {
+    let n = 0;
+    for (const [size, list] of this.free) n += size * list.length;
+    return n;
+  }
+}
+
+export interface TapeOptions {
+  /** Record backward closures (training). False: arena only (pooled inference). Default true. */
+  record?: boolean;
+}
+
+export class Tape {
+  readonly recording: boolean;
+  private readonly pool = new BufferPool();
+  private readonly taken: Float32Array[] = [];
+  private readonly made = new Set<Tensor>();
+  private readonly backwards: Array<() => void> = [];
+
+  constructor(options: TapeOptions = {}) {
+    this.recording = options.record ?? true;
+  }
+
+  /** A buffer from the arena, contents undefined (ops overwrite every element). */
+  take(size: number): Float32Array {
+    const buf = this.pool.take(size);
+    this.taken.push(buf);
+    return buf;
+  }
+
+  takeZeroed(size: number): Float32Array {
+    const buf = this.take(size);
+    buf.fill(0);
+    return buf;
+  }
+
+  /** A tensor whose buffer comes from the arena. */
+  tensor(shape: Shape, requiresGrad: boolean): Tensor {
+    const t = new Tensor(this.take(shapeSize(shape)), shape, { requiresGrad });
+    this.made.add(t);
+    return t;
+  }
+
+  owns(t: Tensor): boolean {
+    return this.made.has(t);
+  }
+
+  /** Record the backward closure of an op (only while recording). */
+  record(backward: () => void): void {
+    if (this.recording) this.backwards.push(backward);
+  }
+
+  get length(): number {
+    return this.backwards.length;
+  }
+
+  /**
+   * Run every recorded backward closure in reverse order. The loss gradient is seeded with
+   * `seed` (default 1 for each element of the loss).
+   */
+  backward(loss: Tensor, seed = 1): void {
+    if (!this.recording) throw new Error('backward: this tape was made with record: false');
+    const g = loss.ensureGrad();
+    g.fill(seed);
+    const prev = current;
+    current = this;
+    try {
+      for (let i = this.backwards.length - 1; i >= 0; i--) (this.backwards[i] as () => void)();
+    } finally {
+      current = prev;
+    }
+  }
+
+  /** Hand every buffer back to the pool and forget the record. Tensors made under this tape become invalid. */
+  reset(): void {
+    for (const t of this.made) t.releaseGrad(this);
+    this.made.clear();
+    for (const buf of this.taken) this.pool.give(buf);
+    this.taken.length = 0;
+    this.backwards.length = 0;
+  }
+
+  /** Floats currently handed out plus those waiting in the pool. */
+  heldFloats(): number {
+    let n = this.pool.heldFloats();
+    for (const b of this.taken) n += b.length;
+    return n;
+  }
+}
+
+let current: Tape | null = null;
+
+export function activeTape(): Tape | null {
+  return current;
+}
+
+/** Run fn with `tape` as the active tape (ops record on it and take buffers from it). */
+export function withTape<T>(tape: Tape | null, fn: () => T): T {
+  const prev = current;
+  current = tape;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
+
+/**
+ * A new output tensor for an op: from the active tape's arena when there is one, else fresh.
+ * It requires a gradient when any input does and the active tape records.
+ */
+export function output(shape: Shape, inputs: readonly Tensor[]): Tensor {
+  const tape = current;
+  const needsGrad = tape !== null && tape.recording && inputs.some((t) => t.requiresGrad);
+  if (tape !== null) return tape.tensor(shape, needsGrad);
+  return Tensor.zeros(shape);
+}
+
+/** Record `backward` on the active tape when `out` needs a gradient. */
+export function onBackward(out: Tensor, backward: () => void): void {
+  if (out.requiresGrad && current !== null) current.record(backward);
+}
