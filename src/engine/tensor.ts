@@ -226,13 +226,10 @@ export class Tape {
     if (!this.recording) throw new Error('backward: this tape was made with record: false');
     const g = loss.ensureGrad();
     g.fill(seed);
-    const prev = current;
-    current = this;
-    try {
-      for (let i = this.backwards.length - 1; i >= 0; i--) (this.backwards[i] as () => void)();
-    } finally {
-      current = prev;
-    }
+    const closures = this.backwards;
+    withTape(this, () => {
+      for (let i = closures.length - 1; i >= 0; i--) (closures[i] as () => void)();
+    });
   }
 
   /** Hand every buffer back to the pool and forget the record. Tensors made under this tape become invalid. */
