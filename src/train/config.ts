@@ -1,0 +1,322 @@
+/**
+ * The one typed configuration of attnmt: a zod schema that gives the runtime check, the TypeScript
+ * type (`z.infer`) and the documented defaults. Unknown keys are rejected (every object is strict),
+ * bad choices list the valid ones, and every error names the config file and the key path.
+ *
+ * A config file is YAML or JSON with four sections: `data`, `model`, `training`, `decoding`.
+ * Only `data.train` is required; everything else has a default (the comment next to it says why).
+ * Command-line flags override the file: they are merged into the raw object before validation, so
+ * they are checked by the same schema and their errors name the flag.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const int = (min: number): z.ZodNumber => z.number().int().min(min);
+
+export const DataConfigSchema = z.strictObject({
+  /** Training corpus: a TSV file (format tsv) or a file prefix completed by `suffixes` (format pair). */
+  train: z.string().min(1),
+  /** Development corpus, same format as `train`; used for validation loss, perplexity and BLEU. None: no validation. */
+  dev: z.string().min(1).optional(),
+  /** tsv: one file, one pair per line, TAB-separated columns. pair: two line-aligned files. */
+  format: z.enum(['tsv', 'pair']).default('tsv'),
+  /** tsv: [source column, target column], 0-based (Tatoeba: English in 0, French in 1). */
+  columns: z.tuple([int(0), int(0)]).default([0, 1]),
+  /** pair: file suffixes [source, target]: `train: data/train` reads data/train.en and data/train.fr. */
+  suffixes: z.tuple([z.string().min(1), z.string().min(1)]).default(['en', 'fr']),
+  /** forward translates the first column/suffix into the second; reverse swaps them. */
+  direction: z.enum(['forward', 'reverse']).default('forward'),
+  /** word: split on spaces and punctuation (small corpora); bpe: byte-pair subwords (open vocabulary). */
+  tokenizer: z.enum(['word', 'bpe']).default('word'),
+  /** Number of BPE merges learned on the training corpus (tokenizer bpe only). 8000 suits ~100k pairs. */
+  bpeMerges: int(1).default(8000),
+  /** BPE learned on source and target together (one merge list), useful for related languages. */
+  joint: z.boolean().default(false),
+  /** Lowercase all text before tokenizing: smaller vocabularies, better for small corpora. */
+  lowercase: z.boolean().default(true),
+  vocab: z
+    .strictObject({
+      /** Tokens seen fewer times than this become <unk>. 1 keeps every token. */
+      minFreq: int(1).default(1),
+      /** Largest vocabulary per side including the 4 special tokens (most frequent kept). */
+      maxSize: int(5).default(50000),
+    })
+    .prefault({}),
+  /** Training pairs with more tokens than this on either side are dropped. */
+  maxLen: int(1).default(50),
+  /** Read at most this many training pairs (0: all); handy for quick runs. */
+  limit: int(0).default(0),
+  /** Validate on at most this many dev sources (0: all); BLEU needs a full greedy decode of them. */
+  devLimit: int(0).default(0),
+  /** Skip malformed lines (wrong column count, empty side) with a warning instead of failing on the first one. */
+  skipBad: z.boolean().default(false),
+});
+
+export const ModelSectionSchema = z.strictObject({
+  /** Recurrent cell of encoder and decoder. GRU: fewer parameters and faster; LSTM: the classic choice. */
+  rnn: z.enum(['gru', 'lstm']).default('gru'),
+  /** Stacked layers in encoder and decoder. */
+  layers: int(1).default(1),
+  /** Bidirectional encoder (per-direction hidden = hidden/2), as in Bahdanau et al. 2015. */
+  bidirectional: z.boolean().default(true),
+  /** Embedding size E of source and target tokens. */
+  embedding: int(1).default(256),
+  /** Hidden size H of the decoder (and of the encoder output). */
+  hidden: int(2).default(256),
+  /** additive (Bahdanau), dot / general (Luong), or none: the fixed-context baseline without attention. */
+  attention: z.enum(['additive', 'dot', 'general', 'none']).default('additive'),
+  /** Inner size of additive attention. */
+  attentionHidden: int(1).default(256),
+  /** Feed the previous attentional vector into the next decoder step (Luong et al. 2015, 3.3). */
+  inputFeeding: z.boolean().default(true),
+  /** Decoder initial state: a linear map of the encoder's final state, or zeros. */
+  bridge: z.enum(['linear', 'zeros']).default('linear'),
+  /** Share the target embedding matrix with the output projection (needs embedding == hidden). */
+  tieTargetEmbeddings: z.boolean().default(false),
+});
+
+export const TrainingConfigSchema = z.strictObject({
+  /** Sentences per batch (upper bound when batchTokens is set). */
+  batchSize: int(1).default(64),
+  /** When > 0, batches are filled up to about this many target tokens instead of a fixed sentence count. */
+  batchTokens: int(0).default(0),
+  /** Adam learning rate. 1e-3 is the usual Adam default for RNN NMT. */
+  lr: z.number().positive().default(1e-3),
+  lrDecay: z
+    .strictObject({
+      /** Multiply the learning rate by this when the validation score stops improving. */
+      factor: z.number().gt(0).lt(1).default(0.5),
+      /** Validations without improvement before the learning rate is decayed. */
+      patience: int(0).default(2),
+    })
+    .prefault({}),
+  /** The learning rate never decays below this. */
+  minLr: z.number().nonnegative().default(1e-5),
+  /** Clip the global gradient norm to this (0: no clipping). 5 is the classic RNN value. */
+  clipNorm: z.number().nonnegative().default(5),
+  /** Dropout probability on embeddings and RNN outputs during training. */
+  dropout: z.number().min(0).lt(1).default(0.2),
+  /** Label smoothing epsilon (Szegedy et al. 2016); 0 is plain cross-entropy. */
+  labelSmoothing: z.number().min(0).lt(1).default(0.1),
+  /** Stop after this many optimizer steps (0: no step limit). */
+  maxSteps: int(0).default(0),
+  /** Stop after this many passes over the training data (0: no epoch limit). */
+  maxEpochs: int(0).default(10),
+  /** Stop after this many seconds of training (0: no time limit). */
+  maxTime: z.number().nonnegative().default(0),
+  /** Validate (and save checkpoints) every this many steps; 0: once per epoch. */
+  validEvery: int(0).default(1000),
+  /** Score that decides the best checkpoint, lr decay and early stopping. */
+  validMetric: z.enum(['bleu', 'loss']).default('bleu'),
+  earlyStopping: z
+    .strictObject({
+      /** Stop after this many validations without improvement (0: never stop early). */
+      patience: int(0).default(5),
+    })
+    .prefault({}),
+  /** Print a log line every this many steps when the output is not a terminal. */
+  logEvery: int(1).default(100),
+  /** Seed of parameter initialization, data order and dropout. */
+  seed: int(0).default(1),
+  /** Compute threads (0: all cores the machine reports). */
+  threads: int(0).default(0),
+  /** Directory for checkpoints (last.safetensors, best.safetensors), valid.jsonl and config.json. */
+  outDir: z.string().min(1).default('runs/train'),
+  /** Keep the last checkpoint (needed to resume). */
+  keepLast: z.boolean().default(true),
+  /** Keep the checkpoint with the best validation score. */
+  keepBest: z.boolean().default(true),
+});
+
+export const DecodingConfigSchema = z.strictObject({
+  /** Beam size; 1 is greedy decoding. */
+  beam: int(1).default(5),
+  /** Length penalty exponent of GNMT (Wu et al. 2016): score / ((5 + |y|) / 6)^alpha. 0: none. */
+  alpha: z.number().nonnegative().default(0.6),
+  /** Longest output is this ratio times the source length (plus a few tokens). */
+  maxLenRatio: z.number().positive().default(2),
+  /** Sentences translated together. */
+  batchSize: int(1).default(32),
+  /** Replace <unk> outputs with the source token that has the highest attention weight. */
+  replaceUnknowns: z.boolean().default(true),
+});
+
+export const ConfigSchema = z.strictObject({
+  data: DataConfigSchema,
+  model: ModelSectionSchema.prefault({}),
+  training: TrainingConfigSchema.prefault({}),
+  decoding: DecodingConfigSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type DataConfig = Config['data'];
+export type ModelSection = Config['model'];
+export type TrainingConfig = Config['training'];
+export type DecodingConfig = Config['decoding'];
+/** What a user writes: every default optional. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** A configuration problem: bad file, bad key, bad value. The message names the source and the key path. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The keys an object schema accepts at `keyPath` (for "valid keys" hints), or [] when unknown. */
+function keysAt(keyPath: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = ConfigSchema;
+  for (const key of keyPath) {
+    const inner = unwrapObject(schema);
+    if (inner === null) return [];
+    const next = inner.shape[String(key)];
+    if (next === undefined) return [];
+    schema = next;
+  }
+  const obj = unwrapObject(schema);
+  return obj === null ? [] : Object.keys(obj.shape);
+}
+
+function unwrapObject(schema: z.ZodType): z.ZodObject | null {
+  let s: z.ZodType = schema;
+  for (let i = 0; i < 4; i++) {
+    if (s instanceof z.ZodObject) return s;
+    if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) {
+      s = s.unwrap() as z.ZodType;
+    } else {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** The raw value at `keyPath` in `raw` (for "got ..." hints). */
+function valueAt(raw: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const key of keyPath) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[String(key)];
+  }
+  return v;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const where = issue.path.map(String).join('.');
+  const got = valueAt(raw, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const keys = issue.keys.map((k) => (where ? `${where}.${k}` : k));
+      const valid = keysAt(issue.path);
+      const plural = keys.length > 1 ? 'keys' : 'key';
+      return `unknown ${plural} ${keys.map((k) => `"${k}"`).join(', ')}${valid.length ? ` (valid keys${where ? ` in ${where}` : ''}: ${valid.join(', ')})` : ''}`;
+    }
+    case 'invalid_value':
+      return `${where}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(got)})`;
+    case 'invalid_type':
+      return `${where || '(top level)'}: ${got === undefined ? `missing required key (expected ${issue.expected})` : `expected ${issue.expected}, got ${JSON.stringify(got)}`}`;
+    default:
+      return `${where || '(top level)'}: ${issue.message}${got !== undefined && typeof got !== 'object' ? ` (got ${JSON.stringify(got)})` : ''}`;
+  }
+}
+
+/**
+ * Validate a raw config object. `source` names where it came from (a file path, "command line")
+ * and starts every error message.
+ */
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => formatIssue(i, raw));
+    throw new ConfigError(`${source}: ${lines.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Read a YAML or JSON file into a plain object (no validation). */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+    throw new ConfigError(`${file}: cannot read config file${code === 'ENOENT' ? ' (no such file)' : code ? ` (${code})` : ''}`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(`${file}: not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${msg}`);
+  }
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${file}: a config file must hold a mapping with sections data, model, training, decoding`);
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** An override `a.b.c=value` from the command line; the value is read as a YAML scalar (numbers, booleans, lists). */
+export function parseOverride(text: string): { keyPath: string[]; value: unknown } {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`command line: --set expects key.path=value, got "${text}"`);
+  const keyPath = text.slice(0, eq).trim().split('.');
+  if (keyPath.some((k) => k === '')) throw new ConfigError(`command line: --set has an empty key in "${text}"`);
+  const valueText = text.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = parseYaml(valueText);
+  } catch {
+    value = valueText;
+  }
+  return { keyPath, value: value === null ? valueText : value };
+}
+
+/** Set `value` at `keyPath` in `target`, creating intermediate objects (returns target). */
+export function setPath(target: Record<string, unknown>, keyPath: readonly string[], value: unknown): Record<string, unknown> {
+  let obj = target;
+  for (let i = 0; i < keyPath.length - 1; i++) {
+    const key = keyPath[i] as string;
+    const next = obj[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) {
+      const fresh: Record<string, unknown> = {};
+      obj[key] = fresh;
+      obj = fresh;
+    } else {
+      obj = next as Record<string, unknown>;
+    }
+  }
+  obj[keyPath[keyPath.length - 1] as string] = value;
+  return target;
+}
+
+/**
+ * Load a config: the file (optional) with overrides applied on top, validated once.
+ * Errors name the file, or "command line" when the bad key came from an override.
+ */
+export function loadConfig(file: string | undefined, overrides: ReadonlyArray<{ keyPath: string[]; value: unknown }> = []): Config {
+  const raw = file === undefined ? {} : readConfigFile(file);
+  for (const o of overrides) setPath(raw, o.keyPath, o.value);
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  // Each problem is reported against where the key came from: an override touching it, else the file.
+  const fromFlags = (keyPath: readonly PropertyKey[]): boolean =>
+    overrides.some((o) => {
+      const n = Math.min(o.keyPath.length, keyPath.length);
+      for (let i = 0; i < n; i++) if (o.keyPath[i] !== String(keyPath[i])) return false;
+      return true;
+    });
+  const flagIssues = result.error.issues.filter((i) => fromFlags(i.path));
+  const fileIssues = result.error.issues.filter((i) => !fromFlags(i.path));
+  const parts: string[] = [];
+  if (fileIssues.length > 0) parts.push(`${file ?? 'config'}: ${fileIssues.map((i) => formatIssue(i, raw)).join('; ')}`);
+  if (flagIssues.length > 0) parts.push(`command line: ${flagIssues.map((i) => formatIssue(i, raw)).join('; ')}`);
+  throw new ConfigError(parts.join('; '));
+}
+
+/** Defaults of every section (data.train must still be given). */
+export function configWithDefaults(input: ConfigInput): Config {
+  return parseConfig(input, 'config');
+}
