@@ -1,0 +1,11 @@
+/**
+ * The differentiable ops of the engine. Each op computes into `output(shape, inputs)` and records a
+ * backward closure (written right under its forward) that accumulates into the inputs' gradients.
+ * Shapes use B batch, S source length, T target length, H hidden, E embedding, V vocabulary.
+ */
+export { matmul, bmm, linear } from './ops/linalg.js';
+export type { MatmulOptions } from './ops/linalg.js';
+export { add, sub, mul, scale, addN, tanh, sigmoid, relu, dropout, sum, mean, sigmoidValue } from './ops/elementwise.js';
+export { softmax, logSoftmax, crossEntropy, logSumExp } from './ops/softmax.js';
+export type { SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult } from './ops/softmax.js';
+export { embedding, concat, slice, stack, unstack, reshape } from './ops/shape.js';

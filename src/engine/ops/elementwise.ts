@@ -1,0 +1,223 @@
+/** Elementwise ops and reductions: add, sub, mul, scale, addN, tanh, sigmoid, relu, dropout, sum, mean. */
+import type { Rng } from '../random.js';
+import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
+import { sameShape, scratch } from './util.js';
+
+/**
+ * How `b` combines with `a`: 'same' (equal shapes) or 'bias' (b is (D), broadcast over the
+ * leading dims of a (..., D)). Anything else is a ShapeError naming op and both shapes.
+ */
+function broadcastKind(op: string, a: Tensor, b: Tensor): 'same' | 'bias' {
+  if (sameShape(a.shape, b.shape)) return 'same';
+  if (b.rank === 1 && a.rank >= 1 && a.lastDim === b.shape[0]) return 'bias';
+  throw new ShapeError(op, 'b must have the shape of a or be (D) with a (..., D)', a.shape, b.shape);
+}
+
+/** Adds g (shaped like a) into the gradient of b, summing over the leading dims when b is a bias. */
+function accumulateBroadcast(b: Tensor, g: Float32Array, kind: 'same' | 'bias', sign: number): void {
+  const db = b.ensureGrad();
+  if (kind === 'same') {
+    for (let i = 0; i < g.length; i++) db[i] += sign * g[i];
+    return;
+  }
+  const d = db.length;
+  for (let i = 0; i < g.length; i++) db[i % d] += sign * g[i];
+}
+
+/** a + b, b of a's shape or a bias (D) over a (..., D). */
+export function add(a: Tensor, b: Tensor): Tensor {
+  return addSub('add', a, b, 1);
+}
+
+/** a - b, b of a's shape or a bias (D) over a (..., D). */
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return addSub('sub', a, b, -1);
+}
+
+function addSub(op: string, a: Tensor, b: Tensor, sign: number): Tensor {
+  const kind = broadcastKind(op, a, b);
+  const out = output(a.shape, [a, b]);
+  const y = out.data;
+  const x = a.data;
+  const z = b.data;
+  const d = z.length;
+  if (kind === 'same') {
+    for (let i = 0; i < y.length; i++) y[i] = x[i] + sign * z[i];
+  } else {
+    for (let i = 0; i < y.length; i++) y[i] = x[i] + sign * z[i % d];
+  }
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null) return;
+    if (a.requiresGrad) {
+      const da = a.ensureGrad();
+      for (let i = 0; i < g.length; i++) da[i] += g[i];
+    }
+    if (b.requiresGrad) accumulateBroadcast(b, g, kind, sign);
+  });
+  return out;
+}
+
+/** a * b elementwise, b of a's shape or (D) broadcast over a (..., D). */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  const kind = broadcastKind('mul', a, b);
+  const out = output(a.shape, [a, b]);
+  const y = out.data;
+  const x = a.data;
+  const z = b.data;
+  const d = z.length;
+  for (let i = 0; i < y.length; i++) y[i] = x[i] * z[kind === 'same' ? i : i % d];
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null) return;
+    if (a.requiresGrad) {
+      const da = a.ensureGrad();
+      for (let i = 0; i < g.length; i++) da[i] += g[i] * z[kind === 'same' ? i : i % d];
+    }
+    if (b.requiresGrad) {
+      const db = b.ensureGrad();
+      for (let i = 0; i < g.length; i++) db[kind === 'same' ? i : i % d] += g[i] * x[i];
+    }
+  });
+  return out;
+}
+
+/** x * s for a constant s. */
+export function scale(x: Tensor, s: number): Tensor {
+  const out = output(x.shape, [x]);
+  const y = out.data;
+  for (let i = 0; i < y.length; i++) y[i] = x.data[i] * s;
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    for (let i = 0; i < g.length; i++) dx[i] += g[i] * s;
+  });
+  return out;
+}
+
+/** Sum of tensors of one shape. */
+export function addN(xs: readonly Tensor[]): Tensor {
+  const first = xs[0];
+  if (first === undefined) throw new ShapeError('addN', 'needs at least one tensor');
+  for (const t of xs) {
+    if (!sameShape(t.shape, first.shape)) throw new ShapeError('addN', 'shapes differ', first.shape, t.shape);
+  }
+  const out = output(first.shape, xs);
+  const y = out.data;
+  y.set(first.data);
+  for (let j = 1; j < xs.length; j++) {
+    const x = (xs[j] as Tensor).data;
+    for (let i = 0; i < y.length; i++) y[i] += x[i];
+  }
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null) return;
+    for (const t of xs) {
+      if (!t.requiresGrad) continue;
+      const dt = t.ensureGrad();
+      for (let i = 0; i < g.length; i++) dt[i] += g[i];
+    }
+  });
+  return out;
+}
+
+/** tanh elementwise; backward uses the output: dx = g (1 - y²). */
+export function tanh(x: Tensor): Tensor {
+  const out = output(x.shape, [x]);
+  const y = out.data;
+  for (let i = 0; i < y.length; i++) y[i] = Math.tanh(x.data[i]);
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    for (let i = 0; i < g.length; i++) dx[i] += g[i] * (1 - y[i] * y[i]);
+  });
+  return out;
+}
+
+/** Logistic sigmoid, stable for large |x|. */
+export function sigmoidValue(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+/** sigmoid elementwise; dx = g y (1 - y). */
+export function sigmoid(x: Tensor): Tensor {
+  const out = output(x.shape, [x]);
+  const y = out.data;
+  for (let i = 0; i < y.length; i++) y[i] = sigmoidValue(x.data[i]);
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    for (let i = 0; i < g.length; i++) dx[i] += g[i] * y[i] * (1 - y[i]);
+  });
+  return out;
+}
+
+/** max(x, 0) elementwise (gradient 0 at x = 0). */
+export function relu(x: Tensor): Tensor {
+  const out = output(x.shape, [x]);
+  const y = out.data;
+  for (let i = 0; i < y.length; i++) y[i] = x.data[i] > 0 ? x.data[i] : 0;
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    for (let i = 0; i < g.length; i++) if (x.data[i] > 0) dx[i] += g[i];
+  });
+  return out;
+}
+
+/**
+ * Inverted dropout: each element is zeroed with probability p and the survivors scaled by 1/(1-p),
+ * drawing from `rng` (seeded, so runs repeat). Identity (the same tensor) when !training or p == 0.
+ */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return x;
+  const out = output(x.shape, [x]);
+  const y = out.data;
+  const mask = scratch(x.size);
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < y.length; i++) {
+    const m = rng.next() < p ? 0 : keep;
+    mask[i] = m;
+    y[i] = x.data[i] * m;
+  }
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    for (let i = 0; i < g.length; i++) dx[i] += g[i] * mask[i];
+  });
+  return out;
+}
+
+/** Sum of all elements -> scalar (shape []). */
+export function sum(x: Tensor): Tensor {
+  return reduce(x, 1);
+}
+
+/** Mean of all elements -> scalar (shape []). */
+export function mean(x: Tensor): Tensor {
+  if (x.size === 0) throw new ShapeError('mean', 'mean of an empty tensor', x.shape);
+  return reduce(x, 1 / x.size);
+}
+
+function reduce(x: Tensor, factor: number): Tensor {
+  const out = output([], [x]);
+  let s = 0;
+  for (let i = 0; i < x.size; i++) s += x.data[i];
+  out.data[0] = s * factor;
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    const v = g[0] * factor;
+    for (let i = 0; i < dx.length; i++) dx[i] += v;
+  });
+  return out;
+}
