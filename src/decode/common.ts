@@ -1,0 +1,127 @@
+/**
+ * Pieces shared by greedy and beam search: the hypothesis type, the length rules, the GNMT length
+ * penalty, the pooled inference arena and the step bookkeeping (which sentence each row belongs to).
+ */
+import type { Batch } from '../data/batch.js';
+import { Tape, Tensor, withTape } from '../engine/tensor.js';
+
+export interface Hypothesis {
+  /** Target ids, without BOS and EOS. */
+  tokens: number[];
+  /** Sum of the log-probabilities of every output token (EOS included when it was produced). */
+  score: number;
+  /** score / lengthPenalty(steps, alpha); equals score for greedy (alpha 0). */
+  normScore: number;
+  /**
+   * One row per decoder step (each output token, plus the final EOS step when the hypothesis ended
+   * with EOS; a hypothesis cut at the maximum length has no EOS row), each of length = real source
+   * length (EOS included). Empty for the fixed-context baseline, which has no attention weights.
+   */
+  attention: Float32Array[];
+  /** True when the hypothesis ended with EOS, false when it was cut at the maximum length. */
+  finished: boolean;
+}
+
+export interface LengthOptions {
+  /** Maximum decoder steps as a ratio of the real source length (EOS included). Default 2. */
+  maxLenRatio?: number;
+  /** Maximum decoder steps, for every sentence (overrides maxLenRatio). */
+  maxLen?: number;
+}
+
+/** Per sentence, the maximum number of decoder steps (EOS step included). */
+export function maxSteps(batch: Batch, opts: LengthOptions): Int32Array {
+  const out = new Int32Array(batch.size);
+  const ratio = opts.maxLenRatio ?? 2;
+  if (opts.maxLen !== undefined && !(Number.isInteger(opts.maxLen) && opts.maxLen >= 1)) {
+    throw new RangeError(`decode: maxLen must be a whole number >= 1, got ${opts.maxLen}`);
+  }
+  if (!(ratio > 0)) throw new RangeError(`decode: maxLenRatio must be > 0, got ${ratio}`);
+  for (let i = 0; i < batch.size; i++) {
+    out[i] = opts.maxLen ?? Math.max(1, Math.ceil(ratio * batch.srcLengths[i]));
+  }
+  return out;
+}
+
+/** GNMT length penalty (Wu et al. 2016, eq. 14): lp(Y) = ((5 + |Y|) / 6)^alpha. */
+export function lengthPenalty(length: number, alpha: number): number {
+  return alpha === 0 ? 1 : Math.pow((5 + length) / 6, alpha);
+}
+
+/**
+ * Pooled buffers for decoding. The encoder output and the batch's attention memory live on the batch
+ * tape; decoder steps alternate between two step tapes (a step reads the state the previous step left
+ * on the other tape, then the tape before that is reset), and the per-row attention memory lives on
+ * its own tape, rebuilt from the batch memory when the rows change. Once the pools are warm a decoding
+ * step allocates no Float32Array. Nothing made here may escape: copy results out.
+ */
+export class InferenceArena {
+  private readonly batchTape = new Tape({ record: false });
+  private readonly memoryTape = new Tape({ record: false });
+  private readonly stepTapes = [new Tape({ record: false }), new Tape({ record: false })];
+  private turn = 0;
+
+  /** Encoder and batch-level memory. */
+  inBatch<T>(fn: () => T): T {
+    return withTape(this.batchTape, fn);
+  }
+
+  /** Per-row memory: the previous one is dropped. */
+  inMemory<T>(fn: () => T): T {
+    this.memoryTape.reset();
+    return withTape(this.memoryTape, fn);
+  }
+
+  /** A new decoder step: resets the tape of the step before the previous one. */
+  nextStep<T>(fn: () => T): T {
+    this.turn ^= 1;
+    const tape = this.stepTapes[this.turn] as Tape;
+    tape.reset();
+    return withTape(tape, fn);
+  }
+
+  /** More work belonging to the current step (selecting the rows that go on). */
+  sameStep<T>(fn: () => T): T {
+    return withTape(this.stepTapes[this.turn] as Tape, fn);
+  }
+
+  reset(): void {
+    this.batchTape.reset();
+    this.memoryTape.reset();
+    for (const t of this.stepTapes) t.reset();
+  }
+}
+
+/** One arena for the process: decoding is synchronous, so calls never overlap. */
+const shared = new InferenceArena();
+
+/** Run a whole decode with the shared arena, resetting it before and after. */
+export function withArena<T>(fn: (arena: InferenceArena) => T): T {
+  shared.reset();
+  try {
+    return fn(shared);
+  } finally {
+    shared.reset();
+  }
+}
+
+/** Row `row` of weights (N, S), first `len` entries, copied out of the arena. */
+export function attentionRow(weights: Tensor | null, row: number, len: number): Float32Array | null {
+  if (weights === null) return null;
+  const s = weights.shape[1] as number;
+  return weights.data.slice(row * s, row * s + len);
+}
+
+/** Index of the largest entry of row `row` of x (N, V) (the first one on ties). */
+export function argmaxRow(x: Float32Array, row: number, width: number): number {
+  const o = row * width;
+  let best = 0;
+  let bestV = x[o];
+  for (let j = 1; j < width; j++) {
+    if (x[o + j] > bestV) {
+      bestV = x[o + j];
+      best = j;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,62 @@
+/**
+ * Greedy decoding, batched: one decoder step for all unfinished sentences per iteration, the most
+ * probable word at each step, until EOS or the maximum length. Finished sentences are dropped from
+ * the batch (their rows are selected away), so later steps cost only what is still running.
+ */
+import type { Batch } from '../data/batch.js';
+import { BOS, EOS } from '../data/vocab.js';
+import type { AttentionMemory } from '../model/attention.js';
+import type { DecoderState } from '../model/decoder.js';
+import type { Seq2Seq } from '../model/seq2seq.js';
+import { argmaxRow, attentionRow, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
+
+/** Best path for each sentence of the batch, in batch order. */
+export function greedy(model: Seq2Seq, batch: Batch, opts: LengthOptions = {}): Hypothesis[] {
+  const limits = maxSteps(batch, opts);
+  return model.inferenceMode(() =>
+    withArena((arena) => {
+      const b = batch.size;
+      const results: Hypothesis[] = [];
+      for (let i = 0; i < b; i++) results.push({ tokens: [], score: 0, normScore: 0, attention: [], finished: false });
+      const batchMemory = arena.inBatch(() => {
+        const encoded = model.encode(batch.src, batch.srcLengths, b, batch.srcLen);
+        return model.initDecoder(encoded);
+      });
+      let state: DecoderState = batchMemory.state;
+      let memory: AttentionMemory = batchMemory.memory;
+      let rows = Int32Array.from({ length: b }, (_, i) => i); // row -> sentence
+      let prev = new Int32Array(b).fill(BOS);
+      for (let step = 0; rows.length > 0; step++) {
+        const r = arena.nextStep(() => model.decodeStep(prev, state, memory));
+        const v = r.logProbs.shape[1] as number;
+        const keep: number[] = [];
+        for (let row = 0; row < rows.length; row++) {
+          const s = rows[row];
+          const hyp = results[s] as Hypothesis;
+          const word = argmaxRow(r.logProbs.data, row, v);
+          hyp.score += r.logProbs.data[row * v + word];
+          const att = attentionRow(r.weights, row, batch.srcLengths[s]);
+          if (att !== null) hyp.attention.push(att);
+          if (word === EOS) hyp.finished = true;
+          else hyp.tokens.push(word);
+          if (!hyp.finished && step + 1 < limits[s]) keep.push(row);
+        }
+        if (keep.length === 0) break;
+        const nextPrev = new Int32Array(keep.length);
+        for (let k = 0; k < keep.length; k++) nextPrev[k] = argmaxRow(r.logProbs.data, keep[k] as number, v);
+        prev = nextPrev;
+        if (keep.length === rows.length) {
+          state = r.state;
+          continue;
+        }
+        const parents = Int32Array.from(keep);
+        const nextRows = Int32Array.from(keep, (row) => rows[row] as number);
+        state = arena.sameStep(() => model.selectState(r.state, parents));
+        memory = arena.inMemory(() => model.selectMemory(batchMemory.memory, nextRows));
+        rows = nextRows;
+      }
+      for (const h of results) h.normScore = h.score;
+      return results;
+    }),
+  );
+}

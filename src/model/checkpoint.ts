@@ -1,0 +1,329 @@
+/**
+ * Checkpoints in the safetensors layout (https://github.com/huggingface/safetensors), readable by
+ * Python's `safetensors.numpy.load_file`:
+ *
+ *   [8 bytes: header length N, unsigned little-endian]
+ *   [N bytes: JSON header, padded with spaces to a multiple of 8]
+ *   [raw little-endian float32 data of every tensor, back to back]
+ *
+ * The header maps each tensor name to `{ dtype: "F32", shape, data_offsets: [begin, end] }` (offsets
+ * relative to the start of the data). `__metadata__` (string values only, as safetensors requires)
+ * holds, as JSON strings: the model config, both vocabularies, the tokenizer description, the list
+ * of extra tensors (optimizer moments, ...) and the training metadata.
+ *
+ * Model parameters keep their hierarchical names ('encoder.rnn.l0.weight_hh'); extra tensors keep the
+ * names the caller gave them and are listed in `__metadata__.extra_tensors`.
+ */
+import { readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
+import { Vocab } from '../data/vocab.js';
+import { shapeSize, shapeStr, Tensor } from '../engine/tensor.js';
+import { parseModelConfig, type ModelConfig } from './config.js';
+import { Seq2Seq } from './seq2seq.js';
+
+export interface CheckpointContents {
+  config: ModelConfig;
+  srcVocab: Vocab;
+  tgtVocab: Vocab;
+  /** How to tokenize text for this model (e.g. {kind:'word'} or BPE merges). */
+  tokenizer: Record<string, unknown>;
+  params: Map<string, Tensor>;
+  /** E.g. optimizer moments 'optim.m.<name>'. */
+  extraTensors?: Map<string, Tensor>;
+  /** E.g. training state: step, epoch, rng state, best score. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Marks our files; bumped when the layout changes. */
+const FORMAT = 'attnmt-checkpoint';
+const FORMAT_VERSION = '1';
+/** safetensors refuses headers above 100 MB; so do we (a corrupt length must not allocate gigabytes). */
+const MAX_HEADER = 100_000_000;
+
+/** A checkpoint that cannot be read: names the file and what is wrong. */
+export class CheckpointError extends Error {
+  constructor(name: string, message: string) {
+    super(`${name}: ${message}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+interface HeaderEntry {
+  dtype: 'F32';
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+/** Serialize to bytes (works in the browser). */
+export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
+  const tensors: Array<[string, Tensor]> = [...c.params];
+  const extra = c.extraTensors ?? new Map<string, Tensor>();
+  for (const [name, t] of extra) {
+    if (c.params.has(name)) throw new Error(`encodeCheckpoint: extra tensor '${name}' has the name of a parameter`);
+    tensors.push([name, t]);
+  }
+  const metadata: Record<string, string> = {
+    format: FORMAT,
+    format_version: FORMAT_VERSION,
+    config: JSON.stringify(c.config),
+    src_vocab: JSON.stringify(c.srcVocab.toJSON()),
+    tgt_vocab: JSON.stringify(c.tgtVocab.toJSON()),
+    tokenizer: JSON.stringify(c.tokenizer),
+    extra_tensors: JSON.stringify([...extra.keys()]),
+    metadata: JSON.stringify(c.metadata ?? {}),
+  };
+  const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    if (name === '__metadata__') throw new Error(`encodeCheckpoint: '__metadata__' cannot be a tensor name`);
+    const bytes = t.size * 4;
+    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  let headerBytes = new TextEncoder().encode(json);
+  const padded = Math.ceil(headerBytes.length / 8) * 8;
+  if (padded !== headerBytes.length) {
+    json += ' '.repeat(padded - headerBytes.length);
+    headerBytes = new TextEncoder().encode(json);
+  }
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  const dataStart = 8 + headerBytes.length;
+  let pos = dataStart;
+  for (const [, t] of tensors) {
+    writeFloats(out, view, pos, t.data);
+    pos += t.size * 4;
+  }
+  return out;
+}
+
+/**
+ * Parse bytes written by `encodeCheckpoint`. Checks the layout (header length, JSON, dtypes, offsets),
+ * the config, and that every parameter the config implies is present with its shape and nothing else
+ * is. `name` (a file name) prefixes every error.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): CheckpointContents {
+  const { header, dataStart } = readHeader(bytes, name);
+  const rawMeta = header['__metadata__'];
+  if (!isRecord(rawMeta)) throw new CheckpointError(name, 'no __metadata__ in the header (not an attnmt checkpoint)');
+  const meta = stringFields(rawMeta, name);
+  if (meta['format'] !== FORMAT) {
+    throw new CheckpointError(name, `__metadata__.format is ${JSON.stringify(meta['format'])}, expected '${FORMAT}'`);
+  }
+  if (meta['format_version'] !== FORMAT_VERSION) {
+    throw new CheckpointError(name, `unsupported format_version ${JSON.stringify(meta['format_version'])}`);
+  }
+  const config = parseModelConfig(metaJson(meta, 'config', name), `${name}: __metadata__.config`);
+  const srcVocab = vocabFrom(metaJson(meta, 'src_vocab', name), 'src_vocab', name);
+  const tgtVocab = vocabFrom(metaJson(meta, 'tgt_vocab', name), 'tgt_vocab', name);
+  if (srcVocab.size !== config.srcVocabSize || tgtVocab.size !== config.tgtVocabSize) {
+    throw new CheckpointError(
+      name,
+      `vocabulary sizes (source ${srcVocab.size}, target ${tgtVocab.size}) do not match the config ` +
+        `(srcVocabSize ${config.srcVocabSize}, tgtVocabSize ${config.tgtVocabSize})`,
+    );
+  }
+  const tokenizer = metaJson(meta, 'tokenizer', name);
+  if (!isRecord(tokenizer)) throw new CheckpointError(name, '__metadata__.tokenizer is not a JSON object');
+  const extraNames = metaJson(meta, 'extra_tensors', name);
+  if (!Array.isArray(extraNames) || !extraNames.every((n): n is string => typeof n === 'string')) {
+    throw new CheckpointError(name, '__metadata__.extra_tensors is not a list of names');
+  }
+  const metadata = metaJson(meta, 'metadata', name);
+  if (!isRecord(metadata)) throw new CheckpointError(name, '__metadata__.metadata is not a JSON object');
+
+  const tensors = readTensors(bytes, header, dataStart, name);
+  const extraSet = new Set(extraNames);
+  const params = new Map<string, Tensor>();
+  const extraTensors = new Map<string, Tensor>();
+  for (const [n, t] of tensors) (extraSet.has(n) ? extraTensors : params).set(n, t);
+  for (const n of extraSet) {
+    if (!tensors.has(n)) throw new CheckpointError(name, `extra tensor '${n}' is listed but not stored`);
+  }
+  checkParams(params, expectedShapes(config), name);
+  return { config, srcVocab, tgtVocab, tokenizer, params, extraTensors, metadata };
+}
+
+/** Write a checkpoint file atomically (temporary file, then rename). */
+export function saveCheckpoint(path: string, c: CheckpointContents): void {
+  const bytes = encodeCheckpoint(c);
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // the temporary file was never created
+    }
+    throw e;
+  }
+}
+
+export function loadCheckpoint(path: string): CheckpointContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new CheckpointError(path, `cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return decodeCheckpoint(bytes, path);
+}
+
+/** A model with the checkpoint's config and weights. */
+export function loadModel(c: CheckpointContents): Seq2Seq {
+  const model = new Seq2Seq(c.config, 0);
+  const own = model.parameters();
+  checkParams(c.params, shapesOf(own), 'loadModel');
+  for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);
+  return model;
+}
+
+/** Parameter name -> shape for a config (built from a model, so it can never drift from the code). */
+function expectedShapes(config: ModelConfig): Map<string, number[]> {
+  return shapesOf(new Seq2Seq(config, 0).parameters());
+}
+
+function shapesOf(params: Map<string, Tensor>): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const [n, t] of params) m.set(n, t.shape);
+  return m;
+}
+
+function checkParams(params: Map<string, Tensor>, expected: Map<string, number[]>, name: string): void {
+  const problems: string[] = [];
+  for (const [n, shape] of expected) {
+    const t = params.get(n);
+    if (t === undefined) problems.push(`missing parameter '${n}' ${shapeStr(shape)}`);
+    else if (shapeStr(t.shape) !== shapeStr(shape)) {
+      problems.push(`parameter '${n}' has shape ${shapeStr(t.shape)}, the config needs ${shapeStr(shape)}`);
+    }
+  }
+  for (const n of params.keys()) {
+    if (!expected.has(n)) problems.push(`unexpected tensor '${n}' (not a parameter of this config)`);
+  }
+  if (problems.length > 0) {
+    throw new CheckpointError(name, `weights do not match the config:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+function readHeader(bytes: Uint8Array, name: string): { header: Record<string, unknown>; dataStart: number } {
+  if (bytes.length < 8) throw new CheckpointError(name, `file is ${bytes.length} bytes, too short for a safetensors header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER) || Number(n) > bytes.length - 8) {
+    throw new CheckpointError(
+      name,
+      `header length ${n} does not fit in the file (${bytes.length} bytes): truncated or not a safetensors file`,
+    );
+  }
+  const len = Number(n);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + len)));
+  } catch (e) {
+    throw new CheckpointError(name, `header is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isRecord(parsed)) throw new CheckpointError(name, 'header is not a JSON object');
+  return { header: parsed, dataStart: 8 + len };
+}
+
+/** Every tensor of the header, checked (dtype, shape, offsets within the data and consistent with the shape). */
+function readTensors(
+  bytes: Uint8Array,
+  header: Record<string, unknown>,
+  dataStart: number,
+  name: string,
+): Map<string, Tensor> {
+  const dataLen = bytes.length - dataStart;
+  const out = new Map<string, Tensor>();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const [tname, entry] of Object.entries(header)) {
+    if (tname === '__metadata__') continue;
+    if (!isRecord(entry)) throw new CheckpointError(name, `header entry '${tname}' is not an object`);
+    if (entry['dtype'] !== 'F32') {
+      throw new CheckpointError(name, `tensor '${tname}' has dtype ${JSON.stringify(entry['dtype'])}, only F32 is supported`);
+    }
+    const shape = entry['shape'];
+    if (!Array.isArray(shape) || !shape.every((d): d is number => Number.isInteger(d) && d >= 0)) {
+      throw new CheckpointError(name, `tensor '${tname}' has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    const offs = entry['data_offsets'];
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o): o is number => Number.isInteger(o) && o >= 0)) {
+      throw new CheckpointError(name, `tensor '${tname}' has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    if (end < begin || end > dataLen) {
+      throw new CheckpointError(
+        name,
+        `tensor '${tname}' data_offsets [${begin}, ${end}] fall outside the ${dataLen} data bytes (truncated file?)`,
+      );
+    }
+    if (end - begin !== shapeSize(shape) * 4) {
+      throw new CheckpointError(
+        name,
+        `tensor '${tname}' has ${end - begin} bytes but shape ${shapeStr(shape)} needs ${shapeSize(shape) * 4}`,
+      );
+    }
+    const data = readFloats(view, dataStart + begin, shapeSize(shape));
+    out.set(tname, new Tensor(data, shape, { name: tname }));
+  }
+  return out;
+}
+
+const littleEndian = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
+function writeFloats(out: Uint8Array, view: DataView, pos: number, data: Float32Array): void {
+  if (littleEndian) {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
+  } else {
+    for (let i = 0; i < data.length; i++) view.setFloat32(pos + 4 * i, data[i] as number, true);
+  }
+}
+
+function readFloats(view: DataView, pos: number, n: number): Float32Array {
+  const data = new Float32Array(n);
+  if (littleEndian) {
+    new Uint8Array(data.buffer).set(new Uint8Array(view.buffer, view.byteOffset + pos, n * 4));
+  } else {
+    for (let i = 0; i < n; i++) data[i] = view.getFloat32(pos + 4 * i, true);
+  }
+  return data;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringFields(meta: Record<string, unknown>, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (typeof v !== 'string') throw new CheckpointError(name, `__metadata__.${k} is not a string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function metaJson(meta: Record<string, string>, key: string, name: string): unknown {
+  const s = meta[key];
+  if (s === undefined) throw new CheckpointError(name, `__metadata__.${key} is missing`);
+  try {
+    return JSON.parse(s);
+  } catch (e) {
+    throw new CheckpointError(name, `__metadata__.${key} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function vocabFrom(j: unknown, key: string, name: string): Vocab {
+  if (!isRecord(j) || !Array.isArray(j['tokens']) || !j['tokens'].every((t): t is string => typeof t === 'string')) {
+    throw new CheckpointError(name, `__metadata__.${key} is not {"tokens": [strings]}`);
+  }
+  try {
+    return Vocab.fromJSON({ tokens: j['tokens'] });
+  } catch (e) {
+    throw new CheckpointError(name, `__metadata__.${key}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

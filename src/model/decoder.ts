@@ -1,0 +1,133 @@
+/**
+ * The attentional decoder (Luong et al. 2015, section 3, with input feeding, section 3.3). One step t:
+ *
+ *   1. s_t = RNN(s_{t-1}, [y_{t-1}; h~_{t-1}])   previous target word's embedding, plus the previous
+ *                                                 attentional vector when input feeding is on
+ *   2. alpha_t, c_t = attention(s_t, h_1..h_S)    weights over the source words and the context
+ *   3. h~_t = tanh(W_c [c_t; s_t] + b_c)          the attentional vector (feed-forward layer)
+ *   4. p(y_t | ...) = softmax(W_o h~_t + b_o)     over the target vocabulary
+ *
+ * The fixed-context baseline runs the very same step with c_t = the encoder's final state.
+ *
+ * Speed: the embedding half of the layer-0 input projection, y_{t-1}·W_ih + b_ih, is one GEMM over
+ * all T steps during training (`embedInputs`); only the input-feeding half h~_{t-1}·W_feed stays in the
+ * loop. The output layer runs once over all B·T attentional vectors (`logits`).
+ *
+ * Parameters: decoder.embedding.weight (Vt, E); decoder.rnn.l<l>.* (rnn.ts, layer 0 input E) and
+ * decoder.rnn.l0.weight_feed (H, G·H) with input feeding; decoder.attention.* (attention.ts);
+ * decoder.combine.weight (2H, H) and .bias (H); decoder.output.weight (H, Vt) (absent when tied to
+ * the embedding) and .bias (Vt); bridge.weight (H, H) and bridge.bias (H) when bridge is 'linear'.
+ */
+import { add, concat, embedding, linear, matmul, tanh } from '../engine/ops.js';
+import type { Tensor } from '../engine/tensor.js';
+import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
+import { gateCount, type ModelConfig } from './config.js';
+import type { Dropper, Encoded } from './encoder.js';
+import type { ParamStore } from './params.js';
+import { RnnLayer, zeros, type RnnState } from './rnn.js';
+
+/** Decoder state between steps for N rows (sentences or hypotheses). */
+export interface DecoderState {
+  /** s_t of every layer, (N, H) each. */
+  layers: RnnState[];
+  /** h~_{t-1} (N, H) for input feeding (zeros before the first step); null when input feeding is off. */
+  feed: Tensor | null;
+}
+
+export interface DecoderStepResult {
+  state: DecoderState;
+  /** h~_t (N, H), after dropout when training. */
+  attentional: Tensor;
+  /** alpha_t (N, S); null for the fixed-context baseline. */
+  weights: Tensor | null;
+}
+
+export class Decoder {
+  readonly embedding: Tensor;
+  readonly attention: Attention;
+  private readonly layers: RnnLayer[] = [];
+  private readonly feedWeight: Tensor | null;
+  private readonly combineWeight: Tensor;
+  private readonly combineBias: Tensor;
+  private readonly outputWeight: Tensor | null;
+  private readonly outputBias: Tensor;
+  private readonly bridgeWeight: Tensor | null;
+  private readonly bridgeBias: Tensor | null;
+
+  constructor(
+    private readonly config: ModelConfig,
+    params: ParamStore,
+  ) {
+    const h = config.hidden;
+    if (config.bridge === 'linear') {
+      this.bridgeWeight = params.xavier('bridge.weight', [h, h]);
+      this.bridgeBias = params.zeros('bridge.bias', [h]);
+    } else {
+      this.bridgeWeight = null;
+      this.bridgeBias = null;
+    }
+    this.embedding = params.embedding('decoder.embedding.weight', [config.tgtVocabSize, config.embedding]);
+    for (let l = 0; l < config.layers; l++) {
+      this.layers.push(new RnnLayer(config.rnn, l === 0 ? config.embedding : h, h, params, `decoder.rnn.l${l}`));
+    }
+    this.feedWeight = config.inputFeeding ? params.xavier('decoder.rnn.l0.weight_feed', [h, gateCount(config) * h]) : null;
+    this.attention = makeAttention(config, params, 'decoder.attention');
+    this.combineWeight = params.xavier('decoder.combine.weight', [2 * h, h]);
+    this.combineBias = params.zeros('decoder.combine.bias', [h]);
+    this.outputWeight = config.tieTargetEmbeddings ? null : params.xavier('decoder.output.weight', [h, config.tgtVocabSize]);
+    this.outputBias = params.zeros('decoder.output.bias', [config.tgtVocabSize]);
+  }
+
+  /**
+   * The initial state from the encoder: per layer l, s_0 = tanh(W_b h_final(l) + b_b) (Bahdanau 2015
+   * A.2.2) with 'linear', or zeros. An LSTM's memory cell starts at zero either way.
+   */
+  initState(encoded: Encoded): DecoderState {
+    const n = encoded.lengths.length;
+    const h = this.config.hidden;
+    const layers: RnnState[] = this.layers.map((layer, l) => {
+      const zero = layer.zeroState(n);
+      if (this.bridgeWeight === null) return zero;
+      const fin = (encoded.final[l] as RnnState).h; // (B, H)
+      return { h: tanh(linear(fin, this.bridgeWeight, this.bridgeBias as Tensor)), c: zero.c };
+    });
+    return { layers, feed: this.config.inputFeeding ? zeros([n, h]) : null };
+  }
+
+  /** The attention memory of a batch: keys projected once (B, S, ·), the fixed context (B, H). */
+  precompute(encoded: Encoded): AttentionMemory {
+    const top = encoded.final[encoded.final.length - 1] as RnnState;
+    return this.attention.precompute(encoded.states, encoded.lengths, top.h);
+  }
+
+  /** ids (...) of previous target words -> y·W_ih + b_ih (..., G·H); e.g. (B, T) for all steps at once. */
+  embedInputs(ids: Int32Array, shape: readonly number[], drop: Dropper): Tensor {
+    const emb = drop(embedding(this.embedding, ids, shape)); // (..., E)
+    return (this.layers[0] as RnnLayer).project(emb);
+  }
+
+  /** One decoder step: x (N, G·H) from `embedInputs`, the state, the batch's memory. */
+  step(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper): DecoderStepResult {
+    let input = x;
+    if (this.feedWeight !== null) {
+      if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
+      input = add(input, linear(state.feed, this.feedWeight)); // (N, G·H)
+    }
+    const layers: RnnState[] = [];
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l] as RnnLayer;
+      if (l > 0) input = layer.project(drop((layers[l - 1] as RnnState).h));
+      layers.push(layer.cell(input, state.layers[l] as RnnState));
+    }
+    const query = (layers[layers.length - 1] as RnnState).h; // s_t (N, H)
+    const { context, weights } = this.attention.step(query, memory); // c_t (N, H), alpha_t (N, S)
+    const attentional = drop(tanh(linear(concat([context, query]), this.combineWeight, this.combineBias))); // (N, H)
+    return { state: { layers, feed: this.feedWeight === null ? null : attentional }, attentional, weights };
+  }
+
+  /** h~ (R, H) -> unnormalized scores over the target vocabulary (R, Vt): one GEMM for all rows. */
+  logits(attentional: Tensor): Tensor {
+    if (this.outputWeight !== null) return linear(attentional, this.outputWeight, this.outputBias);
+    return add(matmul(attentional, this.embedding, { transB: true }), this.outputBias); // tied: h~ Eᵀ + b
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The encoder-decoder model with attention (or, with `attention: 'none'`, the fixed-context
+ * baseline through the same code and the same sizes).
+ *
+ * Separate methods, no mode switch:
+ *  - `loss(batch)`: teacher-forced cross-entropy over the real target tokens (training, under a Tape);
+ *  - `encode`, `initDecoder`, `decodeStep`, `selectRows`: the pieces greedy and beam search use.
+ * Dropout is on only after `setTraining(true)`.
+ */
+import type { Batch } from '../data/batch.js';
+import { PAD } from '../data/vocab.js';
+import { crossEntropy, dropout, logSoftmax, reshape, stack, unstack } from '../engine/ops.js';
+import { Rng } from '../engine/random.js';
+import { ShapeError, Tensor } from '../engine/tensor.js';
+import { selectMemory, type AttentionMemory } from './attention.js';
+import { parseModelConfig, type ModelConfig } from './config.js';
+import { Decoder, type DecoderState } from './decoder.js';
+import { Encoder, type Dropper, type Encoded } from './encoder.js';
+import { ParamStore } from './params.js';
+import { gatherRows } from './select.js';
+
+export interface LossOptions {
+  /** ε of label smoothing. Default 0. */
+  labelSmoothing?: number;
+}
+
+export interface LossResult {
+  /** Scalar: sum of the token losses (smoothed when labelSmoothing > 0). */
+  loss: Tensor;
+  /** Number of real target tokens. */
+  ntokens: number;
+  /** Sum of -log p(target) over the real target tokens (no smoothing). */
+  nll: number;
+}
+
+/** The decoder's inputs for a batch: its state and the attention memory. */
+export interface DecoderStart {
+  state: DecoderState;
+  memory: AttentionMemory;
+}
+
+export interface DecodeStepResult {
+  state: DecoderState;
+  /** log p(y_t | y_<t, x) (N, Vt). */
+  logProbs: Tensor;
+  /** alpha_t (N, S); null for the fixed-context baseline. */
+  weights: Tensor | null;
+}
+
+export class Seq2Seq {
+  readonly config: ModelConfig;
+  readonly encoder: Encoder;
+  readonly decoder: Decoder;
+  private readonly store: ParamStore;
+  private readonly dropoutRng: Rng;
+  private training = false;
+  private readonly drop: Dropper = (x) => dropout(x, this.config.dropout, this.dropoutRng, this.training);
+
+  /** Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones). */
+  constructor(config: ModelConfig, seed: number) {
+    this.config = parseModelConfig(config);
+    this.store = new ParamStore(new Rng(seed));
+    this.encoder = new Encoder(this.config, this.store);
+    this.decoder = new Decoder(this.config, this.store);
+    this.dropoutRng = new Rng(seed ^ 0x5eed);
+  }
+
+  /** Every parameter by hierarchical name ('encoder.embedding.weight', 'encoder.rnn.l0.weight_hh', ...). */
+  parameters(): Map<string, Tensor> {
+    return this.store.params;
+  }
+
+  /** Dropout on (training) or off. */
+  setTraining(on: boolean): void {
+    this.training = on;
+  }
+
+  get isTraining(): boolean {
+    return this.training;
+  }
+
+  /** The dropout random stream (its state belongs in a training checkpoint). */
+  get rng(): Rng {
+    return this.dropoutRng;
+  }
+
+  /**
+   * Teacher-forced loss on a batch, under the active Tape: the decoder reads tgtIn (B, T) and every
+   * step's attentional vector is collected; the output layer is one GEMM over the B·T rows, then
+   * cross-entropy against tgtOut, ignoring padding.
+   */
+  loss(batch: Batch, opts: LossOptions = {}): LossResult {
+    const b = batch.size;
+    const t = batch.tgtLen;
+    if (t < 1) throw new ShapeError('Seq2Seq.loss', 'batch has no target tokens (T = 0)', [b, t]);
+    const encoded = this.encode(batch.src, batch.srcLengths, b, batch.srcLen);
+    const { state: state0, memory } = this.initDecoder(encoded);
+    const inputs = unstack(this.decoder.embedInputs(batch.tgtIn, [b, t], this.drop)); // T x (B, G·H)
+    const collected: Tensor[] = [];
+    let state = state0;
+    for (let step = 0; step < t; step++) {
+      const r = this.decoder.step(inputs[step] as Tensor, state, memory, this.drop);
+      collected.push(r.attentional);
+      state = r.state;
+    }
+    const h = this.config.hidden;
+    const rows = reshape(stack(collected), [b * t, h]); // (B, T, H) -> (B·T, H)
+    const logits = this.decoder.logits(rows); // (B·T, Vt)
+    const ce = crossEntropy(logits, batch.tgtOut, { labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: PAD });
+    return { loss: ce.loss, ntokens: ce.count, nll: ce.nll };
+  }
+
+  /** src (B, S) ids ending in EOS then PAD, lengths (B) -> every encoder state and the final states. */
+  encode(src: Int32Array, lengths: Int32Array, batch: number, srcLen: number): Encoded {
+    return this.encoder.encode(src, lengths, batch, srcLen, this.drop);
+  }
+
+  /** Initial decoder state (bridge) and the attention memory (keys projected once). */
+  initDecoder(encoded: Encoded): DecoderStart {
+    return { state: this.decoder.initState(encoded), memory: this.decoder.precompute(encoded) };
+  }
+
+  /** One step for N rows: prev (N) previous target ids (BOS first) -> log-probabilities (N, Vt). */
+  decodeStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecodeStepResult {
+    const n = prev.length;
+    const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
+    const r = this.decoder.step(x, state, memory, this.drop);
+    return { state: r.state, logProbs: logSoftmax(this.decoder.logits(r.attentional)), weights: r.weights };
+  }
+
+  /** The decoder state for a new set of rows: row r is old row rows[r] (beam backpointers; inference only). */
+  selectState(state: DecoderState, rows: Int32Array): DecoderState {
+    return {
+      layers: state.layers.map((l) => ({ h: gatherRows(l.h, rows), c: l.c === null ? null : gatherRows(l.c, rows) })),
+      feed: state.feed === null ? null : gatherRows(state.feed, rows),
+    };
+  }
+
+  /** The attention memory for a new set of rows: row r reads sentence rows[r] of `memory` (inference only). */
+  selectMemory(memory: AttentionMemory, rows: Int32Array): AttentionMemory {
+    return selectMemory(memory, rows);
+  }
+
+  /** Dropout-free mode for the duration of fn (decoding), restoring the previous mode after. */
+  inferenceMode<T>(fn: () => T): T {
+    const prev = this.training;
+    this.training = false;
+    try {
+      return fn();
+    } finally {
+      this.training = prev;
+    }
+  }
+
+  /** Number of scalar parameters. */
+  parameterCount(): number {
+    let n = 0;
+    for (const p of this.store.params.values()) n += p.size;
+    return n;
+  }
+}
