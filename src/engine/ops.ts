@@ -9,3 +9,9 @@ export { add, sub, mul, scale, addN, tanh, sigmoid, relu, dropout, sum, mean, si
 export { softmax, logSoftmax, crossEntropy, logSumExp } from './ops/softmax.js';
 export type { SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult } from './ops/softmax.js';
 export { embedding, concat, slice, stack, unstack, reshape } from './ops/shape.js';
+export { gruSequence, gruCell } from './fused/gru.js';
+export { lstmSequence, lstmCell } from './fused/lstm.js';
+export type { LstmState } from './fused/lstm.js';
+export type { SequenceOptions } from './fused/common.js';
+export { additiveAttention } from './fused/attention.js';
+export type { AttentionResult } from './fused/attention.js';

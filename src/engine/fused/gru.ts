@@ -1,0 +1,189 @@
+/**
+ * Fused GRU (PyTorch equations, gates joined r|z|n):
+ *   r = σ(x_r + h·W_r + b_r)        z = σ(x_z + h·W_z + b_z)
+ *   n = tanh(x_n + r ⊙ (h·W_n + b_n))   h' = (1 - z) ⊙ n + z ⊙ h
+ * x·W_ih + b_ih is projected for all steps beforehand (one linear()); each step here is one GEMM
+ * h·W_hh (B, H)x(H, 3H) plus the gate arithmetic in one loop; backward is written by hand.
+ */
+import { gemm } from '../gemm.js';
+import { sigmoidValue } from '../ops/elementwise.js';
+import { scratch } from '../ops/util.js';
+import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
+import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type SequenceOptions } from './common.js';
+
+export type { SequenceOptions } from './common.js';
+
+/**
+ * One GRU step for the active rows. gh (B, 3H) holds h·W_hh on entry. Writes hNew (B, H) and the
+ * saved activations act (B, 4H) = r | z | n | (h·W_n + b_n). Rows with pos[b] < 0 keep their state.
+ */
+function gruForwardStep(
+  hidden: number, batch: number, x: Float32Array, xRowOffset: (b: number) => number,
+  hPrev: Float32Array, hPrevOff: number, gh: Float32Array, bias: Float32Array,
+  hNew: Float32Array, hNewOff: number, act: Float32Array, actOff: number, active: (b: number) => boolean,
+): void {
+  const h3 = 3 * hidden;
+  for (let b = 0; b < batch; b++) {
+    const ho = hPrevOff + b * hidden;
+    const no = hNewOff + b * hidden;
+    if (!active(b)) {
+      for (let j = 0; j < hidden; j++) hNew[no + j] = hPrev[ho + j];
+      continue;
+    }
+    const xo = xRowOffset(b);
+    const go = b * h3;
+    const ao = actOff + b * 4 * hidden;
+    for (let j = 0; j < hidden; j++) {
+      const r = sigmoidValue(x[xo + j] + gh[go + j] + bias[j]);
+      const z = sigmoidValue(x[xo + hidden + j] + gh[go + hidden + j] + bias[hidden + j]);
+      const hn = gh[go + 2 * hidden + j] + bias[2 * hidden + j];
+      const n = Math.tanh(x[xo + 2 * hidden + j] + r * hn);
+      act[ao + j] = r;
+      act[ao + hidden + j] = z;
+      act[ao + 2 * hidden + j] = n;
+      act[ao + 3 * hidden + j] = hn;
+      hNew[no + j] = (1 - z) * n + z * hPrev[ho + j];
+    }
+  }
+}
+
+/**
+ * Backward of one step. dh (B, H) holds dL/dh' on entry and dL/dh on exit. Writes the gate
+ * gradients into dg (B, 3H) (zero for inactive rows) and, for active rows, adds them into dx.
+ */
+function gruBackwardStep(
+  hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
+  dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
+  active: (b: number) => boolean,
+): void {
+  const h3 = 3 * hidden;
+  for (let b = 0; b < batch; b++) {
+    const go = b * h3;
+    if (!active(b)) {
+      dg.fill(0, go, go + h3);
+      continue;
+    }
+    const ho = hPrevOff + b * hidden;
+    const ao = actOff + b * 4 * hidden;
+    const dho = b * hidden;
+    for (let j = 0; j < hidden; j++) {
+      const r = act[ao + j];
+      const z = act[ao + hidden + j];
+      const n = act[ao + 2 * hidden + j];
+      const hn = act[ao + 3 * hidden + j];
+      const d = dh[dho + j];
+      const dn = d * (1 - z);
+      const dz = d * (hPrev[ho + j] - n);
+      const dan = dn * (1 - n * n);
+      const dar = dan * hn * r * (1 - r);
+      const daz = dz * z * (1 - z);
+      dg[go + j] = dar;
+      dg[go + hidden + j] = daz;
+      dg[go + 2 * hidden + j] = dan * r;
+      dh[dho + j] = d * z;
+      if (dx !== null) {
+        const xo = dxRowOffset(b);
+        dx[xo + j] += dar;
+        dx[xo + hidden + j] += daz;
+        dx[xo + 2 * hidden + j] += dan;
+      }
+    }
+  }
+}
+
+/**
+ * GRU over a sequence. xProj (B, S, 3H), h0 (B, H), wHh (H, 3H), bHh (3H).
+ * Returns outputs (B, S, H) (zero at padded steps) and final (B, H): each row's state after its
+ * last real step. With `reverse`, row b runs from position length_b - 1 down to 0.
+ */
+export function gruSequence(
+  xProj: Tensor, h0: Tensor, wHh: Tensor, bHh: Tensor, opts: SequenceOptions = {},
+): { outputs: Tensor; final: Tensor } {
+  if (xProj.rank !== 3) throw new ShapeError('gruSequence', 'xProj must be (B, S, 3H)', xProj.shape, h0.shape);
+  const hidden = checkRecurrent('gruSequence', 3, xProj, h0, wHh, bHh);
+  const batch = xProj.shape[0] as number;
+  const steps = xProj.shape[1] as number;
+  const lengths = sequenceLengths('gruSequence', xProj, opts.lengths);
+  const reverse = opts.reverse ?? false;
+  const bh = batch * hidden;
+  const inputs = [xProj, h0, wHh, bHh];
+  const outputs = output([batch, steps, hidden], inputs);
+  const final = output([batch, hidden], inputs);
+  // states (S+1, B, H): state before step k at k; activations (S, B, 4H).
+  const states = scratch((steps + 1) * bh);
+  const acts = scratch(steps * 4 * bh);
+  const gh = scratch(3 * bh);
+  states.set(h0.data);
+  // The step the row schedule (active, xOff) refers to; the forward and backward loops set it.
+  let k = 0;
+  const active = (b: number): boolean => k < (lengths[b] as number);
+  const xOff = (b: number): number => (b * steps + position(k, lengths[b] as number, reverse)) * 3 * hidden;
+  for (k = 0; k < steps; k++) {
+    gemm({ m: batch, n: 3 * hidden, k: hidden, a: states, b: wHh.data, c: gh, aOffset: k * bh });
+    gruForwardStep(hidden, batch, xProj.data, xOff, states, k * bh, gh, bHh.data, states, (k + 1) * bh, acts, k * 4 * bh, active);
+  }
+  const out = outputs.data;
+  out.fill(0);
+  for (let b = 0; b < batch; b++) {
+    const len = lengths[b] as number;
+    for (let kk = 0; kk < len; kk++) {
+      const p = position(kk, len, reverse);
+      out.set(states.subarray((kk + 1) * bh + b * hidden, (kk + 1) * bh + (b + 1) * hidden), (b * steps + p) * hidden);
+    }
+  }
+  final.data.set(states.subarray(steps * bh, (steps + 1) * bh));
+
+  onBackward(outputs, () => {
+    const gOut = outputs.grad;
+    const gFinal = final.grad;
+    const dh = scratch(bh);
+    if (gFinal !== null) dh.set(gFinal);
+    else dh.fill(0);
+    const dg = scratch(3 * bh);
+    const dx = xProj.requiresGrad ? xProj.ensureGrad() : null;
+    for (k = steps - 1; k >= 0; k--) {
+      if (gOut !== null) {
+        for (let b = 0; b < batch; b++) {
+          if (!active(b)) continue;
+          const o = (b * steps + position(k, lengths[b] as number, reverse)) * hidden;
+          for (let j = 0; j < hidden; j++) dh[b * hidden + j] += gOut[o + j];
+        }
+      }
+      gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active);
+      recurrentParamBackward(hidden, 3, batch, states, k * bh, dg, dh, wHh, bHh);
+    }
+    if (h0.requiresGrad) {
+      const dh0 = h0.ensureGrad();
+      for (let i = 0; i < bh; i++) dh0[i] += dh[i];
+    }
+  });
+  return { outputs, final };
+}
+
+/** One GRU step (decoders): xProj (B, 3H), h (B, H), wHh (H, 3H), bHh (3H) -> h' (B, H). */
+export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Tensor {
+  if (xProj.rank !== 2) throw new ShapeError('gruCell', 'xProj must be (B, 3H)', xProj.shape, h.shape);
+  const hidden = checkRecurrent('gruCell', 3, xProj, h, wHh, bHh);
+  const batch = h.shape[0] as number;
+  const out = output([batch, hidden], [xProj, h, wHh, bHh]);
+  const act = scratch(4 * batch * hidden);
+  const gh = scratch(3 * batch * hidden);
+  const all = (): boolean => true;
+  const xOff = (b: number): number => b * 3 * hidden;
+  gemm({ m: batch, n: 3 * hidden, k: hidden, a: h.data, b: wHh.data, c: gh });
+  gruForwardStep(hidden, batch, xProj.data, xOff, h.data, 0, gh, bHh.data, out.data, 0, act, 0, all);
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null) return;
+    const dh = scratch(batch * hidden);
+    dh.set(g);
+    const dg = scratch(3 * batch * hidden);
+    gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, xProj.requiresGrad ? xProj.ensureGrad() : null, xOff, all);
+    recurrentParamBackward(hidden, 3, batch, h.data, 0, dg, dh, wHh, bHh);
+    if (h.requiresGrad) {
+      const dhIn = h.ensureGrad();
+      for (let i = 0; i < dh.length; i++) dhIn[i] += dh[i];
+    }
+  });
+  return out;
+}

@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  add, addN, bmm, dropout, linear, matmul, mean, mul, relu, scale, sigmoid, sub, sum, tanh,
+} from '../../src/engine/ops.js';
+import { gradcheck } from '../../src/engine/gradcheck.js';
+import { Rng } from '../../src/engine/random.js';
+import { onBackward, output, ShapeError, Tape, Tensor, withTape } from '../../src/engine/tensor.js';
+import { assertClose, assertGrads, param } from './ops-helpers.js';
+
+const shapeErr = (op: string, ...shapes: string[]) => (e: unknown): boolean =>
+  e instanceof ShapeError && e.message.startsWith(op) && shapes.every((s) => e.message.includes(s));
+
+test('matmul computes (M,K)x(K,N) and its gradients, with every trans combination', () => {
+  const rng = new Rng(1);
+  const a = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
+  const b = Tensor.fromArray([1, 0, 0, 1, 1, 1], [3, 2]);
+  assert.deepEqual(matmul(a, b).toArray(), [4, 5, 10, 11]);
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      const x = param(rng, transA ? [3, 2] : [2, 3]);
+      const y = param(rng, transB ? [4, 3] : [3, 4]);
+      const out = matmul(x, y, { transA, transB });
+      assert.deepEqual(out.shape, [2, 4]);
+      assertGrads(() => matmul(x, y, { transA, transB }), [x, y]);
+    }
+  }
+});
+
+test('matmul rejects mismatched inner sizes naming op and both shapes', () => {
+  assert.throws(() => matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 2])), shapeErr('matmul', '[2, 3]', '[4, 2]'));
+});
+
+test('bmm multiplies each batch matrix and has correct gradients', () => {
+  const rng = new Rng(2);
+  const a = Tensor.fromArray([1, 2, 3, 4, 1, 0, 0, 1], [2, 2, 2]);
+  const b = Tensor.fromArray([1, 1, 0, 1, 2, 3, 4, 5], [2, 2, 2]);
+  assert.deepEqual(bmm(a, b).toArray(), [1, 3, 3, 7, 2, 3, 4, 5]);
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      const x = param(rng, transA ? [2, 3, 2] : [2, 2, 3]);
+      const y = param(rng, transB ? [2, 4, 3] : [2, 3, 4]);
+      assertGrads(() => bmm(x, y, { transA, transB }), [x, y]);
+    }
+  }
+  assert.throws(() => bmm(Tensor.zeros([2, 2, 3]), Tensor.zeros([3, 3, 2])), shapeErr('bmm', '[2, 2, 3]', '[3, 3, 2]'));
+});
+
+test('linear over 2-D and 3-D inputs equals x·w + b with correct gradients', () => {
+  const rng = new Rng(3);
+  const x = Tensor.fromArray([1, 2, 3, 4], [2, 2]);
+  const w = Tensor.fromArray([1, 0, 2, 0, 1, 3], [2, 3]);
+  const b = Tensor.fromArray([0.5, -1, 0], [3]);
+  assert.deepEqual(linear(x, w, b).toArray(), [1.5, 1, 8, 3.5, 3, 18]);
+  const x3 = param(rng, [2, 3, 4]);
+  const w3 = param(rng, [4, 5]);
+  const b3 = param(rng, [5]);
+  assert.deepEqual(linear(x3, w3, b3).shape, [2, 3, 5]);
+  assertGrads(() => linear(x3, w3, b3), [x3, w3, b3]);
+  assertGrads(() => linear(x3, w3), [x3, w3]);
+  assert.throws(() => linear(Tensor.zeros([2, 3]), Tensor.zeros([4, 5])), shapeErr('linear', '[2, 3]', '[4, 5]'));
+});
+
+test('add, sub, mul: same shape and bias broadcast over the last axis', () => {
+  const rng = new Rng(4);
+  const a = Tensor.fromArray([1, 2, 3, 4], [2, 2]);
+  const bias = Tensor.fromArray([10, 20], [2]);
+  assert.deepEqual(add(a, bias).toArray(), [11, 22, 13, 24]);
+  assert.deepEqual(sub(a, bias).toArray(), [-9, -18, -7, -16]);
+  assert.deepEqual(mul(a, bias).toArray(), [10, 40, 30, 80]);
+  assert.deepEqual(mul(a, a).toArray(), [1, 4, 9, 16]);
+  const x = param(rng, [2, 3, 4]);
+  const y = param(rng, [2, 3, 4]);
+  const d = param(rng, [4]);
+  for (const op of [add, sub, mul]) {
+    assertGrads(() => op(x, y), [x, y]);
+    assertGrads(() => op(x, d), [x, d]);
+  }
+  assert.throws(() => add(Tensor.zeros([2, 3]), Tensor.zeros([2])), shapeErr('add', '[2, 3]', '[2]'));
+  assert.throws(() => mul(Tensor.zeros([2, 3]), Tensor.zeros([3, 2])), shapeErr('mul', '[2, 3]', '[3, 2]'));
+});
+
+test('the same tensor used twice accumulates both gradients', () => {
+  const x = Tensor.fromArray([3], [1], { requiresGrad: true });
+  const tape = new Tape();
+  const y = withTape(tape, () => sum(mul(x, x)));
+  tape.backward(y);
+  assert.deepEqual(Array.from(x.grad ?? []), [6]);
+});
+
+test('scale, addN, sum, mean values and gradients', () => {
+  const rng = new Rng(5);
+  const a = Tensor.fromArray([1, 2, 3], [3]);
+  assert.deepEqual(scale(a, -2).toArray(), [-2, -4, -6]);
+  assert.deepEqual(addN([a, a, a]).toArray(), [3, 6, 9]);
+  assert.equal(sum(a).item(), 6);
+  assert.equal(mean(a).item(), 2);
+  assert.deepEqual(sum(a).shape, []);
+  const x = param(rng, [2, 3]);
+  const y = param(rng, [2, 3]);
+  const z = param(rng, [2, 3]);
+  assertGrads(() => scale(x, 1.5), [x]);
+  assertGrads(() => addN([x, y, z, x]), [x, y, z]);
+  assertGrads(() => sum(x), [x]);
+  assertGrads(() => mean(x), [x]);
+  assert.throws(() => addN([x, Tensor.zeros([3, 2])]), shapeErr('addN', '[2, 3]', '[3, 2]'));
+});
+
+test('tanh, sigmoid, relu values and gradients', () => {
+  const rng = new Rng(6);
+  const a = Tensor.fromArray([-1, 0, 2], [3]);
+  assertClose(tanh(a).data, [Math.tanh(-1), 0, Math.tanh(2)]);
+  assertClose(sigmoid(a).data, [1 / (1 + Math.E), 0.5, 1 / (1 + Math.exp(-2))]);
+  assert.deepEqual(relu(a).toArray(), [0, 0, 2]);
+  assert.equal(sigmoid(Tensor.fromArray([-1000, 1000], [2])).data[0], 0);
+  const x = param(rng, [3, 4], -2, 2);
+  assertGrads(() => tanh(x), [x]);
+  assertGrads(() => sigmoid(x), [x]);
+  const away = Tensor.fromArray([-1.5, -0.5, 0.4, 1.2, 2, -0.3], [2, 3], { requiresGrad: true });
+  assertGrads(() => relu(away), [away]);
+});
+
+test('dropout: identity when not training or p = 0, seeded inverted mask otherwise', () => {
+  const x = param(new Rng(7), [4, 50]);
+  assert.equal(dropout(x, 0.5, new Rng(1), false), x);
+  assert.equal(dropout(x, 0, new Rng(1), true), x);
+  const y1 = dropout(x, 0.5, new Rng(9), true);
+  const y2 = dropout(x, 0.5, new Rng(9), true);
+  assert.deepEqual(y1.toArray(), y2.toArray());
+  let zeros = 0;
+  for (let i = 0; i < x.size; i++) {
+    if (y1.data[i] === 0) zeros++;
+    else assert.ok(Math.abs(y1.data[i] - 2 * x.data[i]) < 1e-6);
+  }
+  assert.ok(zeros > 60 && zeros < 140, `${zeros} of 200 dropped at p=0.5`);
+  const small = param(new Rng(8), [3, 4]);
+  assertGrads(() => dropout(small, 0.3, new Rng(5), true), [small]);
+  assert.throws(() => dropout(x, 1, new Rng(1), true), RangeError);
+});
+
+test('ops under a tape take their buffers from its arena and allocate nothing new once warm', () => {
+  const rng = new Rng(10);
+  const x = param(rng, [3, 4]);
+  const w = param(rng, [4, 2]);
+  const tape = new Tape();
+  const step = (): void => {
+    const loss = withTape(tape, () => sum(tanh(linear(x, w))));
+    tape.backward(loss);
+    tape.reset();
+  };
+  step();
+  const held = tape.heldFloats();
+  step();
+  step();
+  assert.equal(tape.heldFloats(), held);
+});
+
+test('gradcheck detects a wrong backward', () => {
+  const x = param(new Rng(11), [5]);
+  const wrongSquare = (t: Tensor): Tensor => {
+    const out = output(t.shape, [t]);
+    for (let i = 0; i < t.size; i++) out.data[i] = t.data[i] * t.data[i];
+    onBackward(out, () => {
+      const g = out.grad;
+      if (g === null) return;
+      const dt = t.ensureGrad();
+      for (let i = 0; i < t.size; i++) dt[i] += g[i] * t.data[i];
+    });
+    return out;
+  };
+  assert.equal(gradcheck(() => wrongSquare(x), [x]).ok, false);
+});
