@@ -16,17 +16,17 @@ import { z } from 'zod';
 const int = (min: number): z.ZodNumber => z.number().int().min(min);
 
 export const DataConfigSchema = z.strictObject({
-  /** Training corpus: a TSV file (format tsv) or a file prefix completed by `suffixes` (format pair). */
+  /** Training corpus: a TSV file (format tsv) or a file prefix completed by `.<lang>` for both `langs` (format pair). */
   train: z.string().min(1),
   /** Development corpus, same format as `train`; used for validation loss, perplexity and BLEU. None: no validation. */
   dev: z.string().min(1).optional(),
-  /** tsv: one file, one pair per line, TAB-separated columns. pair: two line-aligned files. */
+  /** tsv: one file, one pair per line, TAB-separated columns (extra columns ignored). pair: two line-aligned files. */
   format: z.enum(['tsv', 'pair']).default('tsv'),
   /** tsv: [source column, target column], 0-based (Tatoeba: English in 0, French in 1). */
   columns: z.tuple([int(0), int(0)]).default([0, 1]),
-  /** pair: file suffixes [source, target]: `train: data/train` reads data/train.en and data/train.fr. */
-  suffixes: z.tuple([z.string().min(1), z.string().min(1)]).default(['en', 'fr']),
-  /** forward translates the first column/suffix into the second; reverse swaps them. */
+  /** Languages [first, second] (tokenizer spacing rules); format pair also uses them as file suffixes: `train: data/train` reads data/train.en and data/train.fr. */
+  langs: z.tuple([z.string().min(1), z.string().min(1)]).default(['en', 'fr']),
+  /** forward translates the first column/language into the second; reverse swaps them. */
   direction: z.enum(['forward', 'reverse']).default('forward'),
   /** word: split on spaces and punctuation (small corpora); bpe: byte-pair subwords (open vocabulary). */
   tokenizer: z.enum(['word', 'bpe']).default('word'),
@@ -78,9 +78,9 @@ export const ModelSectionSchema = z.strictObject({
 });
 
 export const TrainingConfigSchema = z.strictObject({
-  /** Sentences per batch (upper bound when batchTokens is set). */
+  /** Sentences per batch (ignored when batchTokens is set). */
   batchSize: int(1).default(64),
-  /** When > 0, batches are filled up to about this many target tokens instead of a fixed sentence count. */
+  /** When > 0: batches hold up to this many padded tokens (B * max(S, T)) instead of batchSize sentences. */
   batchTokens: int(0).default(0),
   /** Adam learning rate. 1e-3 is the usual Adam default for RNN NMT. */
   lr: z.number().positive().default(1e-3),

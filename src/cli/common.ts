@@ -1,0 +1,71 @@
+/**
+ * Pieces every sub-command shares: starting the compute engine, loading a model for translation,
+ * reading input lines and writing output files atomically.
+ */
+import * as fs from 'node:fs';
+import { initEngine, shutdownEngine, type EngineInfo } from '../engine/engine.js';
+import { loadCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
+import { codecFrom } from '../train/data.js';
+import type { TranslatorParts } from '../train/translator.js';
+import { UserError } from './errors.js';
+
+/**
+ * Start the engine once (WebAssembly GEMM, `threads` threads; 0 = default). When the kernels are
+ * not built, say so and continue with the TypeScript GEMM.
+ */
+export async function startEngine(threads: number, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<EngineInfo> {
+  try {
+    return await initEngine(threads > 0 ? { threads } : {});
+  } catch (err) {
+    log(`engine: WebAssembly kernels unavailable, using the TypeScript GEMM (slower): ${err instanceof Error ? err.message : String(err)}`);
+    return { backend: 'js', threads: 1 };
+  }
+}
+
+export async function stopEngine(): Promise<void> {
+  await shutdownEngine();
+}
+
+export interface LoadedModel extends TranslatorParts {
+  checkpoint: CheckpointContents;
+}
+
+/** Load a checkpoint for translation; a missing or bad file is the user's error. */
+export function loadTranslator(file: string): LoadedModel {
+  if (!fs.existsSync(file)) throw new UserError(`${file}: no such model file`);
+  const checkpoint = loadCheckpoint(file);
+  const model = loadModel(checkpoint);
+  return { model, srcVocab: checkpoint.srcVocab, tgtVocab: checkpoint.tgtVocab, codec: codecFrom(checkpoint.tokenizer), checkpoint };
+}
+
+/** Lines of a file (or of stdin when `file` is undefined), without the final newline. */
+export function readInputLines(file: string | undefined): string[] {
+  let text: string;
+  if (file === undefined) {
+    text = fs.readFileSync(0, 'utf8');
+  } else {
+    if (!fs.existsSync(file)) throw new UserError(`${file}: no such input file`);
+    text = fs.readFileSync(file, 'utf8');
+  }
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+/** Write a file atomically: a temporary file next to it, then rename. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/** A flag value that must be a number (commander gives strings for options without a parser). */
+export function numberOption(opts: Record<string, unknown>, key: string): number | undefined {
+  const v = opts[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export function stringOption(opts: Record<string, unknown>, key: string): string | undefined {
+  const v = opts[key];
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+/**
+ * attnmt: one command with sub-commands, like Joey NMT's train | test | translate modes.
+ * Each sub-command lives in its own file and is loaded only when used (fast `--help`).
+ *
+ * Exit codes: 0 success, 1 bad input or usage, 2 internal error, 130 interrupted (see errors.ts).
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { describeError } from './errors.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('attnmt')
+    .description('Neural machine translation with attention: train, translate, evaluate and inspect RNN encoder-decoders')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('train')
+    .description('train a model from a YAML/JSON config; flags override the file')
+    .argument('[config]', 'config file (YAML or JSON); see configs/*.yaml')
+    .option('--train <file>', 'training corpus (data.train)')
+    .option('--dev <file>', 'development corpus (data.dev)')
+    .option('--out <dir>', 'output directory for checkpoints and logs (training.outDir)')
+    .option('--max-steps <n>', 'stop after N steps (training.maxSteps)', positiveInt)
+    .option('--max-time <seconds>', 'stop after this many seconds (training.maxTime)', nonNegativeNumber)
+    .option('--threads <n>', 'compute threads (training.threads)', positiveInt)
+    .option('--seed <n>', 'random seed (training.seed)', nonNegativeNumber)
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors)')
+    .option('--set <key=value>', 'override any config key, e.g. --set model.hidden=128 (repeatable)', collect, [])
+    .action(async (config: string | undefined, opts: Record<string, unknown>) => {
+      const { trainCommand } = await import('./train.js');
+      await trainCommand(config, opts);
+    });
+
+  program
+    .command('translate')
+    .description('translate sentences (one per line) from stdin or --input to stdout or --output')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .option('--input <file>', 'source sentences, one per line (default: stdin)')
+    .option('--output <file>', 'write translations here (default: stdout)')
+    .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
+    .option('--nbest <n>', 'print the N best translations per sentence as "i ||| text ||| score"', positiveInt)
+    .option('--alpha <a>', 'length penalty exponent', nonNegativeNumber)
+    .option('--batch-size <n>', 'sentences translated together', positiveInt)
+    .option('--attention <file>', 'write the attention weights of every sentence as JSON')
+    .option('--threads <n>', 'compute threads', positiveInt)
+    .action(async (opts: Record<string, unknown>) => {
+      const { translateCommand } = await import('./translate.js');
+      await translateCommand(opts);
+    });
+
+  program
+    .command('eval')
+    .description('translate a test set and score it with BLEU and chrF')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .requiredOption('--test <file>', 'test set: a TSV file (source<TAB>reference; repeated sources = several references)')
+    .option('--columns <src,tgt>', 'TSV columns of source and reference (default "0,1")')
+    .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
+    .option('--alpha <a>', 'length penalty exponent', nonNegativeNumber)
+    .option('--by-length', 'also report BLEU per source-length bucket (1-5, 6-10, 11-15, 16-20, 21-30, 31+)')
+    .option('--output <file>', 'write the translations here')
+    .option('--json', 'print the scores as JSON')
+    .option('--limit <n>', 'score only the first N sources', positiveInt)
+    .option('--threads <n>', 'compute threads', positiveInt)
+    .action(async (opts: Record<string, unknown>) => {
+      const { evalCommand } = await import('./eval.js');
+      await evalCommand(opts);
+    });
+
+  program
+    .command('attention')
+    .description('translate one sentence and draw its attention matrix in the terminal and as SVG')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .argument('<sentence...>', 'the source sentence')
+    .option('--svg <file>', 'write the heatmap as SVG here', 'attention.svg')
+    .option('--png <file>', 'also write it as PNG')
+    .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
+    .action(async (sentence: string[], opts: Record<string, unknown>) => {
+      const { attentionCommand } = await import('./attention.js');
+      await attentionCommand(sentence.join(' '), opts);
+    });
+
+  const score = program.command('score').description('score translations against references (BLEU, chrF)');
+  score.allowUnknownOption().helpOption(false).argument('[args...]');
+  score.action(async (args: string[]) => {
+    const { scoreCommand } = await import('./score.js');
+    await scoreCommand(args);
+  });
+
+  program
+    .command('serve')
+    .description('HTTP API and web page for translating and inspecting attention')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .option('--port <n>', 'port', positiveInt, 8080)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .action(async (opts: Record<string, unknown>) => {
+      const { serveCommand } = await import('./serve.js');
+      await serveCommand(opts);
+    });
+
+  program
+    .command('demo')
+    .description('train attention and fixed-context models on the built-in corpus and compare them (about 3 minutes)')
+    .option('--out <dir>', 'where models, SVG and report go', 'runs/demo')
+    .option('--time <seconds>', 'training time budget for both models together', nonNegativeNumber, 170)
+    .option('--threads <n>', 'compute threads', positiveInt, 2)
+    .option('--seed <n>', 'random seed', nonNegativeNumber, 1)
+    .addOption(new Option('--quiet', 'no progress output').hideHelp())
+    .action(async (opts: Record<string, unknown>) => {
+      const { demoCommand } = await import('./demo.js');
+      await demoCommand(opts);
+    });
+
+  return program;
+}
+
+/** Run the command line; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed the usage problem (or the help/version text).
+      return err.exitCode === 0 ? 0 : 1;
+    }
+    const { code, message } = describeError(err);
+    process.stderr.write(`${message}\n`);
+    return code;
+  }
+}
+
+/** True when this file is the program being run (directly or through the npm bin symlink). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`internal error: ${String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

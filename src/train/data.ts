@@ -1,0 +1,177 @@
+/**
+ * From the data section of a config to what the trainer consumes: tokenized id pairs, the
+ * vocabularies, the dev set grouped by unique source (several references per source, as in
+ * Tatoeba), and the text codec that turns raw text into model tokens and back.
+ *
+ *   text -> normalize -> (lowercase) -> tokenize -> ids        (both sides)
+ *   target ids -> tokens -> detokenize -> text                 (decoding)
+ *
+ * The codec is described by a plain JSON object stored in every checkpoint (`tokenizer`), so
+ * `translate`, `eval` and the server tokenize exactly as training did.
+ */
+import { readParallel, readTsv, type ReadResult, type TextPair } from '../data/readers.js';
+import { normalizeText } from '../data/normalize.js';
+import { detokenize, tokenize } from '../data/tokenize.js';
+import { Vocab } from '../data/vocab.js';
+import type { IdPair } from '../data/batch.js';
+import type { DataConfig } from './config.js';
+
+/** How to turn text into model tokens and back (stored in checkpoints as `tokenizer`). */
+export interface CodecDescription {
+  kind: 'word';
+  lowercase: boolean;
+  /** Source and target languages (spacing rules of the tokenizer). */
+  srcLang: string;
+  tgtLang: string;
+}
+
+export interface TextCodec {
+  readonly description: CodecDescription;
+  /** Raw source text -> source tokens. */
+  source(text: string): string[];
+  /** Raw target text -> target tokens. */
+  target(text: string): string[];
+  /** Target tokens -> text. */
+  detokenize(tokens: readonly string[]): string;
+  /** A target token as shown to people (pictures, JSON). */
+  display(token: string): string;
+}
+
+export class CodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}
+
+/** Check a checkpoint's `tokenizer` record and build its codec. */
+export function codecFrom(raw: Record<string, unknown>): TextCodec {
+  if (raw['kind'] !== 'word') throw new CodecError(`tokenizer: unsupported kind ${JSON.stringify(raw['kind'])} (expected "word")`);
+  const d: CodecDescription = {
+    kind: 'word',
+    lowercase: raw['lowercase'] === true,
+    srcLang: typeof raw['srcLang'] === 'string' ? raw['srcLang'] : 'en',
+    tgtLang: typeof raw['tgtLang'] === 'string' ? raw['tgtLang'] : 'fr',
+  };
+  return makeCodec(d);
+}
+
+export function makeCodec(d: CodecDescription): TextCodec {
+  const prep = (text: string): string => {
+    const n = normalizeText(text);
+    return d.lowercase ? n.toLowerCase() : n;
+  };
+  return {
+    description: d,
+    source: (text) => tokenize(prep(text), { lang: d.srcLang }),
+    target: (text) => tokenize(prep(text), { lang: d.tgtLang }),
+    detokenize: (tokens) => detokenize(tokens, { lang: d.tgtLang }),
+    display: (token) => token,
+  };
+}
+
+/** Dev data: pairs for the loss, unique sources with all their references for BLEU. */
+export interface DevSet {
+  pairs: IdPair[];
+  /** Source ids of each unique source. */
+  sources: number[][];
+  /** Source text of each unique source (normalized). */
+  sourceTexts: string[];
+  /** Every reference (normalized text) of each unique source. */
+  references: string[][];
+}
+
+export interface PreparedData {
+  train: IdPair[];
+  dev?: DevSet;
+  srcVocab: Vocab;
+  tgtVocab: Vocab;
+  codec: TextCodec;
+  /** The codec description, stored in checkpoints. */
+  tokenizer: Record<string, unknown>;
+  /** Target tokens -> text (for BLEU on detokenized output). */
+  detokenize(tokens: readonly string[]): string;
+}
+
+/** Source/target languages after `direction`. */
+export function languages(cfg: DataConfig): { srcLang: string; tgtLang: string } {
+  const [a, b] = cfg.langs;
+  return cfg.direction === 'forward' ? { srcLang: a, tgtLang: b } : { srcLang: b, tgtLang: a };
+}
+
+/** Read a corpus as the config says (format, columns, direction), as text pairs. */
+export function readCorpus(cfg: DataConfig, file: string, limit: number): ReadResult {
+  const opts = { skipBad: cfg.skipBad, ...(limit > 0 ? { limit } : {}) };
+  const [first, second] = cfg.format === 'tsv' ? cfg.columns : [0, 1];
+  const swap = cfg.direction === 'reverse';
+  if (cfg.format === 'tsv') {
+    return readTsv(file, { ...opts, srcColumn: swap ? second : first, tgtColumn: swap ? first : second });
+  }
+  const [a, b] = cfg.langs;
+  return readParallel(`${file}.${swap ? b : a}`, `${file}.${swap ? a : b}`, opts);
+}
+
+/**
+ * Read, tokenize and index the training (and dev) data. Vocabularies are built from the training
+ * data unless given (resume keeps the checkpoint's).
+ */
+export function prepareData(
+  cfg: DataConfig,
+  vocabs?: { srcVocab: Vocab; tgtVocab: Vocab },
+  log: (line: string) => void = () => {},
+): PreparedData {
+  const { srcLang, tgtLang } = languages(cfg);
+  const codec = makeCodec({ kind: 'word', lowercase: cfg.lowercase, srcLang, tgtLang });
+  const read = readCorpus(cfg, cfg.train, cfg.limit);
+  reportSkipped(cfg.train, read, log);
+  const tokenized = read.pairs.map((p) => ({ src: codec.source(p.src), tgt: codec.target(p.tgt) }));
+  const kept = tokenized.filter((p) => p.src.length <= cfg.maxLen && p.tgt.length <= cfg.maxLen && p.src.length > 0 && p.tgt.length > 0);
+  if (kept.length < tokenized.length) log(`data: dropped ${tokenized.length - kept.length} pairs longer than maxLen ${cfg.maxLen}`);
+  if (kept.length === 0) throw new CodecError(`${cfg.train}: no training pairs left (${read.pairs.length} read, maxLen ${cfg.maxLen})`);
+  const vocabOpts = { minFreq: cfg.vocab.minFreq, maxSize: cfg.vocab.maxSize };
+  const srcVocab = vocabs?.srcVocab ?? Vocab.build(kept.map((p) => p.src), vocabOpts);
+  const tgtVocab = vocabs?.tgtVocab ?? Vocab.build(kept.map((p) => p.tgt), vocabOpts);
+  const train = kept.map((p) => ({ src: srcVocab.encode(p.src), tgt: tgtVocab.encode(p.tgt) }));
+  const dev = cfg.dev === undefined ? undefined : prepareDev(cfg, cfg.dev, codec, srcVocab, tgtVocab, log);
+  return {
+    train,
+    ...(dev === undefined ? {} : { dev }),
+    srcVocab,
+    tgtVocab,
+    codec,
+    tokenizer: { ...codec.description },
+    detokenize: codec.detokenize,
+  };
+}
+
+/** Dev pairs grouped by unique source (first-seen order). */
+export function prepareDev(cfg: DataConfig, file: string, codec: TextCodec, srcVocab: Vocab, tgtVocab: Vocab, log: (line: string) => void): DevSet {
+  const read = readCorpus(cfg, file, 0);
+  reportSkipped(file, read, log);
+  return groupDev(read.pairs, codec, srcVocab, tgtVocab, cfg.devLimit);
+}
+
+/** Group text pairs by source into a DevSet (at most `limit` sources when > 0). */
+export function groupDev(pairs: readonly TextPair[] | ReadonlyArray<{ src: string; tgt: string }>, codec: TextCodec, srcVocab: Vocab, tgtVocab: Vocab, limit = 0): DevSet {
+  const index = new Map<string, number>();
+  const dev: DevSet = { pairs: [], sources: [], sourceTexts: [], references: [] };
+  for (const p of pairs) {
+    let g = index.get(p.src);
+    if (g === undefined) {
+      if (limit > 0 && dev.sources.length >= limit) continue;
+      g = dev.sources.length;
+      index.set(p.src, g);
+      dev.sources.push(srcVocab.encode(codec.source(p.src)));
+      dev.sourceTexts.push(p.src);
+      dev.references.push([]);
+    }
+    (dev.references[g] as string[]).push(p.tgt);
+    dev.pairs.push({ src: dev.sources[g] as number[], tgt: tgtVocab.encode(codec.target(p.tgt)) });
+  }
+  return dev;
+}
+
+function reportSkipped(file: string, read: ReadResult, log: (line: string) => void): void {
+  const parts = Object.entries(read.skipped).filter(([, n]) => n > 0).map(([reason, n]) => `${n} ${reason}`);
+  if (parts.length > 0) log(`data: ${file}: skipped ${parts.join(', ')} lines`);
+}

@@ -1,0 +1,70 @@
+/**
+ * Test-set scores of a list of translations: corpus BLEU and chrF, exact-match rate, and the same
+ * per source-length bucket (1-5, 6-10, 11-15, 16-20, 21-30, 31+ tokens), the study of Bahdanau et
+ * al. 2015 (Figure 2) where the fixed-context baseline falls off on long sentences.
+ */
+import { normalizeText } from '../data/normalize.js';
+import { corpusBleu } from '../eval/bleu.js';
+import { corpusChrf } from '../eval/chrf.js';
+import { toReferenceStreams } from '../eval/references.js';
+import { LENGTH_BUCKETS, lengthBucket } from '../viz/chart-svg.js';
+
+export interface SetScore {
+  sentences: number;
+  bleu: number;
+  chrf: number;
+  /** Fraction of hypotheses equal to one of their references (after normalization, and lowercasing when asked). */
+  exact: number;
+}
+
+export interface BucketScore extends SetScore {
+  bucket: string;
+}
+
+export interface ScoreOptions {
+  /** Compare lowercased text (models trained on lowercased data). */
+  lowercase: boolean;
+}
+
+export function scoreSet(hyps: readonly string[], refs: readonly (readonly string[])[], opts: ScoreOptions): SetScore {
+  if (hyps.length !== refs.length) throw new Error(`scoreSet: ${hyps.length} hypotheses for ${refs.length} reference lists`);
+  if (hyps.length === 0) return { sentences: 0, bleu: 0, chrf: 0, exact: 0 };
+  const streams = toReferenceStreams(refs);
+  const key = (s: string): string => (opts.lowercase ? normalizeText(s).toLowerCase() : normalizeText(s));
+  let exact = 0;
+  hyps.forEach((h, i) => {
+    if ((refs[i] ?? []).some((r) => key(r) === key(h))) exact++;
+  });
+  return {
+    sentences: hyps.length,
+    bleu: corpusBleu(hyps, streams, { lowercase: opts.lowercase }).score,
+    chrf: corpusChrf(hyps, streams, { lowercase: opts.lowercase }).score,
+    exact: exact / hyps.length,
+  };
+}
+
+/** Scores per source-length bucket (buckets without sentences are left out). */
+export function scoreByLength(
+  hyps: readonly string[],
+  refs: readonly (readonly string[])[],
+  sourceLengths: readonly number[],
+  opts: ScoreOptions,
+): BucketScore[] {
+  const out: BucketScore[] = [];
+  for (const bucket of LENGTH_BUCKETS) {
+    const idx = sourceLengths.map((n, i) => (lengthBucket(Math.max(1, n)) === bucket ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) continue;
+    const s = scoreSet(idx.map((i) => hyps[i] as string), idx.map((i) => refs[i] as string[]), opts);
+    out.push({ bucket, ...s });
+  }
+  return out;
+}
+
+/** A fixed-width table of bucket scores, one line per bucket. */
+export function formatBucketTable(rows: readonly BucketScore[], title = 'length'): string {
+  const lines = [`${title.padEnd(8)} ${'sents'.padStart(6)} ${'BLEU'.padStart(6)} ${'chrF'.padStart(6)} ${'exact'.padStart(6)}`];
+  for (const r of rows) {
+    lines.push(`${r.bucket.padEnd(8)} ${String(r.sentences).padStart(6)} ${r.bleu.toFixed(1).padStart(6)} ${r.chrf.toFixed(1).padStart(6)} ${`${(r.exact * 100).toFixed(0)}%`.padStart(6)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,284 @@
+/**
+ * The training loop. Reads top to bottom like nanoGPT's train.py:
+ *
+ *   data -> vocabularies -> model -> optimizer -> (resume) -> loop {
+ *     batch -> loss (teacher forcing, label smoothing, dropout) -> backward -> clip -> Adam step
+ *     every validEvery steps: dev loss, perplexity, BLEU (greedy) -> lr decay on plateau,
+ *       best/last checkpoints, early stopping
+ *   }
+ *
+ * Resume is exact: the last checkpoint holds the parameters, Adam's moments (extra tensors) and the
+ * training state (step, epoch, batcher state, dropout rng state, best score, lr, plateau counter)
+ * as metadata, so an interrupted run continues bit for bit as if it had not stopped.
+ *
+ * The loop yields to the event loop after every step so Ctrl-C (SIGINT) and progress redraws get
+ * through; `requestStop()` makes it save the last checkpoint and return.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Tape, Tensor, withTape } from '../engine/tensor.js';
+import { Adam, clipGradNorm } from '../engine/optim.js';
+import { loadCheckpoint, loadModel, saveCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
+import { Seq2Seq } from '../model/seq2seq.js';
+import type { ModelConfig } from '../model/config.js';
+import { Batcher, type BatcherState } from '../data/batcher.js';
+import type { Config } from './config.js';
+import { prepareData, type PreparedData } from './data.js';
+import { makeProgress, type Progress } from './progress.js';
+import { validate, type ValidationResult } from './validate.js';
+
+export interface TrainOptions {
+  config: Config;
+  /** Continue from this checkpoint (its config's model must match). */
+  resume?: string;
+  /** Where log lines go (default: stderr). */
+  log?: (line: string) => void;
+  /** Progress bar on a TTY (default: process.stderr.isTTY). */
+  progress?: boolean;
+  /** Data already prepared (the demo passes it to skip reading files). */
+  data?: PreparedData;
+}
+
+export type StopReason = 'maxSteps' | 'maxEpochs' | 'maxTime' | 'earlyStopping' | 'interrupted';
+
+export interface TrainResult {
+  steps: number;
+  epochs: number;
+  stopReason: StopReason;
+  bestScore: number | null;
+  bestStep: number | null;
+  lastCheckpoint: string | null;
+  bestCheckpoint: string | null;
+  model: Seq2Seq;
+  /** Seconds spent in this run (not counting earlier runs of a resumed training). */
+  seconds: number;
+  validations: ValidationResult[];
+}
+
+/** Everything that must survive a restart besides the tensors. */
+export interface TrainingState {
+  step: number;
+  batcher: BatcherState;
+  dropoutRng: Array<number | null>;
+  lr: number;
+  bestScore: number | null;
+  bestStep: number | null;
+  /** Validations since the score last improved (for lr decay). */
+  plateau: number;
+  /** Validations since the score last improved (for early stopping; not reset by lr decay). */
+  sinceBest: number;
+  /** Training seconds of earlier runs (maxTime counts the whole training). */
+  seconds: number;
+  tokens: number;
+}
+
+let stopRequested = false;
+
+/** Ask the running training to save its last checkpoint and return (the CLI calls this on SIGINT). */
+export function requestStop(): void {
+  stopRequested = true;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const cfg = opts.config;
+  const t = cfg.training;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  stopRequested = false;
+
+  // Data and vocabularies (from the checkpoint when resuming, so ids stay the same).
+  const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
+  const data = opts.data ?? prepareData(cfg.data, resumed === null ? undefined : { srcVocab: resumed.srcVocab, tgtVocab: resumed.tgtVocab }, log);
+  log(`data: ${data.train.length} training pairs, ${data.dev ? `${data.dev.sources.length} dev sources` : 'no dev set'}, vocab ${data.srcVocab.size} source / ${data.tgtVocab.size} target`);
+
+  // Model and optimizer.
+  const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
+  const model = resumed === null ? new Seq2Seq(modelConfig, t.seed) : loadModel(resumed);
+  const params = model.parameters();
+  const optim = new Adam(params, { lr: t.lr });
+  const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
+  const state = resumed === null ? freshState(t.lr, batcher, model) : restoreState(resumed, optim, batcher, model);
+  optim.lr = state.lr;
+  log(`model: ${countParams(params)} parameters (${modelConfig.rnn}, attention ${modelConfig.attention}, hidden ${modelConfig.hidden})${resumed ? `; resumed at step ${state.step}` : ''}`);
+
+  fs.mkdirSync(t.outDir, { recursive: true });
+  writeAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  const lastPath = path.join(t.outDir, 'last.safetensors');
+  const bestPath = path.join(t.outDir, 'best.safetensors');
+  const validLog = path.join(t.outDir, 'valid.jsonl');
+
+  const save = (file: string): void =>
+    saveCheckpoint(file, {
+      config: modelConfig,
+      srcVocab: data.srcVocab,
+      tgtVocab: data.tgtVocab,
+      tokenizer: data.tokenizer,
+      params,
+      extraTensors: optimizerTensors(optim),
+      metadata: { training: { ...state, batcher: batcher.state(), dropoutRng: rngState(model) }, adamStep: optim.state().step },
+    });
+
+  const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, total: plannedSteps(cfg, batcher), log, logEvery: t.logEvery });
+  const validEvery = t.validEvery > 0 ? t.validEvery : batcher.batchesPerEpoch;
+  const start = performance.now();
+  const elapsed = (): number => state.seconds + (performance.now() - start) / 1000;
+  const validations: ValidationResult[] = [];
+  const tape = new Tape();
+  let stopReason: StopReason | null = null;
+  let windowLoss = 0;
+  let windowTokens = 0;
+  let lastSaved = -1;
+
+  while (stopReason === null) {
+    // One optimizer step.
+    const batch = batcher.next();
+    model.setTraining(true);
+    tape.reset();
+    optim.zeroGrad();
+    const { loss, nll, ntokens } = withTape(tape, () => model.loss(batch, { labelSmoothing: t.labelSmoothing }));
+    tape.backward(loss, 1 / ntokens); // mean over target tokens
+    if (t.clipNorm > 0) clipGradNorm(params.values(), t.clipNorm);
+    optim.step();
+    state.step++;
+    state.tokens += ntokens;
+    windowLoss += nll;
+    windowTokens += ntokens;
+    progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
+    if (state.step % t.logEvery === 0) {
+      windowLoss = 0;
+      windowTokens = 0;
+    }
+
+    // Validation, lr decay, checkpoints, early stopping.
+    if (state.step % validEvery === 0) {
+      const v = validateAndSave();
+      if (t.earlyStopping.patience > 0 && v !== null && state.sinceBest >= t.earlyStopping.patience) stopReason = 'earlyStopping';
+    }
+
+    // Stop conditions.
+    if (stopReason !== null) break;
+    if (t.maxSteps > 0 && state.step >= t.maxSteps) stopReason = 'maxSteps';
+    else if (t.maxEpochs > 0 && batcher.epochDone && batcher.epoch + 1 >= t.maxEpochs) stopReason = 'maxEpochs';
+    else if (t.maxTime > 0 && elapsed() >= t.maxTime) stopReason = 'maxTime';
+    else {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopRequested) stopReason = 'interrupted';
+    }
+  }
+
+  // Final validation (unless the last step just had one) and last checkpoint.
+  if (stopReason !== 'interrupted' && stopReason !== 'earlyStopping' && state.step % validEvery !== 0) validateAndSave();
+  state.seconds = elapsed();
+  if (t.keepLast && lastSaved !== state.step) save(lastPath);
+  progress.stop();
+  log(`stopped after step ${state.step} (${stopReason}); ${state.bestScore === null ? '' : `best ${t.validMetric} ${state.bestScore.toFixed(2)} at step ${state.bestStep}; `}${t.keepLast ? `last checkpoint ${lastPath}` : ''}`);
+
+  return {
+    steps: state.step,
+    epochs: batcher.epoch + (batcher.epochDone ? 1 : 0),
+    stopReason,
+    bestScore: state.bestScore,
+    bestStep: state.bestStep,
+    lastCheckpoint: t.keepLast ? lastPath : null,
+    bestCheckpoint: t.keepBest && state.bestStep !== null ? bestPath : null,
+    model,
+    seconds: (performance.now() - start) / 1000,
+    validations,
+  };
+
+  /** Validate on the dev set (if any), update lr/best/patience, write checkpoints and the JSONL log. */
+  function validateAndSave(): ValidationResult | null {
+    progress.pause();
+    let v: ValidationResult | null = null;
+    if (data.dev !== undefined) {
+      v = validate(model, data.dev, data.srcVocab, data.tgtVocab, data.codec, { step: state.step, epoch: batcher.epoch + 1, lr: optim.lr, maxLenRatio: cfg.decoding.maxLenRatio });
+      validations.push(v);
+      const score = t.validMetric === 'bleu' ? v.bleu : -v.loss;
+      const improved = state.bestScore === null || score > state.bestScore;
+      if (improved) {
+        state.bestScore = score;
+        state.bestStep = state.step;
+        state.plateau = 0;
+        state.sinceBest = 0;
+      } else {
+        state.plateau++;
+        state.sinceBest++;
+        if (state.plateau > t.lrDecay.patience && optim.lr > t.minLr) {
+          optim.lr = Math.max(t.minLr, optim.lr * t.lrDecay.factor);
+          state.plateau = 0;
+          log(`lr decayed to ${optim.lr.toExponential(2)}`);
+        }
+      }
+      state.lr = optim.lr;
+      fs.appendFileSync(validLog, `${JSON.stringify({ ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 })}\n`);
+      log(`valid step ${v.step}: loss ${v.loss.toFixed(3)} ppl ${v.perplexity.toFixed(2)} BLEU ${v.bleu.toFixed(2)}${improved ? ' (best)' : ''}`);
+      state.seconds = elapsed();
+      if (improved && t.keepBest) save(bestPath);
+    }
+    state.lr = optim.lr;
+    if (t.keepLast) {
+      state.seconds = elapsed();
+      save(lastPath);
+      lastSaved = state.step;
+    }
+    progress.resume();
+    return v;
+  }
+}
+
+/** The model config of a new training: the config's model section, its dropout and the vocab sizes. */
+export function modelConfigFrom(cfg: Config, data: Pick<PreparedData, 'srcVocab' | 'tgtVocab'>): ModelConfig {
+  return { ...cfg.model, dropout: cfg.training.dropout, srcVocabSize: data.srcVocab.size, tgtVocabSize: data.tgtVocab.size };
+}
+
+function freshState(lr: number, batcher: Batcher, model: Seq2Seq): TrainingState {
+  return { step: 0, batcher: batcher.state(), dropoutRng: rngState(model), lr, bestScore: null, bestStep: null, plateau: 0, sinceBest: 0, seconds: 0, tokens: 0 };
+}
+
+/** Restore optimizer moments, batcher position and dropout rng from a checkpoint. */
+function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: Seq2Seq): TrainingState {
+  const meta = c.metadata ?? {};
+  const s = meta['training'] as TrainingState | undefined;
+  if (s === undefined || typeof s.step !== 'number') throw new Error('resume: the checkpoint has no training state (was it written by `attnmt train`?)');
+  const tensors = new Map<string, Float32Array>();
+  for (const [name, tensor] of c.extraTensors ?? new Map<string, Tensor>()) {
+    if (name.startsWith('optim.')) tensors.set(name.slice('optim.'.length), tensor.data);
+  }
+  optim.loadState({ step: Number(meta['adamStep'] ?? s.step), tensors });
+  batcher.setState(s.batcher);
+  model.rng.setState(s.dropoutRng.map((v) => (v === null ? NaN : v)));
+  return { ...s };
+}
+
+function optimizerTensors(optim: Adam): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, data] of optim.state().tensors) out.set(`optim.${name}`, tensorOf(data, name));
+  return out;
+}
+
+function tensorOf(data: Float32Array, name: string): Tensor {
+  return new Tensor(data, [data.length], { name });
+}
+
+function rngState(model: Seq2Seq): Array<number | null> {
+  return model.rng.getState().map((v) => (Number.isNaN(v) ? null : v));
+}
+
+function countParams(params: Map<string, Tensor>): string {
+  let n = 0;
+  for (const p of params.values()) n += p.size;
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
+}
+
+/** Steps the run is planned to take, for the progress bar's ETA (0: unknown). */
+function plannedSteps(cfg: Config, batcher: Batcher): number {
+  const byEpochs = cfg.training.maxEpochs > 0 ? cfg.training.maxEpochs * batcher.batchesPerEpoch : 0;
+  const bySteps = cfg.training.maxSteps;
+  if (byEpochs > 0 && bySteps > 0) return Math.min(byEpochs, bySteps);
+  return byEpochs || bySteps;
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
