@@ -14,8 +14,7 @@
  * encoder's final state at every step and it returns no weights (`weights: null`), so pictures and
  * alignments of a baseline model have no rows.
  */
-import { additiveAttention } from '../engine/fused/attention.js';
-import { bmm, linear, reshape, softmax } from '../engine/ops.js';
+import { additiveAttention, bmm, linear, reshape, softmax } from '../engine/ops.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
 import type { ModelConfig } from './config.js';
 import type { ParamStore } from './params.js';

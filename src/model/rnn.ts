@@ -7,9 +7,7 @@
  *   <prefix>.weight_ih (In, G·D)  xavier     <prefix>.bias_ih (G·D)  zeros
  *   <prefix>.weight_hh (D, G·D)   orthogonal <prefix>.bias_hh (G·D)  zeros
  */
-import { gruCell, gruSequence } from '../engine/fused/gru.js';
-import { lstmCell, lstmSequence } from '../engine/fused/lstm.js';
-import { linear } from '../engine/ops.js';
+import { gruCell, gruSequence, linear, lstmCell, lstmSequence } from '../engine/ops.js';
 import { output, Tensor } from '../engine/tensor.js';
 import type { ParamStore } from './params.js';
 
