@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { gradcheck, type GradcheckOptions } from '../../src/engine/gradcheck.js';
 import { Rng } from '../../src/engine/random.js';
-import { Tensor } from '../../src/engine/tensor.js';
+import { addN, mul, sum } from '../../src/engine/ops.js';
+import { Tape, Tensor, withTape } from '../../src/engine/tensor.js';
 
 /** A parameter of the given shape with values uniform in [lo, hi). */
 export function param(rng: Rng, shape: number[], lo = -1, hi = 1): Tensor {
@@ -25,4 +26,35 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (a === e) continue;
     assert.ok(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)), `${what}[${i}]: ${a} vs ${e}`);
   }
+}
+
+/**
+ * Runs fn under a fresh tape, back-propagates L = Σ_k Σ_i w_ki·out_k[i] with fixed seeded weights
+ * (built from basic ops: sum and mul), and returns copies of the output values and input gradients.
+ */
+export function valuesAndGrads(
+  fn: () => readonly Tensor[], inputs: readonly Tensor[], seed = 99,
+): { values: Float32Array[]; grads: Float32Array[] } {
+  for (const t of inputs) t.ensureGrad().fill(0);
+  const tape = new Tape();
+  const rng = new Rng(seed);
+  const outs = withTape(tape, fn);
+  const loss = withTape(tape, () =>
+    addN(outs.map((o) => sum(mul(o, Tensor.fromArray(Array.from(o.data, () => rng.uniform(-1, 1)), o.shape))))),
+  );
+  tape.backward(loss);
+  const values = outs.map((o) => o.data.slice());
+  const grads = inputs.map((t) => Float32Array.from(t.grad ?? []));
+  tape.reset();
+  return { values, grads };
+}
+
+/** Asserts a fused kernel and its basic-op reference agree on values and gradients. */
+export function assertSameAsReference(
+  fused: () => readonly Tensor[], reference: () => readonly Tensor[], inputs: readonly Tensor[], tol = 1e-5,
+): void {
+  const f = valuesAndGrads(fused, inputs);
+  const r = valuesAndGrads(reference, inputs);
+  f.values.forEach((v, k) => assertClose(v, r.values[k] as Float32Array, tol, `output ${k}`));
+  f.grads.forEach((g, k) => assertClose(g, r.grads[k] as Float32Array, tol, `gradient of input ${k}`));
 }

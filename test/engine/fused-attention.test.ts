@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { add, additiveAttention, bmm, linear, reshape, softmax, stack, tanh } from '../../src/engine/ops.js';
+import { Rng } from '../../src/engine/random.js';
+import { ShapeError, Tensor } from '../../src/engine/tensor.js';
+import { assertClose, assertGrads, assertSameAsReference, param } from './ops-helpers.js';
+
+/** Bahdanau A.1.2 from basic ops: e = tanh(q + k_i)·v, masked softmax, context = bmm(α, values). */
+function attentionRef(query: Tensor, keys: Tensor, v: Tensor, values: Tensor, lengths: Int32Array): Tensor[] {
+  const [batch, s, a] = keys.shape as [number, number, number];
+  const hv = values.shape[2] as number;
+  const qRep = stack(new Array<Tensor>(s).fill(query)); // (B, S, A)
+  const e = reshape(linear(tanh(add(keys, qRep)), reshape(v, [a, 1])), [batch, s]);
+  const alpha = softmax(e, { lengths });
+  const context = reshape(bmm(reshape(alpha, [batch, 1, s]), values), [batch, hv]);
+  return [context, alpha];
+}
+
+function setup(seed: number, batch: number, s: number, a: number, hv: number) {
+  const rng = new Rng(seed);
+  return {
+    query: param(rng, [batch, a]),
+    keys: param(rng, [batch, s, a]),
+    v: param(rng, [a]),
+    values: param(rng, [batch, s, hv]),
+  };
+}
+
+test('additiveAttention matches the basic-op reference (values and gradients)', () => {
+  const { query, keys, v, values } = setup(1, 3, 4, 3, 2);
+  for (const lengths of [new Int32Array([4, 4, 4]), new Int32Array([4, 1, 2])]) {
+    assertSameAsReference(
+      () => { const r = additiveAttention(query, keys, v, values, lengths); return [r.context, r.weights]; },
+      () => attentionRef(query, keys, v, values, lengths),
+      [query, keys, v, values],
+    );
+  }
+});
+
+test('attention weights are exactly 0 at padding, rows sum to 1, context is the weighted sum', () => {
+  const { query, keys, v, values } = setup(2, 2, 3, 2, 2);
+  const lengths = new Int32Array([3, 2]);
+  const r = additiveAttention(query, keys, v, values, lengths);
+  assert.equal(r.weights.data[5], 0);
+  for (let b = 0; b < 2; b++) {
+    const row = Array.from(r.weights.data.subarray(b * 3, b * 3 + 3));
+    assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-6);
+  }
+  const expected: number[] = [];
+  for (let b = 0; b < 2; b++) {
+    for (let j = 0; j < 2; j++) {
+      let c = 0;
+      for (let i = 0; i < 3; i++) c += (r.weights.data[b * 3 + i] as number) * (values.data[(b * 3 + i) * 2 + j] as number);
+      expected.push(c);
+    }
+  }
+  assertClose(r.context.data, expected, 1e-6, 'context');
+  const one = additiveAttention(query, keys, v, values, new Int32Array([1, 1]));
+  assert.deepEqual(Array.from(one.weights.data), [1, 0, 0, 1, 0, 0]);
+});
+
+test('additiveAttention gradients pass finite differences, through context and weights, with padding', () => {
+  const { query, keys, v, values } = setup(3, 2, 3, 3, 2);
+  const lengths = new Int32Array([3, 2]);
+  assertGrads(() => { const r = additiveAttention(query, keys, v, values, lengths); return [r.context, r.weights]; },
+    [query, keys, v, values]);
+  assertGrads(() => additiveAttention(query, keys, v, values, lengths).context, [query, keys, v, values]);
+});
+
+test('additiveAttention rejects bad shapes naming op and shapes, and empty rows', () => {
+  const { query, keys, v, values } = setup(4, 2, 3, 2, 2);
+  const lengths = new Int32Array([3, 2]);
+  assert.throws(() => additiveAttention(query, Tensor.zeros([2, 3, 4]), v, values, lengths),
+    (e: unknown) => e instanceof ShapeError && /^additiveAttention/.test(e.message) && e.message.includes('[2, 3, 4]') && e.message.includes('[2, 2]'));
+  assert.throws(() => additiveAttention(query, keys, v, Tensor.zeros([2, 4, 2]), lengths), ShapeError);
+  assert.throws(() => additiveAttention(query, keys, v, values, new Int32Array([3, 0])), RangeError);
+});
