@@ -1,0 +1,121 @@
+/**
+ * Loads the WebAssembly SIMD GEMM and installs it behind `gemm()`.
+ *
+ * Node reads build/gemm-*.wasm (produced by `npm run build:wasm`) relative to this file
+ * (dist/src/engine/engine.js, so the project root is ../../../). A browser page passes the bytes
+ * (`wasm: { simd, relaxed }`) and runs on one thread: without cross-origin isolation there is no
+ * SharedArrayBuffer. Before `initEngine` resolves, and after `shutdownEngine`, `gemm()` runs the
+ * TypeScript reference.
+ */
+import { gemmReference, setGemmImpl } from './gemm.js';
+import { WorkerPool } from './pool.js';
+import { initialPages, kernelsOf, WasmGemm } from './wasm.js';
+
+export interface EngineOptions {
+  /** Threads for one GEMM, the calling thread included. Default: available cores, at most 2 (1 in a browser). */
+  threads?: number;
+  /** Use the relaxed-SIMD (FMA) build: true requires it, false never, 'auto' (default) when the runtime validates it. */
+  relaxed?: boolean | 'auto';
+  /** Module bytes (a browser must pass them; Node reads build/*.wasm when absent). */
+  wasm?: { simd: BufferSource; relaxed?: BufferSource };
+}
+
+export interface EngineInfo {
+  backend: 'wasm-simd' | 'wasm-relaxed-simd' | 'js';
+  threads: number;
+}
+
+/** Largest shared memory asked for, in 64 KiB pages (must match asm/build.mjs). */
+const MAX_PAGES = 32768;
+
+let info: EngineInfo = { backend: 'js', threads: 1 };
+let pool: WorkerPool | undefined;
+
+export function engineInfo(): EngineInfo {
+  return { ...info };
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
+  const { readFile } = await import('node:fs/promises');
+  const url = new URL(`../../../build/${name}.wasm`, import.meta.url);
+  try {
+    return new Uint8Array(await readFile(url));
+  } catch (err) {
+    throw new Error(`initEngine: cannot read ${url.pathname} (run \`npm run build:wasm\`): ${String(err)}`);
+  }
+}
+
+async function defaultThreads(): Promise<number> {
+  if (!isNode) return 1;
+  const os = await import('node:os');
+  return Math.max(1, Math.min(2, os.availableParallelism()));
+}
+
+/** Loads the kernels, starts the worker pool and routes `gemm()` to WebAssembly. */
+export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
+  await shutdownEngine();
+  let threads = opts.threads ?? (await defaultThreads());
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`initEngine: threads must be a whole number >= 1, got ${threads}`);
+  if (!isNode || typeof SharedArrayBuffer === 'undefined') threads = 1;
+  const shared = threads > 1;
+  const variant = shared ? '-mt' : '';
+
+  const simdBytes = opts.wasm?.simd ?? (isNode ? await readBuild(`gemm-simd${variant}`) : undefined);
+  if (simdBytes === undefined || !WebAssembly.validate(simdBytes)) {
+    setGemmImpl(gemmReference);
+    info = { backend: 'js', threads: 1 };
+    return engineInfo();
+  }
+  const wantRelaxed = opts.relaxed ?? 'auto';
+  let bytes = simdBytes;
+  let relaxed = false;
+  if (wantRelaxed !== false) {
+    const relaxedBytes = opts.wasm ? opts.wasm.relaxed : isNode ? await readBuild(`gemm-relaxed${variant}`) : undefined;
+    if (relaxedBytes !== undefined && WebAssembly.validate(relaxedBytes)) {
+      bytes = relaxedBytes;
+      relaxed = true;
+    } else if (wantRelaxed === true) {
+      throw new Error('initEngine: relaxed SIMD was required but this runtime rejects it (Node 20 needs --experimental-wasm-relaxed-simd)');
+    }
+  }
+
+  const module = await WebAssembly.compile(bytes);
+  let memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  } catch (err) {
+    if (!(err instanceof WebAssembly.LinkError) || !shared) throw err;
+    // Bytes built for unshared memory: run on one thread.
+    threads = 1;
+    memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  }
+  const kernels = kernelsOf(instance);
+  memory.grow(Math.max(0, initialPages(kernels.heapBase(), threads) - 1));
+
+  let impl: WasmGemm;
+  if (threads > 1) {
+    const probe = new WasmGemm(memory, kernels, threads);
+    const { ctrl, scratch, scratchStride } = probe.layout;
+    const started = await WorkerPool.start(module, memory, kernels.run, threads, ctrl, scratch, scratchStride);
+    pool = started;
+    impl = new WasmGemm(memory, kernels, threads, (kind, params, chunks) => started.runJob(kind, params, chunks));
+  } else {
+    impl = new WasmGemm(memory, kernels, 1);
+  }
+  setGemmImpl((args) => impl.gemm(args));
+  info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
+  return engineInfo();
+}
+
+/** Stops the workers and routes `gemm()` back to the TypeScript reference. */
+export async function shutdownEngine(): Promise<void> {
+  setGemmImpl(gemmReference);
+  info = { backend: 'js', threads: 1 };
+  const p = pool;
+  pool = undefined;
+  if (p) await p.stop();
+}

@@ -1,0 +1,158 @@
+/**
+ * Worker pool for the WebAssembly GEMM: worker_threads over one shared WebAssembly.Memory.
+ *
+ * A job is `chunks` calls of the kernel `run(kind, params, chunk, scratch)`. The main thread
+ * publishes it in a control block inside the shared memory and works on it too; every thread takes
+ * the next chunk index from one atomic counter (dynamic balancing). The counter word holds the job
+ * generation in its high 16 bits, so a late thread can never take a chunk of a newer job with the
+ * size of an older one (compare-and-swap on the whole word).
+ *
+ * Hand-off: idle workers spin on the generation word for a short while (about 0.2 ms), then sleep
+ * in Atomics.wait; the main thread notifies them only when some are asleep. Workers are unref()ed,
+ * so an idle pool never keeps the process alive.
+ */
+
+/** Control block slots (Int32 indices; hot words on their own 64-byte line). */
+export const CTRL_GEN = 0;
+export const CTRL_COUNTER = 16;
+export const CTRL_DONE = 32;
+export const CTRL_CHUNKS = 48;
+export const CTRL_KIND = 49;
+export const CTRL_PARAMS = 50;
+export const CTRL_SLEEPERS = 51;
+export const CTRL_STOP = 52;
+export const CTRL_SCRATCH = 53;
+export const CTRL_SCRATCH_STRIDE = 54;
+export const CTRL_INTS = 64;
+
+/** Polls of the generation word before an idle worker sleeps. */
+const WORKER_SPIN = 100_000;
+/** Polls of the done counter before the main thread waits with a timeout. */
+const MAIN_SPIN = 200_000;
+
+export type RunChunk = (kind: number, params: number, chunk: number, scratch: number) => void;
+
+/** Takes chunks of job `gen16` until none are left. Shared by the main thread and the workers. */
+export function takeChunks(ctrl: Int32Array, run: RunChunk, gen16: number, scratch: number): void {
+  for (;;) {
+    const v = Atomics.load(ctrl, CTRL_COUNTER);
+    if (v >>> 16 !== gen16) return;
+    const idx = v & 0xffff;
+    const chunks = Atomics.load(ctrl, CTRL_CHUNKS);
+    if (idx >= chunks) return;
+    if (Atomics.compareExchange(ctrl, CTRL_COUNTER, v, v + 1) !== v) continue;
+    run(Atomics.load(ctrl, CTRL_KIND), Atomics.load(ctrl, CTRL_PARAMS), idx, scratch);
+    if (Atomics.add(ctrl, CTRL_DONE, 1) + 1 === chunks) Atomics.notify(ctrl, CTRL_DONE);
+  }
+}
+
+/** The worker's loop: wait for a new generation, take chunks, repeat until stopped. */
+export function workerLoop(ctrl: Int32Array, run: RunChunk, tid: number): void {
+  const scratch = Atomics.load(ctrl, CTRL_SCRATCH) + tid * Atomics.load(ctrl, CTRL_SCRATCH_STRIDE);
+  let gen = Atomics.load(ctrl, CTRL_GEN);
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctrl, CTRL_GEN) === gen) {
+      if (++spins > WORKER_SPIN) {
+        Atomics.add(ctrl, CTRL_SLEEPERS, 1);
+        Atomics.wait(ctrl, CTRL_GEN, gen);
+        Atomics.sub(ctrl, CTRL_SLEEPERS, 1);
+        spins = 0;
+      }
+    }
+    gen = Atomics.load(ctrl, CTRL_GEN);
+    if (Atomics.load(ctrl, CTRL_STOP) !== 0) return;
+    takeChunks(ctrl, run, gen & 0xffff, scratch);
+  }
+}
+
+/** What a worker receives in workerData. */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctrl: number;
+  tid: number;
+}
+
+/** A started worker thread, as much of node:worker_threads' Worker as the pool uses. */
+interface PoolWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+export class WorkerPool {
+  private gen = 0;
+
+  private constructor(
+    private readonly ctrl: Int32Array,
+    private readonly run: RunChunk,
+    private readonly mainScratch: number,
+    private readonly workers: PoolWorker[],
+  ) {}
+
+  /**
+   * Starts `threads - 1` workers on the shared memory (the main thread is the last one).
+   * `ctrlPtr` is the byte offset of the control block; scratch buffers start at `scratch`,
+   * `stride` bytes apart, indexed by thread (0 = main).
+   */
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    run: RunChunk,
+    threads: number,
+    ctrlPtr: number,
+    scratch: number,
+    stride: number,
+  ): Promise<WorkerPool> {
+    const { Worker } = await import('node:worker_threads');
+    const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
+    Atomics.store(ctrl, CTRL_SCRATCH, scratch);
+    Atomics.store(ctrl, CTRL_SCRATCH_STRIDE, stride);
+    const url = new URL('./worker.js', import.meta.url);
+    const started = [];
+    for (let tid = 1; tid < threads; tid++) {
+      const init: WorkerInit = { module, memory, ctrl: ctrlPtr, tid };
+      const worker = new Worker(url, { workerData: init });
+      started.push(
+        new Promise<PoolWorker>((resolve, reject) => {
+          worker.once('message', () => resolve(worker));
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`gemm worker ${tid} exited with code ${code} while starting`)));
+        }),
+      );
+    }
+    const workers = await Promise.all(started);
+    for (const w of workers) w.unref();
+    return new WorkerPool(ctrl, run, scratch, workers);
+  }
+
+  /** Runs one job over all threads and returns when every chunk is done. */
+  runJob(kind: number, params: number, chunks: number): void {
+    const ctrl = this.ctrl;
+    this.gen = (this.gen + 1) & 0x7fffffff;
+    const gen16 = this.gen & 0xffff;
+    Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_KIND, kind);
+    Atomics.store(ctrl, CTRL_PARAMS, params);
+    Atomics.store(ctrl, CTRL_CHUNKS, chunks);
+    Atomics.store(ctrl, CTRL_COUNTER, gen16 << 16);
+    Atomics.store(ctrl, CTRL_GEN, this.gen);
+    if (Atomics.load(ctrl, CTRL_SLEEPERS) > 0) Atomics.notify(ctrl, CTRL_GEN);
+    takeChunks(ctrl, this.run, gen16, this.mainScratch);
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(ctrl, CTRL_DONE);
+      if (done === chunks) return;
+      if (++spins > MAIN_SPIN) Atomics.wait(ctrl, CTRL_DONE, done, 1);
+    }
+  }
+
+  /** Stops the workers and waits until they have exited. */
+  async stop(): Promise<void> {
+    Atomics.store(this.ctrl, CTRL_STOP, 1);
+    this.gen = (this.gen + 1) & 0x7fffffff;
+    Atomics.store(this.ctrl, CTRL_GEN, this.gen);
+    Atomics.notify(this.ctrl, CTRL_GEN);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

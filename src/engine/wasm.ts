@@ -1,0 +1,288 @@
+/**
+ * The JavaScript side of the WebAssembly GEMM: lays operands out in linear memory, writes the
+ * parameter block the kernels read (asm/gemm.ts), runs the jobs (on this thread or through a
+ * worker pool) and copies C back. Browser-safe: no Node imports here.
+ *
+ * Memory layout (bytes, from the module's heap base): pool control block, parameter block, one
+ * scratch buffer per thread (a packed K x NB slab of B plus an edge tile), then the per-call
+ * region: A, B, C copies and packed A, grown on demand.
+ */
+import { gemmReference, type GemmArgs } from './gemm.js';
+
+/** The functions the kernel module exports (asm/gemm.ts). */
+export interface GemmKernels {
+  run(kind: number, params: number, chunk: number, scratch: number): void;
+  prepSmall(params: number): void;
+  heapBase(): number;
+}
+
+export const KIND_PACK_A = 0;
+export const KIND_COMPUTE = 1;
+export const KIND_SMALL = 2;
+
+/** Register tile of the kernels (rows x columns). */
+const MR = 2;
+const NR = 16;
+/** K block: a packed B panel (KC x 16 floats, 16 KiB) stays in L1. */
+const KC = 256;
+/** Most columns of B packed per chunk: the KC x NB_MAX slab (256 KiB) stays in L2. */
+const NB_MAX = 256;
+/** op(A) with at most this many rows takes the matrix-vector path (no packing). */
+export const SMALL_M = 4;
+/** Columns per chunk of the small-M path. */
+const SMALL_NB = 128;
+/** GEMMs below this many flops (2*M*N*K) stay on the calling thread. */
+export const PARALLEL_MIN_FLOPS = 2 * 64 * 64 * 64;
+/** Chunks per thread a parallel job aims for (dynamic balancing). */
+const CHUNKS_PER_THREAD = 4;
+
+export const CTRL_BYTES = 512;
+const PARAMS_BYTES = 128;
+const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
+const PAGE = 65536;
+
+function align(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+/** Runs `chunks` chunks of a job; a pool spreads them over threads, else they run here. */
+export type JobRunner = (kind: number, params: number, chunks: number) => void;
+
+/** Where the fixed blocks live in linear memory. */
+export interface MemoryLayout {
+  ctrl: number;
+  params: number;
+  scratch: number;
+  scratchStride: number;
+  dynamic: number;
+}
+
+export function memoryLayout(heapBase: number, threads: number): MemoryLayout {
+  const ctrl = align(heapBase, 64);
+  const params = ctrl + CTRL_BYTES;
+  const scratch = params + PARAMS_BYTES;
+  const dynamic = scratch + threads * SCRATCH_BYTES;
+  return { ctrl, params, scratch, scratchStride: SCRATCH_BYTES, dynamic };
+}
+
+/** Pages of memory to create up front for `threads` threads. */
+export function initialPages(heapBase: number, threads: number): number {
+  return Math.ceil((memoryLayout(heapBase, threads).dynamic + 4 * 1024 * 1024) / PAGE);
+}
+
+interface Placed {
+  ptr: number;
+  ld: number;
+}
+
+export class WasmGemm {
+  readonly layout: MemoryLayout;
+  private f32: Float32Array;
+  private i32: Int32Array;
+
+  /**
+   * @param parallel runs a job over the worker pool (absent: everything runs on this thread).
+   * @param threads threads the pool has, main thread included (1 without a pool).
+   */
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly kernels: GemmKernels,
+    readonly threads: number,
+    private readonly parallel?: JobRunner,
+  ) {
+    this.layout = memoryLayout(kernels.heapBase(), threads);
+    this.f32 = new Float32Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
+    this.reserve(this.layout.dynamic);
+  }
+
+  /** C = alpha * op(A) * op(B) + beta * C with the semantics of `gemmReference` (arguments already checked). */
+  gemm(args: GemmArgs): void {
+    const { m, n, k } = args;
+    if (m === 0 || n === 0) return;
+    const beta = args.beta ?? 0;
+    if (k === 0) {
+      scaleC(args, beta);
+      return;
+    }
+    const transA = args.transA ?? false;
+    const transB = args.transB ?? false;
+    const small = m <= SMALL_M;
+    const mpad = align(m, MR);
+    const rowsA = transA ? k : m;
+    const colsA = transA ? m : k;
+    const rowsB = transB ? n : k;
+    const colsB = transB ? k : n;
+
+    // Reserve the per-call region: A, B, C, packed A (or alpha*A rows on the small path).
+    const lda = args.lda ?? colsA;
+    const ldb = args.ldb ?? colsB;
+    const ldc = args.ldc ?? n;
+    const aFloats = copyFloats(rowsA, colsA, lda);
+    const bFloats = copyFloats(rowsB, colsB, ldb);
+    const cFloats = m * n;
+    const packFloats = small ? m * k : mpad * k;
+    const base = this.layout.dynamic;
+    const aPtr = base;
+    const bPtr = align(aPtr + aFloats * 4, 64);
+    const cPtr = align(bPtr + bFloats * 4, 64);
+    const packPtr = align(cPtr + cFloats * 4, 64);
+    const end = packPtr + packFloats * 4;
+    if (!this.reserve(end)) {
+      gemmReference(args);
+      return;
+    }
+
+    const a = this.place(args.a, args.aOffset ?? 0, rowsA, colsA, lda, aPtr);
+    const b = this.place(args.b, args.bOffset ?? 0, rowsB, colsB, ldb, bPtr);
+    const co = args.cOffset ?? 0;
+    if (beta !== 0) copyRowsIn(this.f32, args.c, co, m, n, ldc, cPtr >> 2);
+
+    const p = this.layout.params >> 2;
+    const i32 = this.i32;
+    i32[p] = transA ? 1 : 0;
+    i32[p + 1] = transB ? 1 : 0;
+    i32[p + 2] = m;
+    i32[p + 3] = n;
+    i32[p + 4] = k;
+    i32[p + 5] = a.ptr;
+    i32[p + 6] = a.ld;
+    i32[p + 7] = b.ptr;
+    i32[p + 8] = b.ld;
+    i32[p + 9] = cPtr;
+    i32[p + 10] = n;
+    this.f32[p + 11] = args.alpha ?? 1;
+    this.f32[p + 12] = beta;
+    i32[p + 13] = packPtr;
+    i32[p + 14] = KC;
+
+    const threads = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? this.threads : 1;
+    if (small) this.runSmall(n, threads);
+    else this.runPacked(n, mpad, threads);
+
+    copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
+  }
+
+  private runSmall(n: number, threads: number): void {
+    const p = this.layout.params >> 2;
+    this.kernels.prepSmall(this.layout.params);
+    const nb = threads > 1 ? Math.max(16, align(Math.ceil(n / (threads * CHUNKS_PER_THREAD)), 16)) : SMALL_NB;
+    this.i32[p + 16] = nb;
+    this.runJob(KIND_SMALL, Math.ceil(n / nb), threads);
+  }
+
+  private runPacked(n: number, mpad: number, threads: number): void {
+    const p = this.layout.params >> 2;
+    const panelsA = mpad / MR;
+    const target = threads * CHUNKS_PER_THREAD;
+    // Packing A: chunks of panels.
+    const panelsPer = threads > 1 ? Math.ceil(panelsA / target) : panelsA;
+    this.i32[p + 18] = panelsPer;
+    this.runJob(KIND_PACK_A, Math.ceil(panelsA / panelsPer), threads);
+    // Compute: column chunks of NR multiples, split M too when there are too few of them.
+    const panelsB = Math.ceil(n / NR);
+    let nb = NB_MAX;
+    let mb = mpad;
+    if (threads > 1) {
+      nb = NR * Math.max(1, Math.min(NB_MAX / NR, Math.ceil(panelsB / target)));
+      const chunksN = Math.ceil(n / nb);
+      if (chunksN < target) {
+        const splitM = Math.min(Math.ceil(target / chunksN), Math.ceil(mpad / 16));
+        mb = align(Math.ceil(mpad / splitM), MR);
+      }
+    }
+    const chunksN = Math.ceil(n / nb);
+    this.i32[p + 15] = mb;
+    this.i32[p + 16] = nb;
+    this.i32[p + 17] = chunksN;
+    this.runJob(KIND_COMPUTE, Math.ceil(mpad / mb) * chunksN, threads);
+  }
+
+  private runJob(kind: number, chunks: number, threads: number): void {
+    if (threads > 1 && chunks > 1 && this.parallel) {
+      this.parallel(kind, this.layout.params, chunks);
+      return;
+    }
+    for (let c = 0; c < chunks; c++) this.kernels.run(kind, this.layout.params, c, this.layout.scratch);
+  }
+
+  /** Copies an operand into linear memory: one bulk copy when its rows are (nearly) contiguous. */
+  private place(src: Float32Array, off: number, rows: number, cols: number, ld: number, ptr: number): Placed {
+    const span = (rows - 1) * ld + cols;
+    if (ld === cols || span <= 1.25 * rows * cols) {
+      this.f32.set(src.subarray(off, off + span), ptr >> 2);
+      return { ptr, ld };
+    }
+    copyRowsIn(this.f32, src, off, rows, cols, ld, ptr >> 2);
+    return { ptr, ld: cols };
+  }
+
+  /** Makes linear memory at least `bytes` long; false when it cannot grow that far. */
+  private reserve(bytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      try {
+        this.memory.grow(Math.ceil((bytes - have) / PAGE));
+      } catch {
+        return false;
+      }
+    }
+    if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.i32 = new Int32Array(this.memory.buffer);
+    }
+    return true;
+  }
+}
+
+/** Floats an operand occupies in linear memory (bulk span or packed rows, whichever `place` picks). */
+function copyFloats(rows: number, cols: number, ld: number): number {
+  const span = (rows - 1) * ld + cols;
+  return ld === cols || span <= 1.25 * rows * cols ? span : rows * cols;
+}
+
+function copyRowsIn(dst: Float32Array, src: Float32Array, off: number, rows: number, cols: number, ld: number, at: number): void {
+  if (ld === cols) {
+    dst.set(src.subarray(off, off + rows * cols), at);
+    return;
+  }
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * ld, off + r * ld + cols), at + r * cols);
+}
+
+function copyRowsOut(src: Float32Array, at: number, dst: Float32Array, off: number, rows: number, cols: number, ld: number): void {
+  if (ld === cols) {
+    dst.set(src.subarray(at, at + rows * cols), off);
+    return;
+  }
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(at + r * cols, at + (r + 1) * cols), off + r * ld);
+}
+
+/** K = 0: C = beta * C (beta = 0 overwrites with zeros, NaN included). */
+function scaleC(args: GemmArgs, beta: number): void {
+  const ldc = args.ldc ?? args.n;
+  const co = args.cOffset ?? 0;
+  for (let i = 0; i < args.m; i++) {
+    const row = args.c.subarray(co + i * ldc, co + i * ldc + args.n);
+    if (beta === 0) row.fill(0);
+    else for (let j = 0; j < row.length; j++) row[j] *= beta;
+  }
+}
+
+/** Reads a function export of the kernel module. */
+function exported(exports: WebAssembly.Exports, name: string): (...args: number[]) => number {
+  const f = exports[name];
+  if (typeof f !== 'function') throw new Error(`gemm wasm module: export '${name}' is missing`);
+  return f as (...args: number[]) => number;
+}
+
+/** The typed kernel functions of an instantiated module. */
+export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
+  const run = exported(instance.exports, 'run');
+  const prepSmall = exported(instance.exports, 'prepSmall');
+  const heapBase = exported(instance.exports, 'heapBase');
+  return {
+    run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
+    prepSmall: (params) => void prepSmall(params),
+    heapBase: () => heapBase(),
+  };
+}
