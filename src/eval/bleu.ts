@@ -10,7 +10,18 @@
  * One sacreBLEU quirk is kept on purpose: with `add-k` smoothing the reported counts and totals of orders 2..4
  * include the added k, as sacreBLEU reports them.
  */
-import { getTokenizer, pythonRstrip, pythonSplit, type TokenizerName } from './tokenizers.js';
+import { getTokenizer, isTokenizerName, pythonRstrip, pythonSplit, TOKENIZER_NAMES, type TokenizerName } from './tokenizers.js';
+
+/**
+ * Bad input to the evaluation layer (metric options, reference streams, reference files). The CLI reports
+ * it as a usage/input error (exit code 1) with its message only.
+ */
+export class BleuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BleuError';
+  }
+}
 
 /** The sacreBLEU version whose semantics this module reproduces (printed in signatures). */
 export const SACREBLEU_VERSION = '2.6.0';
@@ -86,15 +97,19 @@ interface ResolvedBleuOptions {
 function resolve(options: BleuOptions, effectiveDefault: boolean): ResolvedBleuOptions {
   const smoothMethod = options.smoothMethod ?? 'exp';
   if (!SMOOTH_METHODS.includes(smoothMethod)) {
-    throw new Error(`unknown smooth method '${String(smoothMethod)}' (valid: ${SMOOTH_METHODS.join(', ')})`);
+    throw new BleuError(`unknown smooth method '${String(smoothMethod)}' (valid: ${SMOOTH_METHODS.join(', ')})`);
+  }
+  const tokenize = options.tokenize ?? '13a';
+  if (!isTokenizerName(tokenize)) {
+    throw new BleuError(`unknown tokenizer '${String(tokenize)}' (valid: ${TOKENIZER_NAMES.join(', ')})`);
   }
   const maxNgramOrder = options.maxNgramOrder ?? 4;
   if (!Number.isInteger(maxNgramOrder) || maxNgramOrder < 1) {
-    throw new Error(`maxNgramOrder must be a positive integer, got ${maxNgramOrder}`);
+    throw new BleuError(`maxNgramOrder must be a positive integer, got ${maxNgramOrder}`);
   }
   return {
     lowercase: options.lowercase ?? false,
-    tokenize: options.tokenize ?? '13a',
+    tokenize,
     smoothMethod,
     smoothValue: options.smoothValue ?? SMOOTH_DEFAULTS[smoothMethod] ?? undefined,
     effectiveOrder: options.effectiveOrder ?? effectiveDefault,
@@ -128,10 +143,10 @@ export function segmentReferences(
   references: readonly (readonly string[])[],
   numSegments: number,
 ): { perSegment: string[][]; nrefs: number | 'var' } {
-  if (references.length === 0) throw new Error('no reference stream given');
+  if (references.length === 0) throw new BleuError('no reference stream given');
   references.forEach((stream, k) => {
     if (stream.length !== numSegments) {
-      throw new Error(`reference stream ${k + 1} has ${stream.length} segments, hypotheses have ${numSegments}`);
+      throw new BleuError(`reference stream ${k + 1} has ${stream.length} segments, hypotheses have ${numSegments}`);
     }
   });
   const perSegment: string[][] = [];
@@ -139,7 +154,7 @@ export function segmentReferences(
   for (let i = 0; i < numSegments; i++) {
     const refs: string[] = [];
     for (const stream of references) if (stream[i] !== '') refs.push(stream[i]);
-    if (refs.length === 0) throw new Error(`segment ${i + 1}: every reference is empty`);
+    if (refs.length === 0) throw new BleuError(`segment ${i + 1}: every reference is empty`);
     counts.add(refs.length);
     perSegment.push(refs);
   }

@@ -14,7 +14,7 @@
  * - Several references: per segment the reference with the best sentence F score (first on ties) gives the
  *   statistics; corpus statistics are the sum over segments.
  */
-import { formatFixed, SACREBLEU_VERSION, segmentReferences } from './bleu.js';
+import { BleuError, formatFixed, SACREBLEU_VERSION, segmentReferences } from './bleu.js';
 import { pythonSplit, removeWhitespace } from './tokenizers.js';
 
 export interface ChrfOptions {
@@ -54,10 +54,10 @@ function resolve(options: ChrfOptions): Resolved {
     whitespace: options.whitespace ?? false,
     epsSmoothing: options.epsSmoothing ?? false,
   };
-  if (!Number.isInteger(r.charOrder) || r.charOrder < 0) throw new Error(`charOrder must be an integer >= 0, got ${r.charOrder}`);
-  if (!Number.isInteger(r.wordOrder) || r.wordOrder < 0) throw new Error(`wordOrder must be an integer >= 0, got ${r.wordOrder}`);
-  if (r.charOrder + r.wordOrder === 0) throw new Error('charOrder + wordOrder must be at least 1');
-  if (!(r.beta > 0)) throw new Error(`beta must be positive, got ${r.beta}`);
+  if (!Number.isInteger(r.charOrder) || r.charOrder < 0) throw new BleuError(`charOrder must be an integer >= 0, got ${r.charOrder}`);
+  if (!Number.isInteger(r.wordOrder) || r.wordOrder < 0) throw new BleuError(`wordOrder must be an integer >= 0, got ${r.wordOrder}`);
+  if (r.charOrder + r.wordOrder === 0) throw new BleuError('charOrder + wordOrder must be at least 1');
+  if (!(r.beta > 0)) throw new BleuError(`beta must be positive, got ${r.beta}`);
   return r;
 }
 

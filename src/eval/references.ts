@@ -11,9 +11,10 @@
  * Segments with fewer references pad their streams with '' (sacreBLEU drops empty references per segment),
  * see {@link toReferenceStreams}.
  *
- * Errors name the file and the 1-based line.
+ * Errors (BleuError) name the file and the 1-based line.
  */
 import { readFileSync } from 'node:fs';
+import { BleuError } from './bleu.js';
 
 /** Splits text into lines on '\n' (as sacreBLEU opens files, newline="\n"); a final newline ends the last line. */
 export function splitLines(text: string): string[] {
@@ -44,7 +45,7 @@ export function decodeLines(bytes: Uint8Array, name: string): string[] {
       // Only the first line can carry the byte order mark; the decoder drops it there.
       text = lineNo === 1 ? decoder.decode(slice) : decodeNoBom(slice);
     } catch {
-      throw new Error(`${name}:${lineNo}: invalid UTF-8`);
+      throw new BleuError(`${name}:${lineNo}: invalid UTF-8`);
     }
     lines.push(text);
     start = next;
@@ -65,7 +66,7 @@ export function readLines(path: string): string[] {
     bytes = readFileSync(path);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`cannot read ${path}: ${msg}`);
+    throw new BleuError(`cannot read ${path}: ${msg}`);
   }
   return decodeLines(bytes, path);
 }
@@ -75,11 +76,11 @@ export function readLines(path: string): string[] {
  * All files must have the same number of lines; the error names the first file and the one that differs.
  */
 export function readReferenceFiles(paths: readonly string[]): string[][] {
-  if (paths.length === 0) throw new Error('no reference file given');
+  if (paths.length === 0) throw new BleuError('no reference file given');
   const streams = paths.map((p) => readLines(p));
   for (let k = 1; k < streams.length; k++) {
     if (streams[k].length !== streams[0].length) {
-      throw new Error(
+      throw new BleuError(
         `reference files differ in length: ${paths[0]} has ${streams[0].length} lines, ` +
           `${paths[k]} has ${streams[k].length} lines`,
       );
@@ -120,12 +121,12 @@ export function groupTsvLines(lines: readonly string[], name: string, options: G
     const lineNo = i + 1;
     const fields = lines[i].split('\t');
     if (fields.length < needed) {
-      throw new Error(`${name}:${lineNo}: expected at least ${needed} tab-separated fields, found ${fields.length}`);
+      throw new BleuError(`${name}:${lineNo}: expected at least ${needed} tab-separated fields, found ${fields.length}`);
     }
     const source = fields[srcCol];
     const target = fields[tgtCol];
-    if (source.trim() === '') throw new Error(`${name}:${lineNo}: empty source (column ${srcCol + 1})`);
-    if (target.trim() === '') throw new Error(`${name}:${lineNo}: empty target (column ${tgtCol + 1})`);
+    if (source.trim() === '') throw new BleuError(`${name}:${lineNo}: empty source (column ${srcCol + 1})`);
+    if (target.trim() === '') throw new BleuError(`${name}:${lineNo}: empty target (column ${tgtCol + 1})`);
     let g = index.get(source);
     if (g === undefined) {
       g = out.sources.length;
