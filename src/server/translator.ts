@@ -77,3 +77,5 @@ export class TranslatorBusyError extends Error {
     this.name = 'TranslatorBusyError';
   }
 }
+
+export { createModelTranslator, type ModelTranslatorOptions } from './model-translator.js';

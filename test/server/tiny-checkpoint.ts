@@ -1,0 +1,42 @@
+/**
+ * A tiny checkpoint with random weights (fixed seed) for tests: the translations are nonsense but
+ * deterministic, and the attention rows are real softmax outputs.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Vocab } from '../../src/data/vocab.js';
+import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { defaultModelConfig, type ModelConfig } from '../../src/model/config.js';
+import { Seq2Seq } from '../../src/model/seq2seq.js';
+
+const EN = ['the black cat ate the mouse', 'the white dog sees the cat', 'a small house', 'i am hungry'];
+const FR = ['le chat noir a mangé la souris', 'le chien blanc voit le chat', 'une petite maison', "j' ai faim"];
+
+/** Write a tiny model to a new temporary directory; returns the file path. */
+export function writeTinyCheckpoint(opts: { attention?: ModelConfig['attention']; seed?: number; dir?: string } = {}): string {
+  const srcVocab = Vocab.build(EN.map((s) => s.split(' ')));
+  const tgtVocab = Vocab.build(FR.map((s) => s.split(' ')));
+  const config: ModelConfig = {
+    ...defaultModelConfig,
+    embedding: 8,
+    hidden: 12,
+    attentionHidden: 8,
+    dropout: 0,
+    attention: opts.attention ?? 'additive',
+    srcVocabSize: srcVocab.size,
+    tgtVocabSize: tgtVocab.size,
+  };
+  const model = new Seq2Seq(config, opts.seed ?? 7);
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-tiny-'));
+  const file = path.join(dir, `tiny-${config.attention}.safetensors`);
+  saveCheckpoint(file, {
+    config,
+    srcVocab,
+    tgtVocab,
+    tokenizer: { kind: 'word', lowercase: true, srcLang: 'en', tgtLang: 'fr' },
+    params: model.parameters(),
+    metadata: { step: 0, note: 'random weights for tests' },
+  });
+  return file;
+}
