@@ -43,7 +43,7 @@ export async function evalCommand(opts: Record<string, unknown>): Promise<void> 
     await stopEngine();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const lowercase = loaded.codec.description.lowercase;
+  const lowercase = loaded.codec.lowercase;
   const total = scoreSet(hyps, references, { lowercase });
   const byLength = opts['byLength'] === true
     ? scoreByLength(hyps, references, sources.map((s) => loaded.codec.source(s).length), { lowercase })

@@ -9,6 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { describeError } from './errors.js';
+import { scoreCommand } from './score.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -99,17 +100,13 @@ export function buildProgram(): Command {
       await attentionCommand(sentence.join(' '), opts);
     });
 
-  const score = program.command('score').description('score translations against references (BLEU, chrF)');
-  score.allowUnknownOption().helpOption(false).argument('[args...]');
-  score.action(async (args: string[]) => {
-    const { scoreCommand } = await import('./score.js');
-    await scoreCommand(args);
-  });
+  program.addCommand(scoreCommand().exitOverride());
 
   program
     .command('serve')
     .description('HTTP API and web page for translating and inspecting attention')
-    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors): an attention model or a fixed-context baseline')
+    .option('--model2 <file>', 'a second checkpoint, to compare attention with the baseline side by side')
     .option('--port <n>', 'port', positiveInt, 8080)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .action(async (opts: Record<string, unknown>) => {

@@ -3,38 +3,34 @@
  * vocabularies, the dev set grouped by unique source (several references per source, as in
  * Tatoeba), and the text codec that turns raw text into model tokens and back.
  *
- *   text -> normalize -> (lowercase) -> tokenize -> ids        (both sides)
- *   target ids -> tokens -> detokenize -> text                 (decoding)
+ *   text -> normalize -> tokenize -> (lowercase) -> (BPE) -> ids    (both sides)
+ *   target ids -> tokens -> (merge BPE) -> detokenize -> text        (decoding)
  *
- * The codec is described by a plain JSON object stored in every checkpoint (`tokenizer`), so
- * `translate`, `eval` and the server tokenize exactly as training did.
+ * The codec wraps the data layer's text pipelines (src/data/pipeline.ts); their JSON is stored in
+ * every checkpoint (`tokenizer`), so `translate`, `eval` and the server tokenize as training did.
  */
 import { readParallel, readTsv, type ReadResult, type TextPair } from '../data/readers.js';
-import { normalizeText } from '../data/normalize.js';
-import { detokenize, tokenize } from '../data/tokenize.js';
+import { pipelinesFromJSON, pipelinesToJSON, TextPipeline, type TranslationPipelines } from '../data/pipeline.js';
 import { Vocab } from '../data/vocab.js';
+import { Bpe, countWords } from '../data/bpe.js';
 import type { IdPair } from '../data/batch.js';
 import type { DataConfig } from './config.js';
 
-/** How to turn text into model tokens and back (stored in checkpoints as `tokenizer`). */
-export interface CodecDescription {
-  kind: 'word';
-  lowercase: boolean;
-  /** Source and target languages (spacing rules of the tokenizer). */
-  srcLang: string;
-  tgtLang: string;
-}
-
+/** How to turn text into model tokens and back: the data layer's source and target pipelines. */
 export interface TextCodec {
-  readonly description: CodecDescription;
+  readonly pipelines: TranslationPipelines;
   /** Raw source text -> source tokens. */
   source(text: string): string[];
   /** Raw target text -> target tokens. */
   target(text: string): string[];
   /** Target tokens -> text. */
   detokenize(tokens: readonly string[]): string;
-  /** A target token as shown to people (pictures, JSON). */
+  /** A token as shown to people (pictures, JSON). */
   display(token: string): string;
+  /** Texts are lowercased (scores then compare lowercased text). */
+  readonly lowercase: boolean;
+  /** For the checkpoint's `tokenizer` field. */
+  toJSON(): Record<string, unknown>;
 }
 
 export class CodecError extends Error {
@@ -44,30 +40,26 @@ export class CodecError extends Error {
   }
 }
 
-/** Check a checkpoint's `tokenizer` record and build its codec. */
-export function codecFrom(raw: Record<string, unknown>): TextCodec {
-  if (raw['kind'] !== 'word') throw new CodecError(`tokenizer: unsupported kind ${JSON.stringify(raw['kind'])} (expected "word")`);
-  const d: CodecDescription = {
-    kind: 'word',
-    lowercase: raw['lowercase'] === true,
-    srcLang: typeof raw['srcLang'] === 'string' ? raw['srcLang'] : 'en',
-    tgtLang: typeof raw['tgtLang'] === 'string' ? raw['tgtLang'] : 'fr',
+export function makeCodec(pipelines: TranslationPipelines): TextCodec {
+  const { src, tgt } = pipelines;
+  return {
+    pipelines,
+    source: (text) => src.encode(text),
+    target: (text) => tgt.encode(text),
+    detokenize: (tokens) => tgt.decode(tokens),
+    display: (token) => token,
+    lowercase: tgt.lowercase,
+    toJSON: () => pipelinesToJSON(pipelines),
   };
-  return makeCodec(d);
 }
 
-export function makeCodec(d: CodecDescription): TextCodec {
-  const prep = (text: string): string => {
-    const n = normalizeText(text);
-    return d.lowercase ? n.toLowerCase() : n;
-  };
-  return {
-    description: d,
-    source: (text) => tokenize(prep(text), { lang: d.srcLang }),
-    target: (text) => tokenize(prep(text), { lang: d.tgtLang }),
-    detokenize: (tokens) => detokenize(tokens, { lang: d.tgtLang }),
-    display: (token) => token,
-  };
+/** Check a checkpoint's `tokenizer` record and build its codec. */
+export function codecFrom(raw: Record<string, unknown>): TextCodec {
+  try {
+    return makeCodec(pipelinesFromJSON(raw));
+  } catch (err) {
+    throw new CodecError(`checkpoint tokenizer: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** Dev data: pairs for the loss, unique sources with all their references for BLEU. */
@@ -89,8 +81,6 @@ export interface PreparedData {
   codec: TextCodec;
   /** The codec description, stored in checkpoints. */
   tokenizer: Record<string, unknown>;
-  /** Target tokens -> text (for BLEU on detokenized output). */
-  detokenize(tokens: readonly string[]): string;
 }
 
 /** Source/target languages after `direction`. */
@@ -117,31 +107,43 @@ export function readCorpus(cfg: DataConfig, file: string, limit: number): ReadRe
  */
 export function prepareData(
   cfg: DataConfig,
-  vocabs?: { srcVocab: Vocab; tgtVocab: Vocab },
+  resumed?: { srcVocab: Vocab; tgtVocab: Vocab; tokenizer: Record<string, unknown> },
   log: (line: string) => void = () => {},
 ): PreparedData {
-  const { srcLang, tgtLang } = languages(cfg);
-  const codec = makeCodec({ kind: 'word', lowercase: cfg.lowercase, srcLang, tgtLang });
   const read = readCorpus(cfg, cfg.train, cfg.limit);
   reportSkipped(cfg.train, read, log);
+  const codec = resumed === undefined ? learnCodec(cfg, read.pairs, log) : codecFrom(resumed.tokenizer);
   const tokenized = read.pairs.map((p) => ({ src: codec.source(p.src), tgt: codec.target(p.tgt) }));
   const kept = tokenized.filter((p) => p.src.length <= cfg.maxLen && p.tgt.length <= cfg.maxLen && p.src.length > 0 && p.tgt.length > 0);
   if (kept.length < tokenized.length) log(`data: dropped ${tokenized.length - kept.length} pairs longer than maxLen ${cfg.maxLen}`);
   if (kept.length === 0) throw new CodecError(`${cfg.train}: no training pairs left (${read.pairs.length} read, maxLen ${cfg.maxLen})`);
   const vocabOpts = { minFreq: cfg.vocab.minFreq, maxSize: cfg.vocab.maxSize };
-  const srcVocab = vocabs?.srcVocab ?? Vocab.build(kept.map((p) => p.src), vocabOpts);
-  const tgtVocab = vocabs?.tgtVocab ?? Vocab.build(kept.map((p) => p.tgt), vocabOpts);
+  const srcVocab = resumed?.srcVocab ?? Vocab.build(kept.map((p) => p.src), vocabOpts);
+  const tgtVocab = resumed?.tgtVocab ?? Vocab.build(kept.map((p) => p.tgt), vocabOpts);
   const train = kept.map((p) => ({ src: srcVocab.encode(p.src), tgt: tgtVocab.encode(p.tgt) }));
   const dev = cfg.dev === undefined ? undefined : prepareDev(cfg, cfg.dev, codec, srcVocab, tgtVocab, log);
-  return {
-    train,
-    ...(dev === undefined ? {} : { dev }),
-    srcVocab,
-    tgtVocab,
-    codec,
-    tokenizer: { ...codec.description },
-    detokenize: codec.detokenize,
-  };
+  return { train, ...(dev === undefined ? {} : { dev }), srcVocab, tgtVocab, codec, tokenizer: codec.toJSON() };
+}
+
+/** The codec of a new training: word tokens, or BPE merges learned on the training text. */
+export function learnCodec(cfg: DataConfig, pairs: ReadonlyArray<{ src: string; tgt: string }>, log: (line: string) => void = () => {}): TextCodec {
+  const { srcLang, tgtLang } = languages(cfg);
+  const src = new TextPipeline({ kind: 'word', lowercase: cfg.lowercase, lang: srcLang });
+  const tgt = new TextPipeline({ kind: 'word', lowercase: cfg.lowercase, lang: tgtLang });
+  if (cfg.tokenizer === 'word') return makeCodec({ src, tgt });
+  const srcCounts = countWords(pairs.map((p) => src.words(p.src)));
+  const tgtCounts = countWords(pairs.map((p) => tgt.words(p.tgt)));
+  if (cfg.joint) {
+    const all = new Map(srcCounts);
+    for (const [w, n] of tgtCounts) all.set(w, (all.get(w) ?? 0) + n);
+    const bpe = Bpe.learn(all, { merges: cfg.bpeMerges });
+    log(`data: learned ${bpe.merges.length} joint BPE merges`);
+    return makeCodec({ src: src.withBpe(bpe), tgt: tgt.withBpe(bpe) });
+  }
+  const srcBpe = Bpe.learn(srcCounts, { merges: cfg.bpeMerges });
+  const tgtBpe = Bpe.learn(tgtCounts, { merges: cfg.bpeMerges });
+  log(`data: learned ${srcBpe.merges.length} source / ${tgtBpe.merges.length} target BPE merges`);
+  return makeCodec({ src: src.withBpe(srcBpe), tgt: tgt.withBpe(tgtBpe) });
 }
 
 /** Dev pairs grouped by unique source (first-seen order). */

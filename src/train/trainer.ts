@@ -87,7 +87,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // Data and vocabularies (from the checkpoint when resuming, so ids stay the same).
   const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
-  const data = opts.data ?? prepareData(cfg.data, resumed === null ? undefined : { srcVocab: resumed.srcVocab, tgtVocab: resumed.tgtVocab }, log);
+  const data = opts.data ?? prepareData(cfg.data, resumed ?? undefined, log);
   log(`data: ${data.train.length} training pairs, ${data.dev ? `${data.dev.sources.length} dev sources` : 'no dev set'}, vocab ${data.srcVocab.size} source / ${data.tgtVocab.size} target`);
 
   // Model and optimizer.

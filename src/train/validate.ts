@@ -64,7 +64,7 @@ export function validate(model: Seq2Seq, dev: DevSet, srcVocab: Vocab, tgtVocab:
   });
   const hyps = translations.map((t) => t.hypotheses[0]?.text ?? '');
   const refs = toReferenceStreams(dev.references);
-  const lowercase = codec.description.lowercase;
+  const lowercase = codec.lowercase;
   const bleu = corpusBleu(hyps, refs, { lowercase }).score;
   const chrf = corpusChrf(hyps, refs, { lowercase }).score;
   return {
