@@ -1,0 +1,166 @@
+/**
+ * GEMM benchmark: attnmt's WebAssembly SIMD GEMM (1 and 2 threads) against TensorFlow.js' wasm
+ * backend, on the shapes of the reference model (batch 64, hidden/embedding 256-768, vocabulary 5000)
+ * and batch-1 decoding, in the modes NN (A·B), NT (A·Bᵀ) and TN (Aᵀ·B).
+ *
+ *   npm run bench:engine            readable table with ratios
+ *   npm run bench:engine -- --json  one JSON object per line:
+ *     {"impl":"attnmt"|"tfjs-wasm","shape":"MxKxN","mode":"NN"|"NT"|"TN","threads":1|2,"gflops":41.2}
+ *
+ * attnmt times include copying the operands from the JS heap into wasm memory and C back (that is
+ * what a caller pays); the "copy %" column estimates that share from plain Float32Array copies of
+ * the same sizes. TensorFlow.js gets its inputs already uploaded and is timed for matMul + dataSync;
+ * its threads are off in Node, so it runs on one thread only. Each number is the median of 7 samples.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { gemm } from '../src/engine/gemm.js';
+import { initEngine, shutdownEngine } from '../src/engine/engine.js';
+
+type Mode = 'NN' | 'NT' | 'TN';
+type Impl = 'attnmt' | 'tfjs-wasm';
+
+interface Result {
+  impl: Impl;
+  shape: string;
+  mode: Mode;
+  threads: 1 | 2;
+  gflops: number;
+}
+
+/** M x K x N. */
+const SHAPES: Array<[number, number, number]> = [
+  [64, 512, 768],
+  [64, 256, 5000],
+  [960, 256, 256],
+  [1, 512, 768],
+];
+const MODES: Mode[] = ['NN', 'NT', 'TN'];
+const SAMPLES = 7;
+/** Each sample runs the operation for at least this long. */
+const SAMPLE_MS = 25;
+
+const json = process.argv.includes('--json');
+
+function random(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** Median milliseconds per call of `op`. */
+function time(op: () => void): number {
+  op();
+  const t0 = performance.now();
+  op();
+  const once = Math.max(performance.now() - t0, 1e-3);
+  const reps = Math.max(1, Math.ceil(SAMPLE_MS / once));
+  const samples: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const start = performance.now();
+    for (let r = 0; r < reps; r++) op();
+    samples.push((performance.now() - start) / reps);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[Math.floor(SAMPLES / 2)];
+}
+
+function operands(m: number, k: number, n: number, mode: Mode): { a: Float32Array; b: Float32Array; c: Float32Array; transA: boolean; transB: boolean } {
+  return { a: random(m * k, 1), b: random(k * n, 2), c: new Float32Array(m * n), transA: mode === 'TN', transB: mode === 'NT' };
+}
+
+function gflops(m: number, k: number, n: number, ms: number): number {
+  return Math.round(((2 * m * k * n) / (ms * 1e6)) * 10) / 10;
+}
+
+function emit(r: Result, out: Result[]): void {
+  out.push(r);
+  if (json) console.log(JSON.stringify(r));
+}
+
+/** Milliseconds to copy A and B into another Float32Array and C back: what the wasm path copies. */
+function copyMs(m: number, k: number, n: number): number {
+  const a = random(m * k, 3);
+  const b = random(k * n, 4);
+  const c = random(m * n, 5);
+  const heap = new Float32Array(m * k + k * n + m * n);
+  return time(() => {
+    heap.set(a, 0);
+    heap.set(b, m * k);
+    c.set(heap.subarray(m * k + k * n));
+  });
+}
+
+async function benchAttnmt(threads: 1 | 2, out: Result[], copies: Map<string, number>): Promise<void> {
+  const info = await initEngine({ threads });
+  if (info.threads !== threads) throw new Error(`bench: asked for ${threads} threads, engine has ${info.threads}`);
+  for (const [m, k, n] of SHAPES) {
+    for (const mode of MODES) {
+      const ops = operands(m, k, n, mode);
+      const ms = time(() => gemm({ m, n, k, ...ops }));
+      const shape = `${m}x${k}x${n}`;
+      if (threads === 1 && mode === 'NN') copies.set(shape, copyMs(m, k, n) / ms);
+      emit({ impl: 'attnmt', shape, mode, threads, gflops: gflops(m, k, n, ms) }, out);
+    }
+  }
+  await shutdownEngine();
+}
+
+async function benchTfjs(out: Result[]): Promise<void> {
+  const require = createRequire(import.meta.url);
+  setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+  await tf.setBackend('wasm');
+  await tf.ready();
+  for (const [m, k, n] of SHAPES) {
+    for (const mode of MODES) {
+      const ops = operands(m, k, n, mode);
+      const a = tf.tensor2d(ops.a, ops.transA ? [k, m] : [m, k]);
+      const b = tf.tensor2d(ops.b, ops.transB ? [n, k] : [k, n]);
+      const ms = time(() => {
+        const c = tf.matMul(a, b, ops.transA, ops.transB);
+        c.dataSync();
+        c.dispose();
+      });
+      a.dispose();
+      b.dispose();
+      emit({ impl: 'tfjs-wasm', shape: `${m}x${k}x${n}`, mode, threads: 1, gflops: gflops(m, k, n, ms) }, out);
+    }
+  }
+}
+
+function table(results: Result[], copies: Map<string, number>): void {
+  const find = (impl: Impl, shape: string, mode: Mode, threads: 1 | 2): number =>
+    results.find((r) => r.impl === impl && r.shape === shape && r.mode === mode && r.threads === threads)?.gflops ?? NaN;
+  const header = ['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', 'tfjs-wasm', 'vs tfjs', '2t/1t', 'copy %'];
+  const rows = [header];
+  for (const [m, k, n] of SHAPES) {
+    const shape = `${m}x${k}x${n}`;
+    for (const mode of MODES) {
+      const one = find('attnmt', shape, mode, 1);
+      const two = find('attnmt', shape, mode, 2);
+      const tfw = find('tfjs-wasm', shape, mode, 1);
+      const copy = mode === 'NN' ? `${((copies.get(shape) ?? NaN) * 100).toFixed(0)}` : '';
+      rows.push([shape, mode, one.toFixed(1), two.toFixed(1), tfw.toFixed(1), `${(one / tfw).toFixed(1)}x`, `${(two / one).toFixed(2)}x`, copy]);
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log('GEMM GFLOP/s (median of 7; C = A·B with A MxK, B KxN; copy % = share of the 1-thread time spent copying)');
+  for (const r of rows) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  const copies = new Map<string, number>();
+  await benchAttnmt(1, results, copies);
+  await benchAttnmt(2, results, copies);
+  await benchTfjs(results);
+  if (!json) table(results, copies);
+}
+
+await main();
