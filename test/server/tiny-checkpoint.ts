@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
 import { Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { defaultModelConfig, type ModelConfig } from '../../src/model/config.js';
@@ -34,7 +35,10 @@ export function writeTinyCheckpoint(opts: { attention?: ModelConfig['attention']
     config,
     srcVocab,
     tgtVocab,
-    tokenizer: { kind: 'word', lowercase: true, srcLang: 'en', tgtLang: 'fr' },
+    tokenizer: pipelinesToJSON({
+      src: new TextPipeline({ kind: 'word', lowercase: true, lang: 'en' }),
+      tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
+    }),
     params: model.parameters(),
     metadata: { step: 0, note: 'random weights for tests' },
   });
