@@ -18,7 +18,7 @@ import type { AttentionMemory } from '../model/attention.js';
 import type { DecoderState } from '../model/decoder.js';
 import type { Seq2Seq } from '../model/seq2seq.js';
 import type { Tensor } from '../engine/tensor.js';
-import { attentionRow, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
+import { attentionRow, canEmit, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
 
 export interface BeamOptions extends LengthOptions {
   /** K: hypotheses kept per sentence. */
@@ -129,7 +129,7 @@ function groupBySentence(live: readonly Live[]): Map<number, number[]> {
 
 /**
  * expand + score: the best `width` candidates of a sentence over its rows x vocabulary, best first.
- * Ties go to the lower row, then the lower word id (as greedy's argmax).
+ * Ties go to the lower row, then the lower word id (as greedy's argmax); PAD and BOS are never proposed.
  */
 function expand(logProbs: Float32Array, v: number, rows: readonly number[], live: readonly Live[], width: number): Candidate[] {
   const best: Candidate[] = [];
@@ -137,6 +137,7 @@ function expand(logProbs: Float32Array, v: number, rows: readonly number[], live
     const base = (live[row] as Live).score;
     const o = row * v;
     for (let w = 0; w < v; w++) {
+      if (!canEmit(w)) continue;
       const score = base + logProbs[o + w];
       if (best.length === width) {
         if (!(score > (best[width - 1] as Candidate).score)) continue;

@@ -3,6 +3,7 @@
  * penalty, the pooled inference arena and the step bookkeeping (which sentence each row belongs to).
  */
 import type { Batch } from '../data/batch.js';
+import { BOS, PAD } from '../data/vocab.js';
 import { Tape, Tensor, withTape } from '../engine/tensor.js';
 
 export interface Hypothesis {
@@ -112,13 +113,19 @@ export function attentionRow(weights: Tensor | null, row: number, len: number): 
   return weights.data.slice(row * s, row * s + len);
 }
 
-/** Index of the largest entry of row `row` of x (N, V) (the first one on ties). */
+/** Whether decoding may output this id: never PAD or BOS (they are inputs only). */
+export function canEmit(id: number): boolean {
+  return id !== PAD && id !== BOS;
+}
+
+/** Index of the largest entry of row `row` of x (N, V) among the ids decoding may output (the first on ties). */
 export function argmaxRow(x: Float32Array, row: number, width: number): number {
   const o = row * width;
-  let best = 0;
-  let bestV = x[o];
-  for (let j = 1; j < width; j++) {
-    if (x[o + j] > bestV) {
+  let best = -1;
+  let bestV = -Infinity;
+  for (let j = 0; j < width; j++) {
+    if (!canEmit(j)) continue;
+    if (best < 0 || x[o + j] > bestV) {
       bestV = x[o + j];
       best = j;
     }

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeBatch, makeSourceBatch } from '../../src/data/batch.js';
+import { BOS, PAD } from '../../src/data/vocab.js';
+import { beamSearch } from '../../src/decode/beam.js';
+import { lengthPenalty } from '../../src/decode/common.js';
+import { greedy } from '../../src/decode/greedy.js';
+import { Rng } from '../../src/engine/random.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import { Seq2Seq } from '../../src/model/seq2seq.js';
+import { tinyConfig } from '../model/helpers.js';
+
+/** A random (untrained) model: its sentences stop at different steps, some only at the length limit. */
+function model(overrides: Partial<ModelConfig>, seed: number): Seq2Seq {
+  return new Seq2Seq(tinyConfig({ tgtVocabSize: 9, ...overrides }), seed);
+}
+
+function sources(seed: number, n: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: 1 + rng.int(6) }, () => 4 + rng.int(7)));
+}
+
+const configs: Array<[string, Partial<ModelConfig>]> = [
+  ['additive GRU', {}],
+  ['general LSTM 2 layers', { rnn: 'lstm', layers: 2, attention: 'general' }],
+  ['dot, no input feeding', { attention: 'dot', inputFeeding: false }],
+  ['fixed-context baseline', { attention: 'none' }],
+];
+
+for (const [label, overrides] of configs) {
+  test(`${label}: beam search with beam size 1 gives exactly the greedy output`, () => {
+    const lengths = new Set<number>();
+    for (let seed = 1; seed <= 3; seed++) {
+      const m = model(overrides, seed);
+      const batch = makeSourceBatch(sources(seed, 7));
+      const g = greedy(m, batch, { maxLenRatio: 1.5 });
+      const b = beamSearch(m, batch, { beamSize: 1, maxLenRatio: 1.5 });
+      assert.equal(g.length, 7);
+      b.forEach((list, i) => {
+        const gi = g[i];
+        assert.equal(list.length, 1);
+        assert.deepEqual(list[0]?.tokens, gi?.tokens, `sentence ${i}`);
+        assert.equal(list[0]?.score, gi?.score);
+        assert.equal(list[0]?.finished, gi?.finished);
+        assert.deepEqual(list[0]?.attention, gi?.attention);
+        lengths.add(gi?.tokens.length ?? -1);
+      });
+    }
+    assert.ok(lengths.size >= 3, `sentences should stop at different steps, got lengths ${[...lengths]}`);
+  });
+}
+
+test('greedy: scores are the teacher-forced log-probabilities; attention rows cover the real source only', () => {
+  const m = model({}, 4);
+  const srcs = sources(4, 6);
+  const hyps = greedy(m, makeSourceBatch(srcs), { maxLen: 8 });
+  hyps.forEach((h, i) => {
+    const src = srcs[i] as number[];
+    assert.ok(h.tokens.length <= 8);
+    assert.ok(!h.tokens.includes(PAD) && !h.tokens.includes(BOS), 'PAD and BOS are never output');
+    assert.equal(h.attention.length, h.tokens.length + (h.finished ? 1 : 0));
+    for (const row of h.attention) {
+      assert.equal(row.length, src.length + 1);
+      assert.ok(Math.abs(row.reduce((s, x) => s + x, 0) - 1) < 1e-5);
+    }
+    if (h.finished) {
+      const nll = m.loss(makeBatch([{ src, tgt: h.tokens }], [0])).nll;
+      assert.ok(Math.abs(nll + h.score) < 1e-4 * Math.max(1, nll), `sentence ${i}: ${-nll} vs ${h.score}`);
+    }
+  });
+});
+
+test('beam search: n-best lists ranked by the length-normalized score, distinct, scores match teacher forcing', () => {
+  const m = model({ attention: 'general' }, 5);
+  const srcs = sources(5, 5);
+  const lists = beamSearch(m, makeSourceBatch(srcs), { beamSize: 4, nbest: 3, alpha: 0.7, maxLenRatio: 2 });
+  lists.forEach((list, i) => {
+    assert.ok(list.length >= 1 && list.length <= 3);
+    for (let j = 1; j < list.length; j++) assert.ok((list[j - 1]?.normScore ?? 0) >= (list[j]?.normScore ?? 0));
+    assert.equal(new Set(list.map((h) => h.tokens.join(' '))).size, list.length);
+    for (const h of list) {
+      const steps = h.tokens.length + (h.finished ? 1 : 0);
+      assert.ok(Math.abs(h.normScore - h.score / lengthPenalty(steps, 0.7)) < 1e-9);
+      assert.equal(h.attention.length, steps);
+      for (const row of h.attention) assert.equal(row.length, (srcs[i] as number[]).length + 1);
+      if (h.finished) {
+        const nll = m.loss(makeBatch([{ src: srcs[i] as number[], tgt: h.tokens }], [0])).nll;
+        assert.ok(Math.abs(nll + h.score) < 1e-4 * Math.max(1, nll), `sentence ${i}: ${-nll} vs ${h.score}`);
+      }
+    }
+  });
+});
+
+test('beam search with a wider beam never finds a worse best raw score than greedy here', () => {
+  const m = model({}, 6);
+  const batch = makeSourceBatch(sources(6, 6));
+  const g = greedy(m, batch, { maxLen: 6 });
+  const b = beamSearch(m, batch, { beamSize: 6, alpha: 0, maxLen: 6 });
+  b.forEach((list, i) => {
+    if (g[i]?.finished) assert.ok((list[0]?.score ?? -Infinity) >= (g[i]?.score ?? 0) - 1e-9, `sentence ${i}`);
+  });
+});
+
+test('decoding leaves the training mode alone and gives the same output twice (pooled buffers reused)', () => {
+  const m = model({ dropout: 0.5 }, 7);
+  m.setTraining(true);
+  const batch = makeSourceBatch(sources(7, 4));
+  const a = beamSearch(m, batch, { beamSize: 3, nbest: 2 });
+  const b = beamSearch(m, batch, { beamSize: 3, nbest: 2 });
+  assert.deepEqual(a, b);
+  assert.equal(m.isTraining, true);
+  assert.throws(() => beamSearch(m, batch, { beamSize: 2, nbest: 3 }), /nbest must be in 1\.\.beamSize/);
+  assert.throws(() => greedy(m, batch, { maxLen: 0 }), /maxLen must be/);
+});
+
+test('length penalty: ((5 + len) / 6)^alpha', () => {
+  assert.equal(lengthPenalty(1, 0.6), 1);
+  assert.ok(Math.abs(lengthPenalty(7, 0.5) - Math.sqrt(2)) < 1e-12);
+  assert.equal(lengthPenalty(30, 0), 1);
+});
