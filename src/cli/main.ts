@@ -119,7 +119,6 @@ export function buildProgram(): Command {
     .description('train attention and fixed-context models on the built-in corpus and compare them (about 3 minutes)')
     .option('--out <dir>', 'where models, SVG and report go', 'runs/demo')
     .option('--time <seconds>', 'training time budget for both models together', nonNegativeNumber, 170)
-    .option('--threads <n>', 'compute threads', positiveInt, 2)
     .option('--seed <n>', 'random seed', nonNegativeNumber, 1)
     .addOption(new Option('--quiet', 'no progress output').hideHelp())
     .action(async (opts: Record<string, unknown>) => {

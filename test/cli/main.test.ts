@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Vocab } from '../../src/data/vocab.js';
+import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
+import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { Seq2Seq } from '../../src/model/seq2seq.js';
+import type { ModelConfig } from '../../src/model/config.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+function run(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { input: input ?? '', encoding: 'utf8', timeout: 60000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-cli-'));
+}
+
+/** A tiny random-weight checkpoint whose vocabularies cover a few words. */
+function tinyCheckpoint(dir: string, attention: ModelConfig['attention']): string {
+  const srcVocab = Vocab.build([['the', 'black', 'cat', 'ate', 'mouse']]);
+  const tgtVocab = Vocab.build([['le', 'chat', 'noir', 'a', 'mangé', 'la', 'souris']]);
+  const config: ModelConfig = {
+    rnn: 'gru', layers: 1, bidirectional: true, embedding: 8, hidden: 8, attention, attentionHidden: 8,
+    inputFeeding: true, bridge: 'linear', dropout: 0, srcVocabSize: srcVocab.size, tgtVocabSize: tgtVocab.size,
+  };
+  const model = new Seq2Seq(config, 3);
+  const file = path.join(dir, `${attention}.safetensors`);
+  const tokenizer = pipelinesToJSON({
+    src: new TextPipeline({ kind: 'word', lowercase: true, lang: 'en' }),
+    tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
+  });
+  saveCheckpoint(file, { config, srcVocab, tgtVocab, tokenizer, params: model.parameters() });
+  return file;
+}
+
+test('--help of the command and of every sub-command exits 0', () => {
+  const top = run(['--help']);
+  assert.equal(top.code, 0);
+  for (const cmd of ['train', 'translate', 'eval', 'attention', 'score', 'serve', 'demo']) {
+    assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`), `${cmd} listed in --help`);
+    const r = run([cmd, '--help']);
+    assert.equal(r.code, 0, `${cmd} --help: ${r.stderr}`);
+    assert.match(r.stdout, /Usage: /);
+  }
+});
+
+test('usage errors exit 1', () => {
+  assert.equal(run(['no-such-command']).code, 1);
+  const r = run(['translate']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--model/);
+  assert.equal(run(['translate', '--model', 'm.safetensors', '--beam', 'zero']).code, 1);
+});
+
+test('a missing config file exits 1 with one line naming it', () => {
+  const r = run(['train', '/nonexistent/config.yaml']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), 'error: /nonexistent/config.yaml: cannot read config file (no such file)');
+});
+
+test('a bad config exits 1 naming the file and the key, without a stack trace', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'bad.yaml');
+  fs.writeFileSync(file, 'data:\n  train: t.tsv\nmodel:\n  rnn: rnn\n  hiden: 3\n');
+  const r = run(['train', file]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] as string, new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  assert.match(r.stderr, /model\.rnn: must be one of "gru", "lstm"/);
+  assert.match(r.stderr, /unknown key "model\.hiden"/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('malformed training data exits 1 naming the file and line', () => {
+  const dir = tmpDir();
+  const data = path.join(dir, 'train.tsv');
+  fs.writeFileSync(data, 'the cat\tle chat\nthe dog\tle chien\nno tab on this line\nthe bird\tl\'oiseau\n');
+  const r = run(['train', '--train', data, '--out', path.join(dir, 'out'), '--threads', '1']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`error: ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: expected at least 2 tab-separated columns`));
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('missing or corrupt model files exit 1', () => {
+  const dir = tmpDir();
+  const r1 = run(['translate', '--model', path.join(dir, 'none.safetensors')], 'the cat\n');
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /none\.safetensors: no such model file/);
+  const junk = path.join(dir, 'junk.safetensors');
+  fs.writeFileSync(junk, 'this is not a checkpoint');
+  const r2 = run(['translate', '--model', junk], 'the cat\n');
+  assert.equal(r2.code, 1, r2.stderr);
+  assert.match(r2.stderr, /junk\.safetensors/);
+  assert.doesNotMatch(r2.stderr, /\n\s+at /);
+  const r3 = run(['translate', '--model', tinyCheckpoint(dir, 'additive'), '--input', path.join(dir, 'missing.txt')]);
+  assert.equal(r3.code, 1);
+  assert.match(r3.stderr, /missing\.txt: no such input file/);
+});
+
+test('translate writes one line per input and --attention JSON with T x S rows summing to 1', () => {
+  const dir = tmpDir();
+  const model = tinyCheckpoint(dir, 'additive');
+  const input = path.join(dir, 'in.txt');
+  fs.writeFileSync(input, 'the black cat ate the mouse\nthe cat\nthe zebra ate\n');
+  const out = path.join(dir, 'out.txt');
+  const json = path.join(dir, 'attn.json');
+  const r = run(['translate', '--model', model, '--input', input, '--output', out, '--attention', json, '--beam', '2', '--threads', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8').split('\n').length, 4); // 3 lines and the final newline
+  const records = JSON.parse(fs.readFileSync(json, 'utf8')) as Array<{ source_tokens: string[]; target_tokens: string[]; weights: number[][] }>;
+  assert.equal(records.length, 3);
+  assert.deepEqual(records[0]?.source_tokens, ['the', 'black', 'cat', 'ate', 'the', 'mouse', '</s>']);
+  assert.deepEqual(records[2]?.source_tokens, ['the', 'zebra', 'ate', '</s>']);
+  for (const rec of records) {
+    assert.equal(rec.weights.length, rec.target_tokens.length);
+    for (const row of rec.weights) {
+      assert.equal(row.length, rec.source_tokens.length);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, `row sums to ${row.reduce((a, b) => a + b, 0)}`);
+    }
+  }
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+});
+
+test('translate --nbest prints N "i ||| text ||| score" lines per sentence; the baseline has no weights', () => {
+  const dir = tmpDir();
+  const r = run(['translate', '--model', tinyCheckpoint(dir, 'additive'), '--beam', '3', '--nbest', '2', '--threads', '1'], 'the cat\nthe mouse\n');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 4);
+  assert.match(lines[0] as string, /^0 \|\|\| .* \|\|\| -?\d+\.\d{4}$/);
+  assert.match(lines[3] as string, /^1 \|\|\| /);
+  const json = path.join(dir, 'base.json');
+  const b = run(['translate', '--model', tinyCheckpoint(dir, 'none'), '--attention', json, '--threads', '1'], 'the cat\n');
+  assert.equal(b.code, 0, b.stderr);
+  const recs = JSON.parse(fs.readFileSync(json, 'utf8')) as Array<{ weights: number[][] }>;
+  assert.deepEqual(recs[0]?.weights, []);
+});
