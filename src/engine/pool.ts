@@ -7,7 +7,7 @@
  * generation in its high 16 bits, so a late thread can never take a chunk of a newer job with the
  * size of an older one (compare-and-swap on the whole word).
  *
- * Hand-off: idle workers spin on the generation word for a short while (about 0.2 ms), then sleep
+ * Hand-off: idle workers spin on the generation word for a short while (2 ms), then sleep
  * in Atomics.wait; the main thread notifies them only when some are asleep. Workers are unref()ed,
  * so an idle pool never keeps the process alive.
  */
@@ -25,10 +25,12 @@ export const CTRL_SCRATCH = 53;
 export const CTRL_SCRATCH_STRIDE = 54;
 export const CTRL_INTS = 64;
 
-/** Polls of the generation word before an idle worker sleeps. */
-const WORKER_SPIN = 100_000;
-/** Polls of the done counter before the main thread waits with a timeout. */
-const MAIN_SPIN = 200_000;
+/** Milliseconds an idle worker spins on the generation word before it sleeps in Atomics.wait. */
+const WORKER_SPIN_MS = 2;
+/** Milliseconds the main thread spins on the done counter before it waits (woken by the last chunk). */
+const MAIN_SPIN_MS = 0.5;
+/** Polls between two clock reads while spinning. */
+const POLLS = 1024;
 
 export type RunChunk = (kind: number, params: number, chunk: number, scratch: number) => void;
 
@@ -52,12 +54,13 @@ export function workerLoop(ctrl: Int32Array, run: RunChunk, tid: number): void {
   let gen = Atomics.load(ctrl, CTRL_GEN);
   for (;;) {
     let spins = 0;
+    let deadline = performance.now() + WORKER_SPIN_MS;
     while (Atomics.load(ctrl, CTRL_GEN) === gen) {
-      if (++spins > WORKER_SPIN) {
+      if (++spins % POLLS === 0 && performance.now() > deadline) {
         Atomics.add(ctrl, CTRL_SLEEPERS, 1);
         Atomics.wait(ctrl, CTRL_GEN, gen);
         Atomics.sub(ctrl, CTRL_SLEEPERS, 1);
-        spins = 0;
+        deadline = performance.now() + WORKER_SPIN_MS;
       }
     }
     gen = Atomics.load(ctrl, CTRL_GEN);
@@ -140,10 +143,13 @@ export class WorkerPool {
     if (Atomics.load(ctrl, CTRL_SLEEPERS) > 0) Atomics.notify(ctrl, CTRL_GEN);
     takeChunks(ctrl, this.run, gen16, this.mainScratch);
     let spins = 0;
+    let deadline = 0;
     for (;;) {
       const done = Atomics.load(ctrl, CTRL_DONE);
       if (done === chunks) return;
-      if (++spins > MAIN_SPIN) Atomics.wait(ctrl, CTRL_DONE, done, 1);
+      if (++spins % POLLS !== 0) continue;
+      if (deadline === 0) deadline = performance.now() + MAIN_SPIN_MS;
+      else if (performance.now() > deadline) Atomics.wait(ctrl, CTRL_DONE, done, 1);
     }
   }
 

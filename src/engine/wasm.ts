@@ -28,13 +28,15 @@ const KC = 256;
 /** Most columns of B packed per chunk: the KC x NB_MAX slab (256 KiB) stays in L2. */
 const NB_MAX = 256;
 /** op(A) with at most this many rows takes the matrix-vector path (no packing). */
-export const SMALL_M = 4;
+export const SMALL_M = 8;
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
 /** GEMMs below this many flops (2*M*N*K) stay on the calling thread. */
 export const PARALLEL_MIN_FLOPS = 2 * 64 * 64 * 64;
 /** Chunks per thread a parallel job aims for (dynamic balancing). */
-const CHUNKS_PER_THREAD = 4;
+const CHUNKS_PER_THREAD = 8;
+/** The pool's counter holds chunk indices in 16 bits; bigger jobs run on the calling thread. */
+const MAX_CHUNKS = 0xffff;
 
 export const CTRL_BYTES = 512;
 const PARAMS_BYTES = 128;
@@ -166,7 +168,8 @@ export class WasmGemm {
   private runSmall(n: number, threads: number): void {
     const p = this.layout.params >> 2;
     this.kernels.prepSmall(this.layout.params);
-    const nb = threads > 1 ? Math.max(16, align(Math.ceil(n / (threads * CHUNKS_PER_THREAD)), 16)) : SMALL_NB;
+    const per = threads > 1 ? Math.ceil(n / (threads * CHUNKS_PER_THREAD)) : SMALL_NB;
+    const nb = Math.max(16, align(per, 16));
     this.i32[p + 16] = nb;
     this.runJob(KIND_SMALL, Math.ceil(n / nb), threads);
   }
@@ -199,7 +202,7 @@ export class WasmGemm {
   }
 
   private runJob(kind: number, chunks: number, threads: number): void {
-    if (threads > 1 && chunks > 1 && this.parallel) {
+    if (threads > 1 && chunks > 1 && chunks < MAX_CHUNKS && this.parallel) {
       this.parallel(kind, this.layout.params, chunks);
       return;
     }

@@ -1,0 +1,36 @@
+// Shared by the GEMM kernels (asm/gemm.ts) and the small-M path (asm/small.ts): the parameter
+// block the JavaScript side writes (src/engine/wasm.ts) and the multiply-add of the build.
+
+// Parameter block layout (byte offsets; i32 unless noted).
+export const P_TRANS_A = 0;
+export const P_TRANS_B = 4;
+export const P_M = 8;
+export const P_N = 12;
+export const P_K = 16;
+export const P_A = 20; // pointer to A (stored rows x cols with stride lda)
+export const P_LDA = 24;
+export const P_B = 28;
+export const P_LDB = 32;
+export const P_C = 36; // pointer to C (m x n, stride ldc)
+export const P_LDC = 40;
+export const P_ALPHA = 44; // f32
+export const P_BETA = 48; // f32
+export const P_PACK_A = 52; // packed A (compute path) or contiguous alpha*A rows (small path)
+export const P_KC = 56; // K block
+export const P_MB = 60; // rows per compute chunk (multiple of MR)
+export const P_NB = 64; // columns per compute / small chunk (multiple of NR)
+export const P_CHUNKS_N = 68; // number of column chunks
+export const P_PANELS = 72; // A panels per pack chunk
+
+@inline export function pi(p: usize, off: usize): i32 {
+  return load<i32>(p + off);
+}
+
+/** a * b + c: relaxed_madd (FMA where the hardware has it) in the relaxed build, mul + add otherwise. */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
