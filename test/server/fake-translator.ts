@@ -2,7 +2,7 @@
  * A small deterministic Translator for the API tests: the "translation" of w1 .. wn is
  * WN .. W1 (upper-cased, reversed), target word i attending only to source word n-1-i.
  * Sentences containing "SLOW" wait for `release()`; "HANG" waits until the request is aborted;
- * "BADWORD" is refused as bad input; "CRASH" throws an internal error.
+ * "BADWORD" is refused as bad input; "CRASH" throws an internal error. A baseline has no attention weights.
  */
 import { TranslationInputError, type ModelInfo, type ModelKind, type TranslateOptions, type TranslationResult, type Translator } from '../../src/server/translator.js';
 
@@ -53,7 +53,7 @@ export class FakeTranslator implements Translator {
     }
     if (texts.some((t) => t.includes('BADWORD'))) throw new TranslationInputError('the word BADWORD is not allowed');
     if (texts.some((t) => t.includes('CRASH'))) throw new Error('kaboom');
-    return texts.map((text) => expected(text, opts, this.suffix));
+    return texts.map((text) => expected(text, { ...opts, attention: opts.attention && this.kind === 'attention' }, this.suffix));
   }
 }
 

@@ -1,0 +1,201 @@
+/**
+ * End-to-end tests of the web page in Debian's Chromium (playwright-core): server mode against
+ * buildServer with deterministic translators, and in-browser mode with real tiny checkpoints
+ * served by a plain static file server (no API). Screenshots go to test-artifacts/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/server/app.js';
+import { packageRoot } from '../../src/server/static.js';
+import { ModelRunner } from '../../src/server/model-core.js';
+import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { FakeTranslator } from '../server/fake-translator.js';
+import { writeTinyCheckpoint } from '../server/tiny-checkpoint.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = packageRoot();
+const dist = path.join(root, 'web', 'dist');
+const artifacts = path.join(root, 'test-artifacts');
+const skip = !fs.existsSync(CHROMIUM)
+  ? `${CHROMIUM} is not installed (apt-get install chromium; CI installs it)`
+  : !fs.existsSync(path.join(dist, 'index.html'))
+    ? 'web/dist is not built (npm run build:web)'
+    : false;
+
+let browser: Browser;
+
+async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+/** Collect page errors so a broken script fails the test with its message. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+describe('web page', { skip }, () => {
+  before(async () => {
+    browser = await launch();
+    fs.mkdirSync(artifacts, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  describe('server mode', () => {
+    let app: FastifyInstance;
+    let base = '';
+    before(async () => {
+      app = buildServer({
+        translators: { attention: new FakeTranslator('attention'), baseline: new FakeTranslator('baseline', '_b') },
+        staticDir: dist,
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    });
+    after(() => app.close());
+
+    test('type a sentence, see both models, hover to highlight', async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors = watchErrors(page);
+      await page.goto(`${base}/`);
+      await page.waitForSelector('body[data-ready="server"]');
+      assert.match(await page.textContent('#status') ?? '', /Attention model fake-attention .*Fixed-context baseline fake-baseline/);
+      await page.fill('#source', 'the black cat');
+      await page.click('#translate');
+      const attn = '.panel[data-model="attention"]';
+      await page.waitForSelector(`${attn} svg.attn-heatmap`);
+      assert.equal(await page.textContent(`${attn} .output`), 'CAT BLACK THE');
+      assert.equal(await page.textContent('.panel[data-model="baseline"] .output'), 'CAT_b BLACK_b THE_b');
+      assert.match(await page.textContent('.panel[data-model="baseline"] .noattn') ?? '', /No attention here/);
+      assert.equal(await page.locator(`${attn} rect.attn-cell`).count(), 16);
+
+      // Hover the first target word CAT: its row lights up, and the source word "cat" it attends to.
+      await page.hover(`${attn} .translation .word[data-row="0"]`);
+      const hlCells = await page.$$eval(`${attn} rect.attn-cell.attn-hl`, (els) => els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+      assert.deepEqual(hlCells, ['0,0', '0,1', '0,2', '0,3']);
+      assert.deepEqual(await page.$$eval(`${attn} .source .word.attn-hl`, (els) => els.map((e) => e.textContent)), ['cat']);
+      assert.deepEqual(await page.$$eval(`${attn} text.attn-src.attn-hl`, (els) => els.map((e) => e.getAttribute('data-col'))), ['2']);
+      assert.deepEqual(await page.$$eval(`${attn} text.attn-tgt.attn-hl`, (els) => els.map((e) => e.getAttribute('data-row'))), ['0']);
+      await page.screenshot({ path: path.join(artifacts, 'page-server-hover.png'), fullPage: true });
+
+      // The reverse: hover the source word "the": the target word THE (row 2) lights up.
+      await page.hover(`${attn} .source .word[data-col="0"]`);
+      assert.deepEqual(await page.$$eval(`${attn} .translation .word.attn-hl`, (els) => els.map((e) => e.textContent)), ['THE']);
+      assert.deepEqual(await page.$$eval(`${attn} rect.attn-cell.attn-hl`, (els) => els.map((e) => e.getAttribute('data-row'))), ['0', '1', '2', '3']);
+
+      // Hovering a cell focuses its row.
+      await page.hover(`${attn} rect.attn-cell[data-row="1"][data-col="1"]`);
+      assert.deepEqual(await page.$$eval(`${attn} .source .word.attn-hl`, (els) => els.map((e) => e.textContent)), ['black']);
+
+      // The gallery translates a seed example.
+      await page.click('#gallery button:first-child');
+      await page.waitForFunction(() => document.querySelector('.panel[data-model="attention"] .output')?.textContent === 'MOUSE THE ATE CAT BLACK THE');
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test('server errors are shown on the page', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.waitForSelector('body[data-ready="server"]');
+      await page.fill('#source', 'CRASH now');
+      await page.click('#translate');
+      await page.waitForSelector('#error:not([hidden])');
+      assert.equal(await page.textContent('#error'), 'internal error: kaboom');
+      await page.close();
+    });
+  });
+
+  describe('in-browser mode (static files, no server API)', () => {
+    let server: http.Server;
+    let base = '';
+    let dir = '';
+    let attentionFile = '';
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-static-site-'));
+      fs.cpSync(dist, dir, { recursive: true });
+      attentionFile = writeTinyCheckpoint({ dir });
+      writeTinyCheckpoint({ dir, attention: 'none' });
+      server = http.createServer((req, res) => {
+        const rel = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+        const file = path.join(dir, rel === '/' ? 'index.html' : path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
+        if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+          return;
+        }
+        const ext = path.extname(file);
+        const type = ext === '.html' ? 'text/html' : ext === '.js' ? 'text/javascript' : ext === '.css' ? 'text/css' : ext === '.wasm' ? 'application/wasm' : 'application/octet-stream';
+        res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('?model= loads checkpoints and translates in the page like Node does', async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors = watchErrors(page);
+      await page.goto(`${base}/?model=tiny-additive.safetensors&model2=tiny-none.safetensors`);
+      await page.waitForSelector('body[data-ready="in-browser"]');
+      assert.match(await page.textContent('#status') ?? '', /In this page: .*tiny-additive\.safetensors.*tiny-none\.safetensors.*engine (wasm-simd|js)/);
+      const sentence = 'the black cat ate the mouse';
+      await page.fill('#source', sentence);
+      await page.selectOption('#beam', '4');
+      await page.click('#translate');
+      const attn = '.panel[data-model="attention"]';
+      await page.waitForSelector(`${attn} svg.attn-heatmap`);
+      const expected = new ModelRunner(loadCheckpoint(attentionFile), 'x').translate([sentence], { beam: 4, nbest: 1, attention: true })[0];
+      assert.ok(expected);
+      assert.equal(await page.textContent(`${attn} .output`), expected.text);
+      const rows = await page.$$eval(`${attn} rect.attn-cell`, (els) => {
+        const sums = new Map<string, number>();
+        for (const e of els) {
+          const r = e.getAttribute('data-row') ?? '';
+          sums.set(r, (sums.get(r) ?? 0) + Number(e.getAttribute('data-weight')));
+        }
+        return [...sums.values()];
+      });
+      assert.equal(rows.length, expected.target_tokens.length);
+      for (const s of rows) assert.ok(Math.abs(s - 1) < 1e-3, `row sums to ${s}`);
+      await page.hover(`${attn} .translation .word[data-row="0"]`);
+      assert.ok((await page.locator(`${attn} .source .word.attn-hl`).count()) >= 1);
+      assert.equal(await page.locator(`${attn} rect.attn-cell.attn-hl`).count(), 7);
+      assert.ok(await page.isVisible('.panel[data-model="baseline"] .noattn'));
+      await page.screenshot({ path: path.join(artifacts, 'page-in-browser.png'), fullPage: true });
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test('without a server the page offers the file picker, which loads a checkpoint', async () => {
+      const page = await browser.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${base}/`);
+      await page.waitForSelector('#local:not([hidden])');
+      assert.match(await page.textContent('#status') ?? '', /No translation server/);
+      await page.setInputFiles('#checkpoint-file', attentionFile);
+      await page.waitForSelector('body[data-ready="in-browser"]');
+      await page.fill('#source', 'i am hungry');
+      await page.click('#translate');
+      await page.waitForSelector('.panel[data-model="attention"] svg.attn-heatmap');
+      assert.equal(await page.locator('.panel').count(), 1);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  });
+});
