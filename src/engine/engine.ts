@@ -39,7 +39,9 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 
 async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
   const { readFile } = await import('node:fs/promises');
-  const url = new URL(`../../../build/${name}.wasm`, import.meta.url);
+  // A computed path, so bundlers leave this Node-only lookup alone.
+  const rel = '../../../build/' + name + '.wasm';
+  const url = new URL(rel, import.meta.url);
   try {
     return new Uint8Array(await readFile(url));
   } catch (err) {

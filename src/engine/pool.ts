@@ -111,7 +111,8 @@ export class WorkerPool {
     const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
     Atomics.store(ctrl, CTRL_SCRATCH, scratch);
     Atomics.store(ctrl, CTRL_SCRATCH_STRIDE, stride);
-    const url = new URL('./worker.js', import.meta.url);
+    const script = './worker.js';
+    const url = new URL(script, import.meta.url);
     const started = [];
     for (let tid = 1; tid < threads; tid++) {
       const init: WorkerInit = { module, memory, ctrl: ctrlPtr, tid };

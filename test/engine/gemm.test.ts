@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gemm, type GemmArgs } from '../../src/engine/gemm.js';
 import { engineInfo, initEngine, shutdownEngine } from '../../src/engine/engine.js';
@@ -223,6 +224,24 @@ function mainSuites(): void {
     { m: 3, k: 600, n: 700, transA, transB, alpha: 1, beta: 0.5 },
     { m: 1, k: 512, n: 768, transA, transB, alpha: 1, beta: 0 },
   ]);
+
+  describe('initEngine with module bytes from the caller (the browser path)', () => {
+    after(() => shutdownEngine());
+    it('runs unshared-memory bytes on one thread even when two are asked for', async () => {
+      const simd = readFileSync(new URL('../../../build/gemm-simd.wasm', import.meta.url));
+      assert.deepEqual(await initEngine({ threads: 2, wasm: { simd } }), { backend: 'wasm-simd', threads: 1 });
+      check({ m: 20, k: 30, n: 40, transA: true, transB: false, alpha: 1, beta: 0.5 }, 500);
+    });
+    it('keeps the TypeScript reference when the bytes do not validate', async () => {
+      const bad = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1]);
+      assert.deepEqual(await initEngine({ threads: 1, wasm: { simd: bad } }), { backend: 'js', threads: 1 });
+      check({ m: 3, k: 4, n: 5, transA: false, transB: false, alpha: 1, beta: 0 }, 501);
+    });
+    it('refuses relaxed: true when relaxed SIMD is unavailable', async () => {
+      const simd = readFileSync(new URL('../../../build/gemm-simd.wasm', import.meta.url));
+      await assert.rejects(initEngine({ threads: 1, relaxed: true, wasm: { simd } }), /relaxed SIMD was required/);
+    });
+  });
 
   describe('gemm: WebAssembly SIMD, two threads', () => {
     const single: Float32Array[] = [];
