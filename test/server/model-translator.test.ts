@@ -96,7 +96,7 @@ describe('serving real checkpoints', () => {
   });
 
   test('/health answers while a batch is being translated', async () => {
-    const long = translate(server.url, { texts: Array.from({ length: 32 }, () => 'the white dog sees the black cat'), beam: 8 });
+    const long = translate(server.url, { texts: Array.from({ length: 8 }, () => 'the white dog sees the black cat'), beam: 4 });
     const health = await fetch(`${server.url}health`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
