@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { configWithDefaults, type Config } from '../../src/train/config.js';
+import { train } from '../../src/train/trainer.js';
+
+const PAIRS = [
+  ['the cat', 'le chat'],
+  ['the dog', 'le chien'],
+  ['the black cat', 'le chat noir'],
+  ['the black dog', 'le chien noir'],
+  ['the white cat', 'le chat blanc'],
+  ['the mouse', 'la souris'],
+  ['the white mouse', 'la souris blanche'],
+  ['the cat ate the mouse', 'le chat a mangé la souris'],
+  ['the dog ate', 'le chien a mangé'],
+  ['a cat', 'un chat'],
+];
+
+function corpus(dir: string): { train: string; dev: string } {
+  const train = path.join(dir, 'train.tsv');
+  const dev = path.join(dir, 'dev.tsv');
+  fs.writeFileSync(train, PAIRS.map(([e, f]) => `${e}\t${f}\n`).join(''));
+  fs.writeFileSync(dev, `${PAIRS.slice(0, 4).map(([e, f]) => `${e}\t${f}\n`).join('')}the cat\tun chat\n`);
+  return { train, dev };
+}
+
+function tinyConfig(dir: string, training: Record<string, unknown>): Config {
+  const { train: t, dev } = corpus(dir);
+  return configWithDefaults({
+    data: { train: t, dev },
+    model: { embedding: 8, hidden: 8, attentionHidden: 8 },
+    training: { batchSize: 3, lr: 0.01, dropout: 0.3, maxEpochs: 0, validEvery: 4, logEvery: 1000, threads: 1, outDir: path.join(dir, 'out'), ...training },
+  });
+}
+
+const quiet = { log: () => {}, progress: false };
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-trainer-'));
+}
+
+test('resuming from the last checkpoint gives bitwise the same weights as training straight through', async () => {
+  const straight = tmpDir();
+  const full = await train({ config: tinyConfig(straight, { maxSteps: 10, validEvery: 3 }), ...quiet });
+  assert.equal(full.steps, 10);
+
+  const split = tmpDir();
+  const first = await train({ config: tinyConfig(split, { maxSteps: 6, validEvery: 3 }), ...quiet });
+  assert.equal(first.steps, 6);
+  const resumedConfig = tinyConfig(split, { maxSteps: 10, validEvery: 3 });
+  const second = await train({ config: resumedConfig, resume: path.join(split, 'out', 'last.safetensors'), ...quiet });
+  assert.equal(second.steps, 10);
+
+  const a = loadCheckpoint(path.join(straight, 'out', 'last.safetensors'));
+  const b = loadCheckpoint(path.join(split, 'out', 'last.safetensors'));
+  assert.equal(a.params.size, b.params.size);
+  for (const [name, t] of a.params) {
+    const u = b.params.get(name);
+    assert.ok(u !== undefined, name);
+    assert.deepEqual(Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength), Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength), `parameter ${name} differs`);
+  }
+  // Adam's moments are part of the checkpoint too.
+  for (const [name, t] of a.extraTensors ?? new Map()) {
+    assert.deepEqual(Array.from(b.extraTensors?.get(name)?.data ?? []), Array.from(t.data), `optimizer tensor ${name} differs`);
+  }
+  const training = b.metadata?.['training'] as { step: number };
+  assert.equal(training.step, 10);
+});
+
+test('training keeps last and best checkpoints and logs every validation as JSONL', async () => {
+  const dir = tmpDir();
+  const result = await train({ config: tinyConfig(dir, { maxSteps: 8 }), ...quiet });
+  const out = path.join(dir, 'out');
+  assert.ok(fs.existsSync(path.join(out, 'last.safetensors')));
+  assert.ok(fs.existsSync(path.join(out, 'best.safetensors')));
+  assert.ok(fs.existsSync(path.join(out, 'config.json')));
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.includes('.tmp-')), []);
+  const lines = fs.readFileSync(path.join(out, 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | boolean>);
+  assert.deepEqual(lines.map((l) => l['step']), [4, 8]);
+  for (const l of lines) {
+    assert.ok(typeof l['bleu'] === 'number' && typeof l['loss'] === 'number');
+    assert.ok(Math.abs((l['perplexity'] as number) - Math.exp(l['loss'] as number)) < 1e-6);
+  }
+  const bestStep = lines.find((l) => l['best'] === true && l['step'] === result.bestStep);
+  assert.ok(bestStep !== undefined, 'the best validation is marked in the log');
+  const best = loadCheckpoint(path.join(out, 'best.safetensors'));
+  assert.equal((best.metadata?.['training'] as { step: number }).step, result.bestStep);
+  assert.equal(result.stopReason, 'maxSteps');
+});
+
+test('keepBest false and keepLast false write no checkpoints', async () => {
+  const dir = tmpDir();
+  await train({ config: tinyConfig(dir, { maxSteps: 4, keepBest: false, keepLast: false }), ...quiet });
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.safetensors')), []);
+});
