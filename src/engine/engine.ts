@@ -9,7 +9,7 @@
  */
 import { gemmReference, setGemmImpl } from './gemm.js';
 import { WorkerPool } from './pool.js';
-import { initialPages, kernelsOf, WasmGemm } from './wasm.js';
+import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
 
 export interface EngineOptions {
   /** Threads for one GEMM, the calling thread included. Default: available cores, at most 2 (1 in a browser). */
@@ -100,8 +100,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
 
   let impl: WasmGemm;
   if (threads > 1) {
-    const probe = new WasmGemm(memory, kernels, threads);
-    const { ctrl, scratch, scratchStride } = probe.layout;
+    const { ctrl, scratch, scratchStride } = memoryLayout(kernels.heapBase(), threads);
     const started = await WorkerPool.start(module, memory, kernels.run, threads, ctrl, scratch, scratchStride);
     pool = started;
     impl = new WasmGemm(memory, kernels, threads, (kind, params, chunks) => started.runJob(kind, params, chunks));

@@ -33,6 +33,8 @@ export const SMALL_M = 8;
 const SMALL_NB = 128;
 /** GEMMs below this many flops (2*M*N*K) stay on the calling thread. */
 export const PARALLEL_MIN_FLOPS = 2 * 64 * 64 * 64;
+/** Packed A of fewer floats (M x K) is packed by the calling thread alone. */
+const PARALLEL_PACK_FLOATS = 65536;
 /** Chunks per thread a parallel job aims for (dynamic balancing). */
 const CHUNKS_PER_THREAD = 8;
 /** The pool's counter holds chunk indices in 16 bits; bigger jobs run on the calling thread. */
@@ -160,7 +162,7 @@ export class WasmGemm {
 
     const threads = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? this.threads : 1;
     if (small) this.runSmall(n, threads);
-    else this.runPacked(n, mpad, threads);
+    else this.runPacked(n, k, mpad, threads);
 
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
   }
@@ -174,12 +176,12 @@ export class WasmGemm {
     this.runJob(KIND_SMALL, Math.ceil(n / nb), threads);
   }
 
-  private runPacked(n: number, mpad: number, threads: number): void {
+  private runPacked(n: number, k: number, mpad: number, threads: number): void {
     const p = this.layout.params >> 2;
     const panelsA = mpad / MR;
     const target = threads * CHUNKS_PER_THREAD;
-    // Packing A: chunks of panels.
-    const panelsPer = threads > 1 ? Math.ceil(panelsA / target) : panelsA;
+    // Packing A: chunks of panels; a small A is packed here at once (a pool round costs more).
+    const panelsPer = threads > 1 && mpad * k >= PARALLEL_PACK_FLOATS ? Math.ceil(panelsA / target) : panelsA;
     this.i32[p + 18] = panelsPer;
     this.runJob(KIND_PACK_A, Math.ceil(panelsA / panelsPer), threads);
     // Compute: column chunks of NR multiples, split M too when there are too few of them.
