@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, parseConfig, parseOverride } from '../../src/train/config.js';
 
 function tmpFile(name: string, text: string): string {
@@ -84,4 +85,14 @@ test('unreadable and malformed files are named', () => {
   const list = tmpFile('l.yaml', '- a\n- b\n');
   assert.throws(() => loadConfig(list), /must hold a mapping/);
   assert.throws(() => parseOverride('novalue'), /--set expects key\.path=value/);
+});
+
+test('every shipped config in configs/ is valid', () => {
+  const dir = fileURLToPath(new URL('../../../configs/', import.meta.url));
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.length >= 3);
+  for (const f of files) {
+    const c = loadConfig(path.join(dir, f));
+    assert.ok(c.data.train.length > 0, f);
+  }
 });
