@@ -162,6 +162,10 @@ async function execute(refFiles: string[], flags: ScoreFlags, cmd: Command, io: 
         out.push(flags.json ? chrfJson(r) : formatChrf(r, r.signature));
       }
     }
+    // A reader that stops early (`| head`) closes the pipe: that is not an error (sacreBLEU exits quietly too).
+    io.stdout.on('error', (e: Error) => {
+      if (!('code' in e && e.code === 'EPIPE')) io.stderr.write(`attnmt score: error: stdout: ${e.message}\n`);
+    });
     io.stdout.write(out.join('\n') + '\n');
     return 0;
   } catch (err) {

@@ -214,16 +214,30 @@ export function computeBleu(stats: BleuStats, options: BleuOptions = {}): BleuSc
   return { score, counts: correct, totals: total, precisions, bp, sysLen, refLen, ratio };
 }
 
-/** n-gram counts per order: `result[n - 1]` counts the n-grams, keys join tokens with ' ' (tokens hold no whitespace). */
-function countNgrams(tokens: readonly string[], maxOrder: number): Map<string, number>[] {
-  const byOrder: Map<string, number>[] = [];
-  for (let n = 1; n <= maxOrder; n++) {
-    const counts = new Map<string, number>();
-    for (let i = 0; i + n <= tokens.length; i++) {
-      const key = n === 1 ? tokens[i] : tokens.slice(i, i + n).join(' ');
+/**
+ * n-gram counts per order over token ids in 1..base-1: `result[n - 1]` counts the n-grams. A key is the n-gram's
+ * ids read as a number in `base` when base^maxOrder is a safe integer (fast Map keys), else the ids joined by ' '.
+ */
+export function countNgramIds(ids: readonly number[], maxOrder: number, base: number): Map<number | string, number>[] {
+  const numeric = Math.pow(base, maxOrder) <= Number.MAX_SAFE_INTEGER;
+  const byOrder: Map<number | string, number>[] = [];
+  for (let n = 0; n < maxOrder; n++) byOrder.push(new Map());
+  for (let i = 0; i < ids.length; i++) {
+    const last = Math.min(maxOrder, ids.length - i);
+    let num = 0;
+    let str = '';
+    for (let n = 0; n < last; n++) {
+      let key: number | string;
+      if (numeric) {
+        num = num * base + ids[i + n];
+        key = num;
+      } else {
+        str = n === 0 ? String(ids[i]) : `${str} ${ids[i + n]}`;
+        key = str;
+      }
+      const counts = byOrder[n];
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    byOrder.push(counts);
   }
   return byOrder;
 }
@@ -257,13 +271,24 @@ function segmentStats(
   references: readonly string[],
 ): BleuStats {
   const N = o.maxNgramOrder;
-  const refMax: Map<string, number>[] = [];
+  // Token ids local to the segment (1-based), so n-gram keys can be numbers.
+  const vocab = new Map<string, number>();
+  const toIds = (tokens: readonly string[]): number[] =>
+    tokens.map((t) => {
+      let id = vocab.get(t);
+      if (id === undefined) {
+        id = vocab.size + 1;
+        vocab.set(t, id);
+      }
+      return id;
+    });
+  const hypIds = toIds(preprocess(o, tokenizer, hypothesis));
+  const refIds = references.map((ref) => toIds(preprocess(o, tokenizer, ref)));
+  const base = vocab.size + 1;
+  const refMax: Map<number | string, number>[] = [];
   for (let n = 0; n < N; n++) refMax.push(new Map());
-  const refLens: number[] = [];
-  for (const ref of references) {
-    const tokens = preprocess(o, tokenizer, ref);
-    refLens.push(tokens.length);
-    countNgrams(tokens, N).forEach((counts, n) => {
+  for (const ids of refIds) {
+    countNgramIds(ids, N, base).forEach((counts, n) => {
       const max = refMax[n];
       for (const [ng, c] of counts) {
         const prev = max.get(ng);
@@ -271,17 +296,20 @@ function segmentStats(
       }
     });
   }
-  const hypTokens = preprocess(o, tokenizer, hypothesis);
   const correct = new Array<number>(N).fill(0);
   const total = new Array<number>(N).fill(0);
-  countNgrams(hypTokens, N).forEach((counts, n) => {
+  countNgramIds(hypIds, N, base).forEach((counts, n) => {
     for (const [ng, c] of counts) {
       total[n] += c;
       const r = refMax[n].get(ng);
       if (r !== undefined) correct[n] += Math.min(c, r);
     }
   });
-  return { sysLen: hypTokens.length, refLen: closestRefLength(hypTokens.length, refLens), correct, total };
+  const refLen = closestRefLength(
+    hypIds.length,
+    refIds.map((ids) => ids.length),
+  );
+  return { sysLen: hypIds.length, refLen, correct, total };
 }
 
 /** The sacreBLEU signature, e.g. `nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0`. */

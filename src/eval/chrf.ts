@@ -14,7 +14,7 @@
  * - Several references: per segment the reference with the best sentence F score (first on ties) gives the
  *   statistics; corpus statistics are the sum over segments.
  */
-import { BleuError, formatFixed, SACREBLEU_VERSION, segmentReferences } from './bleu.js';
+import { BleuError, countNgramIds, formatFixed, SACREBLEU_VERSION, segmentReferences } from './bleu.js';
 import { pythonSplit, removeWhitespace } from './tokenizers.js';
 
 export interface ChrfOptions {
@@ -76,33 +76,24 @@ export function chrfWords(sentence: string): string[] {
   return out;
 }
 
-function count(keys: Iterable<string>): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
-  return m;
-}
-
-function* charNgrams(chars: readonly string[], n: number): Generator<string> {
-  for (let i = 0; i + n <= chars.length; i++) yield n === 1 ? chars[i] : chars.slice(i, i + n).join('');
-}
-
-function* wordNgrams(words: readonly string[], n: number): Generator<string> {
-  for (let i = 0; i + n <= words.length; i++) yield words.slice(i, i + n).join(' ');
-}
-
-/** n-gram counters of a preprocessed sentence: char orders 1..charOrder, then word orders 1..wordOrder. */
-function extractNgrams(o: Resolved, sentence: string): Map<string, number>[] {
-  const chars = Array.from(o.whitespace ? sentence : removeWhitespace(sentence));
-  const out: Map<string, number>[] = [];
-  for (let n = 1; n <= o.charOrder; n++) out.push(count(charNgrams(chars, n)));
-  if (o.wordOrder > 0) {
-    const words = chrfWords(sentence);
-    for (let n = 1; n <= o.wordOrder; n++) out.push(count(wordNgrams(words, n)));
+/** Interns strings to ids 1, 2, ... (per segment, so n-gram keys stay small numbers). */
+class Interner {
+  private readonly ids = new Map<string, number>();
+  id(x: string): number {
+    let id = this.ids.get(x);
+    if (id === undefined) {
+      id = this.ids.size + 1;
+      this.ids.set(x, id);
+    }
+    return id;
   }
-  return out;
+  /** One more than the largest id: the base for n-gram keys. */
+  get base(): number {
+    return this.ids.size + 1;
+  }
 }
 
-function matchStats(hyp: readonly Map<string, number>[], ref: readonly Map<string, number>[]): number[] {
+function matchStats(hyp: readonly Map<number | string, number>[], ref: readonly Map<number | string, number>[]): number[] {
   const stats: number[] = [];
   for (let i = 0; i < hyp.length; i++) {
     let hypCount = 0;
@@ -171,12 +162,27 @@ function chrfName(o: Resolved): string {
 
 /** Statistics of one segment: those of the reference with the best F score. */
 function segmentStats(o: Resolved, hypothesis: string, references: readonly string[]): number[] {
-  const prep = (s: string): string => (o.lowercase ? s.toLowerCase() : s);
-  const hyp = extractNgrams(o, prep(hypothesis));
+  const chars = new Interner();
+  const words = new Interner();
+  const units = (sentence: string): { c: number[]; w: number[] } => {
+    const s = o.lowercase ? sentence.toLowerCase() : sentence;
+    const c: number[] = [];
+    for (const ch of o.whitespace ? s : removeWhitespace(s)) c.push(chars.id(ch));
+    const w = o.wordOrder > 0 ? chrfWords(s).map((x) => words.id(x)) : [];
+    return { c, w };
+  };
+  const hyp = units(hypothesis);
+  const refs = references.map(units);
+  const ngrams = (u: { c: number[]; w: number[] }): Map<number | string, number>[] => {
+    const out = countNgramIds(u.c, o.charOrder, chars.base);
+    if (o.wordOrder > 0) out.push(...countNgramIds(u.w, o.wordOrder, words.base));
+    return out;
+  };
+  const hypNgrams = ngrams(hyp);
   let best: number[] = [];
   let bestF = -1;
-  for (const ref of references) {
-    const stats = matchStats(hyp, extractNgrams(o, prep(ref)));
+  for (const ref of refs) {
+    const stats = matchStats(hypNgrams, ngrams(ref));
     const f = computeChrf(stats, o);
     if (f > bestF) {
       bestF = f;

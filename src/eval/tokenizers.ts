@@ -12,24 +12,54 @@
 /** Characters Python's `str.isspace()` accepts (the set `str.split()` with no argument splits on). */
 const PY_WS_CLASS = '\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const PY_WS_RUN = new RegExp(`[${PY_WS_CLASS}]+`, 'g');
-const PY_WS_TRAILING = new RegExp(`[${PY_WS_CLASS}]+$`);
-const PY_WS_LEADING = new RegExp(`^[${PY_WS_CLASS}]+`);
+
+/** Python's `str.isspace()` for one UTF-16 code unit (every Python whitespace character is in the BMP). */
+export function isPythonWhitespace(c: number): boolean {
+  if (c <= 0x20) return c >= 0x1c || (c >= 0x09 && c <= 0x0d);
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
 
 /** Python's `s.split()`: split on runs of whitespace, no empty strings. */
 export function pythonSplit(s: string): string[] {
-  const trimmed = pythonStrip(s);
-  if (trimmed === '') return [];
-  return trimmed.split(PY_WS_RUN);
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i < s.length; i++) {
+    if (isPythonWhitespace(s.charCodeAt(i))) {
+      if (start !== -1) {
+        out.push(s.slice(start, i));
+        start = -1;
+      }
+    } else if (start === -1) {
+      start = i;
+    }
+  }
+  if (start !== -1) out.push(s.slice(start));
+  return out;
 }
 
 /** Python's `s.rstrip()`. */
 export function pythonRstrip(s: string): string {
-  return s.replace(PY_WS_TRAILING, '');
+  let end = s.length;
+  while (end > 0 && isPythonWhitespace(s.charCodeAt(end - 1))) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /** Python's `s.strip()`. */
 export function pythonStrip(s: string): string {
-  return s.replace(PY_WS_LEADING, '').replace(PY_WS_TRAILING, '');
+  let start = 0;
+  while (start < s.length && isPythonWhitespace(s.charCodeAt(start))) start++;
+  return pythonRstrip(s.slice(start));
 }
 
 /** Python's `''.join(s.split())`: every whitespace character removed. */

@@ -154,3 +154,13 @@ test('text line as sacreBLEU prints it, with and without signature', () => {
     'BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0 = 34.12 65.2/40.1/27.3/19.0 (BP = 1.000 ratio = 1.013 hyp_len = 76 ref_len = 75)',
   );
 });
+
+test('n-gram keys fall back to strings when base^order exceeds safe integers, with the same counts', () => {
+  // "a b c d e f" vs "a b c x e f": unigrams 5/6; bigrams ab, bc, ef = 3/5; trigram abc = 1/4; nothing longer.
+  // 7 distinct tokens: base 8, 8^6 is a safe integer, 8^20 is not.
+  const short = corpusBleu(['a b c d e f'], [['a b c x e f']], { tokenize: 'none', maxNgramOrder: 6 });
+  const long = corpusBleu(['a b c d e f'], [['a b c x e f']], { tokenize: 'none', maxNgramOrder: 20 });
+  assert.deepEqual(short.counts, [5, 3, 1, 0, 0, 0]);
+  assert.deepEqual(long.counts.slice(0, 7), [5, 3, 1, 0, 0, 0, 0]);
+  assert.deepEqual(long.totals.slice(0, 7), [6, 5, 4, 3, 2, 1, 0]);
+});

@@ -75,3 +75,14 @@ test('empty hypothesis scores 0; text line as sacreBLEU prints it', () => {
     'chrF2++|nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0 = 55.23',
   );
 });
+
+test('characters are code points: an emoji is one character', () => {
+  // "😀a" vs "😀b": order 1 P = R = 1/2, order 2 P = R = 0 -> average 1/4.
+  near(sentenceChrf('😀a', ['😀b']).score, 25);
+});
+
+test('segments with many distinct characters (string n-gram keys) score correctly', () => {
+  // 500 distinct characters against the same characters reversed: order 1 matches all, orders 2..6 match none.
+  const chars = Array.from({ length: 500 }, (_, i) => String.fromCharCode(0x4e00 + i));
+  near(sentenceChrf(chars.join(''), [[...chars].reverse().join('')]).score, 100 / 6);
+});
