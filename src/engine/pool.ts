@@ -23,6 +23,7 @@ export const CTRL_SLEEPERS = 51;
 export const CTRL_STOP = 52;
 export const CTRL_SCRATCH = 53;
 export const CTRL_SCRATCH_STRIDE = 54;
+export const CTRL_FAILED = 55;
 export const CTRL_INTS = 64;
 
 /** Milliseconds an idle worker spins on the generation word before it sleeps in Atomics.wait. */
@@ -34,16 +35,26 @@ const POLLS = 1024;
 
 export type RunChunk = (kind: number, params: number, chunk: number, scratch: number) => void;
 
-/** Takes chunks of job `gen16` until none are left. Shared by the main thread and the workers. */
-export function takeChunks(ctrl: Int32Array, run: RunChunk, gen16: number, scratch: number): void {
+/**
+ * Takes chunks of job `gen16` until none are left. Shared by the main thread and the workers.
+ * A chunk that throws still counts as done (so no thread waits forever); the job is flagged as
+ * failed and the first error is returned.
+ */
+export function takeChunks(ctrl: Int32Array, run: RunChunk, gen16: number, scratch: number): unknown {
+  let failure: unknown;
   for (;;) {
     const v = Atomics.load(ctrl, CTRL_COUNTER);
-    if (v >>> 16 !== gen16) return;
+    if (v >>> 16 !== gen16) return failure;
     const idx = v & 0xffff;
     const chunks = Atomics.load(ctrl, CTRL_CHUNKS);
-    if (idx >= chunks) return;
+    if (idx >= chunks) return failure;
     if (Atomics.compareExchange(ctrl, CTRL_COUNTER, v, v + 1) !== v) continue;
-    run(Atomics.load(ctrl, CTRL_KIND), Atomics.load(ctrl, CTRL_PARAMS), idx, scratch);
+    try {
+      run(Atomics.load(ctrl, CTRL_KIND), Atomics.load(ctrl, CTRL_PARAMS), idx, scratch);
+    } catch (err) {
+      failure ??= err;
+      Atomics.store(ctrl, CTRL_FAILED, 1);
+    }
     if (Atomics.add(ctrl, CTRL_DONE, 1) + 1 === chunks) Atomics.notify(ctrl, CTRL_DONE);
   }
 }
@@ -65,7 +76,8 @@ export function workerLoop(ctrl: Int32Array, run: RunChunk, tid: number): void {
     }
     gen = Atomics.load(ctrl, CTRL_GEN);
     if (Atomics.load(ctrl, CTRL_STOP) !== 0) return;
-    takeChunks(ctrl, run, gen & 0xffff, scratch);
+    const failure = takeChunks(ctrl, run, gen & 0xffff, scratch);
+    if (failure !== undefined) console.error(`gemm worker ${tid}: a chunk failed:`, failure);
   }
 }
 
@@ -136,22 +148,25 @@ export class WorkerPool {
     this.gen = (this.gen + 1) & 0x7fffffff;
     const gen16 = this.gen & 0xffff;
     Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_FAILED, 0);
     Atomics.store(ctrl, CTRL_KIND, kind);
     Atomics.store(ctrl, CTRL_PARAMS, params);
     Atomics.store(ctrl, CTRL_CHUNKS, chunks);
     Atomics.store(ctrl, CTRL_COUNTER, gen16 << 16);
     Atomics.store(ctrl, CTRL_GEN, this.gen);
     if (Atomics.load(ctrl, CTRL_SLEEPERS) > 0) Atomics.notify(ctrl, CTRL_GEN);
-    takeChunks(ctrl, this.run, gen16, this.mainScratch);
+    const failure = takeChunks(ctrl, this.run, gen16, this.mainScratch);
     let spins = 0;
     let deadline = 0;
     for (;;) {
       const done = Atomics.load(ctrl, CTRL_DONE);
-      if (done === chunks) return;
+      if (done === chunks) break;
       if (++spins % POLLS !== 0) continue;
       if (deadline === 0) deadline = performance.now() + MAIN_SPIN_MS;
       else if (performance.now() > deadline) Atomics.wait(ctrl, CTRL_DONE, done, 1);
     }
+    if (failure !== undefined) throw failure;
+    if (Atomics.load(ctrl, CTRL_FAILED) !== 0) throw new Error('gemm: a chunk failed on a worker thread (its error is on stderr)');
   }
 
   /** Stops the workers and waits until they have exited. */
