@@ -55,7 +55,7 @@ export function smallChunk(params: usize, chunk: i32): void {
   else smallDots(params, j0, j1);
 }
 
-/** C[i][j0..j1] for op(B) = B (K x N rows): accumulate rows of B scaled by A[i][p]. */
+/** C[i][j0..j1] for op(B) = B (K x N rows): accumulate rows of B scaled by A[i][p] (4, 2, then 1 rows at a time). */
 function smallRows(params: usize, j0: i32, j1: i32): void {
   const m = pi(params, P_M);
   const k = pi(params, P_K);
@@ -67,6 +67,48 @@ function smallRows(params: usize, j0: i32, j1: i32): void {
   const beta = load<f32>(params + P_BETA);
   const kBytes = <usize>k << 2;
   let i = 0;
+  const ldcBytes = <usize>ldc << 2;
+  for (; i + 4 <= m; i += 4) {
+    // 4 rows x 8 columns: each B row segment is loaded once for four rows of A.
+    const a0 = a + <usize>i * kBytes;
+    const cr = c + (<usize>(i * ldc) << 2);
+    let j = j0;
+    for (; j + 8 <= j1; j += 8) {
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+      let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+      let bp = b + (<usize>j << 2);
+      let ap = a0;
+      const end = a0 + kBytes;
+      while (ap < end) {
+        const x0 = v128.load(bp);
+        const x1 = v128.load(bp, 16);
+        const u0 = v128.load32_splat(ap);
+        s00 = madd(u0, x0, s00);
+        s01 = madd(u0, x1, s01);
+        const u1 = v128.load32_splat(ap + kBytes);
+        s10 = madd(u1, x0, s10);
+        s11 = madd(u1, x1, s11);
+        const u2 = v128.load32_splat(ap + 2 * kBytes);
+        s20 = madd(u2, x0, s20);
+        s21 = madd(u2, x1, s21);
+        const u3 = v128.load32_splat(ap + 3 * kBytes);
+        s30 = madd(u3, x0, s30);
+        s31 = madd(u3, x1, s31);
+        ap += 4;
+        bp += ldbBytes;
+      }
+      const d = cr + (<usize>j << 2);
+      finishV(d, s00, beta);
+      finishV(d + 16, s01, beta);
+      finishV(d + ldcBytes, s10, beta);
+      finishV(d + ldcBytes + 16, s11, beta);
+      finishV(d + 2 * ldcBytes, s20, beta);
+      finishV(d + 2 * ldcBytes + 16, s21, beta);
+      finishV(d + 3 * ldcBytes, s30, beta);
+      finishV(d + 3 * ldcBytes + 16, s31, beta);
+    }
+    for (let r = 0; r < 4; r++) rowTail(a0 + <usize>r * kBytes, b, ldbBytes, k, cr + <usize>r * ldcBytes, j, j1, beta);
+  }
   for (; i + 2 <= m; i += 2) {
     const a0 = a + <usize>i * kBytes;
     const a1 = a0 + kBytes;
@@ -164,7 +206,7 @@ function rowTail(a0: usize, b: usize, ldbBytes: usize, k: i32, cr: usize, j: i32
   }
 }
 
-/** C[i][j0..j1] for op(B) = Bᵀ (B stored N x K): dot products of contiguous rows. */
+/** C[i][j0..j1] for op(B) = Bᵀ (B stored N x K): dot products of contiguous rows (4, 2, then 1 rows of A at a time). */
 function smallDots(params: usize, j0: i32, j1: i32): void {
   const m = pi(params, P_M);
   const k = pi(params, P_K);
@@ -177,6 +219,57 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
   const kBytes = <usize>k << 2;
   const k4 = k & ~3;
   let i = 0;
+  const ldcBytes = <usize>ldc << 2;
+  for (; i + 4 <= m; i += 4) {
+    // 4 rows of A x 2 rows of B: each B row is read once for four rows of A.
+    const a0 = a + <usize>i * kBytes;
+    const a1 = a0 + kBytes;
+    const a2 = a1 + kBytes;
+    const a3 = a2 + kBytes;
+    const cr = c + (<usize>(i * ldc) << 2);
+    let j = j0;
+    for (; j + 2 <= j1; j += 2) {
+      const b0 = b + <usize>j * ldbBytes;
+      const b1 = b0 + ldbBytes;
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+      let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+      for (let q: usize = 0; q < (<usize>k4 << 2); q += 16) {
+        const x0 = v128.load(b0 + q);
+        const x1 = v128.load(b1 + q);
+        const u0 = v128.load(a0 + q);
+        s00 = madd(u0, x0, s00);
+        s01 = madd(u0, x1, s01);
+        const u1 = v128.load(a1 + q);
+        s10 = madd(u1, x0, s10);
+        s11 = madd(u1, x1, s11);
+        const u2 = v128.load(a2 + q);
+        s20 = madd(u2, x0, s20);
+        s21 = madd(u2, x1, s21);
+        const u3 = v128.load(a3 + q);
+        s30 = madd(u3, x0, s30);
+        s31 = madd(u3, x1, s31);
+      }
+      const r0 = reduce4(s00, s10, s20, s30);
+      const r1 = reduce4(s01, s11, s21, s31);
+      const d = cr + (<usize>j << 2);
+      finish(d, f32x4.extract_lane(r0, 0) + tailDot(a0, b0, k4, k), beta);
+      finish(d + 4, f32x4.extract_lane(r1, 0) + tailDot(a0, b1, k4, k), beta);
+      finish(d + ldcBytes, f32x4.extract_lane(r0, 1) + tailDot(a1, b0, k4, k), beta);
+      finish(d + ldcBytes + 4, f32x4.extract_lane(r1, 1) + tailDot(a1, b1, k4, k), beta);
+      finish(d + 2 * ldcBytes, f32x4.extract_lane(r0, 2) + tailDot(a2, b0, k4, k), beta);
+      finish(d + 2 * ldcBytes + 4, f32x4.extract_lane(r1, 2) + tailDot(a2, b1, k4, k), beta);
+      finish(d + 3 * ldcBytes, f32x4.extract_lane(r0, 3) + tailDot(a3, b0, k4, k), beta);
+      finish(d + 3 * ldcBytes + 4, f32x4.extract_lane(r1, 3) + tailDot(a3, b1, k4, k), beta);
+    }
+    for (; j < j1; j++) {
+      const bj = b + <usize>j * ldbBytes;
+      const d = cr + (<usize>j << 2);
+      finish(d, dot(a0, bj, k), beta);
+      finish(d + ldcBytes, dot(a1, bj, k), beta);
+      finish(d + 2 * ldcBytes, dot(a2, bj, k), beta);
+      finish(d + 3 * ldcBytes, dot(a3, bj, k), beta);
+    }
+  }
   for (; i + 2 <= m; i += 2) {
     const a0 = a + <usize>i * kBytes;
     const a1 = a0 + kBytes;
