@@ -60,14 +60,17 @@ export interface RawLine {
 
 const CHUNK = 1 << 16;
 
-/** Stream the lines of a file as bytes, reading 64 KiB at a time. A final line without LF is yielded too. */
+/**
+ * Stream the lines of a file as bytes, reading 64 KiB at a time (each chunk is a fresh buffer, so yielded lines
+ * stay valid). A final line without LF is yielded too.
+ */
 export function* readLines(file: string): Generator<RawLine> {
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
     let carry: Buffer = Buffer.alloc(0);
     let line = 0;
     for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
       const n = fs.readSync(fd, buf, 0, CHUNK, null);
       if (n === 0) break;
       const data: Buffer = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
@@ -77,7 +80,7 @@ export function* readLines(file: string): Generator<RawLine> {
         yield { line, bytes: stripCr(data.subarray(start, nl)) };
         start = nl + 1;
       }
-      carry = Buffer.from(data.subarray(start));
+      carry = data.subarray(start);
     }
     if (carry.length > 0) yield { line: line + 1, bytes: stripCr(carry) };
   } finally {
