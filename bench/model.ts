@@ -1,0 +1,220 @@
+/**
+ * Model benchmark: the reference model (vocabularies 5000/5000, embedding 256, bidirectional GRU
+ * encoder 2 x 128 = 256, GRU decoder 256, additive attention 256, input feeding, linear bridge, no
+ * dropout), batch 64, source and target length 15, on three engines:
+ *   attnmt     this project (WebAssembly SIMD GEMM, fused GRU and attention kernels)
+ *   pytorch    the same model in PyTorch (bench/model_pytorch.py, /usr/bin/python3, 2 threads)
+ *   tfjs-wasm  the same model written with TensorFlow.js ops on its wasm backend
+ * Measured: one training step (forward, backward, Adam; median), greedy decoding in sentences/s at
+ * batch 64 and batch 1 (15 steps, forced length: EOS is never chosen), and the peak resident memory
+ * of the process. Each engine runs in its own process so its peak memory is its own.
+ *
+ *   npm run bench:model             readable table with ratios
+ *   npm run bench:model -- --json   one JSON object per engine per line:
+ *     {"engine":"attnmt","train_step_ms":..,"greedy_b64_sent_s":..,"greedy_b1_sent_s":..,"peak_rss_mb":..}
+ *     or {"engine":"...","error":"why"} (with the numbers that could still be measured, if any:
+ *     TensorFlow.js' wasm backend cannot train this model, see the error, but it can decode)
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
+import { EOS } from '../src/data/vocab.js';
+import { greedy } from '../src/decode/greedy.js';
+import { initEngine } from '../src/engine/engine.js';
+import { Adam } from '../src/engine/optim.js';
+import { Rng } from '../src/engine/random.js';
+import { Tape, withTape } from '../src/engine/tensor.js';
+import { parseModelConfig } from '../src/model/config.js';
+import { Seq2Seq } from '../src/model/seq2seq.js';
+
+export interface BenchSizes {
+  vocab: number;
+  embedding: number;
+  hidden: number;
+  batch: number;
+  length: number;
+}
+
+export const SIZES: BenchSizes = { vocab: 5000, embedding: 256, hidden: 256, batch: 64, length: 15 };
+/** Timed training steps (after 2 warm-up steps) and decoding repetitions. */
+export const TRAIN_STEPS = 8;
+export const DECODE_REPS = 5;
+export const DECODE_B1_SENTENCES = 16;
+
+export interface EngineResult {
+  engine: 'attnmt' | 'pytorch' | 'tfjs-wasm';
+  train_step_ms?: number;
+  greedy_b64_sent_s?: number;
+  greedy_b1_sent_s?: number;
+  peak_rss_mb?: number;
+  error?: string;
+}
+
+/** Milliseconds per training step, per batch-64 decode, per batch-1 decode (one per sample). */
+export interface Timings {
+  train: number[];
+  b64: number[];
+  b1: number[];
+  /** Set when a part could not run (its numbers are then missing). */
+  error?: string;
+}
+
+function summarize(engine: EngineResult['engine'], t: Timings): EngineResult {
+  return {
+    engine,
+    ...(t.error === undefined ? {} : { error: t.error }),
+    ...(t.train.length === 0 ? {} : { train_step_ms: round(median(t.train)) }),
+    greedy_b64_sent_s: round((SIZES.batch * 1000) / median(t.b64)),
+    greedy_b1_sent_s: round(1000 / median(t.b1)),
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+/** Deterministic random sentences of ids in [4, vocab). */
+export function sentences(n: number, seed: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: SIZES.length - 1 }, () => 4 + rng.int(SIZES.vocab - 4)));
+}
+
+async function runAttnmt(): Promise<Timings> {
+  await initEngine();
+  const config = parseModelConfig({
+    ...{ rnn: 'gru', layers: 1, bidirectional: true, attention: 'additive', inputFeeding: true, bridge: 'linear' },
+    embedding: SIZES.embedding,
+    hidden: SIZES.hidden,
+    attentionHidden: SIZES.hidden,
+    dropout: 0,
+    srcVocabSize: SIZES.vocab,
+    tgtVocabSize: SIZES.vocab,
+  });
+  const model = new Seq2Seq(config, 1);
+  const opt = new Adam(model.parameters(), { lr: 1e-4 });
+  const srcs = sentences(SIZES.batch, 1);
+  const tgts = sentences(SIZES.batch, 2);
+  // Sources of 14 words + EOS = 15; targets of 14 words -> 15 decoder steps.
+  const batch: Batch = makeBatch(srcs.map((src, i) => ({ src, tgt: tgts[i] as number[] })), srcs.map((_, i) => i));
+  const tape = new Tape();
+  model.setTraining(true);
+  const times: number[] = [];
+  for (let s = 0; s < TRAIN_STEPS + 2; s++) {
+    const t0 = performance.now();
+    opt.zeroGrad();
+    const r = withTape(tape, () => model.loss(batch));
+    tape.backward(r.loss, 1 / r.ntokens);
+    opt.step();
+    tape.reset();
+    if (s >= 2) times.push(performance.now() - t0);
+  }
+  model.setTraining(false);
+  // Forced length: EOS can never win, so greedy runs exactly maxLen = 15 steps.
+  const eosBias = model.parameters().get('decoder.output.bias');
+  if (eosBias !== undefined) eosBias.data[EOS] = -1e9;
+  const b64 = makeSourceBatch(srcs);
+  const decodeTimes: number[] = [];
+  for (let r = 0; r < DECODE_REPS + 1; r++) {
+    const t0 = performance.now();
+    const hyps = greedy(model, b64, { maxLen: SIZES.length });
+    if (hyps[0]?.tokens.length !== SIZES.length) throw new Error('forced-length decoding did not run 15 steps');
+    if (r > 0) decodeTimes.push(performance.now() - t0);
+  }
+  const oneTimes: number[] = [];
+  for (let i = 0; i < DECODE_B1_SENTENCES + 1; i++) {
+    const one = makeSourceBatch([srcs[i % srcs.length] as number[]]);
+    const t0 = performance.now();
+    greedy(model, one, { maxLen: SIZES.length });
+    if (i > 0) oneTimes.push(performance.now() - t0);
+  }
+  return { train: times, b64: decodeTimes, b1: oneTimes };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+/** Run one engine in a child process (its own peak memory) and parse its JSON line. */
+function child(engine: EngineResult['engine']): EngineResult {
+  const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+  const cmd =
+    engine === 'pytorch'
+      ? { file: '/usr/bin/python3', args: [join(here, '..', '..', 'bench', 'model_pytorch.py')] }
+      : { file: process.execPath, args: [fileURLToPath(import.meta.url), '--child', engine] };
+  const r = spawnSync(cmd.file, cmd.args, { encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 20 });
+  if (r.error !== undefined) return { engine, error: `${cmd.file}: ${r.error.message}` };
+  const lines = r.stdout.trim().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  try {
+    const parsed = JSON.parse(last) as EngineResult;
+    if (parsed.engine === engine) return parsed;
+  } catch {
+    // fall through to the error below
+  }
+  const why = (r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit code ${r.status}`).slice(0, 400);
+  return { engine, error: r.signal !== null ? `killed by ${r.signal} (timeout 240 s)` : why };
+}
+
+function table(results: EngineResult[]): string {
+  const base = results.find((r) => r.engine === 'attnmt');
+  const lines = [
+    `reference model: vocab ${SIZES.vocab}/${SIZES.vocab}, E ${SIZES.embedding}, bi-GRU encoder + GRU decoder H ${SIZES.hidden}, additive attention, batch ${SIZES.batch}, length ${SIZES.length}`,
+    '',
+    'engine      train step ms   greedy b64 sent/s   greedy b1 sent/s   peak RSS MB',
+  ];
+  const cell = (x: number | undefined, w: number): string => (x === undefined ? '-' : String(x)).padStart(w);
+  for (const r of results) {
+    lines.push(
+      `${r.engine.padEnd(10)}  ${cell(r.train_step_ms, 13)}   ${cell(r.greedy_b64_sent_s, 17)}   ${cell(r.greedy_b1_sent_s, 16)}   ${cell(r.peak_rss_mb, 11)}`,
+    );
+  }
+  for (const r of results) if (r.error !== undefined) lines.push(`${r.engine}: error: ${r.error}`);
+  if (base !== undefined && base.train_step_ms !== undefined) {
+    lines.push('', 'ratios (attnmt relative to the other engine; > 1 means attnmt is better):');
+    for (const r of results) {
+      if (r === base || r.greedy_b64_sent_s === undefined) continue;
+      const ratio = (a?: number, b?: number): string => (a && b ? (a / b).toFixed(2) : 'n/a');
+      lines.push(
+        `  vs ${r.engine}: train speed ${ratio(r.train_step_ms, base.train_step_ms)}x, greedy b64 ${ratio(base.greedy_b64_sent_s, r.greedy_b64_sent_s)}x, ` +
+          `greedy b1 ${ratio(base.greedy_b1_sent_s, r.greedy_b1_sent_s)}x, memory ${ratio(r.peak_rss_mb, base.peak_rss_mb)}x`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const childAt = args.indexOf('--child');
+  if (childAt >= 0) {
+    const engine = args[childAt + 1];
+    let result: EngineResult;
+    try {
+      if (engine === 'tfjs-wasm') {
+        const { runTfjs } = await import('./model_tfjs.js');
+        const setup = { sizes: SIZES, trainSteps: TRAIN_STEPS, decodeReps: DECODE_REPS, b1Sentences: DECODE_B1_SENTENCES, sentences };
+        result = summarize('tfjs-wasm', await runTfjs(setup));
+      } else {
+        result = summarize('attnmt', await runAttnmt());
+      }
+    } catch (e) {
+      result = { engine: engine === 'tfjs-wasm' ? 'tfjs-wasm' : 'attnmt', error: e instanceof Error ? e.message : String(e) };
+    }
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(0);
+  }
+  const results: EngineResult[] = [];
+  for (const engine of ['attnmt', 'pytorch', 'tfjs-wasm'] as const) {
+    const r = child(engine);
+    results.push(r);
+    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
+  }
+  if (!args.includes('--json')) process.stdout.write(`${table(results)}\n`);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main();
+}
