@@ -142,7 +142,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   for (const n of extraSet) {
     if (!tensors.has(n)) throw new CheckpointError(name, `extra tensor '${n}' is listed but not stored`);
   }
-  checkParams(params, expectedShapes(config), name);
+  checkParams(params, Seq2Seq.parameterShapes(config), name);
   return { config, srcVocab, tgtVocab, tokenizer, params, extraTensors, metadata };
 }
 
@@ -175,22 +175,11 @@ export function loadCheckpoint(path: string): CheckpointContents {
 
 /** A model with the checkpoint's config and weights. */
 export function loadModel(c: CheckpointContents): Seq2Seq {
-  const model = new Seq2Seq(c.config, 0);
+  const model = new Seq2Seq(c.config, 0, { initialize: false });
   const own = model.parameters();
-  checkParams(c.params, shapesOf(own), 'loadModel');
+  checkParams(c.params, Seq2Seq.parameterShapes(c.config), 'loadModel');
   for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);
   return model;
-}
-
-/** Parameter name -> shape for a config (built from a model, so it can never drift from the code). */
-function expectedShapes(config: ModelConfig): Map<string, number[]> {
-  return shapesOf(new Seq2Seq(config, 0).parameters());
-}
-
-function shapesOf(params: Map<string, Tensor>): Map<string, number[]> {
-  const m = new Map<string, number[]>();
-  for (const [n, t] of params) m.set(n, t.shape);
-  return m;
 }
 
 function checkParams(params: Map<string, Tensor>, expected: Map<string, number[]>, name: string): void {

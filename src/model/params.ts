@@ -13,16 +13,19 @@ import { shapeSize, Tensor } from '../engine/tensor.js';
 export class ParamStore {
   readonly params = new Map<string, Tensor>();
 
-  constructor(private readonly rng: Rng) {}
+  /** With rng null the parameters stay zero (shapes only, or weights about to be loaded). */
+  constructor(private readonly rng: Rng | null) {}
 
   /** Xavier uniform over (In, Out): U(-a, a), a = sqrt(6 / (In + Out)). */
   xavier(name: string, shape: [number, number]): Tensor {
-    return xavierUniform(this.add(name, shape), this.rng);
+    const t = this.add(name, shape);
+    return this.rng === null ? t : xavierUniform(t, this.rng);
   }
 
   /** U(-a, a). */
   uniform(name: string, shape: number[], a: number): Tensor {
-    return uniform(this.add(name, shape), a, this.rng);
+    const t = this.add(name, shape);
+    return this.rng === null ? t : uniform(t, a, this.rng);
   }
 
   /** Embedding table (V, E): U(-0.1, 0.1). */
@@ -38,7 +41,8 @@ export class ParamStore {
   orthogonal(name: string, shape: [number, number]): Tensor {
     const [d, width] = shape;
     if (width % d !== 0) throw new Error(`ParamStore.orthogonal: ${name} width ${width} is not a multiple of ${d}`);
-    return orthogonal(this.add(name, shape), this.rng, { blocks: width / d });
+    const t = this.add(name, shape);
+    return this.rng === null ? t : orthogonal(t, this.rng, { blocks: width / d });
   }
 
   /** A zero parameter tensor registered under `name`. */

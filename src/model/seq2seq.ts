@@ -56,13 +56,23 @@ export class Seq2Seq {
   private training = false;
   private readonly drop: Dropper = (x) => dropout(x, this.config.dropout, this.dropoutRng, this.training);
 
-  /** Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones). */
-  constructor(config: ModelConfig, seed: number) {
+  /**
+   * Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones);
+   * with `initialize: false` they stay zero (for weights about to be loaded from a checkpoint).
+   */
+  constructor(config: ModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
     this.config = parseModelConfig(config);
-    this.store = new ParamStore(new Rng(seed));
+    this.store = new ParamStore(opts.initialize === false ? null : new Rng(seed));
     this.encoder = new Encoder(this.config, this.store);
     this.decoder = new Decoder(this.config, this.store);
     this.dropoutRng = new Rng(seed ^ 0x5eed);
+  }
+
+  /** Name -> shape of every parameter a config implies (nothing is initialized). */
+  static parameterShapes(config: ModelConfig): Map<string, number[]> {
+    const shapes = new Map<string, number[]>();
+    for (const [n, t] of new Seq2Seq(config, 0, { initialize: false }).parameters()) shapes.set(n, t.shape);
+    return shapes;
   }
 
   /** Every parameter by hierarchical name ('encoder.embedding.weight', 'encoder.rnn.l0.weight_hh', ...). */
