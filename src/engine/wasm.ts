@@ -31,8 +31,11 @@ const NB_MAX = 256;
 export const SMALL_M = 8;
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
-/** GEMMs below this many flops (2*M*N*K) stay on the calling thread. */
-export const PARALLEL_MIN_FLOPS = 2 * 64 * 64 * 64;
+/**
+ * GEMMs below this many flops (2*M*N*K, about 50 us on one thread) stay on the calling thread: the
+ * hand-off and moving A and C between cores' caches cost more than the second thread saves.
+ */
+export const PARALLEL_MIN_FLOPS = 1 << 21;
 /** Packed A of fewer floats (M x K) is packed by the calling thread alone. */
 const PARALLEL_PACK_FLOATS = 65536;
 /** Chunks per thread a parallel job aims for (dynamic balancing). */

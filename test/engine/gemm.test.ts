@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gemm, type GemmArgs } from '../../src/engine/gemm.js';
-import { engineInfo, initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { engineInfo, enginePoolStats, initEngine, shutdownEngine } from '../../src/engine/engine.js';
 
 /** Deterministic values in [-1, 1) (LCG), so failures reproduce. */
 function values(n: number, seed: number): Float32Array {
@@ -217,12 +217,12 @@ function mainSuites(): void {
     suite();
   });
 
-  /** Large enough for the pool: packed path (M > 4) and small-M path, every mode. */
+  /** Above PARALLEL_MIN_FLOPS, so they use the pool: packed path (M > 8) and small-M path, every mode. */
   const PARALLEL_CASES: Case[] = MODES.flatMap(([transA, transB]) => [
     { m: 130, k: 257, n: 61, transA, transB, alpha: 0.5, beta: 0.5 },
     { m: 70, k: 64, n: 333, transA, transB, alpha: 1, beta: 0 },
     { m: 3, k: 600, n: 700, transA, transB, alpha: 1, beta: 0.5 },
-    { m: 1, k: 512, n: 768, transA, transB, alpha: 1, beta: 0 },
+    { m: 1, k: 1024, n: 1100, transA, transB, alpha: 1, beta: 0 },
   ]);
 
   describe('initEngine with module bytes from the caller (the browser path)', () => {
@@ -259,6 +259,7 @@ function mainSuites(): void {
         const c = check(cs, 300 + i);
         assert.ok(c.every((v, j) => Object.is(v, single[i][j])), `two threads differ from one on ${JSON.stringify(cs)}`);
       });
+      assert.ok(enginePoolStats().parallelJobs > 0, 'no job went through the worker pool');
     });
 
     suite();
