@@ -1,0 +1,139 @@
+"""The reference model of bench/model.ts in PyTorch, for comparison.
+
+Same equations and sizes as attnmt's reference model: vocabularies 5000/5000, embedding 256,
+bidirectional GRU encoder (2 x 128 = 256), linear+tanh bridge, GRU decoder 256 with input feeding,
+additive attention 256 (Bahdanau 2015 A.1.2, scored on the current decoder state), tanh combine
+layer over [c_t; s_t], output layer, summed cross-entropy, Adam. Batch 64, source and target
+length 15, 2 threads. Prints one JSON line:
+  {"engine": "pytorch", "train_step_ms": ..., "greedy_b64_sent_s": ..., "greedy_b1_sent_s": ..., "peak_rss_mb": ...}
+or {"engine": "pytorch", "error": "why"} when torch is not installed
+(apt-get install -y python3-torch libopenblas0).
+"""
+import json
+import resource
+import statistics
+import sys
+import time
+
+V, E, H, B, L = 5000, 256, 256, 64, 15
+TRAIN_STEPS, DECODE_REPS, B1_SENTENCES = 8, 5, 16
+
+
+def main():
+    try:
+        import torch
+        from torch import nn
+    except Exception as e:  # report, never crash: the bench prints the reason
+        print(json.dumps({"engine": "pytorch", "error": f"cannot import torch: {e}"}))
+        return
+    torch.set_num_threads(2)
+    torch.manual_seed(1)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.src_emb = nn.Embedding(V, E)
+            self.encoder = nn.GRU(E, H // 2, batch_first=True, bidirectional=True)
+            self.bridge = nn.Linear(H, H)
+            self.tgt_emb = nn.Embedding(V, E)
+            self.dec_ih = nn.Linear(E, 3 * H)  # embedding part of the layer-0 input projection
+            self.feed = nn.Linear(H, 3 * H, bias=False)  # input-feeding part
+            self.dec_hh = nn.Linear(H, 3 * H)
+            self.wq = nn.Linear(H, H, bias=False)
+            self.wk = nn.Linear(H, H, bias=False)
+            self.v = nn.Parameter(torch.empty(H).uniform_(-H ** -0.5, H ** -0.5))
+            self.combine = nn.Linear(2 * H, H)
+            self.out = nn.Linear(H, V)
+
+        def encode(self, src):
+            states, final = self.encoder(self.src_emb(src))  # (B, S, H), (2, B, H/2)
+            h0 = torch.tanh(self.bridge(torch.cat([final[0], final[1]], dim=1)))
+            return states, self.wk(states), h0
+
+        def gru(self, gx, h):
+            gh = self.dec_hh(h)
+            xr, xz, xn = gx.chunk(3, 1)
+            hr, hz, hn = gh.chunk(3, 1)
+            r = torch.sigmoid(xr + hr)
+            z = torch.sigmoid(xz + hz)
+            n = torch.tanh(xn + r * hn)
+            return (1 - z) * n + z * h
+
+        def step(self, gx, h, feed, states, keys):
+            h = self.gru(gx + self.feed(feed), h)
+            e = torch.tanh(keys + self.wq(h).unsqueeze(1)) @ self.v  # (B, S)
+            alpha = torch.softmax(e, dim=1)
+            ctx = torch.bmm(alpha.unsqueeze(1), states).squeeze(1)
+            att = torch.tanh(self.combine(torch.cat([ctx, h], dim=1)))
+            return h, att
+
+        def loss(self, src, tgt_in, tgt_out):
+            states, keys, h = self.encode(src)
+            gxs = self.dec_ih(self.tgt_emb(tgt_in))  # (B, T, 3H) one GEMM for all steps
+            feed = torch.zeros(src.shape[0], H)
+            atts = []
+            for t in range(tgt_in.shape[1]):
+                h, feed = self.step(gxs[:, t], h, feed, states, keys)
+                atts.append(feed)
+            logits = self.out(torch.stack(atts, 1).reshape(-1, H))
+            return nn.functional.cross_entropy(logits, tgt_out.reshape(-1), reduction="sum")
+
+        @torch.no_grad()
+        def greedy(self, src, length):
+            states, keys, h = self.encode(src)
+            feed = torch.zeros(src.shape[0], H)
+            prev = torch.full((src.shape[0],), 2, dtype=torch.long)
+            out = []
+            for _ in range(length):
+                h, feed = self.step(self.dec_ih(self.tgt_emb(prev)), h, feed, states, keys)
+                prev = torch.log_softmax(self.out(feed), dim=1).argmax(1)
+                out.append(prev)
+            return torch.stack(out, 1)
+
+    model = Model()
+    g = torch.Generator().manual_seed(2)
+    src = torch.randint(4, V, (B, L), generator=g)
+    src[:, -1] = 3
+    tgt = torch.randint(4, V, (B, L), generator=g)
+    tgt_in = torch.cat([torch.full((B, 1), 2), tgt[:, :-1]], 1)
+    tgt_out = tgt.clone()
+    tgt_out[:, -1] = 3
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    train = []
+    for s in range(TRAIN_STEPS + 2):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss = model.loss(src, tgt_in, tgt_out) / (B * L)
+        loss.backward()
+        opt.step()
+        if s >= 2:
+            train.append((time.perf_counter() - t0) * 1000)
+    b64 = []
+    for r in range(DECODE_REPS + 1):
+        t0 = time.perf_counter()
+        model.greedy(src, L)
+        if r > 0:
+            b64.append((time.perf_counter() - t0) * 1000)
+    b1 = []
+    for i in range(B1_SENTENCES + 1):
+        one = src[i % B : i % B + 1]
+        t0 = time.perf_counter()
+        model.greedy(one, L)
+        if i > 0:
+            b1.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({
+        "engine": "pytorch",
+        "train_step_ms": round(statistics.median(train), 1),
+        "greedy_b64_sent_s": round(B * 1000 / statistics.median(b64), 1),
+        "greedy_b1_sent_s": round(1000 / statistics.median(b1), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - the bench reports any failure as an error line
+        print(json.dumps({"engine": "pytorch", "error": f"{type(e).__name__}: {e}"}))
+        sys.exit(0)
