@@ -20,6 +20,8 @@ import type { Seq2Seq } from '../model/seq2seq.js';
 import type { Tensor } from '../engine/tensor.js';
 import { attentionRow, canEmit, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
 
+export type { Hypothesis } from './common.js';
+
 export interface BeamOptions extends LengthOptions {
   /** K: hypotheses kept per sentence. */
   beamSize: number;

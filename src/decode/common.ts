@@ -86,6 +86,11 @@ export class InferenceArena {
     return withTape(this.stepTapes[this.turn] as Tape, fn);
   }
 
+  /** Floats held by all the arena's tapes (handed out plus pooled), for memory checks. */
+  heldFloats(): number {
+    return [this.batchTape, this.memoryTape, ...this.stepTapes].reduce((n, t) => n + t.heldFloats(), 0);
+  }
+
   reset(): void {
     this.batchTape.reset();
     this.memoryTape.reset();

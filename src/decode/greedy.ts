@@ -10,6 +10,8 @@ import type { DecoderState } from '../model/decoder.js';
 import type { Seq2Seq } from '../model/seq2seq.js';
 import { argmaxRow, attentionRow, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
 
+export type { Hypothesis, LengthOptions } from './common.js';
+
 /** Best path for each sentence of the batch, in batch order. */
 export function greedy(model: Seq2Seq, batch: Batch, opts: LengthOptions = {}): Hypothesis[] {
   const limits = maxSteps(batch, opts);

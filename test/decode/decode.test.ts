@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { makeBatch, makeSourceBatch } from '../../src/data/batch.js';
 import { BOS, PAD } from '../../src/data/vocab.js';
 import { beamSearch } from '../../src/decode/beam.js';
-import { lengthPenalty } from '../../src/decode/common.js';
+import { InferenceArena, lengthPenalty } from '../../src/decode/common.js';
 import { greedy } from '../../src/decode/greedy.js';
 import { Rng } from '../../src/engine/random.js';
 import type { ModelConfig } from '../../src/model/config.js';
@@ -117,4 +117,20 @@ test('length penalty: ((5 + len) / 6)^alpha', () => {
   assert.equal(lengthPenalty(1, 0.6), 1);
   assert.ok(Math.abs(lengthPenalty(7, 0.5) - Math.sqrt(2)) < 1e-12);
   assert.equal(lengthPenalty(30, 0), 1);
+});
+
+test('decoder steps on the inference arena reuse their buffers: memory stops growing after the first steps', () => {
+  const m = model({}, 8);
+  const batch = makeSourceBatch(sources(8, 5));
+  const arena = new InferenceArena();
+  const start = arena.inBatch(() => m.initDecoder(m.encode(batch.src, batch.srcLengths, batch.size, batch.srcLen)));
+  let state = start.state;
+  const prev = new Int32Array(batch.size).fill(BOS);
+  const held: number[] = [];
+  for (let step = 0; step < 12; step++) {
+    state = arena.nextStep(() => m.decodeStep(prev, state, start.memory)).state;
+    held.push(arena.heldFloats());
+  }
+  assert.equal(held[11], held[3], `held floats per step: ${held.join(' ')}`);
+  arena.reset();
 });
