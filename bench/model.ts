@@ -176,10 +176,10 @@ function table(results: EngineResult[]): string {
     lines.push('', 'ratios (attnmt relative to the other engine; > 1 means attnmt is better):');
     for (const r of results) {
       if (r === base || r.greedy_b64_sent_s === undefined) continue;
-      const ratio = (a?: number, b?: number): string => (a && b ? (a / b).toFixed(2) : 'n/a');
+      const ratio = (a?: number, b?: number): string => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
       lines.push(
-        `  vs ${r.engine}: train speed ${ratio(r.train_step_ms, base.train_step_ms)}x, greedy b64 ${ratio(base.greedy_b64_sent_s, r.greedy_b64_sent_s)}x, ` +
-          `greedy b1 ${ratio(base.greedy_b1_sent_s, r.greedy_b1_sent_s)}x, memory ${ratio(r.peak_rss_mb, base.peak_rss_mb)}x`,
+        `  vs ${r.engine}: train speed ${ratio(r.train_step_ms, base.train_step_ms)}, greedy b64 ${ratio(base.greedy_b64_sent_s, r.greedy_b64_sent_s)}, ` +
+          `greedy b1 ${ratio(base.greedy_b1_sent_s, r.greedy_b1_sent_s)}, memory ${ratio(r.peak_rss_mb, base.peak_rss_mb)}`,
       );
     }
   }
