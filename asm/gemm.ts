@@ -18,7 +18,7 @@ import {
 } from './common';
 import { smallChunk } from './small';
 
-export { prepSmall } from './small';
+export { prepSmall, smallInit, smallStream, smallDots } from './small';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;

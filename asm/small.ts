@@ -1,8 +1,7 @@
-// Small-M path of the GEMM (matrix-vector and a few rows): B is read in place, not packed.
+// Small-M path of the GEMM (matrix-vector and a few rows): B is not packed. For op(B) = B the rows of
+// B are streamed and added to C (on one thread the caller copies B in blocks that stay in cache);
+// for op(B) = Bᵀ each element of C is a dot product of contiguous rows.
 import { P_TRANS_A, P_TRANS_B, P_M, P_N, P_K, P_A, P_LDA, P_B, P_LDB, P_C, P_LDC, P_ALPHA, P_BETA, P_PACK_A, P_NB, pi, madd } from './common';
-
-// ---------------------------------------------------------------------------------------------
-// Small-M path (matrix-vector and a few rows): no packing of B.
 
 /**
  * Gathers alpha * op(A) into contiguous rows (m x k) at P_PACK_A. Runs once per job, before the
@@ -51,168 +50,149 @@ export function smallChunk(params: usize, chunk: i32): void {
   const n = pi(params, P_N);
   const j0 = chunk * nb;
   const j1 = min(n, j0 + nb);
-  if (pi(params, P_TRANS_B) == 0) smallRows(params, j0, j1);
-  else smallDots(params, j0, j1);
+  if (pi(params, P_TRANS_B) == 0) {
+    initRows(params, j0, j1);
+    accumRows(params, 0, pi(params, P_K), <usize>pi(params, P_B), pi(params, P_LDB), j0, j1);
+  } else {
+    const ldb = pi(params, P_LDB);
+    smallDots(params, j0, j1, <usize>pi(params, P_B) + (<usize>(j0 * ldb) << 2), ldb);
+  }
 }
 
-/** C[i][j0..j1] for op(B) = B (K x N rows): accumulate rows of B scaled by A[i][p] (4, 2, then 1 rows at a time). */
-function smallRows(params: usize, j0: i32, j1: i32): void {
+/**
+ * Starts C[i][j0..j1) for every row: beta * C, or 0 when beta = 0 (old contents, NaN included,
+ * ignored). The rows of B are then added one after another (`accumRows`), so each element is summed
+ * in the order p = 0, 1, ... however the columns and rows of B are split into calls.
+ */
+function initRows(params: usize, j0: i32, j1: i32): void {
   const m = pi(params, P_M);
-  const k = pi(params, P_K);
-  const a = <usize>pi(params, P_PACK_A);
-  const b = <usize>pi(params, P_B);
-  const ldbBytes = <usize>pi(params, P_LDB) << 2;
   const c = <usize>pi(params, P_C);
   const ldc = pi(params, P_LDC);
   const beta = load<f32>(params + P_BETA);
-  const kBytes = <usize>k << 2;
-  let i = 0;
-  const ldcBytes = <usize>ldc << 2;
-  for (; i + 4 <= m; i += 4) {
-    // 4 rows x 8 columns: each B row segment is loaded once for four rows of A.
-    const a0 = a + <usize>i * kBytes;
-    const cr = c + (<usize>(i * ldc) << 2);
+  const vb = f32x4.splat(beta);
+  for (let i = 0; i < m; i++) {
+    const row = c + (<usize>(i * ldc) << 2);
     let j = j0;
-    for (; j + 8 <= j1; j += 8) {
-      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
-      let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
-      let bp = b + (<usize>j << 2);
-      let ap = a0;
-      const end = a0 + kBytes;
-      while (ap < end) {
-        const x0 = v128.load(bp);
-        const x1 = v128.load(bp, 16);
-        const u0 = v128.load32_splat(ap);
-        s00 = madd(u0, x0, s00);
-        s01 = madd(u0, x1, s01);
-        const u1 = v128.load32_splat(ap + kBytes);
-        s10 = madd(u1, x0, s10);
-        s11 = madd(u1, x1, s11);
-        const u2 = v128.load32_splat(ap + 2 * kBytes);
-        s20 = madd(u2, x0, s20);
-        s21 = madd(u2, x1, s21);
-        const u3 = v128.load32_splat(ap + 3 * kBytes);
-        s30 = madd(u3, x0, s30);
-        s31 = madd(u3, x1, s31);
-        ap += 4;
-        bp += ldbBytes;
-      }
-      const d = cr + (<usize>j << 2);
-      finishV(d, s00, beta);
-      finishV(d + 16, s01, beta);
-      finishV(d + ldcBytes, s10, beta);
-      finishV(d + ldcBytes + 16, s11, beta);
-      finishV(d + 2 * ldcBytes, s20, beta);
-      finishV(d + 2 * ldcBytes + 16, s21, beta);
-      finishV(d + 3 * ldcBytes, s30, beta);
-      finishV(d + 3 * ldcBytes + 16, s31, beta);
+    if (beta == 0) {
+      for (; j + 4 <= j1; j += 4) v128.store(row + (<usize>j << 2), f32x4.splat(0));
+      for (; j < j1; j++) store<f32>(row + (<usize>j << 2), 0);
+    } else {
+      for (; j + 4 <= j1; j += 4) v128.store(row + (<usize>j << 2), f32x4.mul(v128.load(row + (<usize>j << 2)), vb));
+      for (; j < j1; j++) store<f32>(row + (<usize>j << 2), load<f32>(row + (<usize>j << 2)) * beta);
     }
-    for (let r = 0; r < 4; r++) rowTail(a0 + <usize>r * kBytes, b, ldbBytes, k, cr + <usize>r * ldcBytes, j, j1, beta);
-  }
-  for (; i + 2 <= m; i += 2) {
-    const a0 = a + <usize>i * kBytes;
-    const a1 = a0 + kBytes;
-    const cr0 = c + (<usize>(i * ldc) << 2);
-    const cr1 = cr0 + (<usize>ldc << 2);
-    let j = j0;
-    for (; j + 16 <= j1; j += 16) {
-      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
-      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
-      let bp = b + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        const x0 = v128.load(bp);
-        const x1 = v128.load(bp, 16);
-        const x2 = v128.load(bp, 32);
-        const x3 = v128.load(bp, 48);
-        const u = v128.load32_splat(a0 + (<usize>p << 2));
-        s00 = madd(u, x0, s00);
-        s01 = madd(u, x1, s01);
-        s02 = madd(u, x2, s02);
-        s03 = madd(u, x3, s03);
-        const w = v128.load32_splat(a1 + (<usize>p << 2));
-        s10 = madd(w, x0, s10);
-        s11 = madd(w, x1, s11);
-        s12 = madd(w, x2, s12);
-        s13 = madd(w, x3, s13);
-        bp += ldbBytes;
-      }
-      const d0 = cr0 + (<usize>j << 2);
-      const d1 = cr1 + (<usize>j << 2);
-      finishV(d0, s00, beta);
-      finishV(d0 + 16, s01, beta);
-      finishV(d0 + 32, s02, beta);
-      finishV(d0 + 48, s03, beta);
-      finishV(d1, s10, beta);
-      finishV(d1 + 16, s11, beta);
-      finishV(d1 + 32, s12, beta);
-      finishV(d1 + 48, s13, beta);
-    }
-    rowTail(a0, b, ldbBytes, k, cr0, j, j1, beta);
-    rowTail(a1, b, ldbBytes, k, cr1, j, j1, beta);
-  }
-  for (; i < m; i++) {
-    const a0 = a + <usize>i * kBytes;
-    const cr = c + (<usize>(i * ldc) << 2);
-    let j = j0;
-    for (; j + 32 <= j1; j += 32) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
-      let bp = b + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        const u = v128.load32_splat(a0 + (<usize>p << 2));
-        s0 = madd(u, v128.load(bp), s0);
-        s1 = madd(u, v128.load(bp, 16), s1);
-        s2 = madd(u, v128.load(bp, 32), s2);
-        s3 = madd(u, v128.load(bp, 48), s3);
-        s4 = madd(u, v128.load(bp, 64), s4);
-        s5 = madd(u, v128.load(bp, 80), s5);
-        s6 = madd(u, v128.load(bp, 96), s6);
-        s7 = madd(u, v128.load(bp, 112), s7);
-        bp += ldbBytes;
-      }
-      const d = cr + (<usize>j << 2);
-      finishV(d, s0, beta);
-      finishV(d + 16, s1, beta);
-      finishV(d + 32, s2, beta);
-      finishV(d + 48, s3, beta);
-      finishV(d + 64, s4, beta);
-      finishV(d + 80, s5, beta);
-      finishV(d + 96, s6, beta);
-      finishV(d + 112, s7, beta);
-    }
-    rowTail(a0, b, ldbBytes, k, cr, j, j1, beta);
   }
 }
 
-/** Columns [j, j1) of one row: 4-wide vectors, then scalars. */
-function rowTail(a0: usize, b: usize, ldbBytes: usize, k: i32, cr: usize, j: i32, j1: i32, beta: f32): void {
-  for (; j + 4 <= j1; j += 4) {
-    let s = f32x4.splat(0);
-    let bp = b + (<usize>j << 2);
-    for (let p = 0; p < k; p++) {
-      s = madd(v128.load32_splat(a0 + (<usize>p << 2)), v128.load(bp), s);
-      bp += ldbBytes;
-    }
-    finishV(cr + (<usize>j << 2), s, beta);
-  }
-  for (; j < j1; j++) {
-    let s: f32 = 0;
-    let bp = b + (<usize>j << 2);
-    for (let p = 0; p < k; p++) {
-      s += load<f32>(a0 + (<usize>p << 2)) * load<f32>(bp);
-      bp += ldbBytes;
-    }
-    finish(cr + (<usize>j << 2), s, beta);
-  }
-}
+/** Columns per inner sweep of `accumRows`: four rows of B over them (8 KiB) stay in L1. */
+const JB: i32 = 512;
 
-/** C[i][j0..j1] for op(B) = Bᵀ (B stored N x K): dot products of contiguous rows (4, 2, then 1 rows of A at a time). */
-function smallDots(params: usize, j0: i32, j1: i32): void {
+/**
+ * C[i][j0..j1) += sum over p in [p0, p1) of alpha*A[i][p] * B[p][j], for every row i, where row p of
+ * B starts at b + (p - p0) * ldb floats. Rows of B are streamed in order (prefetch-friendly), four
+ * at a time, each loaded once per JB columns for all rows of A.
+ */
+function accumRows(params: usize, p0: i32, p1: i32, b: usize, ldb: i32, j0: i32, j1: i32): void {
   const m = pi(params, P_M);
   const k = pi(params, P_K);
   const a = <usize>pi(params, P_PACK_A);
-  const b = <usize>pi(params, P_B);
-  const ldbBytes = <usize>pi(params, P_LDB) << 2;
+  const c = <usize>pi(params, P_C);
+  const ldcBytes = <usize>pi(params, P_LDC) << 2;
+  const kBytes = <usize>k << 2;
+  const ldbBytes = <usize>ldb << 2;
+  let p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    const b0 = b + <usize>(p - p0) * ldbBytes;
+    const b1 = b0 + ldbBytes;
+    const b2 = b1 + ldbBytes;
+    const b3 = b2 + ldbBytes;
+    for (let jb = j0; jb < j1; jb += JB) {
+      const je = min(j1, jb + JB);
+      for (let i = 0; i < m; i++) {
+        const ai = a + <usize>i * kBytes + (<usize>p << 2);
+        const u0 = v128.load32_splat(ai);
+        const u1 = v128.load32_splat(ai, 4);
+        const u2 = v128.load32_splat(ai, 8);
+        const u3 = v128.load32_splat(ai, 12);
+        const row = c + <usize>i * ldcBytes;
+        let j = jb;
+        for (; j + 8 <= je; j += 8) {
+          const q = <usize>j << 2;
+          let x = v128.load(row + q);
+          let y = v128.load(row + q, 16);
+          x = madd(u0, v128.load(b0 + q), x);
+          y = madd(u0, v128.load(b0 + q, 16), y);
+          x = madd(u1, v128.load(b1 + q), x);
+          y = madd(u1, v128.load(b1 + q, 16), y);
+          x = madd(u2, v128.load(b2 + q), x);
+          y = madd(u2, v128.load(b2 + q, 16), y);
+          x = madd(u3, v128.load(b3 + q), x);
+          y = madd(u3, v128.load(b3 + q, 16), y);
+          v128.store(row + q, x);
+          v128.store(row + q, y, 16);
+        }
+        for (; j + 4 <= je; j += 4) {
+          const q = <usize>j << 2;
+          let x = v128.load(row + q);
+          x = madd(u0, v128.load(b0 + q), x);
+          x = madd(u1, v128.load(b1 + q), x);
+          x = madd(u2, v128.load(b2 + q), x);
+          x = madd(u3, v128.load(b3 + q), x);
+          v128.store(row + q, x);
+        }
+        for (; j < je; j++) {
+          const q = <usize>j << 2;
+          let x = load<f32>(row + q);
+          x += f32x4.extract_lane(u0, 0) * load<f32>(b0 + q);
+          x += f32x4.extract_lane(u1, 0) * load<f32>(b1 + q);
+          x += f32x4.extract_lane(u2, 0) * load<f32>(b2 + q);
+          x += f32x4.extract_lane(u3, 0) * load<f32>(b3 + q);
+          store<f32>(row + q, x);
+        }
+      }
+    }
+  }
+  for (; p < p1; p++) {
+    const bp = b + <usize>(p - p0) * ldbBytes;
+    for (let i = 0; i < m; i++) {
+      const av = load<f32>(a + <usize>i * kBytes + (<usize>p << 2));
+      const u = f32x4.splat(av);
+      const row = c + <usize>i * ldcBytes;
+      let j = j0;
+      for (; j + 4 <= j1; j += 4) {
+        const q = <usize>j << 2;
+        v128.store(row + q, madd(u, v128.load(bp + q), v128.load(row + q)));
+      }
+      for (; j < j1; j++) {
+        const q = <usize>j << 2;
+        store<f32>(row + q, load<f32>(row + q) + av * load<f32>(bp + q));
+      }
+    }
+  }
+}
+
+/** Small-M path, op(B) = B, all of C at once: C = beta * C (or 0) before the first `smallStream`. */
+export function smallInit(params: usize): void {
+  initRows(params, 0, pi(params, P_N));
+}
+
+/**
+ * Small-M path, op(B) = B: adds rows [p0, p1) of B, copied by the caller to `b` with row stride
+ * `ldb`, to all of C. The caller streams B through a small buffer that stays in cache.
+ */
+export function smallStream(params: usize, p0: i32, p1: i32, b: usize, ldb: i32): void {
+  accumRows(params, p0, p1, b, ldb, 0, pi(params, P_N));
+}
+
+/**
+ * Small-M path, op(B) = Bᵀ: C[i][j0..j1) from rows j0..j1 of B (stored N x K), row j0 at `b`, row
+ * stride `ldb`; dot products of contiguous rows (4, 2, then 1 rows of A at a time). The one-thread
+ * caller streams B through a small buffer block by block.
+ */
+export function smallDots(params: usize, j0: i32, j1: i32, b: usize, ldb: i32): void {
+  const m = pi(params, P_M);
+  const k = pi(params, P_K);
+  const a = <usize>pi(params, P_PACK_A);
+  const ldbBytes = <usize>ldb << 2;
   const c = <usize>pi(params, P_C);
   const ldc = pi(params, P_LDC);
   const beta = load<f32>(params + P_BETA);
@@ -229,7 +209,7 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
     const cr = c + (<usize>(i * ldc) << 2);
     let j = j0;
     for (; j + 2 <= j1; j += 2) {
-      const b0 = b + <usize>j * ldbBytes;
+      const b0 = b + <usize>(j - j0) * ldbBytes;
       const b1 = b0 + ldbBytes;
       let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
       let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
@@ -262,7 +242,7 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
       finish(d + 3 * ldcBytes + 4, f32x4.extract_lane(r1, 3) + tailDot(a3, b1, k4, k), beta);
     }
     for (; j < j1; j++) {
-      const bj = b + <usize>j * ldbBytes;
+      const bj = b + <usize>(j - j0) * ldbBytes;
       const d = cr + (<usize>j << 2);
       finish(d, dot(a0, bj, k), beta);
       finish(d + ldcBytes, dot(a1, bj, k), beta);
@@ -277,7 +257,7 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
     const cr1 = cr0 + (<usize>ldc << 2);
     let j = j0;
     for (; j + 4 <= j1; j += 4) {
-      const b0 = b + <usize>j * ldbBytes;
+      const b0 = b + <usize>(j - j0) * ldbBytes;
       const b1 = b0 + ldbBytes;
       const b2 = b1 + ldbBytes;
       const b3 = b2 + ldbBytes;
@@ -315,7 +295,7 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
       finishV(cr1 + (<usize>j << 2), t1, beta);
     }
     for (; j < j1; j++) {
-      const bj = b + <usize>j * ldbBytes;
+      const bj = b + <usize>(j - j0) * ldbBytes;
       finish(cr0 + (<usize>j << 2), dot(a0, bj, k), beta);
       finish(cr1 + (<usize>j << 2), dot(a1, bj, k), beta);
     }
@@ -325,7 +305,7 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
     const cr = c + (<usize>(i * ldc) << 2);
     let j = j0;
     for (; j + 4 <= j1; j += 4) {
-      const b0 = b + <usize>j * ldbBytes;
+      const b0 = b + <usize>(j - j0) * ldbBytes;
       const b1 = b0 + ldbBytes;
       const b2 = b1 + ldbBytes;
       const b3 = b2 + ldbBytes;
@@ -360,7 +340,7 @@ function smallDots(params: usize, j0: i32, j1: i32): void {
         f32x4.extract_lane(r, 3) + tailDot(a0, b3, k4, k));
       finishV(cr + (<usize>j << 2), t, beta);
     }
-    for (; j < j1; j++) finish(cr + (<usize>j << 2), dot(a0, b + <usize>j * ldbBytes, k), beta);
+    for (; j < j1; j++) finish(cr + (<usize>j << 2), dot(a0, b + <usize>(j - j0) * ldbBytes, k), beta);
   }
 }
 

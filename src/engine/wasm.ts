@@ -13,6 +13,9 @@ import { gemmReference, type GemmArgs } from './gemm.js';
 export interface GemmKernels {
   run(kind: number, params: number, chunk: number, scratch: number): void;
   prepSmall(params: number): void;
+  smallInit(params: number): void;
+  smallStream(params: number, p0: number, p1: number, b: number, ldb: number): void;
+  smallDots(params: number, j0: number, j1: number, b: number, ldb: number): void;
   heapBase(): number;
 }
 
@@ -31,6 +34,8 @@ const NB_MAX = 256;
 export const SMALL_M = 8;
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
+/** Floats of B per block the one-thread small-M path copies and consumes while it is in cache (128 KiB). */
+const STREAM_FLOATS = 32768;
 /**
  * GEMMs below this many flops (2*M*N*K, about 50 us on one thread) stay on the calling thread: the
  * hand-off and moving A and C between cores' caches cost more than the second thread saves.
@@ -115,18 +120,23 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
+    const threads = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? this.threads : 1;
+    // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
+    // cache) instead of being copied whole.
+    const streamed = small && threads === 1;
     const mpad = align(m, MR);
     const rowsA = transA ? k : m;
     const colsA = transA ? m : k;
     const rowsB = transB ? n : k;
     const colsB = transB ? k : n;
 
-    // Reserve the per-call region: A, B, C, packed A (or alpha*A rows on the small path).
+    // Reserve the per-call region: A, B (or a block of B), C, packed A (or alpha*A rows on the small path).
     const lda = args.lda ?? colsA;
     const ldb = args.ldb ?? colsB;
     const ldc = args.ldc ?? n;
+    const streamRows = Math.min(rowsB, Math.max(4, Math.floor(STREAM_FLOATS / ldb / 4) * 4));
     const aFloats = copyFloats(rowsA, colsA, lda);
-    const bFloats = copyFloats(rowsB, colsB, ldb);
+    const bFloats = streamed ? streamRows * ldb : copyFloats(rowsB, colsB, ldb);
     const cFloats = m * n;
     const packFloats = small ? m * k : mpad * k;
     const base = this.layout.dynamic;
@@ -141,7 +151,8 @@ export class WasmGemm {
     }
 
     const a = this.place(args.a, args.aOffset ?? 0, rowsA, colsA, lda, aPtr);
-    const b = this.place(args.b, args.bOffset ?? 0, rowsB, colsB, ldb, bPtr);
+    const bo = args.bOffset ?? 0;
+    const b = streamed ? { ptr: bPtr, ld: ldb } : this.place(args.b, bo, rowsB, colsB, ldb, bPtr);
     const co = args.cOffset ?? 0;
     if (beta !== 0) copyRowsIn(this.f32, args.c, co, m, n, ldc, cPtr >> 2);
 
@@ -163,11 +174,27 @@ export class WasmGemm {
     i32[p + 13] = packPtr;
     i32[p + 14] = KC;
 
-    const threads = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? this.threads : 1;
-    if (small) this.runSmall(n, threads);
+    if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
+    else if (small) this.runSmall(n, threads);
     else this.runPacked(n, k, mpad, threads);
 
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
+  }
+
+  /**
+   * Small-M path on one thread: copy `rows` rows of B at a time to `at` and use them at once. For
+   * op(B) = B they are added to C; for op(B) = Bᵀ they give whole columns of C.
+   */
+  private runStreamed(src: Float32Array, off: number, transB: boolean, rowsB: number, colsB: number, ldb: number, rows: number, at: number): void {
+    const params = this.layout.params;
+    this.kernels.prepSmall(params);
+    if (!transB) this.kernels.smallInit(params);
+    for (let r0 = 0; r0 < rowsB; r0 += rows) {
+      const r1 = Math.min(rowsB, r0 + rows);
+      const block = this.place(src, off + r0 * ldb, r1 - r0, colsB, ldb, at);
+      if (transB) this.kernels.smallDots(params, r0, r1, block.ptr, block.ld);
+      else this.kernels.smallStream(params, r0, r1, block.ptr, block.ld);
+    }
   }
 
   private runSmall(n: number, threads: number): void {
@@ -287,10 +314,16 @@ function exported(exports: WebAssembly.Exports, name: string): (...args: number[
 export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const run = exported(instance.exports, 'run');
   const prepSmall = exported(instance.exports, 'prepSmall');
+  const smallInit = exported(instance.exports, 'smallInit');
+  const smallStream = exported(instance.exports, 'smallStream');
+  const smallDots = exported(instance.exports, 'smallDots');
   const heapBase = exported(instance.exports, 'heapBase');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
+    smallInit: (params) => void smallInit(params),
+    smallStream: (params, p0, p1, b, ldb) => void smallStream(params, p0, p1, b, ldb),
+    smallDots: (params, j0, j1, b, ldb) => void smallDots(params, j0, j1, b, ldb),
     heapBase: () => heapBase(),
   };
 }
