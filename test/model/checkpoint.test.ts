@@ -36,10 +36,18 @@ function contents(model: Seq2Seq): CheckpointContents {
   };
 }
 
+interface Entry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
 /** Parse the safetensors header independently of the code under test. */
-function header(bytes: Uint8Array): { len: number; json: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> } {
+function header(bytes: Uint8Array): { len: number; json: Record<string, Entry>; meta: Record<string, string> } {
   const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return { len, json: JSON.parse(Buffer.from(bytes.subarray(8, 8 + len)).toString('utf8')) };
+  const text = Buffer.from(bytes.subarray(8, 8 + len)).toString('utf8');
+  const { __metadata__: meta, ...json } = JSON.parse(text) as { __metadata__: Record<string, string> } & Record<string, Entry>;
+  return { len, json, meta };
 }
 
 test('round trip through a file gives the same config, vocabularies, extras and identical outputs', () => {
@@ -64,11 +72,10 @@ test('round trip through a file gives the same config, vocabularies, extras and 
 test('the bytes follow the safetensors layout: aligned JSON header, F32 tensors back to back, string metadata', () => {
   const model = new Seq2Seq(tinyConfig(), 1);
   const bytes = encodeCheckpoint(contents(model));
-  const { len, json } = header(bytes);
+  const { len, json, meta } = header(bytes);
   assert.equal(len % 8, 0);
-  const meta = json['__metadata__'] as unknown as Record<string, unknown>;
   for (const v of Object.values(meta)) assert.equal(typeof v, 'string');
-  const entries = Object.entries(json).filter(([k]) => k !== '__metadata__').sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
+  const entries = Object.entries(json).sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
   let end = 0;
   for (const [name, e] of entries) {
     assert.equal(e.dtype, 'F32');
@@ -85,14 +92,14 @@ test('the bytes follow the safetensors layout: aligned JSON header, F32 tensors 
 
 test('corrupt and truncated files give errors naming the file and the problem', () => {
   const bytes = encodeCheckpoint(contents(new Seq2Seq(tinyConfig(), 1)));
-  const { len, json } = header(bytes);
+  const { len, json, meta } = header(bytes);
   const write = (name: string, b: Uint8Array): string => {
     const p = join(dir, name);
     writeFileSync(p, b);
     return p;
   };
-  const withHeader = (h: unknown): Uint8Array => {
-    const text = Buffer.from(JSON.stringify(h));
+  const withHeader = (h: Record<string, Entry>, m: Record<string, string> | null = meta): Uint8Array => {
+    const text = Buffer.from(JSON.stringify(m === null ? h : { __metadata__: m, ...h }));
     const out = new Uint8Array(8 + text.length + (bytes.length - 8 - len));
     new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
     out.set(text, 8);
@@ -118,10 +125,9 @@ test('corrupt and truncated files give errors naming the file and the problem', 
   const missing = structuredClone(json);
   delete missing['decoder.output.bias'];
   assert.throws(() => loadCheckpoint(write('missing.safetensors', withHeader(missing))), /missing parameter 'decoder\.output\.bias'/);
-  const cfg = structuredClone(json);
-  const meta = cfg['__metadata__'] as unknown as Record<string, string>;
-  meta['config'] = JSON.stringify({ ...JSON.parse(meta['config'] as string), attention: 'cosine' });
-  assert.throws(() => loadCheckpoint(write('cfg.safetensors', withHeader(cfg))), /cfg\.safetensors: __metadata__\.config: invalid model configuration\n\s+attention: Invalid option/);
+  const badConfig = { ...meta, config: JSON.stringify({ ...JSON.parse(meta['config'] as string), attention: 'cosine' }) };
+  assert.throws(() => loadCheckpoint(write('cfg.safetensors', withHeader(json, badConfig))), /cfg\.safetensors: __metadata__\.config: invalid model configuration\n\s+attention: Invalid option/);
+  assert.throws(() => loadCheckpoint(write('plain.safetensors', withHeader(json, null))), /plain\.safetensors: no __metadata__/);
   assert.throws(() => decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'len.safetensors'))), 'upload.bin'), /^CheckpointError: upload\.bin: /);
   assert.throws(() => loadCheckpoint(join(dir, 'absent.safetensors')), /absent\.safetensors: cannot read/);
 });
