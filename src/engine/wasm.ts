@@ -5,7 +5,12 @@
  *
  * Memory layout (bytes, from the module's heap base): pool control block, parameter block, one
  * scratch buffer per thread (a packed K x NB slab of B plus an edge tile), then the per-call
- * region: A, B, C copies and packed A, grown on demand.
+ * region: A, B (whole, or a 128 KiB block at a time on the one-thread small-M path), C copies and
+ * packed A, grown on demand.
+ *
+ * Paths: op(A) with more than SMALL_M rows is packed (asm/gemm.ts: 2 x 16 register tile over packed
+ * panels); fewer rows take the matrix-vector path (asm/small.ts), which does not pack B. Jobs are
+ * split into chunks of columns (and rows) that a worker pool can share (pool.ts).
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
 
