@@ -87,21 +87,12 @@ export function beamSearch(model: Seq2Seq, batch: Batch, opts: BeamOptions): Hyp
         const v = r.logProbs.shape[1] as number;
         const next: Live[] = [];
         const parents: number[] = [];
-        for (const [sentence, rowsOf] of groupBySentence(live)) {
-          const cands = expand(r.logProbs.data, v, rowsOf, live, 2 * k);
-          const kept = prune(cands, k, (c) => {
-            const node = makeNode(live[c.row] as Live, c, r.weights, batch.srcLengths[sentence]);
-            finished[sentence]?.push({ node, score: c.score, endedWithEos: true });
-          });
-          if ((finished[sentence] as Finished[]).length >= k) continue;
-          const nodes = kept.map((c) => ({ c, node: makeNode(live[c.row] as Live, c, r.weights, batch.srcLengths[sentence]) }));
-          if ((nodes[0]?.node.steps ?? 0) >= limits[sentence]) {
-            for (const { c, node } of nodes) finished[sentence]?.push({ node, score: c.score, endedWithEos: false });
-            continue;
-          }
-          for (const { c, node } of nodes) {
-            next.push({ sentence, node, score: c.score });
-            parents.push(c.row);
+        const step: StepView = { logProbs: r.logProbs.data, vocab: v, weights: r.weights, live, beamSize: k };
+        for (const [sentence, rows] of groupBySentence(live)) {
+          const beam = advance(step, rows, batch.srcLengths[sentence], limits[sentence], finished[sentence] as Finished[]);
+          for (const { parent, hyp } of beam) {
+            next.push(hyp);
+            parents.push(parent);
           }
         }
         if (next.length === 0) break;
@@ -116,6 +107,34 @@ export function beamSearch(model: Seq2Seq, batch: Batch, opts: BeamOptions): Hyp
       return finished.map((list) => finish(list, alpha, nbest));
     }),
   );
+}
+
+/** What one decoder step produced, for all rows. */
+interface StepView {
+  logProbs: Float32Array;
+  vocab: number;
+  weights: Tensor | null;
+  live: readonly Live[];
+  beamSize: number;
+}
+
+/**
+ * One sentence's step: expand and score its rows, prune to the next beam, and finish: EOS candidates
+ * join `finished`; at the length limit the whole beam does. Returns the next beam with each
+ * hypothesis' parent row (empty when the sentence is done).
+ */
+function advance(step: StepView, rows: readonly number[], srcLen: number, limit: number, finished: Finished[]): Array<{ parent: number; hyp: Live }> {
+  const k = step.beamSize;
+  const node = (c: Candidate): Node => makeNode(step.live[c.row] as Live, c, step.weights, srcLen);
+  const cands = expand(step.logProbs, step.vocab, rows, step.live, 2 * k);
+  const kept = prune(cands, k, (c) => finished.push({ node: node(c), score: c.score, endedWithEos: true }));
+  if (finished.length >= k) return [];
+  const beam = kept.map((c) => ({ parent: c.row, hyp: { sentence: (step.live[c.row] as Live).sentence, node: node(c), score: c.score } }));
+  if ((beam[0]?.hyp.node?.steps ?? 0) >= limit) {
+    for (const { hyp } of beam) finished.push({ node: hyp.node as Node, score: hyp.score, endedWithEos: false });
+    return [];
+  }
+  return beam;
 }
 
 /** Live rows of each sentence, in row order (sentences in order of first appearance). */
