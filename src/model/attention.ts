@@ -115,7 +115,8 @@ export class MultiplicativeAttention implements Attention {
 /**
  * The traditional encoder-decoder's single fixed context vector (Cho et al. 2014, Sutskever et al.
  * 2014): the encoder's final state, the same at every step, placed exactly where the attention
- * context goes. No parameters, no weights.
+ * context goes. It already has H units ([forward; backward] final states of H/2 each when
+ * bidirectional), so no projection is needed. No parameters, no weights.
  */
 export class FixedContext implements Attention {
   precompute(states: Tensor, lengths: Int32Array, summary: Tensor): AttentionMemory {

@@ -42,7 +42,7 @@ export const defaultModelConfig: Omit<ModelConfig, 'srcVocabSize' | 'tgtVocabSiz
   attention: 'additive', // Bahdanau 2015 A.1.2
   attentionHidden: 256, // A, same as H
   inputFeeding: true, // Luong 2015: the decoder knows where it attended before
-  bridge: 'linear', // Bahdanau 2015 A.2.2: s_0 = tanh(W_s h_1 backward)
+  bridge: 'linear', // as Bahdanau 2015 A.2.2 (s_0 = tanh(W_s h_1 backward)), from both directions' final states
   dropout: 0.2, // regularizes small corpora
   tieTargetEmbeddings: false, // separate output layer
 };
