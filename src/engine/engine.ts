@@ -35,12 +35,9 @@ export function engineInfo(): EngineInfo {
   return { ...info };
 }
 
-/**
- * Jobs the worker pool has run on all threads and, while its straggler guard held them back
- * (workers descheduled on a busy machine), on the calling thread alone. Zeros without a pool.
- */
-export function enginePoolStats(): { parallelJobs: number; serialJobs: number } {
-  return pool ? { ...pool.stats } : { parallelJobs: 0, serialJobs: 0 };
+/** Jobs the worker pool has run (0 without a pool). */
+export function enginePoolJobs(): number {
+  return pool ? pool.jobs : 0;
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';

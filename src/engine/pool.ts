@@ -30,16 +30,6 @@ export const CTRL_INTS = 64;
 const WORKER_SPIN_MS = 2;
 /** Milliseconds the main thread spins on the done counter before it waits (woken by the last chunk). */
 const MAIN_SPIN_MS = 0.2;
-/**
- * Straggler guard. On a machine with more runnable threads than cores, a worker can be descheduled
- * in the middle of a chunk and the main thread then waits a whole scheduler slice for it, so two
- * threads run slower than one. `strain` follows (time waiting for workers) / (time working) over
- * recent jobs of at least STRAIN_MIN_MS; above STRAIN_LIMIT, jobs run on the calling thread alone
- * for SERIAL_MS, then the pool is tried again. On an idle machine the wait is a fraction of a chunk.
- */
-const STRAIN_MIN_MS = 0.05;
-const STRAIN_LIMIT = 0.5;
-const SERIAL_MS = 200;
 /** Polls between two clock reads while spinning. */
 const POLLS = 1024;
 
@@ -107,10 +97,8 @@ interface PoolWorker {
 
 export class WorkerPool {
   private gen = 0;
-  private strain = 0;
-  private serialUntil = 0;
-  /** Jobs run so far on all threads and on the calling thread alone (straggler guard). */
-  readonly stats = { parallelJobs: 0, serialJobs: 0 };
+  /** Jobs run so far through the pool. */
+  jobs = 0;
 
   private constructor(
     private readonly ctrl: Int32Array,
@@ -156,15 +144,9 @@ export class WorkerPool {
     return new WorkerPool(ctrl, run, scratch, workers);
   }
 
-  /** Runs one job over all threads (or this one, see the straggler guard) and returns when every chunk is done. */
+  /** Runs one job over all threads and returns when every chunk is done. */
   runJob(kind: number, params: number, chunks: number): void {
-    const start = performance.now();
-    if (start < this.serialUntil) {
-      this.stats.serialJobs++;
-      for (let c = 0; c < chunks; c++) this.run(kind, params, c, this.mainScratch);
-      return;
-    }
-    this.stats.parallelJobs++;
+    this.jobs++;
     const ctrl = this.ctrl;
     this.gen = (this.gen + 1) & 0x7fffffff;
     const gen16 = this.gen & 0xffff;
@@ -177,7 +159,6 @@ export class WorkerPool {
     Atomics.store(ctrl, CTRL_GEN, this.gen);
     if (Atomics.load(ctrl, CTRL_SLEEPERS) > 0) Atomics.notify(ctrl, CTRL_GEN);
     const failure = takeChunks(ctrl, this.run, gen16, this.mainScratch);
-    const own = performance.now();
     let spins = 0;
     let deadline = 0;
     for (;;) {
@@ -186,14 +167,6 @@ export class WorkerPool {
       if (++spins % POLLS !== 0) continue;
       if (deadline === 0) deadline = performance.now() + MAIN_SPIN_MS;
       else if (performance.now() > deadline) Atomics.wait(ctrl, CTRL_DONE, done, 1);
-    }
-    const end = spins >= POLLS ? performance.now() : own;
-    if (end - start >= STRAIN_MIN_MS) {
-      this.strain = 0.8 * this.strain + 0.2 * ((end - own) / Math.max(own - start, 1e-3));
-      if (this.strain > STRAIN_LIMIT) {
-        this.serialUntil = end + SERIAL_MS;
-        this.strain = 0;
-      }
     }
     if (failure !== undefined) throw failure;
     if (Atomics.load(ctrl, CTRL_FAILED) !== 0) throw new Error('gemm: a chunk failed on a worker thread (its error is on stderr)');

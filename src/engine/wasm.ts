@@ -48,6 +48,10 @@ const STREAM_FLOATS = 32768;
 export const PARALLEL_MIN_FLOPS = 1 << 21;
 /** Packed A of fewer floats (M x K) is packed by the calling thread alone. */
 const PARALLEL_PACK_FLOATS = 65536;
+/** Shapes whose one- and two-thread timings are kept (the table is cleared when full). */
+const MAX_SHAPES = 256;
+/** Probability that a call runs in the mode currently measured slower for its shape, to re-measure it. */
+const EXPLORE = 1 / 16;
 /** Chunks per thread a parallel job aims for (dynamic balancing). */
 const CHUNKS_PER_THREAD = 8;
 /** The pool's counter holds chunk indices in 16 bits; bigger jobs run on the calling thread. */
@@ -87,6 +91,15 @@ export function initialPages(heapBase: number, threads: number): number {
   return Math.ceil((memoryLayout(heapBase, threads).dynamic + 4 * 1024 * 1024) / PAGE);
 }
 
+/**
+ * Milliseconds per call of one shape on the pool and on the calling thread alone (moving averages;
+ * 0 = not measured yet).
+ */
+interface ShapeTiming {
+  pool: number;
+  alone: number;
+}
+
 interface Placed {
   ptr: number;
   ld: number;
@@ -96,6 +109,14 @@ export class WasmGemm {
   readonly layout: MemoryLayout;
   private f32: Float32Array;
   private i32: Int32Array;
+  /**
+   * Whether the pool pays, measured per shape. Two threads beat one on an idle machine, but when
+   * other processes hold the cores a worker is descheduled mid-chunk or spins on the core the
+   * calling thread needs, and one thread is faster. So each shape above PARALLEL_MIN_FLOPS is timed
+   * both ways (first calls), then runs the faster way, re-timing the other on a random 1/16 of calls.
+   */
+  private readonly timings = new Map<string, ShapeTiming>();
+  private explore = 0x9e3779b9;
 
   /**
    * @param parallel runs a job over the worker pool (absent: everything runs on this thread).
@@ -125,7 +146,10 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const threads = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? this.threads : 1;
+    const key = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '';
+    const timing = key === '' ? undefined : this.timingOf(key);
+    const threads = timing && this.usePool(timing) ? this.threads : 1;
+    const start = timing ? performance.now() : 0;
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
     // cache) instead of being copied whole.
     const streamed = small && threads === 1;
@@ -184,6 +208,35 @@ export class WasmGemm {
     else this.runPacked(n, k, mpad, threads);
 
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
+    if (timing) {
+      const ms = performance.now() - start;
+      if (threads > 1) timing.pool = timing.pool === 0 ? ms : 0.75 * timing.pool + 0.25 * ms;
+      else timing.alone = timing.alone === 0 ? ms : 0.75 * timing.alone + 0.25 * ms;
+    }
+  }
+
+  private timingOf(key: string): ShapeTiming {
+    let t = this.timings.get(key);
+    if (!t) {
+      if (this.timings.size >= MAX_SHAPES) this.timings.clear();
+      t = { pool: 0, alone: 0 };
+      this.timings.set(key, t);
+    }
+    return t;
+  }
+
+  /** Pool or not for the next call of a shape: measure both, then the faster, exploring now and then. */
+  private usePool(t: ShapeTiming): boolean {
+    if (t.pool === 0) return true;
+    if (t.alone === 0) return false;
+    // xorshift32: a cheap random stream, so exploration does not lock onto a periodic call pattern.
+    let x = this.explore;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.explore = x >>> 0;
+    const faster = t.pool <= t.alone;
+    return this.explore / 2 ** 32 < EXPLORE ? !faster : faster;
   }
 
   /**
@@ -273,6 +326,10 @@ export class WasmGemm {
     }
     return true;
   }
+}
+
+function shapeKey(args: GemmArgs): string {
+  return `${args.m},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
 }
 
 /** Floats an operand occupies in linear memory (bulk span or packed rows, whichever `place` picks). */
