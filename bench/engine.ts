@@ -9,7 +9,8 @@
  *
  * attnmt times include copying the operands from the JS heap into wasm memory and C back (that is
  * what a caller pays); the "copy %" column estimates that share from plain Float32Array copies of
- * the same sizes. TensorFlow.js gets its inputs already uploaded and is timed for matMul + dataSync;
+ * the same sizes. With 2 threads the engine uses its worker pool only for shapes where it measured
+ * the pool faster (see WasmGemm); "pool jobs/call" shows how often it did. TensorFlow.js gets its inputs already uploaded and is timed for matMul + dataSync;
  * its threads are off in Node, so it runs on one thread only. Each number is the median of 7 samples.
  */
 import { createRequire } from 'node:module';
@@ -17,7 +18,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { gemm } from '../src/engine/gemm.js';
-import { initEngine, shutdownEngine } from '../src/engine/engine.js';
+import { enginePoolJobs, initEngine, shutdownEngine } from '../src/engine/engine.js';
 
 type Mode = 'NN' | 'NT' | 'TN';
 type Impl = 'attnmt' | 'tfjs-wasm';
@@ -54,7 +55,9 @@ function random(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Median milliseconds per call of `op`. */
+let calls = 0;
+
+/** Median milliseconds per call of `op` (counts the calls in `calls`). */
 function time(op: () => void): number {
   op();
   const t0 = performance.now();
@@ -65,6 +68,7 @@ function time(op: () => void): number {
   for (let s = 0; s < SAMPLES; s++) {
     const start = performance.now();
     for (let r = 0; r < reps; r++) op();
+    calls += reps;
     samples.push((performance.now() - start) / reps);
   }
   samples.sort((x, y) => x - y);
@@ -97,14 +101,20 @@ function copyMs(m: number, k: number, n: number): number {
   });
 }
 
+/** Pool jobs per timed call on two threads, by shape and mode (0: the engine kept the shape on one thread). */
+const poolUse = new Map<string, number>();
+
 async function benchAttnmt(threads: 1 | 2, out: Result[], copies: Map<string, number>): Promise<void> {
   const info = await initEngine({ threads });
   if (info.threads !== threads) throw new Error(`bench: asked for ${threads} threads, engine has ${info.threads}`);
   for (const [m, k, n] of SHAPES) {
     for (const mode of MODES) {
       const ops = operands(m, k, n, mode);
+      const jobs0 = enginePoolJobs();
+      calls = 0;
       const ms = time(() => gemm({ m, n, k, ...ops }));
       const shape = `${m}x${k}x${n}`;
+      if (threads === 2) poolUse.set(`${shape} ${mode}`, (enginePoolJobs() - jobs0) / calls);
       if (threads === 1 && mode === 'NN') copies.set(shape, copyMs(m, k, n) / ms);
       emit({ impl: 'attnmt', shape, mode, threads, gflops: gflops(m, k, n, ms) }, out);
     }
@@ -137,7 +147,7 @@ async function benchTfjs(out: Result[]): Promise<void> {
 function table(results: Result[], copies: Map<string, number>): void {
   const find = (impl: Impl, shape: string, mode: Mode, threads: 1 | 2): number =>
     results.find((r) => r.impl === impl && r.shape === shape && r.mode === mode && r.threads === threads)?.gflops ?? NaN;
-  const header = ['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', 'tfjs-wasm', 'vs tfjs', '2t/1t', 'copy %'];
+  const header = ['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', 'tfjs-wasm', 'vs tfjs', '2t/1t', 'copy %', 'pool jobs/call'];
   const rows = [header];
   for (const [m, k, n] of SHAPES) {
     const shape = `${m}x${k}x${n}`;
@@ -146,11 +156,13 @@ function table(results: Result[], copies: Map<string, number>): void {
       const two = find('attnmt', shape, mode, 2);
       const tfw = find('tfjs-wasm', shape, mode, 1);
       const copy = mode === 'NN' ? `${((copies.get(shape) ?? NaN) * 100).toFixed(0)}` : '';
-      rows.push([shape, mode, one.toFixed(1), two.toFixed(1), tfw.toFixed(1), `${(one / tfw).toFixed(1)}x`, `${(two / one).toFixed(2)}x`, copy]);
+      const pool = (poolUse.get(`${shape} ${mode}`) ?? 0).toFixed(2);
+      rows.push([shape, mode, one.toFixed(1), two.toFixed(1), tfw.toFixed(1), `${(one / tfw).toFixed(1)}x`, `${(two / one).toFixed(2)}x`, copy, pool]);
     }
   }
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log('GEMM GFLOP/s (median of 7; C = A·B with A MxK, B KxN; copy % = share of the 1-thread time spent copying)');
+  console.log('GEMM GFLOP/s (median of 7; C = A·B with A MxK, B KxN; copy % = share of the 1-thread time spent copying;');
+  console.log('pool jobs/call: with 2 threads the engine times each shape both ways and keeps the faster, 0 = one thread)');
   for (const r of rows) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 }
 
