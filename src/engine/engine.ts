@@ -108,13 +108,25 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     const { ctrl, scratch, scratchStride } = memoryLayout(kernels.heapBase(), threads);
     const started = await WorkerPool.start(module, memory, kernels.run, threads, ctrl, scratch, scratchStride);
     pool = started;
-    impl = new WasmGemm(memory, kernels, threads, (kind, params, chunks) => started.runJob(kind, params, chunks));
+    // Copies into a SharedArrayBuffer are about half as fast (V8 copies them with relaxed atomics),
+    // so calls that run on one thread use a second instance on unshared memory when there is one.
+    const alone = opts.wasm ? undefined : await loneInstance(relaxed ? 'gemm-relaxed' : 'gemm-simd');
+    impl = new WasmGemm(memory, kernels, threads, (kind, params, chunks) => started.runJob(kind, params, chunks), alone);
   } else {
     impl = new WasmGemm(memory, kernels, 1);
   }
   setGemmImpl((args) => impl.gemm(args));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
+}
+
+/** A one-thread GEMM on its own unshared memory, from build/<name>.wasm (Node). */
+async function loneInstance(name: string): Promise<WasmGemm> {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  const { instance } = await WebAssembly.instantiate(await readBuild(name), { env: { memory } });
+  const kernels = kernelsOf(instance);
+  memory.grow(Math.max(0, initialPages(kernels.heapBase(), 1) - 1));
+  return new WasmGemm(memory, kernels, 1);
 }
 
 /** Stops the workers and routes `gemm()` back to the TypeScript reference. */

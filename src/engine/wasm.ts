@@ -121,12 +121,14 @@ export class WasmGemm {
   /**
    * @param parallel runs a job over the worker pool (absent: everything runs on this thread).
    * @param threads threads the pool has, main thread included (1 without a pool).
+   * @param alone runs the calls that stay on one thread (on unshared memory, where copies are faster).
    */
   constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly kernels: GemmKernels,
     readonly threads: number,
     private readonly parallel?: JobRunner,
+    private readonly alone?: WasmGemm,
   ) {
     this.layout = memoryLayout(kernels.heapBase(), threads);
     this.f32 = new Float32Array(memory.buffer);
@@ -150,6 +152,11 @@ export class WasmGemm {
     const timing = key === '' ? undefined : this.timingOf(key);
     const threads = timing && this.usePool(timing) ? this.threads : 1;
     const start = timing ? performance.now() : 0;
+    if (threads === 1 && this.alone) {
+      this.alone.gemm(args);
+      if (timing) timing.alone = average(timing.alone, performance.now() - start);
+      return;
+    }
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
     // cache) instead of being copied whole.
     const streamed = small && threads === 1;
@@ -210,8 +217,8 @@ export class WasmGemm {
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
     if (timing) {
       const ms = performance.now() - start;
-      if (threads > 1) timing.pool = timing.pool === 0 ? ms : 0.75 * timing.pool + 0.25 * ms;
-      else timing.alone = timing.alone === 0 ? ms : 0.75 * timing.alone + 0.25 * ms;
+      if (threads > 1) timing.pool = average(timing.pool, ms);
+      else timing.alone = average(timing.alone, ms);
     }
   }
 
@@ -326,6 +333,11 @@ export class WasmGemm {
     }
     return true;
   }
+}
+
+/** Moving average of call times (0 = no sample yet). */
+function average(prev: number, ms: number): number {
+  return prev === 0 ? ms : 0.75 * prev + 0.25 * ms;
 }
 
 function shapeKey(args: GemmArgs): string {
