@@ -92,12 +92,14 @@ export function initialPages(heapBase: number, threads: number): number {
 }
 
 /**
- * Milliseconds per call of one shape on the pool and on the calling thread alone (moving averages;
- * 0 = not measured yet).
+ * Milliseconds per call of one shape on the pool and on the calling thread alone (moving averages),
+ * and how many calls each average has seen (the first, with cold caches and fresh pages, is dropped).
  */
 interface ShapeTiming {
   pool: number;
   alone: number;
+  poolCalls: number;
+  aloneCalls: number;
 }
 
 interface Placed {
@@ -154,7 +156,7 @@ export class WasmGemm {
     const start = timing ? performance.now() : 0;
     if (threads === 1 && this.alone) {
       this.alone.gemm(args);
-      if (timing) timing.alone = average(timing.alone, performance.now() - start);
+      if (timing) timing.alone = average(timing.alone, timing.aloneCalls++, performance.now() - start);
       return;
     }
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
@@ -217,8 +219,8 @@ export class WasmGemm {
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
     if (timing) {
       const ms = performance.now() - start;
-      if (threads > 1) timing.pool = average(timing.pool, ms);
-      else timing.alone = average(timing.alone, ms);
+      if (threads > 1) timing.pool = average(timing.pool, timing.poolCalls++, ms);
+      else timing.alone = average(timing.alone, timing.aloneCalls++, ms);
     }
   }
 
@@ -226,7 +228,7 @@ export class WasmGemm {
     let t = this.timings.get(key);
     if (!t) {
       if (this.timings.size >= MAX_SHAPES) this.timings.clear();
-      t = { pool: 0, alone: 0 };
+      t = { pool: 0, alone: 0, poolCalls: 0, aloneCalls: 0 };
       this.timings.set(key, t);
     }
     return t;
@@ -234,8 +236,8 @@ export class WasmGemm {
 
   /** Pool or not for the next call of a shape: measure both, then the faster, exploring now and then. */
   private usePool(t: ShapeTiming): boolean {
-    if (t.pool === 0) return true;
-    if (t.alone === 0) return false;
+    if (t.poolCalls < 2) return true;
+    if (t.aloneCalls < 2) return false;
     // xorshift32: a cheap random stream, so exploration does not lock onto a periodic call pattern.
     let x = this.explore;
     x ^= x << 13;
@@ -335,9 +337,9 @@ export class WasmGemm {
   }
 }
 
-/** Moving average of call times (0 = no sample yet). */
-function average(prev: number, ms: number): number {
-  return prev === 0 ? ms : 0.75 * prev + 0.25 * ms;
+/** Moving average of call times after `seen` earlier samples; the first sample is only a warm-up. */
+function average(prev: number, seen: number, ms: number): number {
+  return seen < 2 ? ms : 0.75 * prev + 0.25 * ms;
 }
 
 function shapeKey(args: GemmArgs): string {
