@@ -120,7 +120,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, total: plannedSteps(cfg, batcher), log, logEvery: t.logEvery });
   const validEvery = t.validEvery > 0 ? t.validEvery : batcher.batchesPerEpoch;
   const start = performance.now();
-  const elapsed = (): number => state.seconds + (performance.now() - start) / 1000;
+  // Seconds of earlier runs (resume) stay fixed; state.seconds is only the value written to checkpoints.
+  const priorSeconds = state.seconds;
+  const elapsed = (): number => priorSeconds + (performance.now() - start) / 1000;
   const validations: ValidationResult[] = [];
   const tape = new Tape();
   let stopReason: StopReason | null = null;

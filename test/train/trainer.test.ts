@@ -97,3 +97,13 @@ test('keepBest false and keepLast false write no checkpoints', async () => {
   await train({ config: tinyConfig(dir, { maxSteps: 4, keepBest: false, keepLast: false }), ...quiet });
   assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.safetensors')), []);
 });
+
+test('the training clock counts wall time once, however often it validates (maxTime is honest)', async () => {
+  const dir = tmpDir();
+  const t0 = performance.now();
+  await train({ config: tinyConfig(dir, { maxSteps: 12, validEvery: 1 }), ...quiet });
+  const wall = (performance.now() - t0) / 1000;
+  const training = loadCheckpoint(path.join(dir, 'out', 'last.safetensors')).metadata?.['training'] as { seconds: number };
+  assert.ok(training.seconds > 0, `recorded ${training.seconds} s`);
+  assert.ok(training.seconds <= wall, `recorded ${training.seconds} s of training in ${wall.toFixed(3)} s of wall time`);
+});
