@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { modelConfigSchema } from '../model/config.js';
 
 const int = (min: number): z.ZodNumber => z.number().int().min(min);
 
@@ -54,28 +55,11 @@ export const DataConfigSchema = z.strictObject({
   skipBad: z.boolean().default(false),
 });
 
-export const ModelSectionSchema = z.strictObject({
-  /** Recurrent cell of encoder and decoder. GRU: fewer parameters and faster; LSTM: the classic choice. */
-  rnn: z.enum(['gru', 'lstm']).default('gru'),
-  /** Stacked layers in encoder and decoder. */
-  layers: int(1).default(1),
-  /** Bidirectional encoder (per-direction hidden = hidden/2), as in Bahdanau et al. 2015. */
-  bidirectional: z.boolean().default(true),
-  /** Embedding size E of source and target tokens. */
-  embedding: int(1).default(256),
-  /** Hidden size H of the decoder (and of the encoder output). */
-  hidden: int(2).default(256),
-  /** additive (Bahdanau), dot / general (Luong), or none: the fixed-context baseline without attention. */
-  attention: z.enum(['additive', 'dot', 'general', 'none']).default('additive'),
-  /** Inner size of additive attention. */
-  attentionHidden: int(1).default(256),
-  /** Feed the previous attentional vector into the next decoder step (Luong et al. 2015, 3.3). */
-  inputFeeding: z.boolean().default(true),
-  /** Decoder initial state: a linear map of the encoder's final state, or zeros. */
-  bridge: z.enum(['linear', 'zeros']).default('linear'),
-  /** Share the target embedding matrix with the output projection (needs embedding == hidden). */
-  tieTargetEmbeddings: z.boolean().default(false),
-});
+/**
+ * The model section: the model's own schema (src/model/config.ts, where every default is documented)
+ * minus what training fills in: the vocabulary sizes (from the data) and dropout (training.dropout).
+ */
+export const ModelSectionSchema = modelConfigSchema.omit({ srcVocabSize: true, tgtVocabSize: true, dropout: true });
 
 export const TrainingConfigSchema = z.strictObject({
   /** Sentences per batch (ignored when batchTokens is set). */
