@@ -7,10 +7,12 @@
  *  3. translate "the black cat ate the mouse" and longer showcase sentences with both, draw the
  *     attention matrix in the terminal and to DIR/attention.svg, and check that "chat" attends
  *     most to "cat" and "noir" to "black";
- *  4. print exact match and BLEU of both models per source length on the held-out test part.
+ *  4. print exact match and BLEU of both models per source length on the held-out test part;
+ *  5. print the alignment error rate of the attention model's teacher-forced attention against the
+ *     seed corpus's gold word alignments of the held-out test part (t2s and grow-diag).
  *
  * Writes DIR/attention.safetensors, DIR/baseline.safetensors, DIR/attention.svg, DIR/report.json
- * and the corpora (DIR/train.tsv, dev.tsv, test.tsv).
+ * and the corpora (DIR/train.tsv, dev.tsv, test.tsv, test.align: the test part's gold alignments).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +23,7 @@ import type { ConfigInput } from '../train/config.js';
 import { formatBucketTable, scoreByLength, scoreSet, type BucketScore, type SetScore } from '../train/scores.js';
 import { translateTexts, type Translation } from '../train/translator.js';
 import { heatmapSvg } from '../viz/heatmap-svg.js';
+import { scoreAlignments, type AlignmentScore } from './align.js';
 import { attentionText } from './attention.js';
 import { loadTranslator, numberOption, startEngine, stopEngine, stringOption, writeFileAtomic, type LoadedModel } from './common.js';
 import type { DemoWorkerInput, DemoWorkerMessage } from './demo-worker.js';
@@ -76,6 +79,7 @@ export function writeDemoCorpus(dir: string, seed: number, sizes = DEMO_CORPUS):
   writeFileAtomic(path.join(dir, 'train.tsv'), tsv(train));
   writeFileAtomic(path.join(dir, 'dev.tsv'), tsv(dev));
   writeFileAtomic(path.join(dir, 'test.tsv'), tsv(test));
+  writeFileAtomic(path.join(dir, 'test.align'), test.map((p) => `${p.alignment.map(([i, j]) => `${i}-${j}`).join(' ')}\n`).join(''));
   return { train, dev, test };
 }
 
@@ -143,6 +147,8 @@ export interface DemoReport {
   examples: Array<{ id: string; source: string; reference: string; attention: string; baseline: string }>;
   test: Record<DemoRole, SetScore>;
   byLength: Record<DemoRole, BucketScore[]>;
+  /** AER of the attention model's teacher-forced attention on the test part's gold alignments. */
+  alignment: AlignmentScore[];
 }
 
 export interface DemoOptions {
@@ -204,6 +210,10 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
         attention: scoreByLength(hyps.attention, refs, lengths, { lowercase: true }),
         baseline: scoreByLength(hyps.baseline, refs, lengths, { lowercase: true }),
       },
+      alignment: scoreAlignments(models.attention, corpus.test, corpus.test.map((p) => {
+        const sure = p.alignment.map(([source, target]) => ({ source, target }));
+        return { sure, possible: sure };
+      })),
     };
     writeFileAtomic(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     return { report, demo, models };
@@ -232,6 +242,8 @@ export function formatDemoReport(report: DemoReport, demo: Translation | undefin
     const s = report.test[role];
     lines.push(`  ${role.padEnd(9)}: BLEU ${s.bleu.toFixed(1)}, exact match ${(s.exact * 100).toFixed(1)}%`);
   }
+  lines.push(`Alignment error rate of the attention model (teacher-forced on the ${report.test.attention.sentences} test pairs, gold word alignments):`);
+  for (const a of report.alignment) lines.push(`  ${a.method.padEnd(9)}: AER ${(a.aer * 100).toFixed(1)}%`);
   lines.push('', 'By source length, attention model:', formatBucketTable(report.byLength.attention, 'words'), '', 'By source length, fixed-context baseline:', formatBucketTable(report.byLength.baseline, 'words'), '');
   lines.push(`Wrote ${path.join(report.dir, 'attention.safetensors')}, ${path.join(report.dir, 'baseline.safetensors')}, ${path.join(report.dir, 'attention.svg')}, ${path.join(report.dir, 'report.json')}.`);
   return lines.join('\n');

@@ -78,6 +78,8 @@ export function buildProgram(): Command {
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
     .option('--alpha <a>', 'length penalty exponent', nonNegativeNumber)
     .option('--by-length', 'also report BLEU per source-length bucket (1-5, 6-10, 11-15, 16-20, 21-30, 31+)')
+    .option('--model2 <file>', 'a second checkpoint (e.g. the fixed-context baseline) scored on the same test set, side by side')
+    .option('--chart <file>', 'write BLEU by source length as an SVG chart (implies --by-length)')
     .option('--output <file>', 'write the translations here')
     .option('--json', 'print the scores as JSON')
     .option('--limit <n>', 'score only the first N sources', positiveInt)
@@ -85,6 +87,21 @@ export function buildProgram(): Command {
     .action(async (opts: Record<string, unknown>) => {
       const { evalCommand } = await import('./eval.js');
       await evalCommand(opts);
+    });
+
+  program
+    .command('align')
+    .description('word alignments from attention (teacher-forced on source<TAB>target pairs) in Pharaoh i-j format; AER with --gold')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors) of an attention model')
+    .option('--input <file>', 'pairs, one "source<TAB>target" per line (default: stdin)')
+    .option('--method <m>', 'hard alignment: t2s (argmax per target word), grow-diag, intersection or union', 't2s')
+    .option('--gold <file>', 'gold alignments, one line per pair (i-j sure, i?j possible): print the alignment error rate')
+    .option('--output <file>', 'write the Pharaoh lines here')
+    .option('--json', 'print the result as JSON')
+    .option('--threads <n>', 'compute threads', positiveInt)
+    .action(async (opts: Record<string, unknown>) => {
+      const { alignCommand } = await import('./align.js');
+      await alignCommand(opts);
     });
 
   program

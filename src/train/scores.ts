@@ -68,3 +68,52 @@ export function formatBucketTable(rows: readonly BucketScore[], title = 'length'
   }
   return lines.join('\n');
 }
+
+/** A model's bucket scores under a display name (one line of a comparison chart, one column group of a table). */
+export interface NamedBuckets {
+  name: string;
+  rows: readonly BucketScore[];
+}
+
+/** BLEU of each bucket of LENGTH_BUCKETS in order, null where the model had no sentence of that length. */
+export function bucketBleuSeries(rows: readonly BucketScore[]): (number | null)[] {
+  return LENGTH_BUCKETS.map((b) => rows.find((r) => r.bucket === b)?.bleu ?? null);
+}
+
+/** The buckets any of the models has sentences in, in LENGTH_BUCKETS order. */
+function usedBuckets(models: readonly NamedBuckets[]): string[] {
+  return LENGTH_BUCKETS.filter((b) => models.some((m) => m.rows.some((r) => r.bucket === b)));
+}
+
+/** Several models side by side: bucket, sentences, then BLEU and chrF of each model. */
+export function formatComparisonTable(models: readonly NamedBuckets[], title = 'src len'): string {
+  const w = Math.max(14, ...models.map((m) => m.name.length + 2));
+  const head = `${title.padEnd(8)} ${'sents'.padStart(6)}${models.map((m) => `${`${m.name} BLEU`.padStart(w)} ${'chrF'.padStart(6)}`).join('')}`;
+  const lines = [head];
+  for (const b of usedBuckets(models)) {
+    const n = models.map((m) => m.rows.find((r) => r.bucket === b)?.sentences ?? 0).reduce((a, x) => Math.max(a, x), 0);
+    const cells = models.map((m) => {
+      const r = m.rows.find((x) => x.bucket === b);
+      return `${(r === undefined ? '-' : r.bleu.toFixed(1)).padStart(w)} ${(r === undefined ? '-' : r.chrf.toFixed(1)).padStart(6)}`;
+    });
+    lines.push(`${b.padEnd(8)} ${String(n).padStart(6)}${cells.join('')}`);
+  }
+  return lines.join('\n');
+}
+
+/** The same comparison as a Markdown table (for README snippets). */
+export function markdownComparisonTable(models: readonly NamedBuckets[], title = 'source length'): string {
+  const lines = [
+    `| ${title} | sentences | ${models.map((m) => `${m.name} BLEU`).join(' | ')} |`,
+    `|---|---:|${models.map(() => '---:').join('|')}|`,
+  ];
+  for (const b of usedBuckets(models)) {
+    const n = models.map((m) => m.rows.find((r) => r.bucket === b)?.sentences ?? 0).reduce((a, x) => Math.max(a, x), 0);
+    const cells = models.map((m) => {
+      const r = m.rows.find((x) => x.bucket === b);
+      return r === undefined ? '-' : r.bleu.toFixed(1);
+    });
+    lines.push(`| ${b} | ${n} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
