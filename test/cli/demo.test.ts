@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
 import { configWithDefaults } from '../../src/train/config.js';
@@ -9,13 +7,14 @@ import { train } from '../../src/train/trainer.js';
 import { translateTexts } from '../../src/train/translator.js';
 import { checkDemoSentence, DEMO_EXPECTED, DEMO_SENTENCE, demoConfig, writeDemoCorpus } from '../../src/cli/demo.js';
 import { loadTranslator } from '../../src/cli/common.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // A step budget (not a time budget) keeps the outcome the same on every machine; short sentences keep it fast.
 const SIZES = { size: 2500, maxWords: 8, dev: 50, test: 50 };
 const STEPS = 700;
 
 test(`a model trained in the test translates "${DEMO_SENTENCE}" and attends chat->cat, noir->black`, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-demo-'));
+  const dir = tempDir('demo');
   writeDemoCorpus(dir, 1, SIZES);
   const base = demoConfig('attention', dir, 0, 1);
   const config = configWithDefaults({

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Vocab } from '../../src/data/vocab.js';
@@ -10,6 +9,7 @@ import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import type { ModelConfig } from '../../src/model/config.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -19,7 +19,7 @@ function run(args: string[], input?: string): { code: number; stdout: string; st
 }
 
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-cli-'));
+  return tempDir('cli');
 }
 
 /** A tiny random-weight checkpoint whose vocabularies cover a few words. */

@@ -2,14 +2,13 @@
  * A tiny checkpoint with random weights (fixed seed) for tests: the translations are nonsense but
  * deterministic, and the attention rows are real softmax outputs.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
 import { Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { defaultModelConfig, type ModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const EN = ['the black cat ate the mouse', 'the white dog sees the cat', 'a small house', 'i am hungry'];
 const FR = ['le chat noir a mangé la souris', 'le chien blanc voit le chat', 'une petite maison', "j' ai faim"];
@@ -29,7 +28,7 @@ export function writeTinyCheckpoint(opts: { attention?: ModelConfig['attention']
     tgtVocabSize: tgtVocab.size,
   };
   const model = new Seq2Seq(config, opts.seed ?? 7);
-  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-tiny-'));
+  const dir = opts.dir ?? tempDir('tiny');
   const file = path.join(dir, `tiny-${config.attention}.safetensors`);
   saveCheckpoint(file, {
     config,

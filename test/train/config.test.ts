@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, parseConfig, parseOverride } from '../../src/train/config.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function tmpFile(name: string, text: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-config-'));
+  const dir = tempDir('config');
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
   return file;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { configWithDefaults, type Config } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const PAIRS = [
   ['the cat', 'le chat'],
@@ -40,7 +40,7 @@ function tinyConfig(dir: string, training: Record<string, unknown>): Config {
 const quiet = { log: () => {}, progress: false };
 
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-trainer-'));
+  return tempDir('trainer');
 }
 
 test('resuming from the last checkpoint gives bitwise the same weights as training straight through', async () => {
