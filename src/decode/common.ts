@@ -4,6 +4,7 @@
  */
 import type { Batch } from '../data/batch.js';
 import { BOS, PAD } from '../data/vocab.js';
+import { withResidentParameters } from '../engine/gemm.js';
 import { Tape, Tensor, withTape } from '../engine/tensor.js';
 
 export interface Hypothesis {
@@ -101,11 +102,14 @@ export class InferenceArena {
 /** One arena for the process: decoding is synchronous, so calls never overlap. */
 const shared = new InferenceArena();
 
-/** Run a whole decode with the shared arena, resetting it before and after. */
+/**
+ * Run a whole decode with the shared arena, resetting it before and after. The model's parameters
+ * stay resident in the GEMM engine's memory for the decode (they are not written while it runs).
+ */
 export function withArena<T>(fn: (arena: InferenceArena) => T): T {
   shared.reset();
   try {
-    return fn(shared);
+    return withResidentParameters(() => fn(shared));
   } finally {
     shared.reset();
   }

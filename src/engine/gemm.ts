@@ -30,6 +30,58 @@ export interface GemmArgs {
   aOffset?: number;
   bOffset?: number;
   cOffset?: number;
+  /**
+   * B is a parameter buffer: inside `withResidentParameters` the WebAssembly engine keeps its copy
+   * in linear memory from one call to the next instead of copying it again (ops set this for
+   * parameter tensors; outside such a scope it is ignored).
+   */
+  bResident?: boolean;
+}
+
+// Resident operands: the WebAssembly engine may keep a copy of a B buffer in its linear memory (keyed
+// by the Float32Array itself) and reuse it while the generation below is unchanged. Anything that
+// writes such a buffer in place must then call `parametersChanged()`: the optimizers do after every
+// step. New buffers (a freshly initialised or loaded model) are never confused with old copies.
+
+let generation = 0;
+let scopes = 0;
+const marked = new WeakSet<Float32Array>();
+
+/** The current generation of resident buffers (copies made under an older one are stale). */
+export function residentGeneration(): number {
+  return generation;
+}
+
+/** Declares that resident buffers (parameters) may have been written: their copies are refreshed on next use. */
+export function parametersChanged(): void {
+  generation++;
+}
+
+/**
+ * Runs `fn` with parameter operands (`bResident`) kept resident: copies made in earlier scopes are
+ * reused. A parameter written in place (other than by an optimizer step) must be followed by
+ * `parametersChanged()` before the next scope uses it.
+ */
+export function withResidentParameters<T>(fn: () => T): T {
+  scopes++;
+  try {
+    return fn();
+  } finally {
+    scopes--;
+  }
+}
+
+/**
+ * Marks a buffer resident outside scopes too: every write to it must be followed by
+ * `parametersChanged()` (the optimizers' steps do this themselves).
+ */
+export function markResident(buf: Float32Array): void {
+  marked.add(buf);
+}
+
+/** Whether B of this call may come from a resident copy. */
+export function isResidentB(args: GemmArgs): boolean {
+  return (args.bResident === true && scopes > 0) || marked.has(args.b);
 }
 
 /** A GEMM implementation: the reference loop below, or the WebAssembly one. */

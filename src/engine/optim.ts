@@ -3,6 +3,7 @@
  * Each optimizer's state (step count and per-parameter buffers, named '<buffer>.<parameter>')
  * can be saved in a checkpoint and loaded back so a resumed run takes the same next steps.
  */
+import { parametersChanged } from './gemm.js';
 import type { Tensor } from './tensor.js';
 
 export interface OptimizerState {
@@ -103,6 +104,7 @@ export class Adam {
         w[i] -= (stepSize * m[i]) / (Math.sqrt(v[i] / c2) + this.eps);
       }
     }
+    parametersChanged();
   }
 
   zeroGrad(): void {
@@ -169,6 +171,7 @@ export class SGD {
         w[i] -= this.lr * b[i];
       }
     }
+    parametersChanged();
   }
 
   zeroGrad(): void {

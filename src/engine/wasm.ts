@@ -4,15 +4,16 @@
  * worker pool) and copies C back. Browser-safe: no Node imports here.
  *
  * Memory layout (bytes, from the module's heap base): pool control block, parameter block, one
- * scratch buffer per thread (a packed K x NB slab of B plus an edge tile), then the per-call
- * region: A, B (whole, or a 128 KiB block at a time on the one-thread small-M path), C copies and
- * packed A, grown on demand.
+ * scratch buffer per thread (a packed K x NB slab of B plus an edge tile), the resident copies of
+ * parameter operands (gemm.ts `bResident`, at most RESIDENT_BYTES, kept between calls while their
+ * generation holds), then the per-call region: A, B (whole, or a 128 KiB block at a time on the
+ * one-thread small-M path), C copies and packed A, grown on demand.
  *
  * Paths: op(A) with more than SMALL_M rows is packed (asm/gemm.ts: 2 x 16 register tile over packed
  * panels); fewer rows take the matrix-vector path (asm/small.ts), which does not pack B. Jobs are
  * split into chunks of columns (and rows) that a worker pool can share (pool.ts).
  */
-import { gemmReference, type GemmArgs } from './gemm.js';
+import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
 
 /** The functions the kernel module exports (asm/gemm.ts). */
 export interface GemmKernels {
@@ -61,6 +62,14 @@ export const CTRL_BYTES = 512;
 const PARAMS_BYTES = 128;
 const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
 const PAGE = 65536;
+/** Most bytes of resident operand copies per instance; past it the copies start over. */
+const RESIDENT_BYTES = 128 * 1024 * 1024;
+
+/** A resident copy of a buffer: where it lives and the generation it was copied under. */
+interface ResidentCopy {
+  ptr: number;
+  generation: number;
+}
 
 function align(x: number, to: number): number {
   return Math.ceil(x / to) * to;
@@ -119,6 +128,11 @@ export class WasmGemm {
    */
   private readonly timings = new Map<string, ShapeTiming>();
   private explore = 0x9e3779b9;
+  /** Resident copies by buffer (weak: a dropped model's weights do not stay reachable). */
+  private resident = new WeakMap<Float32Array, ResidentCopy>();
+  private residentEnd: number;
+  /** Start of the per-call region (after the resident copies). */
+  private dynamic: number;
 
   /**
    * @param parallel runs a job over the worker pool (absent: everything runs on this thread).
@@ -135,6 +149,8 @@ export class WasmGemm {
     this.layout = memoryLayout(kernels.heapBase(), threads);
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    this.residentEnd = this.layout.dynamic;
+    this.dynamic = this.layout.dynamic;
     this.reserve(this.layout.dynamic);
   }
 
@@ -159,9 +175,11 @@ export class WasmGemm {
       if (timing) timing.alone = average(timing.alone, timing.aloneCalls++, performance.now() - start);
       return;
     }
+    // A parameter B is read from its resident copy (refreshed only when its generation changed).
+    const residentB = isResidentB(args) ? this.residentCopy(args.b) : -1;
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
     // cache) instead of being copied whole.
-    const streamed = small && threads === 1;
+    const streamed = small && threads === 1 && residentB < 0;
     const mpad = align(m, MR);
     const rowsA = transA ? k : m;
     const colsA = transA ? m : k;
@@ -174,10 +192,10 @@ export class WasmGemm {
     const ldc = args.ldc ?? n;
     const streamRows = Math.min(rowsB, Math.max(4, Math.floor(STREAM_FLOATS / ldb / 4) * 4));
     const aFloats = copyFloats(rowsA, colsA, lda);
-    const bFloats = streamed ? streamRows * ldb : copyFloats(rowsB, colsB, ldb);
+    const bFloats = residentB >= 0 ? 0 : streamed ? streamRows * ldb : copyFloats(rowsB, colsB, ldb);
     const cFloats = m * n;
     const packFloats = small ? m * k : mpad * k;
-    const base = this.layout.dynamic;
+    const base = this.dynamic;
     const aPtr = base;
     const bPtr = align(aPtr + aFloats * 4, 64);
     const cPtr = align(bPtr + bFloats * 4, 64);
@@ -190,7 +208,8 @@ export class WasmGemm {
 
     const a = this.place(args.a, args.aOffset ?? 0, rowsA, colsA, lda, aPtr);
     const bo = args.bOffset ?? 0;
-    const b = streamed ? { ptr: bPtr, ld: ldb } : this.place(args.b, bo, rowsB, colsB, ldb, bPtr);
+    const b =
+      residentB >= 0 ? { ptr: residentB + bo * 4, ld: ldb } : streamed ? { ptr: bPtr, ld: ldb } : this.place(args.b, bo, rowsB, colsB, ldb, bPtr);
     const co = args.cOffset ?? 0;
     if (beta !== 0) copyRowsIn(this.f32, args.c, co, m, n, ldc, cPtr >> 2);
 
@@ -213,6 +232,7 @@ export class WasmGemm {
     i32[p + 14] = KC;
 
     if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
+    else if (small && threads === 1) this.runSmallResident(transB, rowsB, n, b);
     else if (small) this.runSmall(n, threads);
     else this.runPacked(n, k, mpad, threads);
 
@@ -262,6 +282,46 @@ export class WasmGemm {
       if (transB) this.kernels.smallDots(params, r0, r1, block.ptr, block.ld);
       else this.kernels.smallStream(params, r0, r1, block.ptr, block.ld);
     }
+  }
+
+  /** Small-M path on one thread over a resident B: all of it in one sweep, in memory order. */
+  private runSmallResident(transB: boolean, rowsB: number, n: number, b: Placed): void {
+    const params = this.layout.params;
+    this.kernels.prepSmall(params);
+    if (transB) {
+      this.kernels.smallDots(params, 0, n, b.ptr, b.ld);
+    } else {
+      this.kernels.smallInit(params);
+      this.kernels.smallStream(params, 0, rowsB, b.ptr, b.ld);
+    }
+  }
+
+  /**
+   * Address of the resident copy of `buf` (all of it), copied again when the resident generation
+   * moved on since the last copy; -1 when it does not fit (the call then copies B as usual).
+   */
+  private residentCopy(buf: Float32Array): number {
+    const gen = residentGeneration();
+    let entry = this.resident.get(buf);
+    if (entry === undefined) {
+      const bytes = align(buf.length * 4, 64);
+      if (bytes > RESIDENT_BYTES) return -1;
+      if (this.residentEnd + bytes - this.layout.dynamic > RESIDENT_BYTES) {
+        this.resident = new WeakMap();
+        this.residentEnd = this.layout.dynamic;
+      }
+      const ptr = this.residentEnd;
+      if (!this.reserve(ptr + bytes)) return -1;
+      this.residentEnd += bytes;
+      this.dynamic = Math.max(this.dynamic, this.residentEnd);
+      entry = { ptr, generation: gen - 1 };
+      this.resident.set(buf, entry);
+    }
+    if (entry.generation !== gen) {
+      this.f32.set(buf, entry.ptr >> 2);
+      entry.generation = gen;
+    }
+    return entry.ptr;
   }
 
   private runSmall(n: number, threads: number): void {

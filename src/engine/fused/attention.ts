@@ -56,7 +56,7 @@ export function additiveAttention(
   for (let b = 0; b < batch; b++) {
     const len = lengths[b] as number;
     // e (len) = tanh rows (len, A) · v (A)
-    gemm({ m: len, n: 1, k: a, a: t, b: v.data, c: w, aOffset: b * s * a, cOffset: b * s });
+    gemm({ m: len, n: 1, k: a, a: t, b: v.data, c: w, aOffset: b * s * a, cOffset: b * s, bResident: v.requiresGrad });
     const o = b * s;
     let max = -Infinity;
     for (let i = 0; i < len; i++) if (w[o + i] > max) max = w[o + i];

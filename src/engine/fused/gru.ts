@@ -119,7 +119,7 @@ export function gruSequence(
   const active = (b: number): boolean => k < (lengths[b] as number);
   const xOff = (b: number): number => (b * steps + position(k, lengths[b] as number, reverse)) * 3 * hidden;
   for (k = 0; k < steps; k++) {
-    gemm({ m: batch, n: 3 * hidden, k: hidden, a: states, b: wHh.data, c: gh, aOffset: k * bh });
+    gemm({ m: batch, n: 3 * hidden, k: hidden, a: states, b: wHh.data, c: gh, aOffset: k * bh, bResident: wHh.requiresGrad });
     gruForwardStep(hidden, batch, xProj.data, xOff, states, k * bh, gh, bHh.data, states, (k + 1) * bh, acts, k * 4 * bh, active);
   }
   const out = outputs.data;
@@ -170,7 +170,7 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Ten
   const gh = scratch(3 * batch * hidden);
   const all = (): boolean => true;
   const xOff = (b: number): number => b * 3 * hidden;
-  gemm({ m: batch, n: 3 * hidden, k: hidden, a: h.data, b: wHh.data, c: gh });
+  gemm({ m: batch, n: 3 * hidden, k: hidden, a: h.data, b: wHh.data, c: gh, bResident: wHh.requiresGrad });
   gruForwardStep(hidden, batch, xProj.data, xOff, h.data, 0, gh, bHh.data, out.data, 0, act, 0, all);
   onBackward(out, () => {
     const g = out.grad;

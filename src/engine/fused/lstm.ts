@@ -147,7 +147,7 @@ export function lstmSequence(
   const active = (b: number): boolean => k < (lengths[b] as number);
   const xOff = (b: number): number => (b * steps + position(k, lengths[b] as number, reverse)) * 4 * hidden;
   for (k = 0; k < steps; k++) {
-    gemm({ m: batch, n: 4 * hidden, k: hidden, a: hs, b: wHh.data, c: gh, aOffset: k * bh });
+    gemm({ m: batch, n: 4 * hidden, k: hidden, a: hs, b: wHh.data, c: gh, aOffset: k * bh, bResident: wHh.requiresGrad });
     lstmForwardStep(hidden, batch, xProj.data, xOff, gh, bHh.data, hs, cs, k * bh, hs, cs, (k + 1) * bh, acts, k * 5 * bh, active);
   }
   const out = outputs.data;
@@ -209,7 +209,7 @@ export function lstmCell(xProj: Tensor, state: LstmState, wHh: Tensor, bHh: Tens
   const gh = scratch(4 * bh);
   const all = (): boolean => true;
   const xOff = (b: number): number => b * 4 * hidden;
-  gemm({ m: batch, n: 4 * hidden, k: hidden, a: state.h.data, b: wHh.data, c: gh });
+  gemm({ m: batch, n: 4 * hidden, k: hidden, a: state.h.data, b: wHh.data, c: gh, bResident: wHh.requiresGrad });
   lstmForwardStep(hidden, batch, xProj.data, xOff, gh, bHh.data, state.h.data, state.c.data, 0, h.data, c.data, 0, act, 0, all);
   onBackward(h, () => {
     if (h.grad === null && c.grad === null) return;

@@ -61,7 +61,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const n = tb ? (b.shape[0] as number) : (b.shape[1] as number);
   if (k !== kb) throw new ShapeError('matmul', `inner sizes differ (${k} vs ${kb})`, a.shape, b.shape);
   const out = output([m, n], [a, b]);
-  gemm({ m, n, k, a: a.data, b: b.data, c: out.data, transA: ta, transB: tb });
+  gemm({ m, n, k, a: a.data, b: b.data, c: out.data, transA: ta, transB: tb, bResident: b.requiresGrad });
   onBackward(out, () => {
     const g = out.grad;
     if (g === null) return;
@@ -126,12 +126,12 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   if (b !== undefined) {
     for (let r = 0; r < rows; r++) y.set(b.data, r * outDim);
   }
-  gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: y, beta: b === undefined ? 0 : 1 });
+  gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: y, beta: b === undefined ? 0 : 1, bResident: w.requiresGrad });
   onBackward(out, () => {
     const g = out.grad;
     if (g === null) return;
     // dx (R, In) += dY (R, Out) · wᵀ
-    if (x.requiresGrad) gemm({ m: rows, n: inDim, k: outDim, a: g, b: w.data, c: x.ensureGrad(), transB: true, beta: 1 });
+    if (x.requiresGrad) gemm({ m: rows, n: inDim, k: outDim, a: g, b: w.data, c: x.ensureGrad(), transB: true, beta: 1, bResident: w.requiresGrad });
     // dw (In, Out) += xᵀ · dY
     if (w.requiresGrad) gemm({ m: inDim, n: outDim, k: rows, a: x.data, b: g, c: w.ensureGrad(), transA: true, beta: 1 });
     if (b !== undefined && b.requiresGrad) {
