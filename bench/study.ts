@@ -1,0 +1,251 @@
+/**
+ * The study the seed corpus is about (Bahdanau et al. 2015, Figure 2): an attention model and the
+ * fixed-context baseline of the same size, trained on the same data with the same time budget, scored
+ * by source sentence length.
+ *
+ *   node dist/bench/study.js --corpus seed    [--minutes 4]  [--out runs/study-seed]
+ *   node dist/bench/study.js --corpus tatoeba [--minutes 22] [--out runs/study-tatoeba]
+ *
+ * Options: --sequential (train one model after the other; default: both at once, one thread each),
+ * --reuse (skip a training whose checkpoint is already in the output directory), --beam K (default 1),
+ * --limit N (score only the first N test sources).
+ *
+ * seed: the demo's corpus and model settings (bench/../src/cli/demo.ts demoConfig), with sentences up to
+ * 40 words so that the long buckets exist; scored on the held-out test part; also the attention
+ * model's alignment error rate against the gold word alignments. tatoeba: configs/study-tatoeba.yaml
+ * (the baseline is the same with model.attention=none), scored on every unique source of dev.tsv with
+ * all its references. Needs ../shared/data for tatoeba.
+ *
+ * Writes OUT/study.json, OUT/bleu-by-length.svg and OUT/study.md (a Markdown snippet), prints the table.
+ * Each training runs as `attnmt train` in a child process (logs in OUT/<role>.log, checkpoints and
+ * valid.jsonl in OUT/<role>/).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { scoreAlignments, type AlignmentScore } from '../src/cli/align.js';
+import { loadTranslator, startEngine, stopEngine, writeFileAtomic, type LoadedModel } from '../src/cli/common.js';
+import { demoConfig, writeDemoCorpus } from '../src/cli/demo.js';
+import { byLengthChart, evaluateModel, type ModelEval } from '../src/cli/eval.js';
+import type { SeedPair } from '../src/data/seed-corpus.js';
+import { readGroupedTsv } from '../src/eval/references.js';
+import { formatComparisonTable, markdownComparisonTable } from '../src/train/scores.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const TATOEBA_DIR = path.join(ROOT, '..', 'shared', 'data', 'tatoeba-eng-fra');
+
+export type Role = 'attention' | 'baseline';
+export const ROLES: readonly Role[] = ['attention', 'baseline'];
+
+/** One validation line of valid.jsonl (the learning curve). */
+export interface CurvePoint {
+  step: number;
+  seconds: number;
+  bleu: number;
+  loss: number;
+}
+
+export interface TrainedModel {
+  role: Role;
+  checkpoint: string;
+  steps: number;
+  /** Training seconds (from the last validation, the run's clock). */
+  seconds: number;
+  curve: CurvePoint[];
+}
+
+/** The learning curve of a run (empty when it has not validated yet). */
+export function readCurve(dir: string): CurvePoint[] {
+  const file = path.join(dir, 'valid.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => {
+    const v = JSON.parse(l) as Record<string, unknown>;
+    return { step: Number(v['step']), seconds: Number(v['seconds']), bleu: Number(v['bleu']), loss: Number(v['loss']) };
+  });
+}
+
+/** The checkpoint to evaluate in a run directory: best, else last, else null. */
+export function checkpointIn(dir: string): string | null {
+  for (const name of ['best.safetensors', 'last.safetensors']) {
+    const f = path.join(dir, name);
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
+
+/** Run `attnmt train ARGS` in a child process with cwd = project root, output to logFile. */
+export function trainChild(args: readonly string[], logFile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const log = fs.openSync(logFile, 'w');
+    const child = spawn(process.execPath, [MAIN, 'train', ...args], { cwd: ROOT, stdio: ['ignore', log, log] });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      fs.closeSync(log);
+      if (code === 0) resolve();
+      else reject(new Error(`attnmt train ${args.join(' ')} exited with code ${code}; see ${logFile}`));
+    });
+  });
+}
+
+export interface StudySetup {
+  /** Arguments of `attnmt train` for each role (output directory included). */
+  trainArgs: Record<Role, string[]>;
+  sources: string[];
+  references: string[][];
+  /** Pairs with gold alignments (seed corpus only). */
+  gold?: SeedPair[];
+  corpus: string;
+}
+
+function seedSetup(out: string, seconds: number): StudySetup {
+  const sizes = { size: 12000, maxWords: 40, dev: 150, test: 600 };
+  const corpus = writeDemoCorpus(out, 1, sizes);
+  const trainArgs = {} as Record<Role, string[]>;
+  for (const role of ROLES) {
+    const file = path.join(out, `${role}.config.json`);
+    writeFileAtomic(file, `${JSON.stringify(demoConfig(role, out, seconds, 1), null, 2)}\n`);
+    trainArgs[role] = [file, '--max-time', String(seconds), '--out', path.join(out, role)];
+  }
+  return {
+    trainArgs,
+    sources: corpus.test.map((p) => p.src),
+    references: corpus.test.map((p) => [p.tgt]),
+    gold: corpus.test,
+    corpus: `seed corpus (${sizes.size} pairs, up to ${sizes.maxWords} words; ${corpus.train.length} train, ${corpus.test.length} held-out test)`,
+  };
+}
+
+function tatoebaSetup(out: string, seconds: number): StudySetup {
+  const dev = path.join(TATOEBA_DIR, 'dev.tsv');
+  if (!fs.existsSync(dev)) throw new Error(`tatoeba: ${dev} is absent (the study needs ../shared/data)`);
+  const config = path.join(ROOT, 'configs', 'study-tatoeba.yaml');
+  const grouped = readGroupedTsv(dev);
+  return {
+    trainArgs: {
+      attention: [config, '--max-time', String(seconds), '--out', path.join(out, 'attention')],
+      baseline: [config, '--max-time', String(seconds), '--set', 'model.attention=none', '--out', path.join(out, 'baseline')],
+    },
+    sources: grouped.sources,
+    references: grouped.references,
+    corpus: `Tatoeba eng->fra (configs/study-tatoeba.yaml; dev.tsv, ${grouped.sources.length} unique sources, all references)`,
+  };
+}
+
+export interface StudyResult {
+  corpus: string;
+  minutesPerModel: number;
+  machine: string;
+  beam: number;
+  models: Array<Omit<ModelEval, 'hypotheses'> & { steps: number; trainSeconds: number; curve: CurvePoint[] }>;
+  alignment?: AlignmentScore[];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      corpus: { type: 'string', default: 'seed' },
+      minutes: { type: 'string' },
+      out: { type: 'string' },
+      beam: { type: 'string', default: '1' },
+      limit: { type: 'string' },
+      reuse: { type: 'boolean', default: false },
+      sequential: { type: 'boolean', default: false },
+    },
+  });
+  const corpusName = values.corpus;
+  if (corpusName !== 'seed' && corpusName !== 'tatoeba') throw new Error(`--corpus: seed or tatoeba, got "${corpusName}"`);
+  const minutes = Number(values.minutes ?? (corpusName === 'seed' ? 4 : 22));
+  if (!(minutes > 0)) throw new Error(`--minutes: a positive number, got "${values.minutes}"`);
+  const beam = Number(values.beam);
+  const out = path.resolve(values.out ?? path.join(ROOT, 'runs', `study-${corpusName}`));
+  fs.mkdirSync(out, { recursive: true });
+  const seconds = Math.round(minutes * 60);
+  const setup = corpusName === 'seed' ? seedSetup(out, seconds) : tatoebaSetup(out, seconds);
+
+  // Training: both at once (one thread each, the configs say threads: 1) or one after the other.
+  const dirOf = (role: Role): string => path.join(out, role);
+  const todo = ROLES.filter((role) => !(values.reuse && checkpointIn(dirOf(role)) !== null));
+  for (const role of ROLES) if (!todo.includes(role)) console.log(`${role}: reusing ${checkpointIn(dirOf(role))}`);
+  const t0 = performance.now();
+  const run = (role: Role): Promise<void> => {
+    console.log(`${role}: attnmt train ${setup.trainArgs[role].join(' ')}  (log ${path.join(out, `${role}.log`)})`);
+    return trainChild(setup.trainArgs[role], path.join(out, `${role}.log`));
+  };
+  if (values.sequential) for (const role of todo) await run(role);
+  else await Promise.all(todo.map(run));
+  if (todo.length > 0) console.log(`trained in ${((performance.now() - t0) / 1000).toFixed(0)} s wall time`);
+
+  // Scoring: the same sentences, bucketed by the attention model's source tokens.
+  const limit = values.limit === undefined ? setup.sources.length : Number(values.limit);
+  const sources = setup.sources.slice(0, limit);
+  const references = setup.references.slice(0, limit);
+  const loaded = {} as Record<Role, LoadedModel>;
+  const trained = {} as Record<Role, TrainedModel>;
+  for (const role of ROLES) {
+    const checkpoint = checkpointIn(dirOf(role));
+    if (checkpoint === null) throw new Error(`${role}: no checkpoint in ${dirOf(role)}`);
+    const curve = readCurve(dirOf(role));
+    const last = curve[curve.length - 1];
+    trained[role] = { role, checkpoint, steps: last?.step ?? 0, seconds: last?.seconds ?? 0, curve };
+    loaded[role] = loadTranslator(checkpoint);
+  }
+  const lengths = sources.map((s) => loaded.attention.codec.source(s).length);
+  const dec = { beam, alpha: 0.6, maxLenRatio: 2, batchSize: 64, replaceUnknowns: true };
+  await startEngine(1, () => {});
+  const evals: ModelEval[] = [];
+  let alignment: AlignmentScore[] | undefined;
+  try {
+    for (const role of ROLES) evals.push(evaluateModel(role, trained[role].checkpoint, loaded[role], sources, references, lengths, dec));
+    if (setup.gold !== undefined) {
+      const gold = setup.gold.slice(0, limit);
+      alignment = scoreAlignments(loaded.attention, gold, gold.map((p) => {
+        const sure = p.alignment.map(([source, target]) => ({ source, target }));
+        return { sure, possible: sure };
+      }));
+    }
+  } finally {
+    await stopEngine();
+  }
+
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`;
+  const result: StudyResult = {
+    corpus: setup.corpus,
+    minutesPerModel: minutes,
+    machine,
+    beam,
+    models: evals.map(({ hypotheses: _h, ...e }) => {
+      const t = trained[e.name as Role];
+      return { ...e, steps: t.steps, trainSeconds: t.seconds, curve: t.curve };
+    }),
+    ...(alignment === undefined ? {} : { alignment }),
+  };
+  const named = evals.map((e) => ({ name: e.name, rows: e.byLength }));
+  const chartFile = path.join(out, 'bleu-by-length.svg');
+  writeFileAtomic(chartFile, byLengthChart(evals, `BLEU by source length: ${corpusName === 'seed' ? 'seed corpus' : 'Tatoeba eng→fra dev'}`));
+  writeFileAtomic(path.join(out, 'study.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const summary = result.models.map((m) =>
+    `- ${m.name}: ${(m.parameters / 1e6).toFixed(2)}M parameters, ${m.steps} steps in ${m.trainSeconds.toFixed(0)} s; BLEU ${m.total.bleu.toFixed(1)}, chrF ${m.total.chrf.toFixed(1)}, exact match ${(m.total.exact * 100).toFixed(1)}%`);
+  const aerLines = alignment === undefined ? [] : ['', `Alignment error rate of the attention model (teacher-forced, gold word alignments): ${alignment.map((a) => `${a.method} ${(a.aer * 100).toFixed(1)}%`).join(', ')}.`];
+  const md = [
+    `**${setup.corpus}**, ${minutes} min of training per model (${machine}), beam ${beam}:`,
+    '',
+    ...summary,
+    '',
+    markdownComparisonTable(named),
+    ...aerLines,
+    '',
+  ].join('\n');
+  writeFileAtomic(path.join(out, 'study.md'), md);
+  console.log(['', setup.corpus, ...summary, '', formatComparisonTable(named), ...aerLines, '', `Wrote ${chartFile}, ${path.join(out, 'study.json')}, ${path.join(out, 'study.md')}.`].join('\n'));
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
