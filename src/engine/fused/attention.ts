@@ -4,7 +4,7 @@
  * with q = s·W_q projected by the caller per step and k_i = U·h_i precomputed once per batch.
  * Score, masked softmax and context are one forward and one hand-written backward.
  */
-import { gemm } from '../gemm.js';
+import { expNonPositive, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 
@@ -45,31 +45,45 @@ export function additiveAttention(
   const t = scratch(batch * s * a); // tanh(q + k_i), (B, S, A)
   const q = query.data;
   const kd = keys.data;
-  for (let b = 0; b < batch; b++) {
-    const len = lengths[b] as number;
-    for (let i = 0; i < len; i++) {
-      const o = (b * s + i) * a;
-      for (let j = 0; j < a; j++) t[o + j] = Math.tanh(q[b * a + j] + kd[o + j]);
-    }
-  }
+  const vd = v.data;
+  const vals = values.data;
   const w = weights.data;
+  const cd = context.data;
+  // Per row b: scores e_i = vᵀ tanh(q + k_i) (tanh kept for the backward), masked softmax, context.
+  // The products are len x A and len x Hv: plain loops beat a GEMM call's operand copies here.
   for (let b = 0; b < batch; b++) {
     const len = lengths[b] as number;
-    // e (len) = tanh rows (len, A) · v (A)
-    gemm({ m: len, n: 1, k: a, a: t, b: v.data, c: w, aOffset: b * s * a, cOffset: b * s, bResident: v.requiresGrad });
+    const qo = b * a;
     const o = b * s;
     let max = -Infinity;
-    for (let i = 0; i < len; i++) if (w[o + i] > max) max = w[o + i];
+    for (let i = 0; i < len; i++) {
+      const ko = (o + i) * a;
+      let e = 0;
+      for (let j = 0; j < a; j++) {
+        const th = tanhValue(q[qo + j] + kd[ko + j]);
+        t[ko + j] = th;
+        e += vd[j] * th;
+      }
+      w[o + i] = e;
+      if (e > max) max = e;
+    }
     let sum = 0;
     for (let i = 0; i < len; i++) {
-      const e = Math.exp(w[o + i] - max);
+      const e = expNonPositive(w[o + i] - max);
       w[o + i] = e;
       sum += e;
     }
-    for (let i = 0; i < len; i++) w[o + i] /= sum;
+    const inv = 1 / sum;
+    for (let i = 0; i < len; i++) w[o + i] *= inv;
     for (let i = len; i < s; i++) w[o + i] = 0;
-    // context (1, Hv) = α (1, len) · values (len, Hv)
-    gemm({ m: 1, n: hv, k: len, a: w, b: values.data, c: context.data, aOffset: o, bOffset: b * s * hv, cOffset: b * hv });
+    // context (Hv) = Σ_i α_i values_i
+    const co = b * hv;
+    cd.fill(0, co, co + hv);
+    for (let i = 0; i < len; i++) {
+      const al = w[o + i];
+      const vo = (o + i) * hv;
+      for (let x = 0; x < hv; x++) cd[co + x] += al * vals[vo + x];
+    }
   }
 
   onBackward(context, () => {
@@ -77,48 +91,44 @@ export function additiveAttention(
     const gw = weights.grad;
     if (gc === null && gw === null) return;
     const dAlpha = scratch(s);
-    const dPre = scratch(s * a);
+    const dvals = values.requiresGrad ? values.ensureGrad() : null;
+    const dv = v.requiresGrad ? v.ensureGrad() : null;
+    const dk = keys.requiresGrad ? keys.ensureGrad() : null;
+    const dq = query.requiresGrad ? query.ensureGrad() : null;
     for (let b = 0; b < batch; b++) {
       const len = lengths[b] as number;
       const o = b * s;
       if (gw !== null) dAlpha.set(gw.subarray(o, o + len));
       else dAlpha.fill(0, 0, len);
       if (gc !== null) {
-        // dα (len) += values (len, Hv) · dcontext (Hv)
-        gemm({ m: len, n: 1, k: hv, a: values.data, b: gc, c: dAlpha, aOffset: b * s * hv, bOffset: b * hv, beta: 1 });
-        // dvalues (len, Hv) += αᵀ (len, 1) · dcontext (1, Hv)
-        if (values.requiresGrad) {
-          gemm({
-            m: len, n: hv, k: 1, a: w, b: gc, c: values.ensureGrad(), transA: true, beta: 1,
-            aOffset: o, bOffset: b * hv, cOffset: b * s * hv,
-          });
+        const co = b * hv;
+        for (let i = 0; i < len; i++) {
+          const vo = (o + i) * hv;
+          // dα_i += values_i · dcontext;  dvalues_i += α_i dcontext
+          let d = 0;
+          for (let x = 0; x < hv; x++) d += vals[vo + x] * gc[co + x];
+          dAlpha[i] += d;
+          if (dvals !== null) {
+            const al = w[o + i];
+            for (let x = 0; x < hv; x++) dvals[vo + x] += al * gc[co + x];
+          }
         }
       }
       // softmax backward: de_i = α_i (dα_i - Σ_j α_j dα_j), then through vᵀ tanh(·)
       let dot = 0;
       for (let i = 0; i < len; i++) dot += w[o + i] * dAlpha[i];
-      for (let i = 0; i < len; i++) dAlpha[i] = w[o + i] * (dAlpha[i] - dot);
-      if (v.requiresGrad) {
-        // dv (1, A) += deᵀ (1, len) · tanh rows (len, A)
-        gemm({ m: 1, n: a, k: len, a: dAlpha, b: t, c: v.ensureGrad(), bOffset: b * s * a, beta: 1 });
-      }
-      const vd = v.data;
+      const qo = b * a;
       for (let i = 0; i < len; i++) {
-        const to = (b * s + i) * a;
-        const de = dAlpha[i];
+        const de = w[o + i] * (dAlpha[i] - dot);
+        const ko = (o + i) * a;
         for (let j = 0; j < a; j++) {
-          const th = t[to + j];
-          dPre[i * a + j] = de * vd[j] * (1 - th * th);
+          const th = t[ko + j];
+          // dv += de tanh;  dpre = de v (1 - tanh²) goes to both the key and the query
+          if (dv !== null) dv[j] += de * th;
+          const d = de * vd[j] * (1 - th * th);
+          if (dk !== null) dk[ko + j] += d;
+          if (dq !== null) dq[qo + j] += d;
         }
-      }
-      if (keys.requiresGrad) {
-        const dk = keys.ensureGrad();
-        const ko = b * s * a;
-        for (let x = 0; x < len * a; x++) dk[ko + x] += dPre[x];
-      }
-      if (query.requiresGrad) {
-        const dq = query.ensureGrad();
-        for (let i = 0; i < len; i++) for (let j = 0; j < a; j++) dq[b * a + j] += dPre[i * a + j];
       }
     }
   });

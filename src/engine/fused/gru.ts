@@ -6,7 +6,7 @@
  * h·W_hh (B, H)x(H, 3H) plus the gate arithmetic in one loop; backward is written by hand.
  */
 import { gemm } from '../gemm.js';
-import { sigmoidValue } from '../ops/elementwise.js';
+import { sigmoidValue, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type SequenceOptions } from './common.js';
@@ -37,7 +37,7 @@ function gruForwardStep(
       const r = sigmoidValue(x[xo + j] + gh[go + j] + bias[j]);
       const z = sigmoidValue(x[xo + hidden + j] + gh[go + hidden + j] + bias[hidden + j]);
       const hn = gh[go + 2 * hidden + j] + bias[2 * hidden + j];
-      const n = Math.tanh(x[xo + 2 * hidden + j] + r * hn);
+      const n = tanhValue(x[xo + 2 * hidden + j] + r * hn);
       act[ao + j] = r;
       act[ao + hidden + j] = z;
       act[ao + 2 * hidden + j] = n;

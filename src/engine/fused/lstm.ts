@@ -6,7 +6,7 @@
  * h·W_hh (B, H)x(H, 4H) plus the gate arithmetic in one loop; backward is written by hand.
  */
 import { gemm } from '../gemm.js';
-import { sigmoidValue } from '../ops/elementwise.js';
+import { sigmoidValue, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, shapeStr, Tensor } from '../tensor.js';
 import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type SequenceOptions } from './common.js';
@@ -45,10 +45,10 @@ function lstmForwardStep(
     for (let j = 0; j < hidden; j++) {
       const i = sigmoidValue(x[xo + j] + gh[go + j] + bias[j]);
       const f = sigmoidValue(x[xo + hidden + j] + gh[go + hidden + j] + bias[hidden + j]);
-      const g = Math.tanh(x[xo + 2 * hidden + j] + gh[go + 2 * hidden + j] + bias[2 * hidden + j]);
+      const g = tanhValue(x[xo + 2 * hidden + j] + gh[go + 2 * hidden + j] + bias[2 * hidden + j]);
       const o = sigmoidValue(x[xo + 3 * hidden + j] + gh[go + 3 * hidden + j] + bias[3 * hidden + j]);
       const c = f * cPrev[po + j] + i * g;
-      const tc = Math.tanh(c);
+      const tc = tanhValue(c);
       act[ao + j] = i;
       act[ao + hidden + j] = f;
       act[ao + 2 * hidden + j] = g;
