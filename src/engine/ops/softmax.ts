@@ -1,5 +1,6 @@
 /** softmax and logSoftmax over the last axis (optionally length-masked), and the fused cross-entropy loss. */
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
+import { expNonPositive } from './elementwise.js';
 import { scratch } from './util.js';
 
 export interface SoftmaxOptions {
@@ -40,7 +41,7 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
     for (let j = 0; j < len; j++) if (xs[o + j] > max) max = xs[o + j];
     let s = 0;
     for (let j = 0; j < len; j++) {
-      const e = Math.exp(xs[o + j] - max);
+      const e = expNonPositive(xs[o + j] - max);
       y[o + j] = e;
       s += e;
     }
@@ -87,7 +88,7 @@ export function logSoftmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
       const len = limit(r);
       let gs = 0;
       for (let j = 0; j < len; j++) gs += g[o + j];
-      for (let j = 0; j < len; j++) dx[o + j] += g[o + j] - Math.exp(y[o + j]) * gs;
+      for (let j = 0; j < len; j++) dx[o + j] += g[o + j] - expNonPositive(y[o + j]) * gs;
     }
   });
   return out;
@@ -99,7 +100,7 @@ export function logSumExp(v: Float32Array, o: number, len: number): number {
   for (let j = 0; j < len; j++) if (v[o + j] > max) max = v[o + j];
   if (max === -Infinity) return -Infinity;
   let s = 0;
-  for (let j = 0; j < len; j++) s += Math.exp(v[o + j] - max);
+  for (let j = 0; j < len; j++) s += expNonPositive(v[o + j] - max);
   return max + Math.log(s);
 }
 
@@ -134,7 +135,11 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
   if (!(eps >= 0 && eps < 1)) throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1), got ${eps}`);
   const ignore = opts.ignoreIndex ?? 0;
   const xs = logits.data;
-  const lse = scratch(n);
+  // With a gradient to come, e_j = exp(x_j - max) of each row is kept (N, V) with 1/Σe per row, so
+  // the backward is one pass without exp: dx_j = gs (e_j / Σe - ε/V) - gs (1-ε) [j = t].
+  const keep = logits.requiresGrad;
+  const probs = keep ? scratch(n * v) : null;
+  const inv = scratch(n);
   let loss = 0;
   let nll = 0;
   let count = 0;
@@ -143,33 +148,46 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
     if (t === ignore) continue;
     if (!(t >= 0 && t < v)) throw new RangeError(`crossEntropy: target ${t} in row ${r} outside [0, ${v})`);
     const o = r * v;
-    const l = logSumExp(xs, o, v);
-    lse[r] = l;
+    let max = -Infinity;
+    let sumX = 0;
+    for (let j = 0; j < v; j++) {
+      const x = xs[o + j];
+      if (x > max) max = x;
+      sumX += x;
+    }
+    let sum = 0;
+    if (probs !== null) {
+      for (let j = 0; j < v; j++) {
+        const e = expNonPositive(xs[o + j] - max);
+        probs[o + j] = e;
+        sum += e;
+      }
+    } else {
+      for (let j = 0; j < v; j++) sum += expNonPositive(xs[o + j] - max);
+    }
+    inv[r] = 1 / sum;
+    // max = -Infinity (every logit -Infinity): log Σ exp is -Infinity, as logSumExp gives.
+    const l = max === -Infinity ? -Infinity : max + Math.log(sum);
     const tokNll = l - xs[o + t];
     nll += tokNll;
     count++;
-    if (eps > 0) {
-      let sumNeg = 0;
-      for (let j = 0; j < v; j++) sumNeg += l - xs[o + j];
-      loss += (1 - eps) * tokNll + (eps / v) * sumNeg;
-    } else {
-      loss += tokNll;
-    }
+    // Σ_j (l - x_j) = V l - Σ_j x_j
+    loss += eps > 0 ? (1 - eps) * tokNll + (eps / v) * (v * l - sumX) : tokNll;
   }
   const out = output([], [logits]);
   out.data[0] = loss;
   onBackward(out, () => {
     const g = out.grad;
-    if (g === null || !logits.requiresGrad) return;
+    if (g === null || !logits.requiresGrad || probs === null) return;
     const gs = g[0];
     const dx = logits.ensureGrad();
-    const smooth = eps / v;
+    const smooth = gs * (eps / v);
     for (let r = 0; r < n; r++) {
       const t = targets[r] as number;
       if (t === ignore) continue;
       const o = r * v;
-      const l = lse[r];
-      for (let j = 0; j < v; j++) dx[o + j] += gs * (Math.exp(xs[o + j] - l) - smooth);
+      const scale = gs * inv[r];
+      for (let j = 0; j < v; j++) dx[o + j] += scale * probs[o + j] - smooth;
       dx[o + t] -= gs * (1 - eps);
     }
   });
