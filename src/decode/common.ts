@@ -133,9 +133,10 @@ export function argmaxRow(x: Float32Array, row: number, width: number): number {
   let best = -1;
   let bestV = -Infinity;
   for (let j = 0; j < width; j++) {
-    if (!canEmit(j)) continue;
-    if (best < 0 || x[o + j] > bestV) {
-      bestV = x[o + j];
+    const xj = x[o + j];
+    // canEmit(j) checked only for a candidate (it excludes two ids).
+    if ((best < 0 || xj > bestV) && canEmit(j)) {
+      bestV = xj;
       best = j;
     }
   }

@@ -32,10 +32,12 @@ export function greedy(model: Seq2Seq, batch: Batch, opts: LengthOptions = {}): 
         const r = arena.nextStep(() => model.decodeStep(prev, state, memory));
         const v = r.logProbs.shape[1] as number;
         const keep: number[] = [];
+        const words = new Int32Array(rows.length);
         for (let row = 0; row < rows.length; row++) {
           const s = rows[row];
           const hyp = results[s] as Hypothesis;
           const word = argmaxRow(r.logProbs.data, row, v);
+          words[row] = word;
           hyp.score += r.logProbs.data[row * v + word];
           const att = attentionRow(r.weights, row, batch.srcLengths[s]);
           if (att !== null) hyp.attention.push(att);
@@ -45,7 +47,7 @@ export function greedy(model: Seq2Seq, batch: Batch, opts: LengthOptions = {}): 
         }
         if (keep.length === 0) break;
         const nextPrev = new Int32Array(keep.length);
-        for (let k = 0; k < keep.length; k++) nextPrev[k] = argmaxRow(r.logProbs.data, keep[k] as number, v);
+        for (let k = 0; k < keep.length; k++) nextPrev[k] = words[keep[k] as number] as number;
         prev = nextPrev;
         if (keep.length === rows.length) {
           state = r.state;
