@@ -164,15 +164,17 @@ const POW2_NEG = Float64Array.from({ length: 128 }, (_, i) => 2 ** -i);
 /** ln 2 split so that n * LN2_HI is exact for |n| < 2^11. */
 const LN2_HI = 0.693145751953125;
 const LN2_LO = 1.4286068203094173e-6;
+const ROUNDER = 6755399441055744;
 
 /**
- * exp(x) for x <= 0 (softmax after subtracting the maximum): x = n ln2 + f with |f| <= ln2/2, e^f by
+ * exp(x) for x <= 0 (softmax after subtracting the maximum): x = n ln2 + f with |f| <= ln2/2 (n rounded to nearest, ties to even), e^f by
  * its degree-7 Taylor polynomial, times 2^n from a table. Within 1e-8 relative error of Math.exp
  * on [-87, 0] and about twice as fast; other inputs (x > 0, x < -87, NaN) go to Math.exp.
  */
 export function expNonPositive(x: number): number {
   if (!(x > -87 && x <= 0)) return Math.exp(x);
-  const n = Math.round(x * Math.LOG2E);
+  // Round to the nearest integer by adding and removing 1.5 * 2^52 (cheaper than Math.round).
+  const n = x * Math.LOG2E + ROUNDER - ROUNDER;
   const f = x - n * LN2_HI - n * LN2_LO;
   let p = f * (1 / 5040) + 1 / 720;
   p = f * p + 1 / 120;
@@ -181,7 +183,7 @@ export function expNonPositive(x: number): number {
   p = f * p + 0.5;
   p = f * p + 1;
   p = f * p + 1;
-  return p * (POW2_NEG[-n] as number);
+  return p * (POW2_NEG[-n | 0] as number);
 }
 
 /** Logistic sigmoid, stable for large |x|. */
