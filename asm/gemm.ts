@@ -19,6 +19,7 @@ import {
 import { smallChunk } from './small';
 
 export { prepSmall, smallInit, smallStream, smallDots } from './small';
+export { rowMax, expSum } from './vec';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;

@@ -8,6 +8,7 @@
  * TypeScript reference.
  */
 import { gemmReference, setGemmImpl } from './gemm.js';
+import { setRowKernel } from './ops/vector.js';
 import { WorkerPool } from './pool.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
 
@@ -116,6 +117,8 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     impl = new WasmGemm(memory, kernels, 1);
   }
   setGemmImpl((args) => impl.gemm(args));
+  const rows = impl.alone ?? impl;
+  setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -132,6 +135,7 @@ async function loneInstance(name: string): Promise<WasmGemm> {
 /** Stops the workers and routes `gemm()` back to the TypeScript reference. */
 export async function shutdownEngine(): Promise<void> {
   setGemmImpl(gemmReference);
+  setRowKernel(null);
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;

@@ -14,6 +14,7 @@
  * split into chunks of columns (and rows) that a worker pool can share (pool.ts).
  */
 import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
+import type { RowStats } from './ops/vector.js';
 
 /** The functions the kernel module exports (asm/gemm.ts). */
 export interface GemmKernels {
@@ -23,6 +24,9 @@ export interface GemmKernels {
   smallStream(params: number, p0: number, p1: number, b: number, ldb: number): void;
   smallDots(params: number, j0: number, j1: number, b: number, ldb: number): void;
   heapBase(): number;
+  /** Row kernels (asm/vec.ts). */
+  rowMax(ptr: number, n: number): number;
+  expSum(ptr: number, n: number, shift: number, keep: number): number;
 }
 
 export const KIND_PACK_A = 0;
@@ -144,7 +148,7 @@ export class WasmGemm {
     private readonly kernels: GemmKernels,
     readonly threads: number,
     private readonly parallel?: JobRunner,
-    private readonly alone?: WasmGemm,
+    readonly alone?: WasmGemm,
   ) {
     this.layout = memoryLayout(kernels.heapBase(), threads);
     this.f32 = new Float32Array(memory.buffer);
@@ -282,6 +286,23 @@ export class WasmGemm {
       if (transB) this.kernels.smallDots(params, r0, r1, block.ptr, block.ld);
       else this.kernels.smallStream(params, r0, r1, block.ptr, block.ld);
     }
+  }
+
+  /**
+   * The row kernel of ops/vector.ts: copies the row into the per-call region, takes its maximum and
+   * Σ exp(x - max) there (and copies exp(x - max) out to dst). False when the maximum is not finite
+   * (the caller's loop then gives the IEEE results) or memory cannot grow.
+   */
+  expRow(src: Float32Array, off: number, len: number, dst: Float32Array | null, dstOff: number, stats: RowStats): boolean {
+    const ptr = this.dynamic;
+    if (!this.reserve(ptr + len * 4)) return false;
+    this.f32.set(src.subarray(off, off + len), ptr >> 2);
+    const max = this.kernels.rowMax(ptr, len);
+    if (!Number.isFinite(max)) return false;
+    stats.max = max;
+    stats.sum = this.kernels.expSum(ptr, len, max, dst === null ? 0 : 1);
+    if (dst !== null) dst.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + len), dstOff);
+    return true;
   }
 
   /** Small-M path on one thread over a resident B: all of it in one sweep, in memory order. */
@@ -454,6 +475,8 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const smallStream = exported(instance.exports, 'smallStream');
   const smallDots = exported(instance.exports, 'smallDots');
   const heapBase = exported(instance.exports, 'heapBase');
+  const rowMax = exported(instance.exports, 'rowMax');
+  const expSum = exported(instance.exports, 'expSum');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -461,5 +484,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     smallStream: (params, p0, p1, b, ldb) => void smallStream(params, p0, p1, b, ldb),
     smallDots: (params, j0, j1, b, ldb) => void smallDots(params, j0, j1, b, ldb),
     heapBase: () => heapBase(),
+    rowMax: (ptr, n) => rowMax(ptr, n),
+    expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),
   };
 }

@@ -2,6 +2,7 @@
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 import { expNonPositive } from './elementwise.js';
 import { scratch } from './util.js';
+import { expRow } from './vector.js';
 
 export interface SoftmaxOptions {
   /**
@@ -96,12 +97,9 @@ export function logSoftmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
 
 /** log Σ exp(v[o .. o+len)) computed stably (-Infinity for len 0). */
 export function logSumExp(v: Float32Array, o: number, len: number): number {
-  let max = -Infinity;
-  for (let j = 0; j < len; j++) if (v[o + j] > max) max = v[o + j];
+  const { max, sum } = expRow(v, o, len);
   if (max === -Infinity) return -Infinity;
-  let s = 0;
-  for (let j = 0; j < len; j++) s += expNonPositive(v[o + j] - max);
-  return max + Math.log(s);
+  return max + Math.log(sum);
 }
 
 export interface CrossEntropyOptions {
@@ -148,23 +146,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
     if (t === ignore) continue;
     if (!(t >= 0 && t < v)) throw new RangeError(`crossEntropy: target ${t} in row ${r} outside [0, ${v})`);
     const o = r * v;
-    let max = -Infinity;
-    let sumX = 0;
-    for (let j = 0; j < v; j++) {
-      const x = xs[o + j];
-      if (x > max) max = x;
-      sumX += x;
-    }
-    let sum = 0;
-    if (probs !== null) {
-      for (let j = 0; j < v; j++) {
-        const e = expNonPositive(xs[o + j] - max);
-        probs[o + j] = e;
-        sum += e;
-      }
-    } else {
-      for (let j = 0; j < v; j++) sum += expNonPositive(xs[o + j] - max);
-    }
+    const { max, sum } = expRow(xs, o, v, probs, o);
     inv[r] = 1 / sum;
     // max = -Infinity (every logit -Infinity): log Σ exp is -Infinity, as logSumExp gives.
     const l = max === -Infinity ? -Infinity : max + Math.log(sum);
@@ -172,7 +154,13 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
     nll += tokNll;
     count++;
     // Σ_j (l - x_j) = V l - Σ_j x_j
-    loss += eps > 0 ? (1 - eps) * tokNll + (eps / v) * (v * l - sumX) : tokNll;
+    if (eps > 0) {
+      let sumX = 0;
+      for (let j = 0; j < v; j++) sumX += xs[o + j];
+      loss += (1 - eps) * tokNll + (eps / v) * (v * l - sumX);
+    } else {
+      loss += tokNll;
+    }
   }
   const out = output([], [logits]);
   out.data[0] = loss;
