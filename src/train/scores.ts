@@ -88,13 +88,13 @@ function usedBuckets(models: readonly NamedBuckets[]): string[] {
 /** Several models side by side: bucket, sentences, then BLEU and chrF of each model. */
 export function formatComparisonTable(models: readonly NamedBuckets[], title = 'src len'): string {
   const w = Math.max(14, ...models.map((m) => m.name.length + 2));
-  const head = `${title.padEnd(8)} ${'sents'.padStart(6)}${models.map((m) => `${`${m.name} BLEU`.padStart(w)} ${'chrF'.padStart(6)}`).join('')}`;
+  const head = `${title.padEnd(8)} ${'sents'.padStart(6)}${models.map((m) => ` ${`${m.name} BLEU`.padStart(w)} ${'chrF'.padStart(6)}`).join('')}`;
   const lines = [head];
   for (const b of usedBuckets(models)) {
     const n = models.map((m) => m.rows.find((r) => r.bucket === b)?.sentences ?? 0).reduce((a, x) => Math.max(a, x), 0);
     const cells = models.map((m) => {
       const r = m.rows.find((x) => x.bucket === b);
-      return `${(r === undefined ? '-' : r.bleu.toFixed(1)).padStart(w)} ${(r === undefined ? '-' : r.chrf.toFixed(1)).padStart(6)}`;
+      return ` ${(r === undefined ? '-' : r.bleu.toFixed(1)).padStart(w)} ${(r === undefined ? '-' : r.chrf.toFixed(1)).padStart(6)}`;
     });
     lines.push(`${b.padEnd(8)} ${String(n).padStart(6)}${cells.join('')}`);
   }
