@@ -90,6 +90,10 @@ export class Adam {
     const c1 = 1 - Math.pow(b1, this.t);
     const c2 = 1 - Math.pow(b2, this.t);
     const stepSize = this.lr / c1;
+    const invC2 = 1 / c2;
+    const g1 = 1 - b1;
+    const g2 = 1 - b2;
+    const eps = this.eps;
     const wd = this.weightDecay;
     for (const [name, p] of this.params) {
       const g = p.grad;
@@ -98,10 +102,13 @@ export class Adam {
       const v = this.v.get(name) as Float32Array;
       const w = p.data;
       for (let i = 0; i < w.length; i++) {
-        const gi = g[i] + wd * w[i];
-        m[i] = b1 * m[i] + (1 - b1) * gi;
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        w[i] -= (stepSize * m[i]) / (Math.sqrt(v[i] / c2) + this.eps);
+        const wi = w[i];
+        const gi = g[i] + wd * wi;
+        const mi = b1 * m[i] + g1 * gi;
+        const vi = b2 * v[i] + g2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi - (stepSize * mi) / (Math.sqrt(vi * invC2) + eps);
       }
     }
     parametersChanged();

@@ -188,9 +188,8 @@ export function expNonPositive(x: number): number {
 
 /** Logistic sigmoid, stable for large |x|. */
 export function sigmoidValue(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
-  return e / (1 + e);
+  const e = expNonPositive(v >= 0 ? -v : v); // e^-|v|
+  return v >= 0 ? 1 / (1 + e) : e / (1 + e);
 }
 
 /** sigmoid elementwise; dx = g y (1 - y). */
