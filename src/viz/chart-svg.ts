@@ -65,10 +65,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
   const width = opts.width ?? 640;
   const height = opts.height ?? 400;
   const font = 12;
-  const values = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  const dataMax = Math.max(0, ...values);
-  const step = niceStep(opts.yMax ?? (dataMax > 0 ? dataMax * 1.05 : 1));
-  const yMax = opts.yMax ?? Math.max(step, Math.ceil((dataMax * 1.05) / step) * step);
+  const yMax = opts.yMax ?? niceCeiling(series);
+  const step = niceStep(yMax);
   const tickLabels: number[] = [];
   for (let v = 0; v <= yMax + step / 1000; v += step) tickLabels.push(Math.round(v * 1000) / 1000);
 
@@ -157,6 +155,14 @@ export function lineChartSvg(opts: LineChartOptions): string {
 }
 
 /** The evaluation study's chart: BLEU by source length bucket, one line per model. */
+/** The axis top lineChartSvg would choose for these series (5% headroom, rounded up to a tick). */
+function niceCeiling(series: readonly ChartSeries[]): number {
+  const values = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const dataMax = Math.max(0, ...values);
+  const step = niceStep(dataMax > 0 ? dataMax * 1.05 : 1);
+  return Math.max(step, Math.ceil((dataMax * 1.05) / step) * step);
+}
+
 export function bleuByLengthChartSvg(
   series: readonly ChartSeries[],
   opts: { title?: string; buckets?: readonly string[] } = {},
@@ -167,5 +173,7 @@ export function bleuByLengthChartSvg(
     title: opts.title ?? 'BLEU by source sentence length',
     xLabel: 'source sentence length (tokens)',
     yLabel: 'BLEU',
+    // BLEU is at most 100: the axis stops there rather than at the next tick past the highest point.
+    yMax: Math.min(100, niceCeiling(series)),
   });
 }

@@ -40,3 +40,13 @@ test('higher BLEU is drawn higher', () => {
   assert.ok(svg.includes('s&lt;1&gt;'));
   assert.throws(() => lineChartSvg({ buckets: ['a'], series: [{ name: 'x', values: [1, 2] }] }), /"x" has 2 values for 1 buckets/);
 });
+
+test('the BLEU axis stops at 100 even when the best bucket is close to it', () => {
+  const svg = bleuByLengthChartSvg([{ name: 'attention', values: [98, 90, 80, 70, 60, 50] }]);
+  const axis = svg.slice(svg.indexOf('<g class="chart-y-axis"'), svg.indexOf('<g class="chart-x-axis"'));
+  const ticks = [...axis.matchAll(/>(\d+(?:\.\d+)?)<\/text>/g)].map((m) => Number(m[1]));
+  assert.equal(Math.max(...ticks), 100);
+  const low = bleuByLengthChartSvg([{ name: 'attention', values: [30, 20, 10, 5, 2, 1] }]);
+  const lowAxis = low.slice(low.indexOf('<g class="chart-y-axis"'), low.indexOf('<g class="chart-x-axis"'));
+  assert.ok(Math.max(...[...lowAxis.matchAll(/>(\d+(?:\.\d+)?)<\/text>/g)].map((m) => Number(m[1]))) < 50, 'low scores keep a tight axis');
+});
