@@ -101,7 +101,8 @@ function layout(
     top,
     gridW,
     gridH,
-    width: Math.ceil(left + gridW + right),
+    // Wide enough for the title too (it starts at x = 10 and is drawn in bold, font + 3).
+    width: Math.ceil(Math.max(left + gridW + right, opts.title ? 10 + textWidth(opts.title, font + 3) * 1.08 + pad : 0)),
     height: Math.ceil(top + gridH + pad),
     titleY: pad + font + 3,
   };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resvg } from '@resvg/resvg-js';
 import { heatmapSvg, checkAttentionShape } from '../../src/viz/heatmap-svg.js';
-import { weightColor, xmlEscape } from '../../src/viz/svg-util.js';
+import { textWidth, weightColor, xmlEscape } from '../../src/viz/svg-util.js';
 
 const src = ['the', 'black', 'cat', '</s>'];
 const tgt = ['le', 'chat', 'noir', '</s>'];
@@ -96,4 +96,15 @@ test('40x40 renders with smaller cells and font, long labels cut', () => {
 test('values are printed in big cells and not in small ones', () => {
   assert.match(heatmapSvg(weights, src, tgt, { cellSize: 40 }), /<g class="attn-values"[^>]*>.*>\.90<\/text>/s);
   assert.ok(!heatmapSvg(weights, src, tgt, { cellSize: 20 }).includes('attn-values'));
+});
+
+test('a long title widens the picture instead of being cut off', () => {
+  const title = 'the black cat ate the mouse → le chat noir a mangé la souris';
+  const narrow = heatmapSvg(weights, src, tgt, {});
+  const titled = heatmapSvg(weights, src, tgt, { title });
+  const width = (svg: string): number => Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  assert.ok(width(titled) > width(narrow), `${width(titled)} > ${width(narrow)}`);
+  const size = Number(/<text class="attn-title"[^>]* font-size="(\d+)"/.exec(titled)?.[1]);
+  assert.ok(size > 0);
+  assert.ok(width(titled) >= 10 + textWidth(title, size), 'the whole title fits');
 });
