@@ -17,7 +17,7 @@ import { packageRoot } from '../../src/server/static.js';
 import { ModelRunner } from '../../src/server/model-core.js';
 import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { FakeTranslator } from '../server/fake-translator.js';
-import { writeTinyCheckpoint } from '../server/tiny-checkpoint.js';
+import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = packageRoot();

@@ -4,14 +4,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Vocab } from '../../src/data/vocab.js';
-import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
-import { saveCheckpoint } from '../../src/model/checkpoint.js';
-import { Seq2Seq } from '../../src/model/seq2seq.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { bucketBleuSeries, formatComparisonTable, markdownComparisonTable, type BucketScore } from '../../src/train/scores.js';
 import { byLengthChart, type ModelEval } from '../../src/cli/eval.js';
 import { tempDir } from '../helpers/tmp.js';
+import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -55,20 +52,7 @@ test('byLengthChart: an SVG with one named line per model', () => {
 
 /** A tiny random-weight checkpoint over a few words. */
 function tinyCheckpoint(dir: string, attention: ModelConfig['attention'], seed: number): string {
-  const srcVocab = Vocab.build([['the', 'black', 'cat', 'ate', 'mouse', 'dog', 'saw']]);
-  const tgtVocab = Vocab.build([['le', 'chat', 'noir', 'a', 'mangé', 'la', 'souris', 'chien', 'vu']]);
-  const config: ModelConfig = {
-    rnn: 'gru', layers: 1, bidirectional: true, embedding: 8, hidden: 8, attention, attentionHidden: 8,
-    inputFeeding: true, bridge: 'linear', dropout: 0, srcVocabSize: srcVocab.size, tgtVocabSize: tgtVocab.size,
-  };
-  const model = new Seq2Seq(config, seed);
-  const file = path.join(dir, `${attention}.safetensors`);
-  const tokenizer = pipelinesToJSON({
-    src: new TextPipeline({ kind: 'word', lowercase: true, lang: 'en' }),
-    tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
-  });
-  saveCheckpoint(file, { config, srcVocab, tgtVocab, tokenizer, params: model.parameters() });
-  return file;
+  return writeTinyCheckpoint({ dir, attention, seed, hidden: 8, en: ['the black cat ate the mouse dog saw'], fr: ['le chat noir a mangé la souris chien vu'] });
 }
 
 test('attnmt eval --model2 --chart --json scores both models on the same sentences and draws both', () => {

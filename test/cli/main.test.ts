@@ -4,12 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Vocab } from '../../src/data/vocab.js';
-import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
-import { saveCheckpoint } from '../../src/model/checkpoint.js';
-import { Seq2Seq } from '../../src/model/seq2seq.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { tempDir } from '../helpers/tmp.js';
+import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -24,20 +21,7 @@ function tmpDir(): string {
 
 /** A tiny random-weight checkpoint whose vocabularies cover a few words. */
 function tinyCheckpoint(dir: string, attention: ModelConfig['attention']): string {
-  const srcVocab = Vocab.build([['the', 'black', 'cat', 'ate', 'mouse']]);
-  const tgtVocab = Vocab.build([['le', 'chat', 'noir', 'a', 'mangé', 'la', 'souris']]);
-  const config: ModelConfig = {
-    rnn: 'gru', layers: 1, bidirectional: true, embedding: 8, hidden: 8, attention, attentionHidden: 8,
-    inputFeeding: true, bridge: 'linear', dropout: 0, srcVocabSize: srcVocab.size, tgtVocabSize: tgtVocab.size,
-  };
-  const model = new Seq2Seq(config, 3);
-  const file = path.join(dir, `${attention}.safetensors`);
-  const tokenizer = pipelinesToJSON({
-    src: new TextPipeline({ kind: 'word', lowercase: true, lang: 'en' }),
-    tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
-  });
-  saveCheckpoint(file, { config, srcVocab, tgtVocab, tokenizer, params: model.parameters() });
-  return file;
+  return writeTinyCheckpoint({ dir, attention, seed: 3, hidden: 8, en: ['the black cat ate the mouse'], fr: ['le chat noir a mangé la souris'] });
 }
 
 test('--help of the command and of every sub-command exits 0', () => {

@@ -8,19 +8,30 @@ import { Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { defaultModelConfig, type ModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir } from './tmp.js';
 
 const EN = ['the black cat ate the mouse', 'the white dog sees the cat', 'a small house', 'i am hungry'];
 const FR = ['le chat noir a mangé la souris', 'le chien blanc voit le chat', 'une petite maison', "j' ai faim"];
 
-/** Write a tiny model to a new temporary directory; returns the file path. */
-export function writeTinyCheckpoint(opts: { attention?: ModelConfig['attention']; seed?: number; dir?: string } = {}): string {
-  const srcVocab = Vocab.build(EN.map((s) => s.split(' ')));
-  const tgtVocab = Vocab.build(FR.map((s) => s.split(' ')));
+export interface TinyCheckpointOptions {
+  attention?: ModelConfig['attention'];
+  seed?: number;
+  /** Directory for the file (default: a new temporary one). */
+  dir?: string;
+  /** Sentences whose words make the source and target vocabularies. */
+  en?: readonly string[];
+  fr?: readonly string[];
+  hidden?: number;
+}
+
+/** Write a tiny model (file `tiny-<attention>.safetensors`); returns the file path. */
+export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
+  const srcVocab = Vocab.build((opts.en ?? EN).map((s) => s.split(' ')));
+  const tgtVocab = Vocab.build((opts.fr ?? FR).map((s) => s.split(' ')));
   const config: ModelConfig = {
     ...defaultModelConfig,
     embedding: 8,
-    hidden: 12,
+    hidden: opts.hidden ?? 12,
     attentionHidden: 8,
     dropout: 0,
     attention: opts.attention ?? 'additive',

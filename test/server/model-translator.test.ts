@@ -9,7 +9,7 @@ import { ModelRunner } from '../../src/server/model-core.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import type { TranslationResult } from '../../src/server/translator.js';
 import { loadCheckpoint } from '../../src/model/checkpoint.js';
-import { writeTinyCheckpoint } from './tiny-checkpoint.js';
+import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-serve-'));
 const attentionFile = writeTinyCheckpoint({ dir });
