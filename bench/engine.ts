@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { gemm } from '../src/engine/gemm.js';
 import { enginePoolJobs, initEngine, shutdownEngine } from '../src/engine/engine.js';
+import { Rng } from '../src/engine/random.js';
 
 type Mode = 'NN' | 'NT' | 'TN';
 type Impl = 'attnmt' | 'tfjs-wasm';
@@ -46,13 +47,7 @@ const SAMPLE_MS = 25;
 const json = process.argv.includes('--json');
 
 function random(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
+  return new Rng(seed).uniformArray(n);
 }
 
 let calls = 0;

@@ -55,6 +55,13 @@ export class Rng {
     return lo + (hi - lo) * this.next();
   }
 
+  /** A new Float32Array of n values uniform in [lo, hi). */
+  uniformArray(n: number, lo = -1, hi = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.uniform(lo, hi);
+    return out;
+  }
+
   /** Standard normal (Box-Muller, the spare value is part of the state). */
   normal(): number {
     if (this.spare !== null) {

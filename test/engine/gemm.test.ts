@@ -5,16 +5,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gemm, type GemmArgs } from '../../src/engine/gemm.js';
 import { engineInfo, enginePoolJobs, initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { Rng } from '../../src/engine/random.js';
 
-/** Deterministic values in [-1, 1) (LCG), so failures reproduce. */
+/** Seeded values in [-1, 1), so failures reproduce. */
 function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
+  return new Rng(seed).uniformArray(n);
 }
 
 interface Case {

@@ -49,3 +49,10 @@ test('shuffle is a permutation', () => {
 test('setState rejects a malformed state', () => {
   assert.throws(() => new Rng(1).setState([1, 2, 3]), /4 unsigned 32-bit words/);
 });
+
+test('uniformArray is seeded and stays in its range', () => {
+  const a = new Rng(9).uniformArray(1000, -2, 3);
+  assert.deepEqual(Array.from(new Rng(9).uniformArray(1000, -2, 3)), Array.from(a));
+  assert.ok(a.every((v) => v >= -2 && v < 3));
+  assert.ok(Math.min(...a) < -1.9 && Math.max(...a) > 2.9);
+});
