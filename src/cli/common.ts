@@ -8,6 +8,7 @@ import { loadCheckpoint, loadModel, type CheckpointContents } from '../model/che
 import { codecFrom } from '../train/data.js';
 import type { TranslatorParts } from '../train/translator.js';
 import { UserError } from './errors.js';
+import { splitLines } from '../eval/references.js';
 
 /**
  * Start the engine once (WebAssembly GEMM, `threads` threads; 0 = default). When the kernels are
@@ -47,17 +48,10 @@ export function readInputLines(file: string | undefined): string[] {
     if (!fs.existsSync(file)) throw new UserError(`${file}: no such input file`);
     text = fs.readFileSync(file, 'utf8');
   }
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  return splitLines(text);
 }
 
-/** Write a file atomically: a temporary file next to it, then rename. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
+export { writeFileAtomic } from '../util/fs.js';
 
 /** A flag value that must be a number (commander gives strings for options without a parser). */
 export function numberOption(opts: Record<string, unknown>, key: string): number | undefined {

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { splitTrainDev } from '../data/readers.js';
-import { generateSeedCorpus, seedExamples, type SeedPair } from '../data/seed-corpus.js';
+import { generateSeedCorpus, seedAlignments, seedExamples, seedTsv, type SeedPair } from '../data/seed-corpus.js';
 import type { ConfigInput } from '../train/config.js';
 import { formatBucketTable, scoreByLength, scoreSet, type BucketScore, type SetScore } from '../train/scores.js';
 import { translateTexts, type Translation } from '../train/translator.js';
@@ -75,11 +75,10 @@ export function writeDemoCorpus(dir: string, seed: number, sizes = DEMO_CORPUS):
   const test = heldOut.slice(sizes.dev);
   const train = [first, ...trainRest];
   fs.mkdirSync(dir, { recursive: true });
-  const tsv = (pairs: readonly SeedPair[]): string => pairs.map((p) => `${p.src}\t${p.tgt}\n`).join('');
-  writeFileAtomic(path.join(dir, 'train.tsv'), tsv(train));
-  writeFileAtomic(path.join(dir, 'dev.tsv'), tsv(dev));
-  writeFileAtomic(path.join(dir, 'test.tsv'), tsv(test));
-  writeFileAtomic(path.join(dir, 'test.align'), test.map((p) => `${p.alignment.map(([i, j]) => `${i}-${j}`).join(' ')}\n`).join(''));
+  writeFileAtomic(path.join(dir, 'train.tsv'), seedTsv(train));
+  writeFileAtomic(path.join(dir, 'dev.tsv'), seedTsv(dev));
+  writeFileAtomic(path.join(dir, 'test.tsv'), seedTsv(test));
+  writeFileAtomic(path.join(dir, 'test.align'), seedAlignments(test));
   return { train, dev, test };
 }
 
@@ -175,8 +174,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
   for (const role of ['attention', 'baseline'] as const) {
     const src = done[role].bestCheckpoint ?? done[role].lastCheckpoint;
     if (src === null) throw new Error(`demo: the ${role} training wrote no checkpoint`);
-    fs.copyFileSync(src, path.join(dir, `${role}.safetensors.tmp-${process.pid}`));
-    fs.renameSync(path.join(dir, `${role}.safetensors.tmp-${process.pid}`), path.join(dir, `${role}.safetensors`));
+    writeFileAtomic(path.join(dir, `${role}.safetensors`), fs.readFileSync(src));
     models[role] = loadTranslator(path.join(dir, `${role}.safetensors`));
   }
 

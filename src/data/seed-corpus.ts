@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/random.js';
 import { detokenize } from './tokenize.js';
+import { writeFileAtomic } from '../util/fs.js';
 import {
   ADJECTIVES, ADVERBS, CONNECTIVES, DITRANSITIVE_VERBS, INTRANSITIVE_VERBS, NOUNS, PREPOSITIONS, TRANSITIVE_VERBS,
   type Adjective, type Connective, type Noun, type NounClass, type Preposition, type Verb,
@@ -440,12 +441,16 @@ export function seedExamples(): SeedExample[] {
 /** Write `seed.tsv` (English TAB French) and `seed.align` (Pharaoh lines) into `dir`, atomically. */
 export function exportSeedCorpus(pairs: readonly SeedPair[], dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  const write = (name: string, text: string): void => {
-    const file = path.join(dir, name);
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  };
-  write('seed.tsv', pairs.map((p) => `${p.src}\t${p.tgt}\n`).join(''));
-  write('seed.align', pairs.map((p) => `${p.alignment.map(([i, j]) => `${i}-${j}`).join(' ')}\n`).join(''));
+  writeFileAtomic(path.join(dir, 'seed.tsv'), seedTsv(pairs));
+  writeFileAtomic(path.join(dir, 'seed.align'), seedAlignments(pairs));
+}
+
+/** The pairs as TSV text: English TAB French, one pair a line. */
+export function seedTsv(pairs: readonly SeedPair[]): string {
+  return pairs.map((p) => `${p.src}\t${p.tgt}\n`).join('');
+}
+
+/** The gold alignments as Pharaoh text (`i-j` source-target word links), one pair a line. */
+export function seedAlignments(pairs: readonly SeedPair[]): string {
+  return pairs.map((p) => `${p.alignment.map(([i, j]) => `${i}-${j}`).join(' ')}\n`).join('');
 }

@@ -14,7 +14,8 @@
  * Model parameters keep their hierarchical names ('encoder.rnn.l0.weight_hh'); extra tensors keep the
  * names the caller gave them and are listed in `__metadata__.extra_tensors`.
  */
-import { readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/fs.js';
 import { Vocab } from '../data/vocab.js';
 import { shapeSize, shapeStr, Tensor } from '../engine/tensor.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
@@ -148,19 +149,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
 
 /** Write a checkpoint file atomically (temporary file, then rename). */
 export function saveCheckpoint(path: string, c: CheckpointContents): void {
-  const bytes = encodeCheckpoint(c);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file was never created
-    }
-    throw e;
-  }
+  writeFileAtomic(path, encodeCheckpoint(c));
 }
 
 export function loadCheckpoint(path: string): CheckpointContents {

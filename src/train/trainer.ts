@@ -26,6 +26,7 @@ import type { Config } from './config.js';
 import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
 import { validate, type ValidationResult } from './validate.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 export interface TrainOptions {
   config: Config;
@@ -101,7 +102,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   log(`model: ${countParams(params)} parameters (${modelConfig.rnn}, attention ${modelConfig.attention}, hidden ${modelConfig.hidden})${resumed ? `; resumed at step ${state.step}` : ''}`);
 
   fs.mkdirSync(t.outDir, { recursive: true });
-  writeAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   const lastPath = path.join(t.outDir, 'last.safetensors');
   const bestPath = path.join(t.outDir, 'best.safetensors');
   const validLog = path.join(t.outDir, 'valid.jsonl');
@@ -279,8 +280,3 @@ function plannedSteps(cfg: Config, batcher: Batcher): number {
   return byEpochs || bySteps;
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
+import { writeFileAtomic } from '../util/fs.js';
 
 export interface PngOptions {
   /** Zoom factor (2 = twice the SVG's pixel size). Default 1. */
@@ -81,28 +82,21 @@ export function svgToPng(svg: string, opts: PngOptions = {}): Uint8Array {
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
-/** Write bytes or text atomically: `file.tmp-<pid>` then rename. Creates the directory. */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+/** Write bytes or text atomically (src/util/fs.ts), creating the directory first. */
+function writeInDir(file: string, data: Uint8Array | string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, data);
 }
 
 /** Render `svg` and write it as a PNG file (atomically). */
 export function writePng(file: string, svg: string, opts: PngOptions = {}): void {
-  writeFileAtomic(file, svgToPng(svg, opts));
+  writeInDir(file, svgToPng(svg, opts));
 }
 
 /** Write a picture as SVG or PNG depending on the file extension (.svg, .png). */
 export function writePicture(file: string, svg: string, opts: PngOptions = {}): void {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.svg') writeFileAtomic(file, svg);
+  if (ext === '.svg') writeInDir(file, svg);
   else if (ext === '.png') writePng(file, svg, opts);
   else throw new Error(`${file}: unknown picture format "${ext}" (use .svg or .png)`);
 }
