@@ -4,11 +4,27 @@ Same equations and sizes as attnmt's reference model: vocabularies 5000/5000, em
 bidirectional GRU encoder (2 x 128 = 256), linear+tanh bridge, GRU decoder 256 with input feeding,
 additive attention 256 (Bahdanau 2015 A.1.2, scored on the current decoder state), tanh combine
 layer over [c_t; s_t], output layer, summed cross-entropy, Adam. Batch 64, source and target
-length 15, 2 threads. Prints one JSON line:
+length 15, on the machine's 2 cores. Prints one JSON line:
   {"engine": "pytorch", "train_step_ms": ..., "greedy_b64_sent_s": ..., "greedy_b1_sent_s": ..., "peak_rss_mb": ...}
 or {"engine": "pytorch", "error": "why"} when torch is not installed
 (apt-get install -y python3-torch libopenblas0).
+
+Threads: Debian's torch runs its own ops on OpenMP threads (torch.set_num_threads) and its matrix
+products in OpenBLAS, which has a thread pool of its own. Left at their defaults on this 2-core
+machine the two pools oversubscribe the cores and a training step takes about 2.7x longer, so the
+split is an argument: `--split torch1-blas2` (torch ops on 1 thread, OpenBLAS on 2; the fastest
+here) or `torch2-blas1`. bench/model.ts runs both and keeps the faster.
 """
+import os
+import argparse
+
+SPLITS = {"torch1-blas2": (1, 2), "torch2-blas1": (2, 1)}
+_args = argparse.ArgumentParser()
+_args.add_argument("--split", choices=sorted(SPLITS), default="torch1-blas2")
+SPLIT = _args.parse_args().split
+# OpenBLAS reads its thread count when the library loads, i.e. when torch is imported below.
+os.environ["OPENBLAS_NUM_THREADS"] = str(SPLITS[SPLIT][1])
+
 import json
 import resource
 import statistics
@@ -26,7 +42,7 @@ def main():
     except Exception as e:  # report, never crash: the bench prints the reason
         print(json.dumps({"engine": "pytorch", "error": f"cannot import torch: {e}"}))
         return
-    torch.set_num_threads(2)
+    torch.set_num_threads(SPLITS[SPLIT][0])
     torch.manual_seed(1)
 
     class Model(nn.Module):
@@ -124,6 +140,7 @@ def main():
             b1.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({
         "engine": "pytorch",
+        "split": SPLIT,
         "train_step_ms": round(statistics.median(train), 1),
         "greedy_b64_sent_s": round(B * 1000 / statistics.median(b64), 1),
         "greedy_b1_sent_s": round(1000 / statistics.median(b1), 1),

@@ -20,7 +20,7 @@ import { loadTranslator, startEngine, stopEngine, writeFileAtomic } from '../src
 import { evaluateModel } from '../src/cli/eval.js';
 import { loadConfig, parseOverride } from '../src/train/config.js';
 import { readCorpus } from '../src/train/data.js';
-import { formatBucketTable } from '../src/train/scores.js';
+import { formatBucketTable, sourceWordCount } from '../src/train/scores.js';
 import { checkpointIn, readCurve, ROOT, trainChild, type CurvePoint } from './study.js';
 
 /** Dev pairs grouped by unique source (first-seen order), every reference kept. */
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   await startEngine(cfg.training.threads, () => {});
   let e;
   try {
-    e = evaluateModel(path.basename(outDir), checkpoint, loaded, sources, references, sources.map((s) => loaded.codec.source(s).length), dec);
+    e = evaluateModel(path.basename(outDir), checkpoint, loaded, sources, references, sources.map(sourceWordCount), dec);
   } finally {
     await stopEngine();
   }

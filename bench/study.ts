@@ -32,7 +32,7 @@ import { demoConfig, writeDemoCorpus } from '../src/cli/demo.js';
 import { byLengthChart, evaluateModel, type ModelEval } from '../src/cli/eval.js';
 import type { SeedPair } from '../src/data/seed-corpus.js';
 import { readGroupedTsv } from '../src/eval/references.js';
-import { formatComparisonTable, markdownComparisonTable } from '../src/train/scores.js';
+import { formatComparisonTable, markdownComparisonTable, sourceWordCount } from '../src/train/scores.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     trained[role] = { role, checkpoint, steps: last?.step ?? 0, seconds: last?.seconds ?? 0, curve };
     loaded[role] = loadTranslator(checkpoint);
   }
-  const lengths = sources.map((s) => loaded.attention.codec.source(s).length);
+  const lengths = sources.map(sourceWordCount);
   const dec = { beam, alpha: 0.6, maxLenRatio: 2, batchSize: 64, replaceUnknowns: true };
   await startEngine(1, () => {});
   const evals: ModelEval[] = [];

@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { splitTrainDev } from '../data/readers.js';
 import { generateSeedCorpus, seedAlignments, seedExamples, seedTsv, type SeedPair } from '../data/seed-corpus.js';
 import type { ConfigInput } from '../train/config.js';
-import { formatBucketTable, scoreByLength, scoreSet, type BucketScore, type SetScore } from '../train/scores.js';
+import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../train/scores.js';
 import { translateTexts, type Translation } from '../train/translator.js';
 import { heatmapSvg } from '../viz/heatmap-svg.js';
 import { scoreAlignments, type AlignmentScore } from './align.js';
@@ -192,7 +192,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
     }
     const testSrc = corpus.test.map((p) => p.src);
     const refs = corpus.test.map((p) => [p.tgt]);
-    const lengths = testSrc.map((s) => models.attention.codec.source(s).length);
+    const lengths = testSrc.map(sourceWordCount);
     const hyps = {
       attention: translateTexts(models.attention, testSrc, { beam: 1, batchSize: 64 }).map((t) => t.hypotheses[0]?.text ?? ''),
       baseline: translateTexts(models.baseline, testSrc, { beam: 1, batchSize: 64 }).map((t) => t.hypotheses[0]?.text ?? ''),

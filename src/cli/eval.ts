@@ -13,6 +13,7 @@ import { readGroupedTsv } from '../eval/references.js';
 import {
   bucketBleuSeries, formatBucketTable, formatComparisonTable, scoreByLength, scoreSet,
   type BucketScore, type SetScore,
+  sourceWordCount,
 } from '../train/scores.js';
 import { translateTexts } from '../train/translator.js';
 import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
@@ -105,7 +106,7 @@ export async function evalCommand(opts: Record<string, unknown>): Promise<void> 
   const references = grouped.references.slice(0, sources.length);
   const chart = stringOption(opts, 'chart');
   const byLength = opts['byLength'] === true || chart !== undefined;
-  const lengths = sources.map((s) => loaded1.codec.source(s).length);
+  const lengths = sources.map(sourceWordCount);
   const dec1 = decodingFor(loaded1, opts);
   await startEngine(numberOption(opts, 'threads') ?? 0);
   const evals: ModelEval[] = [];

@@ -61,6 +61,19 @@ async function defaultThreads(): Promise<number> {
   return Math.max(1, Math.min(2, os.availableParallelism()));
 }
 
+/**
+ * Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`; V8 reads its wasm feature
+ * flags when it validates a module, so turning the flag on here (before the first relaxed module is
+ * compiled) enables the FMA build without asking users for a command-line flag. It is a standard
+ * feature (Chrome 114+, Node 22+) and its results stay within the tests' tolerances of plain SIMD.
+ */
+async function enableRelaxedSimd(bytes: BufferSource): Promise<boolean> {
+  if (!isNode) return false;
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(bytes);
+}
+
 /** Loads the kernels, starts the worker pool and routes `gemm()` to WebAssembly. */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
   await shutdownEngine();
@@ -81,11 +94,11 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   let relaxed = false;
   if (wantRelaxed !== false) {
     const relaxedBytes = opts.wasm ? opts.wasm.relaxed : isNode ? await readBuild(`gemm-relaxed${variant}`) : undefined;
-    if (relaxedBytes !== undefined && WebAssembly.validate(relaxedBytes)) {
+    if (relaxedBytes !== undefined && (WebAssembly.validate(relaxedBytes) || (await enableRelaxedSimd(relaxedBytes)))) {
       bytes = relaxedBytes;
       relaxed = true;
     } else if (wantRelaxed === true) {
-      throw new Error('initEngine: relaxed SIMD was required but this runtime rejects it (Node 20 needs --experimental-wasm-relaxed-simd)');
+      throw new Error('initEngine: relaxed SIMD was required but this runtime rejects it');
     }
   }
 

@@ -1,9 +1,10 @@
 /**
  * Test-set scores of a list of translations: corpus BLEU and chrF, exact-match rate, and the same
- * per source-length bucket (1-5, 6-10, 11-15, 16-20, 21-30, 31+ tokens), the study of Bahdanau et
+ * per source-length bucket (1-5, 6-10, 11-15, 16-20, 21-30, 31+ words), the study of Bahdanau et
  * al. 2015 (Figure 2) where the fixed-context baseline falls off on long sentences.
  */
 import { normalizeText } from '../data/normalize.js';
+import { tokenize } from '../data/tokenize.js';
 import { corpusBleu } from '../eval/bleu.js';
 import { corpusChrf } from '../eval/chrf.js';
 import { toReferenceStreams } from '../eval/references.js';
@@ -41,6 +42,15 @@ export function scoreSet(hyps: readonly string[], refs: readonly (readonly strin
     chrf: corpusChrf(hyps, streams, { lowercase: opts.lowercase }).score,
     exact: exact / hyps.length,
   };
+}
+
+/**
+ * Length of a source sentence in words (attnmt's word tokenizer on the normalized text, punctuation
+ * included), whatever the model's own tokens: a BPE model's subwords would put sentences in longer
+ * buckets than a word model's, and models compared by length must share the buckets.
+ */
+export function sourceWordCount(text: string): number {
+  return tokenize(normalizeText(text)).length;
 }
 
 /** Scores per source-length bucket (buckets without sentences are left out). */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelConfig } from '../../src/model/config.js';
-import { bucketBleuSeries, formatComparisonTable, markdownComparisonTable, type BucketScore } from '../../src/train/scores.js';
+import { bucketBleuSeries, formatComparisonTable, markdownComparisonTable, sourceWordCount, type BucketScore } from '../../src/train/scores.js';
 import { byLengthChart, type ModelEval } from '../../src/cli/eval.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
@@ -13,6 +13,13 @@ import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const row = (bucket: string, sentences: number, bleu: number): BucketScore => ({ bucket, sentences, bleu, chrf: bleu + 10, exact: 0 });
+
+test('sourceWordCount counts words and punctuation of the text, not a model\'s subwords', () => {
+  assert.equal(sourceWordCount('the black cat ate the mouse'), 6);
+  assert.equal(sourceWordCount("  I don't know, Tom.  "), 7); // I do n't know , Tom .
+  assert.equal(sourceWordCount('unbelievably-long-compound'), 1);
+  assert.equal(sourceWordCount(''), 0);
+});
 
 test('bucketBleuSeries: one value per length bucket in order, null where a model has no sentence', () => {
   assert.deepEqual(bucketBleuSeries([row('6-10', 4, 30), row('1-5', 3, 50), row('31+', 1, 5)]), [50, 30, null, null, null, 5]);

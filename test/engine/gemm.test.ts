@@ -232,6 +232,11 @@ function mainSuites(): void {
       assert.deepEqual(await initEngine({ threads: 1, wasm: { simd: bad } }), { backend: 'js', threads: 1 });
       check({ m: 3, k: 4, n: 5, transA: false, transB: false, alpha: 1, beta: 0 }, 501);
     });
+    it('picks the relaxed-SIMD (FMA) build by default in Node, without a command-line flag', async () => {
+      assert.ok(!process.execArgv.some((a) => a.includes('relaxed-simd')), 'this test must run without the flag');
+      assert.deepEqual(await initEngine({ threads: 1 }), { backend: 'wasm-relaxed-simd', threads: 1 });
+      check({ m: 33, k: 65, n: 47, transA: false, transB: true, alpha: 1, beta: 0.5 }, 502);
+    });
     it('refuses relaxed: true when relaxed SIMD is unavailable', async () => {
       const simd = readFileSync(new URL('../../../build/gemm-simd.wasm', import.meta.url));
       await assert.rejects(initEngine({ threads: 1, relaxed: true, wasm: { simd } }), /relaxed SIMD was required/);
