@@ -4,19 +4,21 @@
  * Word alignments from attention. Each input line is `source<TAB>target`; the model reads the source and is
  * teacher-forced on the given target (forced decoding), so the attention matrix is over exactly the reference
  * pair's tokens, which is what an alignment error rate against gold links needs. The end-of-sentence row
- * and column are dropped before aligning: indices are 0-based over the model's source and target tokens
- * (for a word-tokenized model these are the `tokenize()` tokens the seed corpus's gold alignment uses).
+ * and column are dropped before aligning: indices are 0-based over words, the `tokenize()` tokens the seed
+ * corpus's gold alignment uses. A BPE model's subword attention is turned into word attention first (a
+ * source word gets the sum of its pieces' weights, a target word the mean of its pieces' rows).
  *
  * Prints one Pharaoh line (`i-j`, source-target) per pair; with `--gold` (one gold line per pair, `i-j`
  * sure, `i?j` possible) also the corpus AER on stderr (or in the JSON report).
  */
 import * as fs from 'node:fs';
 import { makeSourceBatch } from '../data/batch.js';
+import { mergeSubwords } from '../data/bpe.js';
 import { tokenize } from '../data/tokenize.js';
 import { BOS, EOS } from '../data/vocab.js';
 import { withArena } from '../decode/common.js';
 import {
-  alignSymmetric, alignT2S, corpusAlignmentErrorRate, formatPharaoh, parseGoldText,
+  alignSymmetric, alignT2S, corpusAlignmentErrorRate, formatPharaoh, parseGoldText, pieceWords, wordAttention,
   type AttentionMatrix, type GoldAlignment, type Link, type Symmetrization,
 } from '../eval/alignment.js';
 import type { AttentionMemory } from '../model/attention.js';
@@ -33,12 +35,26 @@ export interface TextPair {
   tgt: string;
 }
 
-/** The attention of one teacher-forced pair, end-of-sentence row and column dropped. */
+/** The attention of one teacher-forced pair, end-of-sentence row and column dropped, over words. */
 export interface ForcedAttention {
+  /** Source words (a BPE model's pieces merged). */
   sourceTokens: string[];
   targetTokens: string[];
-  /** (T, S) over the real tokens: row t is the attention while predicting target token t. */
+  /** (T, S) over the words: row t is the attention while predicting target word t. */
   weights: number[][];
+}
+
+/** A pair's attention over the model's tokens turned into attention over words (BPE pieces merged). */
+function overWords(parts: TranslatorParts, src: string[], tgt: string[], weights: number[][]): ForcedAttention {
+  const { src: sp, tgt: tp } = parts.codec.pipelines;
+  if (sp.kind !== 'bpe' && tp.kind !== 'bpe') return { sourceTokens: src, targetTokens: tgt, weights };
+  const srcWords = sp.kind === 'bpe' ? pieceWords(src) : src.map((_, i) => i);
+  const tgtWords = tp.kind === 'bpe' ? pieceWords(tgt) : tgt.map((_, i) => i);
+  return {
+    sourceTokens: sp.kind === 'bpe' ? mergeSubwords(src) : src,
+    targetTokens: tp.kind === 'bpe' ? mergeSubwords(tgt) : tgt,
+    weights: wordAttention(weights, tgtWords, srcWords),
+  };
 }
 
 /**
@@ -82,7 +98,7 @@ export function forcedAttention(parts: TranslatorParts, pairs: readonly TextPair
         }
       });
       rows.forEach((i, r) => {
-        out[i] = { sourceTokens: srcTokens[i] as string[], targetTokens: tgtTokens[i] as string[], weights: weights[r] as number[][] };
+        out[i] = overWords(parts, srcTokens[i] as string[], tgtTokens[i] as string[], weights[r] as number[][]);
       });
     }
   });
@@ -96,9 +112,8 @@ export function hardAlign(weights: AttentionMatrix, method: AlignMethod): Link[]
 }
 
 /**
- * Checks that the model's tokens are the words the gold alignment indexes (tokenize() with the languages'
- * rules), so gold index i means the same token as model column i; BPE models fail here with the first
- * mismatching pair named.
+ * Checks that the aligned words are the words the gold alignment indexes (tokenize() with the languages'
+ * rules), so gold index i means the same word as column i; a mismatch names the first pair.
  */
 export function checkGoldTokens(forced: readonly ForcedAttention[], pairs: readonly TextPair[], langs: [string, string] = ['en', 'fr']): void {
   forced.forEach((f, n) => {
@@ -108,7 +123,7 @@ export function checkGoldTokens(forced: readonly ForcedAttention[], pairs: reado
     if (src.length !== f.sourceTokens.length || tgt.length !== f.targetTokens.length) {
       throw new UserError(
         `align: pair ${n + 1}: the model has ${f.sourceTokens.length} source / ${f.targetTokens.length} target tokens, the gold alignment's words are ${src.length} / ${tgt.length}` +
-          ' (AER needs a word-tokenized model: gold indices count words)',
+          ' (gold indices count the words of tokenize())',
       );
     }
   });

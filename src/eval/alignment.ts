@@ -52,6 +52,47 @@ export function matrixShape(weights: AttentionMatrix): { T: number; S: number } 
   return { T, S };
 }
 
+/**
+ * The word each subword piece belongs to (BPE pieces ending with "@@" continue into the next piece):
+ * ["the", "bl@@", "ack", "cat"] -> [0, 1, 1, 2].
+ */
+export function pieceWords(pieces: readonly string[]): number[] {
+  const out: number[] = [];
+  let word = 0;
+  for (const p of pieces) {
+    out.push(word);
+    if (!(p.length > 2 && p.endsWith('@@'))) word++;
+  }
+  return out;
+}
+
+/**
+ * Word-level attention from subword attention (T pieces, S pieces) -> (target words, source words):
+ * a source word gets the sum of its pieces' weights, and a target word the mean of its pieces' rows,
+ * so every row still sums to what the piece rows summed to (1 for softmax rows).
+ */
+export function wordAttention(weights: AttentionMatrix, targetWordOf: readonly number[], sourceWordOf: readonly number[]): number[][] {
+  const { T, S } = matrixShape(weights);
+  if (targetWordOf.length !== T || sourceWordOf.length !== S) {
+    throw new AlignmentError(`word attention: matrix is (${T}, ${S}) but the pieces map ${targetWordOf.length} target / ${sourceWordOf.length} source pieces`);
+  }
+  const tw = T === 0 ? 0 : Math.max(...targetWordOf) + 1;
+  const sw = S === 0 ? 0 : Math.max(...sourceWordOf) + 1;
+  const out = Array.from({ length: tw }, () => new Array<number>(sw).fill(0));
+  const pieces = new Array<number>(tw).fill(0);
+  for (let t = 0; t < T; t++) {
+    const row = out[targetWordOf[t] as number] as number[];
+    pieces[targetWordOf[t] as number]++;
+    const w = weights[t] as ArrayLike<number>;
+    for (let s = 0; s < S; s++) row[sourceWordOf[s] as number] += w[s] as number;
+  }
+  out.forEach((row, i) => {
+    const n = pieces[i] as number;
+    if (n > 1) for (let s = 0; s < sw; s++) row[s] = (row[s] as number) / n;
+  });
+  return out;
+}
+
 /** Target -> source: for each target row t, the link (argmax_s weights[t][s], t). */
 export function alignT2S(weights: AttentionMatrix): Link[] {
   const { T, S } = matrixShape(weights);

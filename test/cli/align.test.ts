@@ -58,9 +58,10 @@ let trained: LoadedModel;
 let untrained: LoadedModel;
 let held: SeedPair[] = [];
 
-function tinyConfig(outDir: string, steps: number, attention: 'additive' | 'none' = 'additive') {
+function tinyConfig(outDir: string, steps: number, attention: 'additive' | 'none' = 'additive', bpeMerges = 0) {
+  const tokens = bpeMerges > 0 ? { tokenizer: 'bpe' as const, bpeMerges, joint: true } : {};
   return configWithDefaults({
-    data: { train: path.join(dir, 'train.tsv'), lowercase: true, maxLen: 20 },
+    data: { train: path.join(dir, 'train.tsv'), lowercase: true, maxLen: 30, ...tokens },
     model: { rnn: 'gru', bidirectional: true, embedding: 24, hidden: 48, attention, attentionHidden: 24 },
     training: { batchSize: 32, lr: 5e-3, dropout: 0, labelSmoothing: 0, maxSteps: steps, maxEpochs: 0, validEvery: steps, earlyStopping: { patience: 0 }, seed: 1, threads: 1, outDir, keepBest: false },
   });
@@ -81,6 +82,8 @@ before(async () => {
   await train({ config: tinyConfig(path.join(dir, 'trained'), 300), log: () => {}, progress: false });
   await train({ config: tinyConfig(path.join(dir, 'untrained'), 1), log: () => {}, progress: false });
   await train({ config: tinyConfig(path.join(dir, 'baseline'), 1, 'none'), log: () => {}, progress: false });
+  // Few merges, so many words are split into several pieces.
+  await train({ config: tinyConfig(path.join(dir, 'bpe'), 300, 'additive', 40), log: () => {}, progress: false });
   trained = loadTranslator(path.join(dir, 'trained', 'last.safetensors'));
   untrained = loadTranslator(path.join(dir, 'untrained', 'last.safetensors'));
 });
@@ -125,6 +128,28 @@ test('a trained model aligns held-out seed pairs better than an untrained one (A
   assert.ok(t2s.aer < t2sUntrained.aer - 0.15, `trained AER ${t2s.aer} vs untrained ${t2sUntrained.aer}`);
   assert.ok(t2s.aer < 0.5, `trained AER ${t2s.aer}`);
   assert.ok(grow.aer >= 0 && grow.aer <= 1);
+});
+
+test('a BPE model aligns words: its subword attention is merged into the gold alignment\'s words', () => {
+  const bpe = loadTranslator(path.join(dir, 'bpe', 'last.safetensors'));
+  const pieces = held.map((p) => bpe.codec.source(p.src));
+  assert.ok(pieces.some((ps, i) => ps.length > (held[i]?.src.split(' ').length ?? 0)), 'no source word was split into pieces');
+  const forced = forcedAttention(bpe, held);
+  forced.forEach((f, i) => {
+    assert.deepEqual(f.sourceTokens, held[i]?.src.toLowerCase().split(' '));
+    assert.equal(f.weights.length, f.targetTokens.length);
+    for (const row of f.weights) {
+      assert.equal(row.length, f.sourceTokens.length);
+      // The EOS column was dropped, so a row sums to at most 1.
+      const sum = row.reduce((a, b) => a + b, 0);
+      assert.ok(sum > 0.5 && sum <= 1 + 1e-5, `row sums to ${sum}`);
+    }
+  });
+  const gold = goldOf(held);
+  const [t2s] = scoreAlignments(bpe, held, gold, ['t2s']);
+  const [t2sUntrained] = scoreAlignments(untrained, held, gold, ['t2s']);
+  assert.ok(t2s !== undefined && t2sUntrained !== undefined);
+  assert.ok(t2s.aer < t2sUntrained.aer - 0.15, `BPE model AER ${t2s.aer} vs untrained word model ${t2sUntrained.aer}`);
 });
 
 test('attnmt align prints one Pharaoh line per pair and the AER the library computes; the baseline is refused', () => {

@@ -13,7 +13,9 @@ import {
   parseGoldText,
   parsePharaoh,
   parsePharaohText,
+  pieceWords,
   symmetrize,
+  wordAttention,
   type Link,
 } from '../../src/eval/alignment.js';
 
@@ -27,6 +29,30 @@ const W = [
 ];
 
 const links = (s: string): Link[] => parsePharaoh(s);
+
+test('pieceWords: a piece ending with @@ continues into the next one', () => {
+  assert.deepEqual(pieceWords(['the', 'bl@@', 'ack', 'cat']), [0, 1, 1, 2]);
+  assert.deepEqual(pieceWords(['un@@', 'believ@@', 'able', '!']), [0, 0, 0, 1]);
+  assert.deepEqual(pieceWords(['@@', 'x']), [0, 1]); // a bare "@@" is a token, not a continuation
+  assert.deepEqual(pieceWords([]), []);
+});
+
+test('wordAttention: source pieces are summed, target pieces averaged', () => {
+  // Target pieces t0 t1 | t2 (2 words); source pieces s0 | s1 s2 (2 words).
+  const pieces = [
+    [0.5, 0.25, 0.25],
+    [0.1, 0.6, 0.3],
+    [0.7, 0.2, 0.1],
+  ];
+  const words = wordAttention(pieces, [0, 0, 1], [0, 1, 1]);
+  const expected = [
+    [(0.5 + 0.1) / 2, (0.5 + 0.9) / 2],
+    [0.7, 0.3],
+  ];
+  words.forEach((row, t) => row.forEach((x, s) => assert.ok(Math.abs(x - (expected[t]?.[s] ?? NaN)) < 1e-12, `[${t}][${s}] = ${x}`)));
+  for (const row of words) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  assert.throws(() => wordAttention(pieces, [0, 1], [0, 1, 1]), /matrix is \(3, 3\) but the pieces map 2 target/);
+});
 
 test('t2s takes each row argmax, s2t each column argmax', () => {
   assert.equal(formatPharaoh(alignT2S(W)), '0-0 1-1 1-2 3-3');
