@@ -13,9 +13,11 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   resolve: {
-    alias: [{ find: /^node:(fs|path|os|url|fs\/promises|worker_threads)$/, replacement: stub }],
+    alias: [{ find: /^node:(fs|path|os|url|v8|fs\/promises|worker_threads)$/, replacement: stub }],
   },
   server: { fs: { allow: ['..'] } },
+  // The in-browser translator runs in a module worker (web/src/local-worker.ts).
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

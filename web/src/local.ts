@@ -1,39 +1,63 @@
 /**
  * In-browser mode: checkpoints are read in the page (file picker or `?model=URL&model2=URL`) and
- * translated here with the same engine (WebAssembly SIMD GEMM when the build has it) and the same
- * decoding code as the server. Nothing is uploaded anywhere.
+ * translated in a Web Worker (local-worker.ts) with the same engine (WebAssembly SIMD GEMM when the
+ * build has it) and the same decoding code as the server, so the page stays responsive while a
+ * sentence is decoded. Nothing is uploaded anywhere.
  */
-import { initEngine, type EngineInfo } from '../../src/engine/engine.js';
-import { ModelRunner } from '../../src/server/model-core.js';
-import type { ModelInfo, ModelKind } from '../../src/server/translator.js';
+import type { EngineInfo } from '../../src/engine/engine.js';
+import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
 import type { Backend } from './backend.js';
-
-/** URL of the SIMD kernels when `npm run build:wasm` has produced them (empty otherwise). */
-const wasmUrls = import.meta.glob('../../build/gemm-simd.wasm', { query: '?url', import: 'default', eager: true });
-
-let engine: Promise<EngineInfo> | null = null;
-
-/** Start the engine once: WebAssembly kernels if available, else the TypeScript GEMM. */
-export function startLocalEngine(): Promise<EngineInfo> {
-  if (engine === null) {
-    engine = (async (): Promise<EngineInfo> => {
-      const url = Object.values(wasmUrls)[0];
-      if (typeof url !== 'string') return initEngine({ threads: 1 });
-      try {
-        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
-        return await initEngine({ threads: 1, wasm: { simd: bytes } });
-      } catch {
-        return initEngine({ threads: 1 });
-      }
-    })();
-  }
-  return engine;
-}
 
 export interface LocalSource {
   name: string;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
 }
+
+/** Messages to the worker. */
+export type LocalRequest =
+  | { id: number; type: 'load'; sources: LocalSource[] }
+  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number };
+
+/** Messages from the worker. */
+export type LocalReply =
+  | { id: number; ok: true; type: 'loaded'; engine: EngineInfo; models: Partial<Record<ModelKind, ModelInfo>> }
+  | { id: number; ok: true; type: 'translated'; result: TranslationResult }
+  | { id: number; ok: false; message: string };
+
+type Pending = (reply: LocalReply) => void;
+
+/** The page's side of the worker: one request at a time per id, replies matched by id. */
+class WorkerClient {
+  private readonly worker = new Worker(new URL('./local-worker.ts', import.meta.url), { type: 'module' });
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor() {
+    this.worker.addEventListener('message', (e: MessageEvent<LocalReply>) => {
+      const done = this.pending.get(e.data.id);
+      this.pending.delete(e.data.id);
+      done?.(e.data);
+    });
+    this.worker.addEventListener('error', (e) => {
+      const message = `the translation worker failed: ${e.message || 'unknown error'}`;
+      for (const [id, done] of this.pending) done({ id, ok: false, message });
+      this.pending.clear();
+    });
+  }
+
+  request(req: LocalRequest, transfer: Transferable[] = []): Promise<LocalReply> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(req.id, (reply) => (reply.ok ? resolve(reply) : reject(new Error(reply.message))));
+      this.worker.postMessage(req, transfer);
+    });
+  }
+
+  id(): number {
+    return this.nextId++;
+  }
+}
+
+let client: WorkerClient | null = null;
 
 /** Read checkpoints from a URL (`?model=`). */
 export async function fetchCheckpoint(url: string): Promise<LocalSource> {
@@ -43,33 +67,20 @@ export async function fetchCheckpoint(url: string): Promise<LocalSource> {
   return { name, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
-/** Load one or two checkpoints (at most one per kind) into a backend translating in this page. */
+/** Load one or two checkpoints (at most one per kind) into the worker; the backend translates there. */
 export async function loadLocalBackend(sources: readonly LocalSource[]): Promise<Backend & { engine: EngineInfo }> {
-  const info = await startLocalEngine();
-  const runners: Partial<Record<ModelKind, ModelRunner>> = {};
-  for (const s of sources) {
-    const runner = ModelRunner.fromBytes(s.bytes, s.name);
-    const kind = runner.info.kind;
-    if (runners[kind] !== undefined) throw new Error(`${s.name} and ${runners[kind]?.info.name} are both ${kind} models; load one of each`);
-    runners[kind] = runner;
-  }
-  const models: Partial<Record<ModelKind, ModelInfo>> = {};
-  for (const k of ['attention', 'baseline'] as const) {
-    const r = runners[k];
-    if (r !== undefined) models[k] = r.info;
-  }
+  client ??= new WorkerClient();
+  const c = client;
+  const reply = await c.request({ id: c.id(), type: 'load', sources: [...sources] }, sources.map((s) => s.bytes.buffer));
+  if (!reply.ok || reply.type !== 'loaded') throw new Error('the translation worker did not load the models');
   return {
     mode: 'in-browser',
-    engine: info,
-    models,
+    engine: reply.engine,
+    models: reply.models,
     async translate(kind, text, beam) {
-      const r = runners[kind];
-      if (r === undefined) throw new Error(`no ${kind} model loaded`);
-      // Let the browser paint "translating…" before the synchronous work.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const [result] = r.translate([text], { beam, nbest: 1, attention: true });
-      if (result === undefined) throw new Error('no translation');
-      return result;
+      const r = await c.request({ id: c.id(), type: 'translate', kind, text, beam });
+      if (!r.ok || r.type !== 'translated') throw new Error('the translation worker gave no translation');
+      return r.result;
     },
   };
 }

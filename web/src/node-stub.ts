@@ -28,6 +28,7 @@ export const dirname = unavailable('path.dirname');
 export const basename = unavailable('path.basename');
 export const availableParallelism = unavailable('os.availableParallelism');
 export const fileURLToPath = unavailable('url.fileURLToPath');
+export const setFlagsFromString = unavailable('v8.setFlagsFromString');
 export const Worker = unavailable('worker_threads.Worker');
 export const parentPort = null;
 export const workerData = null;
