@@ -20,6 +20,7 @@ import { smallChunk } from './small';
 
 export { prepSmall, smallInit, smallStream, smallDots } from './small';
 export { rowMax, expSum } from './vec';
+export { attnForward, attnBackward } from './attn';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;

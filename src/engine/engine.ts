@@ -8,6 +8,7 @@
  * TypeScript reference.
  */
 import { gemmReference, setGemmImpl } from './gemm.js';
+import { setAttentionKernels } from './fused/attention.js';
 import { setRowKernel } from './ops/vector.js';
 import { WorkerPool } from './pool.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
@@ -132,6 +133,10 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   setGemmImpl((args) => impl.gemm(args));
   const rows = impl.alone ?? impl;
   setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats));
+  setAttentionKernels({
+    forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
+    backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
+  });
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -149,6 +154,7 @@ async function loneInstance(name: string): Promise<WasmGemm> {
 export async function shutdownEngine(): Promise<void> {
   setGemmImpl(gemmReference);
   setRowKernel(null);
+  setAttentionKernels(null);
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;

@@ -27,6 +27,9 @@ export interface GemmKernels {
   /** Row kernels (asm/vec.ts). */
   rowMax(ptr: number, n: number): number;
   expSum(ptr: number, n: number, shift: number, keep: number): number;
+  /** Additive attention score kernels (asm/attn.ts). */
+  attnForward(q: number, k: number, v: number, len: number, t: number, e: number, batch: number, s: number, a: number): void;
+  attnBackward(t: number, v: number, de: number, len: number, dk: number, dq: number, dv: number, batch: number, s: number, a: number): void;
 }
 
 export const KIND_PACK_A = 0;
@@ -77,6 +80,18 @@ interface ResidentCopy {
 
 function align(x: number, to: number): number {
   return Math.ceil(x / to) * to;
+}
+
+/** Consecutive 64-byte aligned regions of the given float (or int) counts from `start`; the last entry is their end. */
+function regions(start: number, counts: readonly number[]): number[] {
+  const out: number[] = [];
+  let at = align(start, 64);
+  for (const n of counts) {
+    out.push(at);
+    at = align(at + n * 4, 64);
+  }
+  out.push(at);
+  return out;
 }
 
 /** Runs `chunks` chunks of a job; a pool spreads them over threads, else they run here. */
@@ -305,6 +320,57 @@ export class WasmGemm {
     return true;
   }
 
+  /**
+   * Additive attention scores (fused/attention.ts `AttentionKernels.forward`): q, k, v and the
+   * lengths are copied into the per-call region, t and e copied out. False when memory cannot grow.
+   */
+  attentionForward(
+    q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array, e: Float32Array,
+  ): boolean {
+    const [pq, pk, pv, plen, pt, pe, end] = regions(this.dynamic, [batch * a, batch * s * a, a, batch, batch * s * a, batch * s]);
+    if (!this.reserve(end)) return false;
+    this.f32.set(q.subarray(0, batch * a), pq >> 2);
+    this.f32.set(k.subarray(0, batch * s * a), pk >> 2);
+    this.f32.set(v.subarray(0, a), pv >> 2);
+    this.i32.set(lengths, plen >> 2);
+    this.kernels.attnForward(pq, pk, pv, plen, pt, pe, batch, s, a);
+    t.set(this.f32.subarray(pt >> 2, (pt >> 2) + batch * s * a));
+    e.set(this.f32.subarray(pe >> 2, (pe >> 2) + batch * s));
+    return true;
+  }
+
+  /** The backward of `attentionForward` (`AttentionKernels.backward`): results are added to dk, dq and dv. */
+  attentionBackward(
+    t: Float32Array, v: Float32Array, de: Float32Array, lengths: Int32Array, batch: number, s: number, a: number,
+    dk: Float32Array | null, dq: Float32Array | null, dv: Float32Array | null,
+  ): boolean {
+    const [pt, pv, pde, plen, pdk, pdq, pdv, end] = regions(this.dynamic, [batch * s * a, a, batch * s, batch, batch * s * a, batch * a, a]);
+    if (!this.reserve(end)) return false;
+    this.f32.set(t.subarray(0, batch * s * a), pt >> 2);
+    this.f32.set(v.subarray(0, a), pv >> 2);
+    this.f32.set(de.subarray(0, batch * s), pde >> 2);
+    this.i32.set(lengths, plen >> 2);
+    this.kernels.attnBackward(pt, pv, pde, plen, pdk, pdq, pdv, batch, s, a);
+    const f = this.f32;
+    if (dk !== null) {
+      for (let b = 0; b < batch; b++) {
+        const from = b * s * a;
+        const n = (lengths[b] as number) * a;
+        const src = (pdk >> 2) + from;
+        for (let x = 0; x < n; x++) dk[from + x] += f[src + x] as number;
+      }
+    }
+    if (dq !== null) {
+      const src = pdq >> 2;
+      for (let x = 0; x < batch * a; x++) dq[x] += f[src + x] as number;
+    }
+    if (dv !== null) {
+      const src = pdv >> 2;
+      for (let x = 0; x < a; x++) dv[x] += f[src + x] as number;
+    }
+    return true;
+  }
+
   /** Small-M path on one thread over a resident B: all of it in one sweep, in memory order. */
   private runSmallResident(transB: boolean, rowsB: number, n: number, b: Placed): void {
     const params = this.layout.params;
@@ -477,6 +543,8 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const heapBase = exported(instance.exports, 'heapBase');
   const rowMax = exported(instance.exports, 'rowMax');
   const expSum = exported(instance.exports, 'expSum');
+  const attnForward = exported(instance.exports, 'attnForward');
+  const attnBackward = exported(instance.exports, 'attnBackward');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -486,5 +554,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     heapBase: () => heapBase(),
     rowMax: (ptr, n) => rowMax(ptr, n),
     expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),
+    attnForward: (q, k, v, len, t, e, batch, s, a) => void attnForward(q, k, v, len, t, e, batch, s, a),
+    attnBackward: (t, v, de, len, dk, dq, dv, batch, s, a) => void attnBackward(t, v, de, len, dk, dq, dv, batch, s, a),
   };
 }

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { add, additiveAttention, bmm, linear, reshape, softmax, stack, tanh } from '../../src/engine/ops.js';
+import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { ATTENTION_KERNEL_MIN, currentAttentionKernels, setAttentionKernels } from '../../src/engine/fused/attention.js';
 import { Rng } from '../../src/engine/random.js';
 import { ShapeError, Tensor } from '../../src/engine/tensor.js';
-import { assertClose, assertGrads, assertSameAsReference, param } from './ops-helpers.js';
+import { assertClose, assertGrads, assertSameAsReference, param, valuesAndGrads } from './ops-helpers.js';
 
 /** Bahdanau A.1.2 from basic ops: e = tanh(q + k_i)·v, masked softmax, context = bmm(α, values). */
 function attentionRef(query: Tensor, keys: Tensor, v: Tensor, values: Tensor, lengths: Int32Array): Tensor[] {
@@ -74,4 +76,36 @@ test('additiveAttention rejects bad shapes naming op and shapes, and empty rows'
     (e: unknown) => e instanceof ShapeError && /^additiveAttention/.test(e.message) && e.message.includes('[2, 3, 4]') && e.message.includes('[2, 2]'));
   assert.throws(() => additiveAttention(query, keys, v, Tensor.zeros([2, 4, 2]), lengths), ShapeError);
   assert.throws(() => additiveAttention(query, keys, v, values, new Int32Array([3, 0])), RangeError);
+});
+
+test('the WebAssembly score kernels give the TypeScript loops\' values and gradients, padding included', async () => {
+  // Odd A (tails of the 8- and 4-wide loops), rows of different lengths, B x S x A above ATTENTION_KERNEL_MIN.
+  const batch = 6;
+  const s = 9;
+  const a = 43;
+  assert.ok(batch * s * a >= ATTENTION_KERNEL_MIN);
+  const { query, keys, v, values } = setup(5, batch, s, a, 7);
+  const lengths = new Int32Array([9, 1, 4, 9, 7, 2]);
+  const run = () => { const r = additiveAttention(query, keys, v, values, lengths); return [r.context, r.weights]; };
+  const ts = valuesAndGrads(run, [query, keys, v, values]);
+  await initEngine({ threads: 1 });
+  try {
+    let forward = 0;
+    let backward = 0;
+    // Count the kernel calls: the engine's kernels, wrapped.
+    const installed = currentAttentionKernels();
+    assert.ok(installed !== null, 'initEngine installs the attention kernels');
+    setAttentionKernels({
+      forward: (...args) => { forward++; return installed.forward(...args); },
+      backward: (...args) => { backward++; return installed.backward(...args); },
+    });
+    const wasm = valuesAndGrads(run, [query, keys, v, values]);
+    assert.equal(forward, 1);
+    assert.equal(backward, 1);
+    wasm.values.forEach((x, k) => assertClose(x, ts.values[k] as Float32Array, 1e-5, `output ${k}`));
+    wasm.grads.forEach((g, k) => assertClose(g, ts.grads[k] as Float32Array, 1e-5, `gradient of input ${k}`));
+  } finally {
+    await shutdownEngine();
+  }
+  assert.equal(currentAttentionKernels(), null, 'shutdownEngine removes the kernels');
 });

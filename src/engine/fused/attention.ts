@@ -8,6 +8,36 @@ import { expNonPositive, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 
+/**
+ * The score kernels of the WebAssembly engine (asm/attn.ts), installed by `initEngine`:
+ * forward writes t[b,i,:] = tanh(q[b,:] + k[b,i,:]) and e[b,i] = v · t[b,i,:] for i < lengths[b];
+ * backward adds d = de[b,i] v (1 - t²) to dk[b,i,:] (i < lengths[b]) and Σ_i d to dq[b,:], and
+ * Σ de t to dv (each when not null). Both return false (nothing written) when they cannot run, and
+ * the TypeScript loops below do the work.
+ */
+export interface AttentionKernels {
+  forward(q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array, e: Float32Array): boolean;
+  backward(
+    t: Float32Array, v: Float32Array, de: Float32Array, lengths: Int32Array, batch: number, s: number, a: number,
+    dk: Float32Array | null, dq: Float32Array | null, dv: Float32Array | null,
+  ): boolean;
+}
+
+let kernels: AttentionKernels | null = null;
+
+/** The installed score kernels (null: the TypeScript loops). */
+export function currentAttentionKernels(): AttentionKernels | null {
+  return kernels;
+}
+
+/** Installs (or with null removes) the engine's score kernels. */
+export function setAttentionKernels(next: AttentionKernels | null): void {
+  kernels = next;
+}
+
+/** Fewer score elements (B x S x A) stay in TypeScript: the copies cost more than they save. */
+export const ATTENTION_KERNEL_MIN = 2048;
+
 export interface AttentionResult {
   /** (B, Hv) Σ_i α_i values_i */
   context: Tensor;
@@ -49,24 +79,32 @@ export function additiveAttention(
   const vals = values.data;
   const w = weights.data;
   const cd = context.data;
-  // Per row b: scores e_i = vᵀ tanh(q + k_i) (tanh kept for the backward), masked softmax, context.
-  // The products are len x A and len x Hv: plain loops beat a GEMM call's operand copies here.
+  const useKernel = kernels !== null && batch * s * a >= ATTENTION_KERNEL_MIN;
+  // Scores e_i = vᵀ tanh(q + k_i) into w (tanh kept for the backward).
+  if (!(useKernel && kernels?.forward(q, kd, vd, lengths, batch, s, a, t, w))) {
+    for (let b = 0; b < batch; b++) {
+      const len = lengths[b] as number;
+      const qo = b * a;
+      const o = b * s;
+      for (let i = 0; i < len; i++) {
+        const ko = (o + i) * a;
+        let e = 0;
+        for (let j = 0; j < a; j++) {
+          const th = tanhValue(q[qo + j] + kd[ko + j]);
+          t[ko + j] = th;
+          e += vd[j] * th;
+        }
+        w[o + i] = e;
+      }
+    }
+  }
+  // Per row b: masked softmax, context. The products are len x Hv: plain loops beat a GEMM call's
+  // operand copies here.
   for (let b = 0; b < batch; b++) {
     const len = lengths[b] as number;
-    const qo = b * a;
     const o = b * s;
     let max = -Infinity;
-    for (let i = 0; i < len; i++) {
-      const ko = (o + i) * a;
-      let e = 0;
-      for (let j = 0; j < a; j++) {
-        const th = tanhValue(q[qo + j] + kd[ko + j]);
-        t[ko + j] = th;
-        e += vd[j] * th;
-      }
-      w[o + i] = e;
-      if (e > max) max = e;
-    }
+    for (let i = 0; i < len; i++) if (w[o + i] > max) max = w[o + i];
     let sum = 0;
     for (let i = 0; i < len; i++) {
       const e = expNonPositive(w[o + i] - max);
@@ -91,6 +129,7 @@ export function additiveAttention(
     const gw = weights.grad;
     if (gc === null && gw === null) return;
     const dAlpha = scratch(s);
+    const deAll = scratch(batch * s); // d loss / d e_i
     const dvals = values.requiresGrad ? values.ensureGrad() : null;
     const dv = v.requiresGrad ? v.ensureGrad() : null;
     const dk = keys.requiresGrad ? keys.ensureGrad() : null;
@@ -114,12 +153,20 @@ export function additiveAttention(
           }
         }
       }
-      // softmax backward: de_i = α_i (dα_i - Σ_j α_j dα_j), then through vᵀ tanh(·)
+      // softmax backward: de_i = α_i (dα_i - Σ_j α_j dα_j)
       let dot = 0;
       for (let i = 0; i < len; i++) dot += w[o + i] * dAlpha[i];
+      for (let i = 0; i < len; i++) deAll[o + i] = w[o + i] * (dAlpha[i] - dot);
+    }
+    // then through vᵀ tanh(q + k_i)
+    if (dv === null && dk === null && dq === null) return;
+    if (batch * s * a >= ATTENTION_KERNEL_MIN && kernels?.backward(t, vd, deAll, lengths, batch, s, a, dk, dq, dv)) return;
+    for (let b = 0; b < batch; b++) {
+      const len = lengths[b] as number;
+      const o = b * s;
       const qo = b * a;
       for (let i = 0; i < len; i++) {
-        const de = w[o + i] * (dAlpha[i] - dot);
+        const de = deAll[o + i];
         const ko = (o + i) * a;
         for (let j = 0; j < a; j++) {
           const th = t[ko + j];

@@ -1,0 +1,101 @@
+// Additive attention score kernels (src/engine/fused/attention.ts), over float buffers the
+// JavaScript side copies into linear memory:
+//   forward:  t[b,i,:] = tanh(q[b,:] + k[b,i,:]),  e[b,i] = v · t[b,i,:]          for i < len[b]
+//   backward: d = de[b,i] v (1 - t²):  dk[b,i,:] = d,  dq[b,:] = Σ_i d,  dv = Σ_b,i de[b,i] t[b,i,:]
+// Shapes: q (B, A), k and t and dk (B, S, A), e and de (B, S), v and dv (A), len (B) as i32.
+
+import { madd } from './common';
+
+// tanh(x) as a rational function (the coefficients of Eigen's float tanh), clamped where float
+// tanh is ±1; within a few float ulps of tanh.
+const CLAMP: f32 = 7.90531110763549805;
+
+@inline function tanhV(x: v128): v128 {
+  const c = f32x4.splat(CLAMP);
+  const v = f32x4.min(f32x4.max(x, f32x4.neg(c)), c);
+  const x2 = f32x4.mul(v, v);
+  let p = madd(x2, f32x4.splat(-2.76076847742355e-16), f32x4.splat(2.00018790482477e-13));
+  p = madd(x2, p, f32x4.splat(-8.60467152213735e-11));
+  p = madd(x2, p, f32x4.splat(5.12229709037114e-8));
+  p = madd(x2, p, f32x4.splat(1.48572235717979e-5));
+  p = madd(x2, p, f32x4.splat(6.37261928875436e-4));
+  p = madd(x2, p, f32x4.splat(4.89352455891786e-3));
+  let q = madd(x2, f32x4.splat(1.19825839466702e-6), f32x4.splat(1.18534705686654e-4));
+  q = madd(x2, q, f32x4.splat(2.268434632439e-3));
+  q = madd(x2, q, f32x4.splat(4.89352518554385e-3));
+  return f32x4.div(f32x4.mul(v, p), q);
+}
+
+@inline function hsum(x: v128): f32 {
+  return (f32x4.extract_lane(x, 0) + f32x4.extract_lane(x, 1)) + (f32x4.extract_lane(x, 2) + f32x4.extract_lane(x, 3));
+}
+
+/** Forward scores; rows i >= len[b] of t and e are left as they were. */
+export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32): void {
+  const rowBytes = <usize>a << 2;
+  for (let b = 0; b < batch; b++) {
+    const n = load<i32>(len + (<usize>b << 2));
+    const qb = q + <usize>b * rowBytes;
+    for (let i = 0; i < n; i++) {
+      const off = <usize>(b * s + i) * rowBytes;
+      const kr = k + off;
+      const tr = t + off;
+      let acc0 = f32x4.splat(0);
+      let acc1 = f32x4.splat(0);
+      let j = 0;
+      for (; j + 8 <= a; j += 8) {
+        const o = <usize>j << 2;
+        const t0 = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
+        const t1 = tanhV(f32x4.add(v128.load(qb + o, 16), v128.load(kr + o, 16)));
+        v128.store(tr + o, t0);
+        v128.store(tr + o, t1, 16);
+        acc0 = madd(v128.load(v + o), t0, acc0);
+        acc1 = madd(v128.load(v + o, 16), t1, acc1);
+      }
+      let sum = hsum(f32x4.add(acc0, acc1));
+      for (; j < a; j++) {
+        const o = <usize>j << 2;
+        const th = f32x4.extract_lane(tanhV(f32x4.splat(load<f32>(qb + o) + load<f32>(kr + o))), 0);
+        store<f32>(tr + o, th);
+        sum += load<f32>(v + o) * th;
+      }
+      store<f32>(e + (<usize>(b * s + i) << 2), sum);
+    }
+  }
+}
+
+/** Backward of the scores; dk rows i < len[b] are written (not accumulated), dq and dv are overwritten. */
+export function attnBackward(t: usize, v: usize, de: usize, len: usize, dk: usize, dq: usize, dv: usize, batch: i32, s: i32, a: i32): void {
+  const rowBytes = <usize>a << 2;
+  memory.fill(dq, 0, <usize>batch * rowBytes);
+  memory.fill(dv, 0, rowBytes);
+  const one = f32x4.splat(1);
+  for (let b = 0; b < batch; b++) {
+    const n = load<i32>(len + (<usize>b << 2));
+    const qb = dq + <usize>b * rowBytes;
+    for (let i = 0; i < n; i++) {
+      const off = <usize>(b * s + i) * rowBytes;
+      const tr = t + off;
+      const kr = dk + off;
+      const g = load<f32>(de + (<usize>(b * s + i) << 2));
+      const gv = f32x4.splat(g);
+      let j = 0;
+      for (; j + 4 <= a; j += 4) {
+        const o = <usize>j << 2;
+        const th = v128.load(tr + o);
+        v128.store(dv + o, madd(gv, th, v128.load(dv + o)));
+        const d = f32x4.mul(f32x4.mul(gv, v128.load(v + o)), f32x4.sub(one, f32x4.mul(th, th)));
+        v128.store(kr + o, d);
+        v128.store(qb + o, f32x4.add(v128.load(qb + o), d));
+      }
+      for (; j < a; j++) {
+        const o = <usize>j << 2;
+        const th = load<f32>(tr + o);
+        store<f32>(dv + o, load<f32>(dv + o) + g * th);
+        const d = g * load<f32>(v + o) * (1 - th * th);
+        store<f32>(kr + o, d);
+        store<f32>(qb + o, load<f32>(qb + o) + d);
+      }
+    }
+  }
+}
