@@ -105,6 +105,23 @@ export class Tensor {
     return this.grad;
   }
 
+  /**
+   * The gradient buffer for an op about to write all of it: `fresh` when it was just created, and
+   * then its contents are undefined (arena buffers are not zeroed): the op must assign every element
+   * instead of adding. Saves zeroing and re-reading large gradients (the logits of the output layer).
+   */
+  gradTarget(): { grad: Float32Array; fresh: boolean } {
+    if (this.grad !== null) return { grad: this.grad, fresh: false };
+    const tape = activeTape();
+    if (tape !== null && tape.owns(this)) {
+      this.grad = tape.take(this.size);
+      this.gradOwner = tape;
+    } else {
+      this.grad = new Float32Array(this.size);
+    }
+    return { grad: this.grad, fresh: true };
+  }
+
   /** Zero the gradient (parameters, before each step). */
   zeroGrad(): void {
     if (this.grad !== null) this.grad.fill(0);

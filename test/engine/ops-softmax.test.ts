@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crossEntropy, logSoftmax, softmax } from '../../src/engine/ops.js';
+import { add, crossEntropy, logSoftmax, softmax } from '../../src/engine/ops.js';
 import { Rng } from '../../src/engine/random.js';
 import { ShapeError, Tape, Tensor, withTape } from '../../src/engine/tensor.js';
 import { assertClose, assertGrads, param } from './ops-helpers.js';
@@ -68,6 +68,21 @@ test('crossEntropy: hand-computed loss, nll, count and gradient with label smoot
   assert.ok(Math.abs(r.nll - Math.LN2) < 1e-6);
   tape.backward(r.loss);
   assertClose(logits.grad as Float32Array, [0.15, -0.3, 0.15, 0, 0, 0], 1e-6, 'gradient');
+});
+
+test('crossEntropy writes a fresh arena gradient in full: an ignored row is 0 even where the arena held NaN', () => {
+  const tape = new Tape();
+  // Dirty the arena: buffers of the logits' size, filled with NaN and handed back to the pool.
+  withTape(tape, () => {
+    for (let i = 0; i < 5; i++) tape.take(6).fill(NaN);
+  });
+  tape.reset();
+  const x = Tensor.fromArray([0, Math.log(2), 0, 5, -1, 2], [2, 3], { requiresGrad: true });
+  const zero = Tensor.fromArray([0, 0, 0, 0, 0, 0], [2, 3]);
+  const r = withTape(tape, () => crossEntropy(add(x, zero), new Int32Array([1, 0]), { labelSmoothing: 0.3 }));
+  tape.backward(r.loss);
+  assertClose(x.grad as Float32Array, [0.15, -0.3, 0.15, 0, 0, 0], 1e-6, 'gradient through an arena tensor');
+  tape.reset();
 });
 
 test('crossEntropy gradients pass finite differences (smoothing, ignoreIndex) and loss is a sum over rows', () => {

@@ -130,8 +130,11 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   onBackward(out, () => {
     const g = out.grad;
     if (g === null) return;
-    // dx (R, In) += dY (R, Out) · wᵀ
-    if (x.requiresGrad) gemm({ m: rows, n: inDim, k: outDim, a: g, b: w.data, c: x.ensureGrad(), transB: true, beta: 1, bResident: w.requiresGrad });
+    // dx (R, In) += dY (R, Out) · wᵀ (= when dx is fresh)
+    if (x.requiresGrad) {
+      const { grad: dx, fresh } = x.gradTarget();
+      gemm({ m: rows, n: inDim, k: outDim, a: g, b: w.data, c: dx, transB: true, beta: fresh ? 0 : 1, bResident: w.requiresGrad });
+    }
     // dw (In, Out) += xᵀ · dY
     if (w.requiresGrad) gemm({ m: inDim, n: outDim, k: rows, a: x.data, b: g, c: w.ensureGrad(), transA: true, beta: 1 });
     if (b !== undefined && b.requiresGrad) {

@@ -168,14 +168,19 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
     const g = out.grad;
     if (g === null || !logits.requiresGrad || probs === null) return;
     const gs = g[0];
-    const dx = logits.ensureGrad();
+    // Usually the first gradient of the logits: written, not added (no zeroing pass over N x V).
+    const { grad: dx, fresh } = logits.gradTarget();
     const smooth = gs * (eps / v);
     for (let r = 0; r < n; r++) {
       const t = targets[r] as number;
-      if (t === ignore) continue;
       const o = r * v;
+      if (t === ignore) {
+        if (fresh) dx.fill(0, o, o + v);
+        continue;
+      }
       const scale = gs * inv[r];
-      for (let j = 0; j < v; j++) dx[o + j] += scale * probs[o + j] - smooth;
+      if (fresh) for (let j = 0; j < v; j++) dx[o + j] = scale * probs[o + j] - smooth;
+      else for (let j = 0; j < v; j++) dx[o + j] += scale * probs[o + j] - smooth;
       dx[o + t] -= gs * (1 - eps);
     }
   });
