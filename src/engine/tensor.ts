@@ -159,23 +159,33 @@ export class Tensor {
   }
 }
 
-/** Free lists of Float32Array by length. */
+/**
+ * Free lists of Float32Array by capacity class. Sizes below POOL_EXACT get buffers of exactly their
+ * length; larger ones come from buffers rounded up to a class (at most 1/4 larger) and are handed
+ * out as a view of the asked length. Batches of different sentence lengths then reuse the same
+ * big buffers (the output layer's N x V logits, probabilities and gradient change size with every
+ * batch) instead of allocating tens of MB afresh each step.
+ */
 class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
 
   take(size: number): Float32Array {
-    const list = this.free.get(size);
-    const buf = list?.pop();
-    return buf ?? new Float32Array(size);
+    const cap = capacityClass(size);
+    const buf = this.free.get(cap)?.pop() ?? new Float32Array(cap);
+    return buf.length === size ? buf : buf.subarray(0, size);
   }
 
   give(buf: Float32Array): void {
-    let list = this.free.get(buf.length);
+    // A view handed out by take() goes back as its whole buffer.
+    const whole = buf.byteOffset === 0 && buf.buffer.byteLength === buf.length * 4 ? buf : new Float32Array(buf.buffer, 0, buf.buffer.byteLength / 4);
+    const cap = whole.length;
+    if (capacityClass(cap) !== cap) return; // not one of ours
+    let list = this.free.get(cap);
     if (list === undefined) {
       list = [];
-      this.free.set(buf.length, list);
+      this.free.set(cap, list);
     }
-    list.push(buf);
+    list.push(whole);
   }
 
   /** Number of floats held in free lists (for memory reports). */
@@ -184,6 +194,16 @@ class BufferPool {
     for (const [size, list] of this.free) n += size * list.length;
     return n;
   }
+}
+
+/** Below this many floats the pool keeps exact sizes. */
+const POOL_EXACT = 4096;
+
+/** The capacity a buffer of `size` floats is taken from: size itself when small, else rounded up to 4 steps per power of two. */
+export function capacityClass(size: number): number {
+  if (size <= POOL_EXACT) return size;
+  const step = 2 ** (Math.floor(Math.log2(size)) - 2);
+  return Math.ceil(size / step) * step;
 }
 
 export interface TapeOptions {
