@@ -5,7 +5,11 @@
  * publishes it in a control block inside the shared memory and works on it too; every thread takes
  * the next chunk index from one atomic counter (dynamic balancing). The counter word holds the job
  * generation in its high 16 bits, so a late thread can never take a chunk of a newer job with the
- * size of an older one (compare-and-swap on the whole word).
+ * size of an older one (compare-and-swap on the whole word). Publishing a job first closes the
+ * counter under the new generation, then writes the job's words, then opens the counter: a thread
+ * still reading the old job's words then fails its compare-and-swap instead of taking chunk
+ * `old count` of the new job (that race ran a chunk twice, counted it in the next job's done
+ * counter, and could leave the main thread waiting forever).
  *
  * Hand-off: idle workers spin on the generation word for a short while (2 ms), then sleep
  * in Atomics.wait; the main thread notifies them only when some are asleep. Workers are unref()ed,
@@ -40,14 +44,17 @@ export type RunChunk = (kind: number, params: number, chunk: number, scratch: nu
  * A chunk that throws still counts as done (so no thread waits forever); the job is flagged as
  * failed and the first error is returned.
  */
-export function takeChunks(ctrl: Int32Array, run: RunChunk, gen16: number, scratch: number): unknown {
+export function takeChunks(ctrl: Int32Array, run: RunChunk, gen16: number, scratch: number, beforeTake?: () => void): unknown {
   let failure: unknown;
   for (;;) {
+    // The count is read before the counter: a counter of this generation read afterwards proves the
+    // count belongs to this job too (publishJob changes the counter before the count).
+    const chunks = Atomics.load(ctrl, CTRL_CHUNKS);
     const v = Atomics.load(ctrl, CTRL_COUNTER);
     if (v >>> 16 !== gen16) return failure;
     const idx = v & 0xffff;
-    const chunks = Atomics.load(ctrl, CTRL_CHUNKS);
     if (idx >= chunks) return failure;
+    beforeTake?.();
     if (Atomics.compareExchange(ctrl, CTRL_COUNTER, v, v + 1) !== v) continue;
     try {
       run(Atomics.load(ctrl, CTRL_KIND), Atomics.load(ctrl, CTRL_PARAMS), idx, scratch);
@@ -93,6 +100,29 @@ export interface WorkerInit {
 interface PoolWorker {
   unref(): void;
   terminate(): Promise<number>;
+}
+
+/**
+ * Publishes job `gen` (31 bits; its low 16 bits tag the counter): closes the counter under the new
+ * generation (index 0xffff: nothing to take), writes the job's words, opens the counter, and last
+ * bumps the generation word the idle workers watch. `afterStore` (tests) runs after each store.
+ */
+export function publishJob(
+  ctrl: Int32Array, gen: number, kind: number, params: number, chunks: number, afterStore?: (slot: number) => void,
+): void {
+  const gen16 = gen & 0xffff;
+  const store = (slot: number, value: number): void => {
+    Atomics.store(ctrl, slot, value);
+    afterStore?.(slot);
+  };
+  store(CTRL_COUNTER, (gen16 << 16) | 0xffff);
+  store(CTRL_DONE, 0);
+  store(CTRL_FAILED, 0);
+  store(CTRL_KIND, kind);
+  store(CTRL_PARAMS, params);
+  store(CTRL_CHUNKS, chunks);
+  store(CTRL_COUNTER, gen16 << 16);
+  store(CTRL_GEN, gen);
 }
 
 export class WorkerPool {
@@ -150,13 +180,7 @@ export class WorkerPool {
     const ctrl = this.ctrl;
     this.gen = (this.gen + 1) & 0x7fffffff;
     const gen16 = this.gen & 0xffff;
-    Atomics.store(ctrl, CTRL_DONE, 0);
-    Atomics.store(ctrl, CTRL_FAILED, 0);
-    Atomics.store(ctrl, CTRL_KIND, kind);
-    Atomics.store(ctrl, CTRL_PARAMS, params);
-    Atomics.store(ctrl, CTRL_CHUNKS, chunks);
-    Atomics.store(ctrl, CTRL_COUNTER, gen16 << 16);
-    Atomics.store(ctrl, CTRL_GEN, this.gen);
+    publishJob(ctrl, this.gen, kind, params, chunks);
     if (Atomics.load(ctrl, CTRL_SLEEPERS) > 0) Atomics.notify(ctrl, CTRL_GEN);
     const failure = takeChunks(ctrl, this.run, gen16, this.mainScratch);
     let spins = 0;
@@ -164,6 +188,7 @@ export class WorkerPool {
     for (;;) {
       const done = Atomics.load(ctrl, CTRL_DONE);
       if (done === chunks) break;
+      if (done > chunks) throw new Error(`gemm pool: ${done} chunks done of a job of ${chunks} (a chunk was taken twice)`);
       if (++spins % POLLS !== 0) continue;
       if (deadline === 0) deadline = performance.now() + MAIN_SPIN_MS;
       else if (performance.now() > deadline) Atomics.wait(ctrl, CTRL_DONE, done, 1);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CTRL_CHUNKS, CTRL_COUNTER, CTRL_DONE, CTRL_FAILED, CTRL_INTS, CTRL_KIND, CTRL_PARAMS, takeChunks } from '../../src/engine/pool.js';
+import { CTRL_CHUNKS, CTRL_COUNTER, CTRL_DONE, CTRL_FAILED, CTRL_GEN, CTRL_INTS, CTRL_KIND, CTRL_PARAMS, publishJob, takeChunks } from '../../src/engine/pool.js';
 
 function job(gen16: number, chunks: number): Int32Array {
   const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_INTS * 4));
@@ -19,6 +19,48 @@ describe('pool: takeChunks', () => {
     assert.equal(failure, undefined);
     assert.deepEqual(seen, [0, 1, 2, 3, 4].map((c) => [7, 4096, c, 64]));
     assert.equal(ctrl[CTRL_DONE], 5);
+  });
+
+  it('a thread that read the words of the running job takes nothing once the next job is published', () => {
+    // Job 1 has 3 chunks and 2 were taken; the late thread has read its count and counter when job 2
+    // (5 chunks, another kind) is published: its compare-and-swap must fail, and job 2 stays whole.
+    const ctrl = job(1, 3);
+    ctrl[CTRL_COUNTER] = (1 << 16) | 2;
+    let published = false;
+    const ran: number[][] = [];
+    takeChunks(ctrl, (kind, _p, chunk) => void ran.push([kind, chunk]), 1, 0, () => {
+      if (published) return;
+      published = true;
+      publishJob(ctrl, 2, 9, 8192, 5);
+    });
+    assert.ok(published);
+    assert.equal(ran.length, 0, 'the late thread ran nothing');
+    assert.equal(ctrl[CTRL_DONE], 0);
+    assert.equal(ctrl[CTRL_COUNTER], 2 << 16, 'job 2 starts at chunk 0');
+    assert.equal(ctrl[CTRL_GEN], 2);
+    // Job 2 is then taken whole by its own generation.
+    takeChunks(ctrl, (kind, _p, chunk) => void ran.push([kind, chunk]), 2, 0);
+    assert.deepEqual(ran, [0, 1, 2, 3, 4].map((c) => [9, c]));
+    assert.equal(ctrl[CTRL_DONE], 5);
+  });
+
+  it('a late thread that looks at any moment of publishJob takes no chunk of the old or the new job', () => {
+    // Job 7 (4 chunks) is all taken; a late thread of job 7 reads the words after each store of
+    // the publication of job 8 (6 chunks). Were the count written while the old counter is still
+    // open, it would take "chunk 4" of job 7 with job 8's count and count it done in job 8.
+    const ctrl = job(7, 4);
+    ctrl[CTRL_COUNTER] = (7 << 16) | 4;
+    const late: number[] = [];
+    const slots: number[] = [];
+    publishJob(ctrl, 0x10008, 1, 64, 6, (slot) => {
+      slots.push(slot);
+      takeChunks(ctrl, (_k, _p, chunk) => void late.push(chunk), 7, 0);
+    });
+    assert.equal(late.length, 0, `the late thread took chunks ${late.join(', ')}`);
+    assert.deepEqual(slots, [CTRL_COUNTER, CTRL_DONE, CTRL_FAILED, CTRL_KIND, CTRL_PARAMS, CTRL_CHUNKS, CTRL_COUNTER, CTRL_GEN]);
+    assert.equal(ctrl[CTRL_DONE], 0);
+    assert.equal(ctrl[CTRL_COUNTER], 8 << 16, 'job 8 (generation 0x10008) opens at chunk 0');
+    assert.equal(ctrl[CTRL_GEN], 0x10008);
   });
 
   it('takes nothing from a job of another generation', () => {
