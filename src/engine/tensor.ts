@@ -93,16 +93,10 @@ export class Tensor {
    * active tape's arena; parameters (made outside a tape) own theirs.
    */
   ensureGrad(): Float32Array {
-    if (this.grad === null) {
-      const tape = activeTape();
-      if (tape !== null && tape.owns(this)) {
-        this.grad = tape.takeZeroed(this.size);
-        this.gradOwner = tape;
-      } else {
-        this.grad = new Float32Array(this.size);
-      }
-    }
-    return this.grad;
+    if (this.grad !== null) return this.grad;
+    const { grad } = this.gradTarget();
+    grad.fill(0);
+    return grad;
   }
 
   /**
