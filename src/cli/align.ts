@@ -13,12 +13,12 @@
  */
 import * as fs from 'node:fs';
 import { makeSourceBatch } from '../data/batch.js';
-import { mergeSubwords } from '../data/bpe.js';
+import { mergeSubwords, pieceWords } from '../data/bpe.js';
 import { tokenize } from '../data/tokenize.js';
 import { BOS, EOS } from '../data/vocab.js';
 import { withArena } from '../decode/common.js';
 import {
-  alignSymmetric, alignT2S, corpusAlignmentErrorRate, formatPharaoh, parseGoldText, pieceWords, wordAttention,
+  alignSymmetric, alignT2S, corpusAlignmentErrorRate, formatPharaoh, parseGoldText, wordAttention,
   type AttentionMatrix, type GoldAlignment, type Link, type Symmetrization,
 } from '../eval/alignment.js';
 import type { AttentionMemory } from '../model/attention.js';

@@ -11,9 +11,8 @@
 import * as path from 'node:path';
 import { readGroupedTsv } from '../eval/references.js';
 import {
-  bucketBleuSeries, formatBucketTable, formatComparisonTable, scoreByLength, scoreSet,
+  bucketBleuSeries, formatBucketTable, formatComparisonTable, scoreByLength, scoreSet, sourceWordCount,
   type BucketScore, type SetScore,
-  sourceWordCount,
 } from '../train/scores.js';
 import { translateTexts } from '../train/translator.js';
 import { bleuByLengthChartSvg } from '../viz/chart-svg.js';

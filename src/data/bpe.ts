@@ -307,13 +307,18 @@ export class Bpe {
   }
 }
 
+/** A piece ending with "@@" continues into the next piece (a bare "@@" is a token of its own). */
+function continuesWord(piece: string): boolean {
+  return piece.length > CONTINUATION.length && piece.endsWith(CONTINUATION);
+}
+
 /** Join subword pieces back into words: a piece ending with "@@" continues into the next piece. */
 export function mergeSubwords(tokens: readonly string[]): string[] {
   const out: string[] = [];
   let cur: string | null = null;
   for (const t of tokens) {
     const piece: string = cur !== null && t.length > 1 && t.startsWith(JOINER) ? t.slice(1) : t;
-    if (piece.length > CONTINUATION.length && piece.endsWith(CONTINUATION)) {
+    if (continuesWord(piece)) {
       cur = (cur ?? '') + piece.slice(0, -CONTINUATION.length);
     } else {
       out.push((cur ?? '') + piece);
@@ -321,5 +326,19 @@ export function mergeSubwords(tokens: readonly string[]): string[] {
     }
   }
   if (cur !== null) out.push(cur);
+  return out;
+}
+
+/**
+ * The word each subword piece belongs to, the words being those `mergeSubwords` makes:
+ * ["the", "bl@@", "ack", "cat"] -> [0, 1, 1, 2].
+ */
+export function pieceWords(pieces: readonly string[]): number[] {
+  const out: number[] = [];
+  let word = 0;
+  for (const p of pieces) {
+    out.push(word);
+    if (!continuesWord(p)) word++;
+  }
   return out;
 }

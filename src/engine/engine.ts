@@ -68,7 +68,7 @@ async function defaultThreads(): Promise<number> {
  * compiled) enables the FMA build without asking users for a command-line flag. It is a standard
  * feature (Chrome 114+, Node 22+) and its results stay within the tests' tolerances of plain SIMD.
  */
-async function enableRelaxedSimd(bytes: BufferSource): Promise<boolean> {
+export async function enableRelaxedSimd(bytes: BufferSource): Promise<boolean> {
   if (!isNode) return false;
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');

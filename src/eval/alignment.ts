@@ -53,20 +53,6 @@ export function matrixShape(weights: AttentionMatrix): { T: number; S: number } 
 }
 
 /**
- * The word each subword piece belongs to (BPE pieces ending with "@@" continue into the next piece):
- * ["the", "bl@@", "ack", "cat"] -> [0, 1, 1, 2].
- */
-export function pieceWords(pieces: readonly string[]): number[] {
-  const out: number[] = [];
-  let word = 0;
-  for (const p of pieces) {
-    out.push(word);
-    if (!(p.length > 2 && p.endsWith('@@'))) word++;
-  }
-  return out;
-}
-
-/**
  * Word-level attention from subword attention (T pieces, S pieces) -> (target words, source words):
  * a source word gets the sum of its pieces' weights, and a target word the mean of its pieces' rows,
  * so every row still sums to what the piece rows summed to (1 for softmax rows).

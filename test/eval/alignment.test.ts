@@ -1,6 +1,7 @@
 /** Alignment tests; expected links and AER values worked out by hand. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pieceWords } from '../../src/data/bpe.js';
 import {
   aerCounts,
   alignmentErrorRate,
@@ -13,7 +14,6 @@ import {
   parseGoldText,
   parsePharaoh,
   parsePharaohText,
-  pieceWords,
   symmetrize,
   wordAttention,
   type Link,

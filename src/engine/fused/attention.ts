@@ -79,7 +79,7 @@ export function additiveAttention(
   const vals = values.data;
   const w = weights.data;
   const cd = context.data;
-  const useKernel = kernels !== null && batch * s * a >= ATTENTION_KERNEL_MIN;
+  const useKernel = batch * s * a >= ATTENTION_KERNEL_MIN;
   // Scores e_i = vᵀ tanh(q + k_i) into w (tanh kept for the backward).
   if (!(useKernel && kernels?.forward(q, kd, vd, lengths, batch, s, a, t, w))) {
     for (let b = 0; b < batch; b++) {
@@ -160,7 +160,7 @@ export function additiveAttention(
     }
     // then through vᵀ tanh(q + k_i)
     if (dv === null && dk === null && dq === null) return;
-    if (batch * s * a >= ATTENTION_KERNEL_MIN && kernels?.backward(t, vd, deAll, lengths, batch, s, a, dk, dq, dv)) return;
+    if (useKernel && kernels?.backward(t, vd, deAll, lengths, batch, s, a, dk, dq, dv)) return;
     for (let b = 0; b < batch; b++) {
       const len = lengths[b] as number;
       const o = b * s;
