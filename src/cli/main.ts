@@ -117,6 +117,16 @@ export function buildProgram(): Command {
       await attentionCommand(sentence.join(' '), opts);
     });
 
+  program
+    .command('average')
+    .description('average the parameters of several checkpoints of one run (e.g. the last few validations) into one model')
+    .argument('<checkpoints...>', 'checkpoints (.safetensors) of the same model')
+    .requiredOption('--output <file>', 'write the averaged model here')
+    .action(async (checkpoints: string[], opts: Record<string, unknown>) => {
+      const { averageCommand } = await import('./average.js');
+      averageCommand(checkpoints, opts);
+    });
+
   program.addCommand(scoreCommand().exitOverride());
 
   program

@@ -112,6 +112,11 @@ export const TrainingConfigSchema = z.strictObject({
   keepLast: z.boolean().default(true),
   /** Keep the checkpoint with the best validation score. */
   keepBest: z.boolean().default(true),
+  /**
+   * Also keep the checkpoints of the last N validations as <outDir>/step-<step>.safetensors, for
+   * `attnmt average` (0: none). Older ones are deleted as new ones are written.
+   */
+  keepCheckpoints: int(0).default(0),
 });
 
 export const DecodingConfigSchema = z.strictObject({

@@ -115,7 +115,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       tokenizer: data.tokenizer,
       params,
       extraTensors: optimizerTensors(optim),
-      metadata: { training: { ...state, batcher: batcher.state(), dropoutRng: rngState(model) }, adamStep: optim.state().step },
+      metadata: { training: { ...state, batcher: batcher.state(), dropoutRng: rngState(model) }, adamStep: optim.state().step, decoding: cfg.decoding },
     });
 
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, total: plannedSteps(cfg, batcher), log, logEvery: t.logEvery });
@@ -223,9 +223,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       save(lastPath);
       lastSaved = state.step;
     }
+    if (t.keepCheckpoints > 0) {
+      state.seconds = elapsed();
+      save(path.join(t.outDir, `step-${state.step}.safetensors`));
+      pruneStepCheckpoints(t.outDir, t.keepCheckpoints);
+    }
     progress.resume();
     return v;
   }
+}
+
+/** Delete all but the newest `keep` step-<step>.safetensors files of `dir`. */
+export function pruneStepCheckpoints(dir: string, keep: number): void {
+  const steps = fs
+    .readdirSync(dir)
+    .map((f) => /^step-(\d+)\.safetensors$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  for (const step of steps.slice(keep)) fs.rmSync(path.join(dir, `step-${step}.safetensors`), { force: true });
 }
 
 /** The model config of a new training: the config's model section, its dropout and the vocab sizes. */

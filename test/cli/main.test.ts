@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
@@ -27,7 +28,7 @@ function tinyCheckpoint(dir: string, attention: ModelConfig['attention']): strin
 test('--help of the command and of every sub-command exits 0', () => {
   const top = run(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['train', 'translate', 'eval', 'attention', 'score', 'serve', 'demo']) {
+  for (const cmd of ['train', 'translate', 'eval', 'attention', 'average', 'score', 'serve', 'demo']) {
     assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`), `${cmd} listed in --help`);
     const r = run([cmd, '--help']);
     assert.equal(r.code, 0, `${cmd} --help: ${r.stderr}`);
@@ -126,4 +127,32 @@ test('translate --nbest prints N "i ||| text ||| score" lines per sentence; the 
   assert.equal(b.code, 0, b.stderr);
   const recs = JSON.parse(fs.readFileSync(json, 'utf8')) as Array<{ weights: number[][] }>;
   assert.deepEqual(recs[0]?.weights, []);
+});
+
+test('average writes the mean of the checkpoints and refuses a missing file or a different model', () => {
+  const dir = tmpDir();
+  const a = writeTinyCheckpoint({ dir: path.join(dir), attention: 'additive', seed: 1 });
+  const bDir = path.join(dir, 'b');
+  fs.mkdirSync(bDir);
+  const b = writeTinyCheckpoint({ dir: bDir, attention: 'additive', seed: 2 });
+  const out = path.join(dir, 'avg.safetensors');
+  const r = run(['average', '--output', out, a, b]);
+  assert.equal(r.code, 0, r.stderr);
+  const [ca, cb, avg] = [a, b, out].map((f) => loadCheckpoint(f).params.get('decoder.embedding.weight')?.data as Float32Array);
+  for (let i = 0; i < (avg?.length ?? 0); i++) assert.ok(Math.abs((avg?.[i] ?? NaN) - ((ca?.[i] ?? NaN) + (cb?.[i] ?? NaN)) / 2) < 1e-7);
+  assert.ok((avg?.length ?? 0) > 0);
+  const translated = run(['translate', '--model', out, '--beam', '1'], 'the black cat\n');
+  assert.equal(translated.code, 0, translated.stderr);
+  assert.equal(translated.stdout.split('\n').length, 2);
+
+  const missing = run(['average', '--output', out, a, path.join(dir, 'nope.safetensors')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope\.safetensors: no such file or directory/);
+  const cDir = path.join(dir, 'c');
+  fs.mkdirSync(cDir);
+  const c = writeTinyCheckpoint({ dir: cDir, attention: 'additive', seed: 1, hidden: 10 });
+  const different = run(['average', '--output', out, a, c]);
+  assert.equal(different.code, 1);
+  assert.equal(different.stderr.trim(), `error: ${c}: cannot be averaged with ${a}: the model configs differ`);
+  assert.equal(run(['average', '--output', out, a]).code, 1);
 });

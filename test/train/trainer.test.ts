@@ -107,3 +107,18 @@ test('the training clock counts wall time once, however often it validates (maxT
   assert.ok(training.seconds > 0, `recorded ${training.seconds} s`);
   assert.ok(training.seconds <= wall, `recorded ${training.seconds} s of training in ${wall.toFixed(3)} s of wall time`);
 });
+
+test('keepCheckpoints N keeps the checkpoints of the last N validations, and they average into a working model', async () => {
+  const dir = tmpDir();
+  await train({ config: tinyConfig(dir, { maxSteps: 12, validEvery: 3, keepCheckpoints: 2 }), ...quiet });
+  const out = path.join(dir, 'out');
+  const kept = fs.readdirSync(out).filter((f) => f.startsWith('step-')).sort();
+  assert.deepEqual(kept, ['step-12.safetensors', 'step-9.safetensors']);
+  const c9 = loadCheckpoint(path.join(out, 'step-9.safetensors'));
+  assert.equal((c9.metadata?.['training'] as { step: number }).step, 9);
+  // The trainer's decoding settings travel with the checkpoint (translate uses them).
+  assert.deepEqual((c9.metadata?.['decoding'] as { beam: number }).beam, 5);
+  const last = loadCheckpoint(path.join(out, 'last.safetensors'));
+  const c12 = loadCheckpoint(path.join(out, 'step-12.safetensors'));
+  for (const [n, t] of last.params) assert.deepEqual(c12.params.get(n)?.toArray(), t.toArray(), n);
+});
