@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Vocab } from '../../src/data/vocab.js';
-import { Tensor } from '../../src/engine/tensor.js';
 import { averageCheckpoints } from '../../src/model/average.js';
 import { CheckpointError, type CheckpointContents } from '../../src/model/checkpoint.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
-import { tinyConfig } from './helpers.js';
-
-function vocab(n: number, prefix: string): Vocab {
-  return Vocab.fromJSON({ tokens: ['<pad>', '<unk>', '<s>', '</s>', ...Array.from({ length: n - 4 }, (_, i) => `${prefix}${i}`)] });
-}
+import { checkpointOf, testVocab, tinyConfig } from './helpers.js';
 
 function contents(seed: number, step: number, overrides: Partial<CheckpointContents> = {}): CheckpointContents {
-  const model = new Seq2Seq(tinyConfig(), seed);
-  return {
-    config: model.config,
-    srcVocab: vocab(model.config.srcVocabSize, 's'),
-    tgtVocab: vocab(model.config.tgtVocabSize, 't'),
-    tokenizer: { kind: 'word', lowercase: true },
-    params: model.parameters(),
-    extraTensors: new Map([['optim.m.x', Tensor.fromArray([1, 2], [2])]]),
-    metadata: { training: { step }, adamStep: step, decoding: { beam: 3 } },
-    ...overrides,
-  };
+  return checkpointOf(new Seq2Seq(tinyConfig(), seed), { metadata: { training: { step }, adamStep: step, decoding: { beam: 3 } }, ...overrides });
 }
 
 const named = (c: CheckpointContents, name: string) => ({ name, load: () => c });
@@ -66,7 +50,7 @@ test('checkpoints of different models are refused, naming the file and the diffe
     () => averageCheckpoints([named(a, 'a.safetensors'), named(b, 'b.safetensors')]),
     (e: unknown) => e instanceof CheckpointError && /^b\.safetensors: cannot be averaged with a\.safetensors: the model configs differ$/.test(e.message),
   );
-  const c = contents(1, 2, { tgtVocab: vocab(12, 'x') });
+  const c = contents(1, 2, { tgtVocab: testVocab(12, 'x') });
   assert.throws(() => averageCheckpoints([named(a, 'a'), named(c, 'c')]), /^CheckpointError: c: .*target vocabularies differ/);
   const d = contents(1, 2, { tokenizer: { kind: 'word', lowercase: false } });
   assert.throws(() => averageCheckpoints([named(a, 'a'), named(d, 'd')]), /d: .*tokenizers differ/);

@@ -3,9 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Vocab } from '../../src/data/vocab.js';
 import { Rng } from '../../src/engine/random.js';
-import { Tensor } from '../../src/engine/tensor.js';
 import {
   decodeCheckpoint,
   encodeCheckpoint,
@@ -15,26 +13,10 @@ import {
   type CheckpointContents,
 } from '../../src/model/checkpoint.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
-import { randomBatch, tinyConfig } from './helpers.js';
+import { checkpointOf, randomBatch, testVocab, tinyConfig } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'attnmt-ckpt-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function vocab(n: number, prefix: string): Vocab {
-  return Vocab.fromJSON({ tokens: ['<pad>', '<unk>', '<s>', '</s>', ...Array.from({ length: n - 4 }, (_, i) => `${prefix}${i}`)] });
-}
-
-function contents(model: Seq2Seq): CheckpointContents {
-  return {
-    config: model.config,
-    srcVocab: vocab(model.config.srcVocabSize, 's'),
-    tgtVocab: vocab(model.config.tgtVocabSize, 't'),
-    tokenizer: { kind: 'word', lowercase: true },
-    params: model.parameters(),
-    extraTensors: new Map([['optim.m.decoder.output.bias', Tensor.fromArray([1, 2, 3], [3])]]),
-    metadata: { step: 42, bestBleu: 12.5 },
-  };
-}
 
 interface Entry {
   dtype: string;
@@ -54,11 +36,11 @@ test('round trip through a file gives the same config, vocabularies, extras and 
   const config = tinyConfig({ rnn: 'lstm', layers: 2, attention: 'general' });
   const model = new Seq2Seq(config, 3);
   const path = join(dir, 'model.safetensors');
-  saveCheckpoint(path, contents(model));
+  saveCheckpoint(path, checkpointOf(model));
   assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
   const c = loadCheckpoint(path);
   assert.deepEqual(c.config, config);
-  assert.deepEqual(c.srcVocab.tokens, vocab(11, 's').tokens);
+  assert.deepEqual(c.srcVocab.tokens, testVocab(11, 's').tokens);
   assert.deepEqual(c.tokenizer, { kind: 'word', lowercase: true });
   assert.deepEqual(c.metadata, { step: 42, bestBleu: 12.5 });
   assert.deepEqual(c.extraTensors?.get('optim.m.decoder.output.bias')?.toArray(), [1, 2, 3]);
@@ -71,7 +53,7 @@ test('round trip through a file gives the same config, vocabularies, extras and 
 
 test('the bytes follow the safetensors layout: aligned JSON header, F32 tensors back to back, string metadata', () => {
   const model = new Seq2Seq(tinyConfig(), 1);
-  const bytes = encodeCheckpoint(contents(model));
+  const bytes = encodeCheckpoint(checkpointOf(model));
   const { len, json, meta } = header(bytes);
   assert.equal(len % 8, 0);
   for (const v of Object.values(meta)) assert.equal(typeof v, 'string');
@@ -91,7 +73,7 @@ test('the bytes follow the safetensors layout: aligned JSON header, F32 tensors 
 });
 
 test('corrupt and truncated files give errors naming the file and the problem', () => {
-  const bytes = encodeCheckpoint(contents(new Seq2Seq(tinyConfig(), 1)));
+  const bytes = encodeCheckpoint(checkpointOf(new Seq2Seq(tinyConfig(), 1)));
   const { len, json, meta } = header(bytes);
   const write = (name: string, b: Uint8Array): string => {
     const p = join(dir, name);
@@ -133,7 +115,7 @@ test('corrupt and truncated files give errors naming the file and the problem', 
 });
 
 test('checkpoint from another config is rejected by loadModel with the parameter names', () => {
-  const c = contents(new Seq2Seq(tinyConfig(), 1));
+  const c = checkpointOf(new Seq2Seq(tinyConfig(), 1));
   const other = loadCheckpoint(saveAndPath(c));
   other.config = tinyConfig({ attention: 'dot' });
   assert.throws(() => loadModel(other), /unexpected tensor 'decoder\.attention\.query\.weight'/);

@@ -1,7 +1,11 @@
 /** Tiny configs and batches shared by the model and decode tests. */
 import { makeBatch, type Batch } from '../../src/data/batch.js';
+import { Vocab } from '../../src/data/vocab.js';
 import { Rng } from '../../src/engine/random.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import type { CheckpointContents } from '../../src/model/checkpoint.js';
 import { parseModelConfig, type ModelConfig } from '../../src/model/config.js';
+import type { Seq2Seq } from '../../src/model/seq2seq.js';
 
 /** A few-hundred-parameter config; override any field. */
 export function tinyConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
@@ -29,4 +33,23 @@ export function randomBatch(rng: Rng, srcLens: number[], tgtLens: number[], srcV
     tgt: Array.from({ length: tgtLens[i] as number }, () => 4 + rng.int(tgtVocab - 4)),
   }));
   return makeBatch(pairs, pairs.map((_, i) => i));
+}
+
+/** A vocabulary of the four specials and n - 4 tokens `${prefix}0`, `${prefix}1`, ... */
+export function testVocab(n: number, prefix: string): Vocab {
+  return Vocab.fromJSON({ tokens: ['<pad>', '<unk>', '<s>', '</s>', ...Array.from({ length: n - 4 }, (_, i) => `${prefix}${i}`)] });
+}
+
+/** Checkpoint contents of a model: made-up vocabularies of its sizes, a word tokenizer, one optimizer tensor. */
+export function checkpointOf(model: Seq2Seq, overrides: Partial<CheckpointContents> = {}): CheckpointContents {
+  return {
+    config: model.config,
+    srcVocab: testVocab(model.config.srcVocabSize, 's'),
+    tgtVocab: testVocab(model.config.tgtVocabSize, 't'),
+    tokenizer: { kind: 'word', lowercase: true },
+    params: model.parameters(),
+    extraTensors: new Map([['optim.m.decoder.output.bias', Tensor.fromArray([1, 2, 3], [3])]]),
+    metadata: { step: 42, bestBleu: 12.5 },
+    ...overrides,
+  };
 }
