@@ -4,11 +4,12 @@
  * and chrF (sacreBLEU semantics; case-sensitive unless the config lowercases), the training wall time,
  * the model size and the learning curve (valid.jsonl). Prints a summary; writes OUT/quality.json.
  *
- *   node dist/bench/quality.js --config configs/tatoeba-quality.yaml [--minutes N] [--out DIR] [--reuse] [--beam K] [--limit N]
+ *   node dist/bench/quality.js --config configs/tatoeba-quality.yaml [--minutes N] [--out DIR] [--reuse] [--checkpoint F] [--beam K] [--limit N]
  *   node dist/bench/quality.js --config configs/multi30k-en-de.yaml
  *
  * --minutes overrides training.maxTime; --out overrides training.outDir; --reuse skips training when OUT
- * already holds a checkpoint; --beam (default: the config's decoding.beam); --limit scores the first N
+ * already holds a checkpoint; --checkpoint scores that file (e.g. an `attnmt average` of the run's last
+ * checkpoints) instead of OUT/best.safetensors, and implies --reuse; --beam (default: the config's decoding.beam); --limit scores the first N
  * dev sources only. Needs ../shared/data.
  */
 import * as fs from 'node:fs';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       beam: { type: 'string' },
       limit: { type: 'string' },
       reuse: { type: 'boolean', default: false },
+      checkpoint: { type: 'string' },
     },
   });
   if (values.config === undefined) throw new Error('--config FILE is required (e.g. configs/tatoeba-quality.yaml)');
@@ -78,19 +80,21 @@ async function main(): Promise<void> {
     ...(values.out === undefined ? [] : [parseOverride(`training.outDir=${values.out}`)]),
     ...(values.minutes === undefined ? [] : [parseOverride(`training.maxTime=${Number(values.minutes) * 60}`)]),
   ];
+  const chosen = values.checkpoint === undefined ? null : path.resolve(values.checkpoint);
   // Data paths in configs are relative to the project root.
   process.chdir(ROOT);
   const cfg = loadConfig(configFile, overrides);
   if (cfg.data.dev === undefined) throw new Error(`${configFile}: data.dev is needed to score the model`);
   const outDir = path.resolve(cfg.training.outDir);
 
-  if (!(values.reuse && checkpointIn(outDir) !== null)) {
+  if (chosen !== null && !fs.existsSync(chosen)) throw new Error(`${values.checkpoint}: no such checkpoint`);
+  if (chosen === null && !(values.reuse && checkpointIn(outDir) !== null)) {
     const args = [configFile, '--out', outDir, ...(values.minutes === undefined ? [] : ['--max-time', String(Number(values.minutes) * 60)])];
     console.log(`training: attnmt train ${args.join(' ')}  (log ${outDir}.log)`);
     fs.mkdirSync(path.dirname(outDir), { recursive: true });
     await trainChild(args, `${outDir}.log`);
   }
-  const checkpoint = checkpointIn(outDir);
+  const checkpoint = chosen ?? checkpointIn(outDir);
   if (checkpoint === null) throw new Error(`no checkpoint in ${outDir}`);
   const curve = readCurve(outDir);
   const last = curve[curve.length - 1];
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
   writeFileAtomic(path.join(outDir, 'quality.json'), `${JSON.stringify(result, null, 2)}\n`);
   const lines = [
     `${result.config}: ${result.checkpoint}`,
-    `  model: ${(result.parameters / 1e6).toFixed(2)}M parameters, checkpoint ${(result.checkpointBytes / 1e6).toFixed(1)} MB (with optimizer moments)`,
+    `  model: ${(result.parameters / 1e6).toFixed(2)}M parameters, checkpoint ${(result.checkpointBytes / 1e6).toFixed(1)} MB${(loaded.checkpoint.extraTensors?.size ?? 0) > 0 ? ' (with optimizer moments)' : ''}`,
     `  training: ${result.steps} steps, ${(result.trainSeconds / 60).toFixed(1)} min on ${result.machine}`,
     `  dev ${result.dev}: ${result.sentences} unique sources, beam ${beam}${result.lowercase ? ', lowercased' : ', case-sensitive'}, decoded in ${result.decodeSeconds.toFixed(0)} s`,
     `  BLEU ${result.bleu.toFixed(2)}  chrF ${result.chrf.toFixed(2)}  exact match ${(result.exact * 100).toFixed(1)}%`,
