@@ -76,6 +76,12 @@ export const TrainingConfigSchema = z.strictObject({
       patience: int(0).default(2),
     })
     .prefault({}),
+  /**
+   * plateau: decay by lrDecay.factor when validation stops improving (lrDecay.patience). linear: fall
+   * linearly from lr to minLr over the run's budget (maxSteps, maxEpochs or maxTime, whichever ends it
+   * first); see src/train/schedule.ts.
+   */
+  lrSchedule: z.enum(['plateau', 'linear']).default('plateau'),
   /** The learning rate never decays below this. */
   minLr: z.number().nonnegative().default(1e-5),
   /** Clip the global gradient norm to this (0: no clipping). 5 is the classic RNN value. */
@@ -117,6 +123,9 @@ export const TrainingConfigSchema = z.strictObject({
    * `attnmt average` (0: none). Older ones are deleted as new ones are written.
    */
   keepCheckpoints: int(0).default(0),
+}).refine((t) => t.lrSchedule !== 'linear' || t.maxSteps > 0 || t.maxEpochs > 0 || t.maxTime > 0, {
+  path: ['lrSchedule'],
+  message: '"linear" needs a budget to decay over: set training.maxSteps, maxEpochs or maxTime',
 });
 
 export const DecodingConfigSchema = z.strictObject({

@@ -25,6 +25,7 @@ import { Batcher, type BatcherState } from '../data/batcher.js';
 import type { Config } from './config.js';
 import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
+import { linearLr } from './schedule.js';
 import { validate, type ValidationResult } from './validate.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -120,6 +121,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, total: plannedSteps(cfg, batcher), log, logEvery: t.logEvery });
   const validEvery = t.validEvery > 0 ? t.validEvery : batcher.batchesPerEpoch;
+  const budget = { plannedSteps: plannedSteps(cfg, batcher), maxTime: t.maxTime };
   const start = performance.now();
   // Seconds of earlier runs (resume) stay fixed; state.seconds is only the value written to checkpoints.
   const priorSeconds = state.seconds;
@@ -140,6 +142,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const { loss, nll, ntokens } = withTape(tape, () => model.loss(batch, { labelSmoothing: t.labelSmoothing }));
     tape.backward(loss, 1 / ntokens); // mean over target tokens
     if (t.clipNorm > 0) clipGradNorm(params.values(), t.clipNorm);
+    if (t.lrSchedule === 'linear') optim.lr = linearLr(t.lr, t.minLr, budget, { step: state.step, seconds: elapsed() });
     optim.step();
     state.step++;
     state.tokens += ntokens;
@@ -205,7 +208,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       } else {
         state.plateau++;
         state.sinceBest++;
-        if (state.plateau > t.lrDecay.patience && optim.lr > t.minLr) {
+        if (t.lrSchedule === 'plateau' && state.plateau > t.lrDecay.patience && optim.lr > t.minLr) {
           optim.lr = Math.max(t.minLr, optim.lr * t.lrDecay.factor);
           state.plateau = 0;
           log(`lr decayed to ${optim.lr.toExponential(2)}`);

@@ -122,3 +122,17 @@ test('keepCheckpoints N keeps the checkpoints of the last N validations, and the
   const c12 = loadCheckpoint(path.join(out, 'step-12.safetensors'));
   for (const [n, t] of last.params) assert.deepEqual(c12.params.get(n)?.toArray(), t.toArray(), n);
 });
+
+test('lrSchedule linear lowers the rate step by step towards minLr at the end of the budget', async () => {
+  const dir = tmpDir();
+  await train({ config: tinyConfig(dir, { maxSteps: 10, validEvery: 5, lr: 0.01, minLr: 0.001, lrSchedule: 'linear' }), ...quiet });
+  const lines = fs.readFileSync(path.join(dir, 'out', 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number });
+  // The rate of step s (1-based) is minLr + (lr - minLr) * (1 - (s - 1) / maxSteps).
+  assert.deepEqual(lines.map((l) => l.step), [5, 10]);
+  assert.ok(Math.abs((lines[0]?.lr ?? NaN) - (0.001 + 0.009 * 0.6)) < 1e-12, String(lines[0]?.lr));
+  assert.ok(Math.abs((lines[1]?.lr ?? NaN) - (0.001 + 0.009 * 0.1)) < 1e-12, String(lines[1]?.lr));
+});
+
+test('lrSchedule linear without any budget is a config error naming the key', () => {
+  assert.throws(() => tinyConfig(tmpDir(), { maxEpochs: 0, maxSteps: 0, maxTime: 0, lrSchedule: 'linear' }), /training\.lrSchedule: "linear" needs a budget/);
+});
