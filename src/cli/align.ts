@@ -23,7 +23,7 @@ import {
 } from '../eval/alignment.js';
 import type { AttentionMemory } from '../model/attention.js';
 import type { DecoderState } from '../model/decoder.js';
-import type { TranslatorParts } from '../train/translator.js';
+import type { ModelParts } from '../train/translator.js';
 import { loadTranslator, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
 import { UserError } from './errors.js';
 
@@ -45,7 +45,7 @@ export interface ForcedAttention {
 }
 
 /** A pair's attention over the model's tokens turned into attention over words (BPE pieces merged). */
-function overWords(parts: TranslatorParts, src: string[], tgt: string[], weights: number[][]): ForcedAttention {
+function overWords(parts: ModelParts, src: string[], tgt: string[], weights: number[][]): ForcedAttention {
   const { src: sp, tgt: tp } = parts.codec.pipelines;
   if (sp.kind !== 'bpe' && tp.kind !== 'bpe') return { sourceTokens: src, targetTokens: tgt, weights };
   const srcWords = sp.kind === 'bpe' ? pieceWords(src) : src.map((_, i) => i);
@@ -62,7 +62,7 @@ function overWords(parts: TranslatorParts, src: string[], tgt: string[], weights
  * the attention weights of each step are kept (the step that predicts target token t gives row t).
  * Throws for the fixed-context baseline, which has no attention.
  */
-export function forcedAttention(parts: TranslatorParts, pairs: readonly TextPair[], batchSize = 32): ForcedAttention[] {
+export function forcedAttention(parts: ModelParts, pairs: readonly TextPair[], batchSize = 32): ForcedAttention[] {
   const { model, srcVocab, tgtVocab, codec } = parts;
   if (model.config.attention === 'none') throw new UserError('align: the model has no attention (attention: none, the fixed-context baseline)');
   const srcTokens = pairs.map((p) => codec.source(p.src));
@@ -76,7 +76,7 @@ export function forcedAttention(parts: TranslatorParts, pairs: readonly TextPair
       const batch = makeSourceBatch(rows.map((i) => srcIds[i] as number[]));
       const weights = rows.map(() => [] as number[][]);
       withArena((arena) => {
-        const begin = arena.inBatch(() => model.initDecoder(model.encode(batch.src, batch.srcLengths, batch.size, batch.srcLen)));
+        const begin = arena.inBatch(() => model.startDecoding(batch));
         const memory: AttentionMemory = begin.memory;
         let state: DecoderState = begin.state;
         const steps = Math.max(...rows.map((i) => (tgtIds[i] as number[]).length));
@@ -136,7 +136,7 @@ export interface AlignmentScore {
 }
 
 /** Corpus AER of the model on pairs with gold alignments, for each method. */
-export function scoreAlignments(parts: TranslatorParts, pairs: readonly TextPair[], gold: readonly GoldAlignment[], methods: readonly AlignMethod[] = ['t2s', 'grow-diag']): AlignmentScore[] {
+export function scoreAlignments(parts: ModelParts, pairs: readonly TextPair[], gold: readonly GoldAlignment[], methods: readonly AlignMethod[] = ['t2s', 'grow-diag']): AlignmentScore[] {
   if (gold.length !== pairs.length) throw new UserError(`align: ${pairs.length} pairs but ${gold.length} gold alignment lines`);
   const forced = forcedAttention(parts, pairs);
   checkGoldTokens(forced, pairs);

@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import { initEngine, shutdownEngine, type EngineInfo } from '../engine/engine.js';
 import { loadCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
 import { codecFrom } from '../train/data.js';
-import type { TranslatorParts } from '../train/translator.js';
+import type { ModelParts, TranslatorParts } from '../train/translator.js';
+import { textDifference } from '../model/average.js';
+import { Ensemble } from '../model/ensemble.js';
 import { UserError } from './errors.js';
 import { splitLines } from '../eval/references.js';
 
@@ -27,7 +29,7 @@ export async function stopEngine(): Promise<void> {
   await shutdownEngine();
 }
 
-export interface LoadedModel extends TranslatorParts {
+export interface LoadedModel extends ModelParts {
   checkpoint: CheckpointContents;
 }
 
@@ -37,6 +39,25 @@ export function loadTranslator(file: string): LoadedModel {
   const checkpoint = loadCheckpoint(file);
   const model = loadModel(checkpoint);
   return { model, srcVocab: checkpoint.srcVocab, tgtVocab: checkpoint.tgtVocab, codec: codecFrom(checkpoint.tokenizer), checkpoint };
+}
+
+/**
+ * Load one model, or several as an ensemble (they must share the vocabularies and the tokenizer; the
+ * error names the file that differs). `checkpoint` is the first file's (its decoding settings apply).
+ */
+export function loadTranslators(files: readonly string[]): TranslatorParts & { checkpoint: CheckpointContents } {
+  const [first, ...rest] = files;
+  if (first === undefined) throw new UserError('no model file given');
+  const base = loadTranslator(first);
+  if (rest.length === 0) return base;
+  const models = [base.model];
+  for (const file of rest) {
+    const other = loadTranslator(file);
+    const why = textDifference(base.checkpoint, other.checkpoint);
+    if (why !== null) throw new UserError(`${file}: cannot decode in an ensemble with ${first}: ${why}`);
+    models.push(other.model);
+  }
+  return { ...base, model: new Ensemble(models) };
 }
 
 /** Lines of a file (or of stdin when `file` is undefined), without the final newline. */

@@ -55,7 +55,7 @@ export function buildProgram(): Command {
   program
     .command('translate')
     .description('translate sentences (one per line) from stdin or --input to stdout or --output')
-    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .requiredOption('--model <files...>', 'checkpoint (.safetensors); several: decode with their ensemble (same vocabularies)')
     .option('--input <file>', 'source sentences, one per line (default: stdin)')
     .option('--output <file>', 'write translations here (default: stdout)')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)

@@ -1,5 +1,5 @@
 /**
- * `attnmt translate --model FILE [--input F] [--output F] [--beam K] [--nbest N] [--attention OUT.json]`
+ * `attnmt translate --model FILE [FILE...] [--input F] [--output F] [--beam K] [--nbest N] [--attention OUT.json]`
  *
  * One sentence per line in, one translation per line out (with --nbest N: N lines per sentence,
  * "i ||| translation ||| score", i counted from 0 as in Moses). --attention writes a JSON array
@@ -9,10 +9,11 @@
  */
 import { DecodingConfigSchema, type DecodingConfig } from '../train/config.js';
 import { translateTexts, type Translation } from '../train/translator.js';
-import { loadTranslator, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic, type LoadedModel } from './common.js';
+import type { CheckpointContents } from '../model/checkpoint.js';
+import { loadTranslators, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
 
 /** Decoding settings: flags, else what training stored in the checkpoint, else the defaults. */
-export function decodingFor(loaded: LoadedModel, opts: Record<string, unknown>): DecodingConfig {
+export function decodingFor(loaded: { checkpoint: CheckpointContents }, opts: Record<string, unknown>): DecodingConfig {
   const stored = loaded.checkpoint.metadata?.['decoding'];
   const parsed = DecodingConfigSchema.safeParse(stored ?? {});
   const base = parsed.success ? parsed.data : DecodingConfigSchema.parse({});
@@ -35,7 +36,8 @@ export function attentionRecord(t: Translation): { source_tokens: string[]; targ
 }
 
 export async function translateCommand(opts: Record<string, unknown>): Promise<void> {
-  const loaded = loadTranslator(String(opts['model']));
+  const models = Array.isArray(opts['model']) ? opts['model'].map(String) : [String(opts['model'])];
+  const loaded = loadTranslators(models);
   const input = readInputLines(stringOption(opts, 'input'));
   const dec = decodingFor(loaded, opts);
   const nbest = numberOption(opts, 'nbest') ?? 1;

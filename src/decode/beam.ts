@@ -14,11 +14,8 @@
  */
 import type { Batch } from '../data/batch.js';
 import { BOS, EOS } from '../data/vocab.js';
-import type { AttentionMemory } from '../model/attention.js';
-import type { DecoderState } from '../model/decoder.js';
-import type { Seq2Seq } from '../model/seq2seq.js';
 import type { Tensor } from '../engine/tensor.js';
-import { attentionRow, canEmit, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
+import { attentionRow, canEmit, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions, type StepDecoder } from './common.js';
 
 export type { Hypothesis } from './common.js';
 
@@ -60,7 +57,7 @@ interface Finished {
 }
 
 /** n-best lists (best first) for each sentence of the batch, in batch order. */
-export function beamSearch(model: Seq2Seq, batch: Batch, opts: BeamOptions): Hypothesis[][] {
+export function beamSearch<S, M>(model: StepDecoder<S, M>, batch: Batch, opts: BeamOptions): Hypothesis[][] {
   const k = opts.beamSize;
   const nbest = opts.nbest ?? 1;
   const alpha = opts.alpha ?? 0.6;
@@ -74,11 +71,9 @@ export function beamSearch(model: Seq2Seq, batch: Batch, opts: BeamOptions): Hyp
     withArena((arena) => {
       const b = batch.size;
       const finished: Finished[][] = Array.from({ length: b }, () => []);
-      const start = arena.inBatch(() =>
-        model.initDecoder(model.encode(batch.src, batch.srcLengths, b, batch.srcLen)),
-      );
-      let state: DecoderState = start.state;
-      let memory: AttentionMemory = start.memory;
+      const start = arena.inBatch(() => model.startDecoding(batch));
+      let state: S = start.state;
+      let memory: M = start.memory;
       let live: Live[] = Array.from({ length: b }, (_, s) => ({ sentence: s, node: null, score: 0 }));
       let rowSentences = Int32Array.from({ length: b }, (_, s) => s);
       while (live.length > 0) {

@@ -24,6 +24,24 @@ export interface Hypothesis {
   finished: boolean;
 }
 
+/**
+ * What greedy and beam search need of a model: start on a batch (encode, initial state, attention
+ * memory), one decoder step for N rows, and row selection for the state and the memory. A Seq2Seq
+ * is one; so is an Ensemble of them (src/model/ensemble.ts). S and M are the model's own state and
+ * memory types (methods, so a StepDecoder<DecoderState, AttentionMemory> is a StepDecoder<unknown, unknown>).
+ */
+export interface StepDecoder<S, M> {
+  inferenceMode<T>(fn: () => T): T;
+  /** The decoder state and attention memory for the batch's sources. */
+  startDecoding(batch: Batch): { state: S; memory: M };
+  /** prev (N) previous target ids -> log p (N, Vt), alpha_t (N, S) or null, the next state. */
+  decodeStep(prev: Int32Array, state: S, memory: M): { state: S; logProbs: Tensor; weights: Tensor | null };
+  /** Row r of the result is row rows[r] of `state`. */
+  selectState(state: S, rows: Int32Array): S;
+  /** Row r of the result reads sentence rows[r] of `memory`. */
+  selectMemory(memory: M, rows: Int32Array): M;
+}
+
 export interface LengthOptions {
   /** Maximum decoder steps as a ratio of the real source length (EOS included). Default 2. */
   maxLenRatio?: number;

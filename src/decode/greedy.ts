@@ -5,27 +5,21 @@
  */
 import type { Batch } from '../data/batch.js';
 import { BOS, EOS } from '../data/vocab.js';
-import type { AttentionMemory } from '../model/attention.js';
-import type { DecoderState } from '../model/decoder.js';
-import type { Seq2Seq } from '../model/seq2seq.js';
-import { argmaxRow, attentionRow, maxSteps, withArena, type Hypothesis, type LengthOptions } from './common.js';
+import { argmaxRow, attentionRow, maxSteps, withArena, type Hypothesis, type LengthOptions, type StepDecoder } from './common.js';
 
 export type { Hypothesis, LengthOptions } from './common.js';
 
 /** Best path for each sentence of the batch, in batch order. */
-export function greedy(model: Seq2Seq, batch: Batch, opts: LengthOptions = {}): Hypothesis[] {
+export function greedy<S, M>(model: StepDecoder<S, M>, batch: Batch, opts: LengthOptions = {}): Hypothesis[] {
   const limits = maxSteps(batch, opts);
   return model.inferenceMode(() =>
     withArena((arena) => {
       const b = batch.size;
       const results: Hypothesis[] = [];
       for (let i = 0; i < b; i++) results.push({ tokens: [], score: 0, normScore: 0, attention: [], finished: false });
-      const batchMemory = arena.inBatch(() => {
-        const encoded = model.encode(batch.src, batch.srcLengths, b, batch.srcLen);
-        return model.initDecoder(encoded);
-      });
-      let state: DecoderState = batchMemory.state;
-      let memory: AttentionMemory = batchMemory.memory;
+      const batchMemory = arena.inBatch(() => model.startDecoding(batch));
+      let state: S = batchMemory.state;
+      let memory: M = batchMemory.memory;
       let rows = Int32Array.from({ length: b }, (_, i) => i); // row -> sentence
       let prev = new Int32Array(b).fill(BOS);
       for (let step = 0; rows.length > 0; step++) {

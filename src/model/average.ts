@@ -58,6 +58,14 @@ export function averageCheckpoints(inputs: readonly NamedCheckpoint[]): Checkpoi
 /** Why two checkpoints are not of one model (config, vocabularies, tokenizer), or null. */
 function difference(a: CheckpointContents, b: CheckpointContents): string | null {
   if (JSON.stringify(a.config) !== JSON.stringify(b.config)) return 'the model configs differ';
+  return textDifference(a, b);
+}
+
+/**
+ * Why two checkpoints do not read and write the same text (vocabularies, tokenizer), or null: models
+ * that agree on these can decode together as an ensemble.
+ */
+export function textDifference(a: CheckpointContents, b: CheckpointContents): string | null {
   if (!sameTokens(a.srcVocab.tokens, b.srcVocab.tokens)) return 'the source vocabularies differ';
   if (!sameTokens(a.tgtVocab.tokens, b.tgtVocab.tokens)) return 'the target vocabularies differ';
   if (JSON.stringify(a.tokenizer) !== JSON.stringify(b.tokenizer)) return 'the tokenizers differ';

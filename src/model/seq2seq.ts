@@ -130,6 +130,11 @@ export class Seq2Seq {
     return { state: this.decoder.initState(encoded), memory: this.decoder.precompute(encoded) };
   }
 
+  /** encode + initDecoder for a batch's sources (what greedy and beam search start from). */
+  startDecoding(batch: Batch): DecoderStart {
+    return this.initDecoder(this.encode(batch.src, batch.srcLengths, batch.size, batch.srcLen));
+  }
+
   /** One step for N rows: prev (N) previous target ids (BOS first) -> log-probabilities (N, Vt). */
   decodeStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecodeStepResult {
     const n = prev.length;

@@ -11,9 +11,9 @@
 import { makeSourceBatch } from '../data/batch.js';
 import type { Vocab } from '../data/vocab.js';
 import { beamSearch } from '../decode/beam.js';
-import type { Hypothesis } from '../decode/common.js';
 import { greedy } from '../decode/greedy.js';
 import { replaceUnknowns } from '../decode/unk.js';
+import type { Hypothesis, StepDecoder } from '../decode/common.js';
 import type { Seq2Seq } from '../model/seq2seq.js';
 import type { TextCodec } from './data.js';
 
@@ -51,10 +51,16 @@ export interface Translation {
 }
 
 export interface TranslatorParts {
-  model: Seq2Seq;
+  /** A Seq2Seq, or an Ensemble of models sharing the vocabularies and the tokenizer. */
+  model: StepDecoder<unknown, unknown>;
   srcVocab: Vocab;
   tgtVocab: Vocab;
   codec: TextCodec;
+}
+
+/** The parts with one model (not an ensemble): what teacher-forced attention and alignment need. */
+export interface ModelParts extends TranslatorParts {
+  model: Seq2Seq;
 }
 
 /** Translate sentences (any order of lengths); results come back in input order. */

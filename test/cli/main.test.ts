@@ -156,3 +156,24 @@ test('average writes the mean of the checkpoints and refuses a missing file or a
   assert.equal(different.stderr.trim(), `error: ${c}: cannot be averaged with ${a}: the model configs differ`);
   assert.equal(run(['average', '--output', out, a]).code, 1);
 });
+
+test('translate --model A B decodes with the ensemble; models with other vocabularies are refused by name', () => {
+  const dir = tmpDir();
+  const a = writeTinyCheckpoint({ dir, attention: 'additive', seed: 1 });
+  const b = writeTinyCheckpoint({ dir, attention: 'general', seed: 2 });
+  const input = 'the black cat\nthe white dog sees the cat\n';
+  const single = run(['translate', '--model', a, '--beam', '2', '--nbest', '2'], input);
+  const pair = run(['translate', '--model', a, b, '--beam', '2', '--nbest', '2', '--attention', path.join(dir, 'att.json')], input);
+  assert.equal(pair.code, 0, pair.stderr);
+  assert.equal(pair.stdout.trim().split('\n').length, 4);
+  assert.notEqual(pair.stdout, single.stdout, 'the second model changes the scores');
+  const att = JSON.parse(fs.readFileSync(path.join(dir, 'att.json'), 'utf8')) as Array<{ weights: number[][] }>;
+  for (const s of att) for (const row of s.weights) assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-4);
+
+  const otherDir = path.join(dir, 'other');
+  fs.mkdirSync(otherDir);
+  const c = writeTinyCheckpoint({ dir: otherDir, attention: 'additive', seed: 1, fr: ['un autre vocabulaire'] });
+  const refused = run(['translate', '--model', a, c], input);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stderr.trim(), `error: ${c}: cannot decode in an ensemble with ${a}: the target vocabularies differ`);
+});
