@@ -1,12 +1,13 @@
 /**
- * `attnmt eval --model FILE --test FILE.tsv [--model2 FILE] [--beam K] [--by-length] [--chart F.svg] [--output F] [--json]`
+ * `attnmt eval --model FILE [FILE...] --test FILE.tsv [--model2 FILE] [--beam K] [--by-length] [--chart F.svg] [--output F] [--json]`
  *
  * Translates every unique source of a TSV test set (lines with the same source are several
  * references of it, as in Tatoeba) and prints BLEU and chrF (sacreBLEU semantics), the exact-match
  * rate, and with --by-length the same per source-length bucket (1-5, 6-10, 11-15, 16-20, 21-30, 31+
  * source tokens of the first model). With --model2 (typically the fixed-context baseline) both models
  * are scored on the same sentences and shown side by side; --chart draws BLEU by length as SVG, one
- * line per model (the analogue of Bahdanau et al. 2015, Figure 2).
+ * line per model (the analogue of Bahdanau et al. 2015, Figure 2). Several files after --model are
+ * scored as one ensemble (see src/model/ensemble.ts).
  */
 import * as path from 'node:path';
 import { readGroupedTsv } from '../eval/references.js';
@@ -14,9 +15,10 @@ import {
   bucketBleuSeries, formatBucketTable, formatComparisonTable, scoreByLength, scoreSet, sourceWordCount,
   type BucketScore, type SetScore,
 } from '../train/scores.js';
-import { translateTexts } from '../train/translator.js';
+import { Ensemble } from '../model/ensemble.js';
+import { translateTexts, type TranslatorParts } from '../train/translator.js';
 import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
-import { loadTranslator, numberOption, startEngine, stopEngine, stringOption, writeFileAtomic, type LoadedModel } from './common.js';
+import { loadTranslator, loadTranslators, numberOption, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
 import { UserError } from './errors.js';
 import { decodingFor } from './translate.js';
 
@@ -57,7 +59,7 @@ export interface ModelEval {
 export function evaluateModel(
   name: string,
   file: string,
-  loaded: LoadedModel,
+  loaded: TranslatorParts,
   sources: readonly string[],
   references: readonly (readonly string[])[],
   lengths: readonly number[],
@@ -71,7 +73,7 @@ export function evaluateModel(
   return {
     name,
     model: file,
-    attention: loaded.model.config.attention,
+    attention: attentionOf(loaded.model),
     parameters: loaded.model.parameterCount(),
     beam: dec.beam,
     total: scoreSet(hypotheses, references, opts),
@@ -81,10 +83,16 @@ export function evaluateModel(
   };
 }
 
+/** The attention type of a model ('none' for the baseline); an ensemble's members' types joined by '+'. */
+function attentionOf(model: TranslatorParts['model']): string {
+  return model instanceof Ensemble ? model.members.map((m) => m.config.attention).join('+') : model.config.attention;
+}
+
 /** A display name for a model: its attention type ("baseline" without attention), or the file name when both agree. */
-function displayName(loaded: LoadedModel, file: string, other?: LoadedModel): string {
-  const kind = loaded.model.config.attention === 'none' ? 'baseline' : 'attention';
-  const otherKind = other === undefined ? '' : other.model.config.attention === 'none' ? 'baseline' : 'attention';
+function displayName(loaded: TranslatorParts, file: string, other?: TranslatorParts): string {
+  const kindOf = (p: TranslatorParts): string => (p.model instanceof Ensemble ? (p.model.hasAttention ? 'attention' : 'baseline') : p.model.config.attention === 'none' ? 'baseline' : 'attention');
+  const kind = kindOf(loaded);
+  const otherKind = other === undefined ? '' : kindOf(other);
   return kind === otherKind ? path.basename(file, path.extname(file)) : kind;
 }
 
@@ -94,9 +102,10 @@ export function byLengthChart(evals: readonly ModelEval[], title?: string): stri
 }
 
 export async function evalCommand(opts: Record<string, unknown>): Promise<void> {
-  const file1 = String(opts['model']);
+  const files1 = Array.isArray(opts['model']) ? opts['model'].map(String) : [String(opts['model'])];
+  const file1 = files1.join(' + ');
   const file2 = stringOption(opts, 'model2');
-  const loaded1 = loadTranslator(file1);
+  const loaded1 = loadTranslators(files1);
   const loaded2 = file2 === undefined ? undefined : loadTranslator(file2);
   const testFile = String(opts['test']);
   const grouped = readGroupedTsv(testFile, parseColumns(stringOption(opts, 'columns')));
@@ -110,7 +119,7 @@ export async function evalCommand(opts: Record<string, unknown>): Promise<void> 
   await startEngine(numberOption(opts, 'threads') ?? 0);
   const evals: ModelEval[] = [];
   try {
-    evals.push(evaluateModel(displayName(loaded1, file1, loaded2), file1, loaded1, sources, references, lengths, dec1));
+    evals.push(evaluateModel(files1.length > 1 ? `ensemble of ${files1.length}` : displayName(loaded1, file1, loaded2), file1, loaded1, sources, references, lengths, dec1));
     if (loaded2 !== undefined && file2 !== undefined) {
       evals.push(evaluateModel(displayName(loaded2, file2, loaded1), file2, loaded2, sources, references, lengths, decodingFor(loaded2, opts)));
     }

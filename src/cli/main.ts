@@ -72,7 +72,7 @@ export function buildProgram(): Command {
   program
     .command('eval')
     .description('translate a test set and score it with BLEU and chrF')
-    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
+    .requiredOption('--model <files...>', 'checkpoint (.safetensors); several: score their ensemble')
     .requiredOption('--test <file>', 'test set: a TSV file (source<TAB>reference; repeated sources = several references)')
     .option('--columns <src,tgt>', 'TSV columns of source and reference (default "0,1")')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)

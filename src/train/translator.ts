@@ -14,6 +14,7 @@ import { beamSearch } from '../decode/beam.js';
 import { greedy } from '../decode/greedy.js';
 import { replaceUnknowns } from '../decode/unk.js';
 import type { Hypothesis, StepDecoder } from '../decode/common.js';
+import type { Ensemble } from '../model/ensemble.js';
 import type { Seq2Seq } from '../model/seq2seq.js';
 import type { TextCodec } from './data.js';
 
@@ -51,8 +52,8 @@ export interface Translation {
 }
 
 export interface TranslatorParts {
-  /** A Seq2Seq, or an Ensemble of models sharing the vocabularies and the tokenizer. */
-  model: StepDecoder<unknown, unknown>;
+  /** One model, or an Ensemble of models sharing the vocabularies and the tokenizer. */
+  model: Seq2Seq | Ensemble;
   srcVocab: Vocab;
   tgtVocab: Vocab;
   codec: TextCodec;
@@ -76,7 +77,8 @@ export function translateTokens(
   sourceTokens: readonly string[][],
   opts: TranslateOptions = {},
 ): Translation[] {
-  const { model, srcVocab } = parts;
+  const { srcVocab } = parts;
+  const model: StepDecoder<unknown, unknown> = parts.model;
   const beam = opts.beam ?? 1;
   const nbest = Math.min(opts.nbest ?? 1, beam);
   const batchSize = opts.batchSize ?? 32;

@@ -85,3 +85,23 @@ test('attnmt eval --model2 --chart --json scores both models on the same sentenc
   assert.match(text.stdout, /attention BLEU\s+chrF\s+baseline BLEU\s+chrF/);
   assert.match(text.stdout, /^11-15\s+1\s/m);
 });
+
+test('attnmt eval --model A B scores the ensemble of A and B as one system', () => {
+  const dir = tempDir('eval-ensemble');
+  const a = tinyCheckpoint(dir, 'additive', 1);
+  const b = tinyCheckpoint(dir, 'none', 2);
+  const testFile = path.join(dir, 'test.tsv');
+  fs.writeFileSync(testFile, 'the cat\tle chat\nthe black cat ate the mouse\tle chat noir a mangé la souris\n');
+  const out = path.join(dir, 'hyp.txt');
+  const r = spawnSync(process.execPath, [MAIN, 'eval', '--model', a, b, '--test', testFile, '--beam', '2', '--threads', '1', '--json', '--output', out], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { name: string; model: string; attention: string; parameters: number; sentences: number };
+  assert.equal(report.name, 'ensemble of 2');
+  assert.equal(report.model, `${a} + ${b}`);
+  assert.equal(report.attention, 'additive+none');
+  assert.equal(report.sentences, 2);
+  // The same hypotheses as translate with the same two models.
+  const t = spawnSync(process.execPath, [MAIN, 'translate', '--model', a, b, '--beam', '2', '--threads', '1'], { input: 'the cat\nthe black cat ate the mouse\n', encoding: 'utf8', timeout: 60000 });
+  assert.equal(t.status, 0, t.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8'), t.stdout);
+});
