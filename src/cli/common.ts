@@ -41,6 +41,12 @@ export function loadTranslator(file: string): LoadedModel {
   return { model, srcVocab: checkpoint.srcVocab, tgtVocab: checkpoint.tgtVocab, codec: codecFrom(checkpoint.tokenizer), checkpoint };
 }
 
+/** The files of a variadic `--model <files...>` flag. */
+export function modelFiles(opts: Record<string, unknown>): string[] {
+  const v = opts['model'];
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
 /**
  * Load one model, or several as an ensemble (they must share the vocabularies and the tokenizer; the
  * error names the file that differs). `checkpoint` is the first file's (its decoding settings apply).

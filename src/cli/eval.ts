@@ -18,7 +18,7 @@ import {
 import { Ensemble } from '../model/ensemble.js';
 import { translateTexts, type TranslatorParts } from '../train/translator.js';
 import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
-import { loadTranslator, loadTranslators, numberOption, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
+import { loadTranslator, loadTranslators, modelFiles, numberOption, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
 import { UserError } from './errors.js';
 import { decodingFor } from './translate.js';
 
@@ -102,7 +102,7 @@ export function byLengthChart(evals: readonly ModelEval[], title?: string): stri
 }
 
 export async function evalCommand(opts: Record<string, unknown>): Promise<void> {
-  const files1 = Array.isArray(opts['model']) ? opts['model'].map(String) : [String(opts['model'])];
+  const files1 = modelFiles(opts);
   const file1 = files1.join(' + ');
   const file2 = stringOption(opts, 'model2');
   const loaded1 = loadTranslators(files1);

@@ -10,7 +10,7 @@
 import { DecodingConfigSchema, type DecodingConfig } from '../train/config.js';
 import { translateTexts, type Translation } from '../train/translator.js';
 import type { CheckpointContents } from '../model/checkpoint.js';
-import { loadTranslators, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
+import { loadTranslators, modelFiles, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
 
 /** Decoding settings: flags, else what training stored in the checkpoint, else the defaults. */
 export function decodingFor(loaded: { checkpoint: CheckpointContents }, opts: Record<string, unknown>): DecodingConfig {
@@ -36,7 +36,7 @@ export function attentionRecord(t: Translation): { source_tokens: string[]; targ
 }
 
 export async function translateCommand(opts: Record<string, unknown>): Promise<void> {
-  const models = Array.isArray(opts['model']) ? opts['model'].map(String) : [String(opts['model'])];
+  const models = modelFiles(opts);
   const loaded = loadTranslators(models);
   const input = readInputLines(stringOption(opts, 'input'));
   const dec = decodingFor(loaded, opts);
