@@ -11,7 +11,7 @@
  * every member is a fixed-context baseline.
  *
  * Members may differ in anything but the vocabularies (sizes, RNN type, attention kind, training run);
- * the caller checks that the vocabularies and the tokenizer agree (see loadEnsemble in src/cli/common.ts).
+ * the caller checks that the vocabularies and the tokenizer agree (see loadTranslators in src/cli/common.ts).
  */
 import type { Batch } from '../data/batch.js';
 import type { StepDecoder } from '../decode/common.js';

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tape, Tensor, withTape } from '../engine/tensor.js';
 import { Adam, clipGradNorm } from '../engine/optim.js';
-import { loadCheckpoint, loadModel, saveCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
+import { encodeCheckpoint, loadCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import type { ModelConfig } from '../model/config.js';
 import { Batcher, type BatcherState } from '../data/batcher.js';
@@ -108,8 +108,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const bestPath = path.join(t.outDir, 'best.safetensors');
   const validLog = path.join(t.outDir, 'valid.jsonl');
 
-  const save = (file: string): void =>
-    saveCheckpoint(file, {
+  /** The current training state, encoded once and written (atomically) to every file given. */
+  const save = (...files: string[]): void => {
+    const bytes = encodeCheckpoint({
       config: modelConfig,
       srcVocab: data.srcVocab,
       tgtVocab: data.tgtVocab,
@@ -118,6 +119,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       extraTensors: optimizerTensors(optim),
       metadata: { training: { ...state, batcher: batcher.state(), dropoutRng: rngState(model) }, adamStep: optim.state().step, decoding: cfg.decoding },
     });
+    for (const file of files) writeFileAtomic(file, bytes);
+  };
 
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, total: plannedSteps(cfg, batcher), log, logEvery: t.logEvery });
   const validEvery = t.validEvery > 0 ? t.validEvery : batcher.batchesPerEpoch;
@@ -194,6 +197,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   /** Validate on the dev set (if any), update lr/best/patience, write checkpoints and the JSONL log. */
   function validateAndSave(): ValidationResult | null {
     progress.pause();
+    const files: string[] = [];
     let v: ValidationResult | null = null;
     if (data.dev !== undefined) {
       v = validate(model, data.dev, data.srcVocab, data.tgtVocab, data.codec, { step: state.step, epoch: batcher.epoch + 1, lr: optim.lr, maxLenRatio: cfg.decoding.maxLenRatio });
@@ -217,20 +221,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       state.lr = optim.lr;
       fs.appendFileSync(validLog, `${JSON.stringify({ ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 })}\n`);
       log(`valid step ${v.step}: loss ${v.loss.toFixed(3)} ppl ${v.perplexity.toFixed(2)} BLEU ${v.bleu.toFixed(2)}${improved ? ' (best)' : ''}`);
-      state.seconds = elapsed();
-      if (improved && t.keepBest) save(bestPath);
+      if (improved && t.keepBest) files.push(bestPath);
     }
     state.lr = optim.lr;
     if (t.keepLast) {
-      state.seconds = elapsed();
-      save(lastPath);
+      files.push(lastPath);
       lastSaved = state.step;
     }
-    if (t.keepCheckpoints > 0) {
+    if (t.keepCheckpoints > 0) files.push(path.join(t.outDir, `step-${state.step}.safetensors`));
+    if (files.length > 0) {
       state.seconds = elapsed();
-      save(path.join(t.outDir, `step-${state.step}.safetensors`));
-      pruneStepCheckpoints(t.outDir, t.keepCheckpoints);
+      save(...files);
     }
+    if (t.keepCheckpoints > 0) pruneStepCheckpoints(t.outDir, t.keepCheckpoints);
     progress.resume();
     return v;
   }
