@@ -18,8 +18,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tape, Tensor, withTape } from '../engine/tensor.js';
 import { Adam, clipGradNorm } from '../engine/optim.js';
-import { encodeCheckpoint, loadCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
-import { Seq2Seq } from '../model/seq2seq.js';
+import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
+import { loadCheckpoint } from '../model/checkpoint-file.js';
+import { createModel, loadModel, type TrainableModel } from '../model/model.js';
 import type { ModelConfig } from '../model/config.js';
 import { Batcher, type BatcherState } from '../data/batcher.js';
 import type { Config } from './config.js';
@@ -51,7 +52,7 @@ export interface TrainResult {
   bestStep: number | null;
   lastCheckpoint: string | null;
   bestCheckpoint: string | null;
-  model: Seq2Seq;
+  model: TrainableModel;
   /** Seconds spent in this run (not counting earlier runs of a resumed training). */
   seconds: number;
   validations: ValidationResult[];
@@ -94,7 +95,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // Model and optimizer.
   const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
-  const model = resumed === null ? new Seq2Seq(modelConfig, t.seed) : loadModel(resumed);
+  const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed, opts.resume);
   const params = model.parameters();
   const optim = new Adam(params, { lr: t.lr });
   const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
@@ -255,12 +256,12 @@ export function modelConfigFrom(cfg: Config, data: Pick<PreparedData, 'srcVocab'
   return { ...cfg.model, dropout: cfg.training.dropout, srcVocabSize: data.srcVocab.size, tgtVocabSize: data.tgtVocab.size };
 }
 
-function freshState(lr: number, batcher: Batcher, model: Seq2Seq): TrainingState {
+function freshState(lr: number, batcher: Batcher, model: TrainableModel): TrainingState {
   return { step: 0, batcher: batcher.state(), dropoutRng: rngState(model), lr, bestScore: null, bestStep: null, plateau: 0, sinceBest: 0, seconds: 0, tokens: 0 };
 }
 
 /** Restore optimizer moments, batcher position and dropout rng from a checkpoint. */
-function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: Seq2Seq): TrainingState {
+function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: TrainableModel): TrainingState {
   const meta = c.metadata ?? {};
   const s = meta['training'] as TrainingState | undefined;
   if (s === undefined || typeof s.step !== 'number') throw new Error('resume: the checkpoint has no training state (was it written by `attnmt train`?)');
@@ -284,7 +285,7 @@ function tensorOf(data: Float32Array, name: string): Tensor {
   return new Tensor(data, [data.length], { name });
 }
 
-function rngState(model: Seq2Seq): Array<number | null> {
+function rngState(model: TrainableModel): Array<number | null> {
   return model.rng.getState().map((v) => (Number.isNaN(v) ? null : v));
 }
 

@@ -15,7 +15,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { packageRoot } from '../../src/server/static.js';
 import { ModelRunner } from '../../src/server/model-core.js';
-import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { FakeTranslator } from '../server/fake-translator.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
@@ -162,7 +161,7 @@ describe('web page', { skip }, () => {
       await page.click('#translate');
       const attn = '.panel[data-model="attention"]';
       await page.waitForSelector(`${attn} svg.attn-heatmap`);
-      const expected = new ModelRunner(loadCheckpoint(attentionFile), 'x').translate([sentence], { beam: 4, nbest: 1, attention: true })[0];
+      const expected = ModelRunner.fromBytes(fs.readFileSync(attentionFile), 'x').translate([sentence], { beam: 4, nbest: 1, attention: true })[0];
       assert.ok(expected);
       assert.equal(await page.textContent(`${attn} .output`), expected.text);
       const rows = await page.$$eval(`${attn} rect.attn-cell`, (els) => {
