@@ -14,6 +14,7 @@ export interface DemoWorkerInput {
 
 export type DemoWorkerMessage =
   | { kind: 'log'; role: string; line: string }
+  | { kind: 'progress'; role: string; step: number; seconds: number; loss: number }
   | { kind: 'done'; role: string; steps: number; seconds: number; bestCheckpoint: string | null; lastCheckpoint: string | null; bestScore: number | null }
   | { kind: 'error'; role: string; message: string };
 
@@ -29,7 +30,18 @@ async function run(): Promise<void> {
       post({ kind: 'log', role: input.role, line: `engine: using the TypeScript GEMM (${err instanceof Error ? err.message : String(err)})` });
     }
     const config = parseConfig(input.config, `demo ${input.role} config`);
-    const result = await train({ config, progress: false, log: (line) => post({ kind: 'log', role: input.role, line }) });
+    let lastPost = -1;
+    const result = await train({
+      config,
+      progress: false,
+      log: (line) => post({ kind: 'log', role: input.role, line }),
+      // A few progress messages a second are enough for the main thread's bars.
+      onStep: ({ step, seconds, loss }) => {
+        if (seconds - lastPost < 0.25) return;
+        lastPost = seconds;
+        post({ kind: 'progress', role: input.role, step, seconds, loss });
+      },
+    });
     post({
       kind: 'done',
       role: input.role,

@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import cliProgress from 'cli-progress';
 import { seedExamples } from '../data/seed-corpus.js';
 import { writeSeedSplit } from '../data/seed-files.js';
 import { z } from 'zod';
@@ -24,6 +25,7 @@ import { scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
 import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../eval/scores.js';
 import type { ConfigInput } from '../train/config.js';
 import { demoConfig, type DemoRole } from '../train/demo-config.js';
+import { BudgetClock, formatSeconds } from '../train/progress.js';
 import { openTranslator } from '../translate/open.js';
 import type { Translation } from '../translate/translate.js';
 import type { Translator } from '../translate/translator.js';
@@ -39,15 +41,54 @@ export const DEMO_EXPECTED = 'le chat noir a mangé la souris';
 /** Corpus sizes: enough variety to generalize, small enough to see it several times in the budget. */
 export const DEMO_CORPUS = { size: 12000, maxWords: 24, dev: 150, test: 600 };
 
+type Progress = Extract<DemoWorkerMessage, { kind: 'progress' }>;
+
+/**
+ * On a terminal, one bar per training: elapsed / budget, steps, loss, ETA (the log lines go above the
+ * bars). Elsewhere the trainings' own log lines show the same every logEvery steps.
+ */
+function demoBars(budget: number): { update(p: Progress): void; log(line: string): void; stop(): void } | null {
+  if (process.stderr.isTTY !== true) return null;
+  const multi = new cliProgress.MultiBar(
+    { format: '{role} [{bar}] {percentage}% | {elapsed} | step {step} | loss {loss} | ETA {eta}', barsize: 24, hideCursor: true, fps: 5, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const clock = new BudgetClock({ plannedSteps: 0, maxTime: budget });
+  const clocks = new Map<string, BudgetClock>();
+  return {
+    update(p) {
+      const c = clocks.get(p.role) ?? new BudgetClock(clock.budget);
+      clocks.set(p.role, c);
+      const { fraction, eta } = c.at(p.step, p.seconds);
+      const payload = { role: p.role.padEnd(9), elapsed: c.elapsed(p.seconds), step: p.step, loss: p.loss.toFixed(3), eta: eta === null ? '-' : formatSeconds(eta) };
+      const bar = bars.get(p.role);
+      if (bar === undefined) bars.set(p.role, multi.create(1000, Math.round(fraction * 1000), payload));
+      else bar.update(Math.round(fraction * 1000), payload);
+    },
+    log(line) {
+      multi.log(`${line}\n`);
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
 /** Run both trainings in worker threads at the same time. */
-function trainInWorkers(configs: Record<DemoRole, ConfigInput>, log: (line: string) => void): Promise<Record<DemoRole, Extract<DemoWorkerMessage, { kind: 'done' }>>> {
+function trainInWorkers(configs: Record<DemoRole, ConfigInput>, budget: number, baseLog: (line: string) => void, showBars: boolean): Promise<Record<DemoRole, Extract<DemoWorkerMessage, { kind: 'done' }>>> {
+  const bars = showBars ? demoBars(budget) : null;
+  const log = bars === null ? baseLog : (line: string) => bars.log(line);
   const one = (role: DemoRole): Promise<Extract<DemoWorkerMessage, { kind: 'done' }>> =>
     new Promise((resolve, reject) => {
       const input: DemoWorkerInput = { role, config: configs[role] };
       const worker = new Worker(new URL('./demo-worker.js', import.meta.url), { workerData: input });
       let settled = false;
       worker.on('message', (m: DemoWorkerMessage) => {
-        if (m.kind === 'log') log(`[${role}] ${m.line}`);
+        if (m.kind === 'log') {
+          // With bars on screen, the step lines would only repeat them.
+          if (bars === null || !/^step \d/.test(m.line)) log(`[${role}] ${m.line}`);
+        } else if (m.kind === 'progress') bars?.update(m);
         else if (m.kind === 'done') {
           settled = true;
           resolve(m);
@@ -64,7 +105,16 @@ function trainInWorkers(configs: Record<DemoRole, ConfigInput>, log: (line: stri
         if (!settled) reject(new Error(`${role} training worker exited with code ${code}`));
       });
     });
-  return Promise.all([one('attention'), one('baseline')]).then(([attention, baseline]) => ({ attention, baseline }));
+  return Promise.all([one('attention'), one('baseline')]).then(
+    ([attention, baseline]) => {
+      bars?.stop();
+      return { attention, baseline };
+    },
+    (err: unknown) => {
+      bars?.stop();
+      throw err;
+    },
+  );
 }
 
 export interface AlignmentCheck {
@@ -126,6 +176,8 @@ export interface DemoOptions {
   seed: number;
   log: (line: string) => void;
   sizes?: typeof DEMO_CORPUS;
+  /** Progress bars on stderr while training (a terminal only). */
+  bars?: boolean;
 }
 
 /** The demo without printing the final report (tests call this with a smaller budget). */
@@ -137,7 +189,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
   // Both models train at the same time; keep a few seconds of the budget for loading and scoring.
   const trainSeconds = Math.max(5, opts.seconds - 8);
   const configs = { attention: demoConfig('attention', dir, trainSeconds, seed), baseline: demoConfig('baseline', dir, trainSeconds, seed) };
-  const done = await trainInWorkers(configs, log);
+  const done = await trainInWorkers(configs, trainSeconds, log, opts.bars === true);
 
   const models = {} as Record<DemoRole, Translator>;
   for (const role of ['attention', 'baseline'] as const) {
@@ -230,7 +282,7 @@ export const DEMO_CHECK_FAILED = 3;
 export async function demoCommand(raw: unknown): Promise<void> {
   const o = parseOptions(DemoOptionsSchema, raw);
   const log = o.quiet === true ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const { report, demo } = await runDemo({ dir: o.out, seconds: o.time, seed: o.seed, log });
+  const { report, demo } = await runDemo({ dir: o.out, seconds: o.time, seed: o.seed, log, bars: o.quiet !== true });
   process.stdout.write(`${formatDemoReport(report, demo)}\n`);
   if (!report.check.holds) process.exitCode = DEMO_CHECK_FAILED;
 }

@@ -1,8 +1,11 @@
 /**
- * Training progress: a cli-progress bar (loss, tokens/s, ETA) on a terminal, plain log lines every
- * `logEvery` steps otherwise (CI logs, files, pipes).
+ * Training progress against the run's budget (steps from maxSteps/maxEpochs, seconds from maxTime,
+ * whichever ends the run first): a cli-progress bar on a terminal, plain log lines every `logEvery`
+ * steps otherwise (CI logs, files, pipes). Both show the elapsed time against a time budget and an
+ * ETA from this run's pace.
  */
 import cliProgress from 'cli-progress';
+import { budgetFraction, type Budget } from './schedule.js';
 
 export interface ProgressValues {
   /** Mean training loss (nats per target token) since the last log line. */
@@ -25,8 +28,8 @@ export interface Progress {
 
 export interface ProgressOptions {
   tty: boolean;
-  /** Planned steps (0: unknown, no bar and no ETA). */
-  total: number;
+  /** What ends the run: planned steps and/or seconds (0: no such limit). */
+  budget: Budget;
   log: (line: string) => void;
   logEvery: number;
 }
@@ -42,17 +45,47 @@ class Rate {
   }
 }
 
-export function makeProgress(opts: ProgressOptions): Progress {
-  return opts.tty && opts.total > 0 ? barProgress(opts) : lineProgress(opts);
+/** Where a run is against its budget: the fraction spent and an ETA from this run's pace. */
+export class BudgetClock {
+  private start: { fraction: number; seconds: number } | null = null;
+
+  constructor(readonly budget: Budget) {}
+
+  get bounded(): boolean {
+    return this.budget.plannedSteps > 0 || this.budget.maxTime > 0;
+  }
+
+  /** Fraction of the budget spent (0..1) and seconds left at this run's pace (null until it can tell). */
+  at(step: number, seconds: number): { fraction: number; eta: number | null } {
+    const fraction = budgetFraction(this.budget, { step, seconds });
+    this.start ??= { fraction, seconds };
+    const done = fraction - this.start.fraction;
+    const eta = done > 0 ? ((seconds - this.start.seconds) * (1 - fraction)) / done : null;
+    return { fraction, eta };
+  }
+
+  /** "1m02s / 3m00s" against a time budget, "1m02s" without one. */
+  elapsed(seconds: number): string {
+    return this.budget.maxTime > 0 ? `${formatSeconds(seconds)} / ${formatSeconds(this.budget.maxTime)}` : formatSeconds(seconds);
+  }
+
+  /** "step 620/1500" against a step budget, "step 620" without one. */
+  steps(step: number): string {
+    return this.budget.plannedSteps > 0 ? `step ${step}/${this.budget.plannedSteps}` : `step ${step}`;
+  }
 }
 
-function barProgress(opts: ProgressOptions): Progress {
+export function makeProgress(opts: ProgressOptions): Progress {
+  const clock = new BudgetClock(opts.budget);
+  return opts.tty && clock.bounded ? barProgress(clock) : lineProgress(opts, clock);
+}
+
+function barProgress(clock: BudgetClock): Progress {
   const bar = new cliProgress.SingleBar(
     {
-      format: 'step {value}/{total} [{bar}] {percentage}% | epoch {epoch} | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
+      format: '{steps} [{bar}] {percentage}% | {elapsed} | epoch {epoch} | loss {loss} | {tps} tok/s | ETA {eta}',
       barsize: 24,
       hideCursor: true,
-      etaBuffer: 50,
       fps: 5,
       stream: process.stderr,
     },
@@ -60,26 +93,31 @@ function barProgress(opts: ProgressOptions): Progress {
   );
   const rate = new Rate();
   let started = false;
-  let lastStep = 0;
-  let lastPayload = { loss: '-', tps: '-', epoch: 1 };
+  let last = { value: 0, payload: {} as Record<string, string | number> };
   return {
     update(step, v) {
-      lastPayload = { loss: v.loss.toFixed(3), tps: Math.round(rate.add(v.seconds, v.tokens)).toString(), epoch: v.epoch };
-      lastStep = step;
+      const { fraction, eta } = clock.at(step, v.seconds);
+      const payload = {
+        steps: clock.steps(step),
+        elapsed: clock.elapsed(v.seconds),
+        loss: v.loss.toFixed(3),
+        tps: Math.round(rate.add(v.seconds, v.tokens)).toString(),
+        epoch: v.epoch,
+        eta: eta === null ? '-' : formatSeconds(eta),
+      };
+      last = { value: Math.round(fraction * 1000), payload };
       if (!started) {
-        bar.start(opts.total, step, lastPayload);
+        bar.start(1000, last.value, payload);
         started = true;
       } else {
-        bar.update(step, lastPayload);
+        bar.update(last.value, payload);
       }
     },
     pause() {
       if (started) bar.stop();
     },
     resume() {
-      if (started) {
-        bar.start(opts.total, lastStep, lastPayload);
-      }
+      if (started) bar.start(1000, last.value, last.payload);
     },
     stop() {
       if (started) bar.stop();
@@ -88,15 +126,15 @@ function barProgress(opts: ProgressOptions): Progress {
   };
 }
 
-function lineProgress(opts: ProgressOptions): Progress {
+function lineProgress(opts: ProgressOptions, clock: BudgetClock): Progress {
   const rate = new Rate();
   return {
     update(step, v) {
       const tps = rate.add(v.seconds, v.tokens);
+      const { eta } = clock.at(step, v.seconds);
       if (step % opts.logEvery !== 0) return;
-      const eta = opts.total > 0 && step > 0 ? ` | ETA ${formatSeconds((v.seconds / step) * (opts.total - step))}` : '';
       opts.log(
-        `step ${step}${opts.total > 0 ? `/${opts.total}` : ''} | epoch ${v.epoch} | loss ${v.loss.toFixed(3)} | lr ${v.lr.toExponential(2)} | ${Math.round(tps)} tok/s${eta}`,
+        `${clock.steps(step)} | ${clock.elapsed(v.seconds)} | epoch ${v.epoch} | loss ${v.loss.toFixed(3)} | lr ${v.lr.toExponential(2)} | ${Math.round(tps)} tok/s${eta === null ? '' : ` | ETA ${formatSeconds(eta)}`}`,
       );
     },
     pause() {},

@@ -38,6 +38,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Progress bar on a TTY (default: process.stderr.isTTY). */
   progress?: boolean;
+  /** Called after every step (the demo draws both of its trainings' bars from this). */
+  onStep?: (at: { step: number; seconds: number; loss: number; epoch: number }) => void;
   /** Data already prepared (the demo passes it to skip reading files). */
   data?: PreparedData;
 }
@@ -123,9 +125,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     for (const file of files) writeFileAtomic(file, bytes);
   };
 
-  const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, total: plannedSteps(cfg, batcher), log, logEvery: t.logEvery });
   const validEvery = t.validEvery > 0 ? t.validEvery : batcher.batchesPerEpoch;
   const budget = { plannedSteps: plannedSteps(cfg, batcher), maxTime: t.maxTime };
+  const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, budget, log, logEvery: t.logEvery });
   const start = performance.now();
   // Seconds of earlier runs (resume) stay fixed; state.seconds is only the value written to checkpoints.
   const priorSeconds = state.seconds;
@@ -153,6 +155,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     windowLoss += nll;
     windowTokens += ntokens;
     progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
+    opts.onStep?.({ step: state.step, seconds: elapsed(), loss: windowLoss / windowTokens, epoch: batcher.epoch + 1 });
     if (state.step % t.logEvery === 0) {
       windowLoss = 0;
       windowTokens = 0;
@@ -295,7 +298,7 @@ function countParams(params: Map<string, Tensor>): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
 }
 
-/** Steps the run is planned to take, for the progress bar's ETA (0: unknown). */
+/** Steps the run is planned to take (0: no step limit), for the progress bar and the linear schedule. */
 function plannedSteps(cfg: Config, batcher: Batcher): number {
   const byEpochs = cfg.training.maxEpochs > 0 ? cfg.training.maxEpochs * batcher.batchesPerEpoch : 0;
   const bySteps = cfg.training.maxSteps;

@@ -177,3 +177,59 @@ test('translate --model A B decodes with the ensemble; models with other vocabul
   assert.equal(refused.code, 1);
   assert.equal(refused.stderr.trim(), `error: ${c}: cannot decode in an ensemble with ${a}: the target vocabularies differ`);
 });
+
+test('translate: a blank input line gives a blank output line; unknown source words are reported once on stderr', () => {
+  const dir = tmpDir();
+  const model = tinyCheckpoint(dir, 'additive');
+  const r = run(['translate', '--model', model, '--threads', '1'], 'the black cat\n\nthe zebra and the okapi ate\n   \nthe cat\n');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.equal(lines.length, 6); // 5 lines and the final newline
+  assert.equal(lines[1], '');
+  assert.equal(lines[3], '');
+  const warnings = r.stderr.trim().split('\n');
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.equal(warnings[0], 'warning: 3 of 11 source tokens (27.3%) are not in the model\'s vocabulary and were read as <unk> (e.g. "zebra", "and", "okapi")');
+  const clean = run(['translate', '--model', model, '--threads', '1'], 'the black cat\n');
+  assert.equal(clean.stderr, '');
+  assert.equal(clean.stdout, `${lines[0]}\n`, 'blank lines around a sentence do not change its translation');
+});
+
+test('attention --png writes only the PNG; without --svg or --png nothing is written', () => {
+  const dir = tmpDir();
+  const model = tinyCheckpoint(dir, 'additive');
+  const png = path.join(dir, 'cat.png');
+  const r = spawnSync(process.execPath, [MAIN, 'attention', '--model', model, '--png', png, 'the', 'black', 'cat'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(fs.statSync(png).size > 0);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.svg')), []);
+  const t = spawnSync(process.execPath, [MAIN, 'attention', '--model', model, 'the', 'cat'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /^the cat\n-> /);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['cat.png', path.basename(model)].sort());
+});
+
+test('train without a config or --train prints its usage and exits 1', () => {
+  const r = run(['train']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^Usage: attnmt train \[options\] \[config\]/);
+  assert.match(r.stderr, /--train <file>/);
+});
+
+test('every command reports errors with the same "error: " prefix (score too)', () => {
+  const dir = tmpDir();
+  const ref = path.join(dir, 'ref.txt');
+  fs.writeFileSync(ref, 'a b c\n');
+  const r = run(['score', ref], 'x\ny\n');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `error: hypotheses (stdin) have 2 lines but ${ref} has 1 lines\n`);
+  const t = run(['translate', '--model', path.join(dir, 'no.safetensors')], 'x\n');
+  assert.match(t.stderr, /^error: /);
+});
+
+test('translate --nbest larger than --beam is refused, naming both', () => {
+  const dir = tmpDir();
+  const r = run(['translate', '--model', tinyCheckpoint(dir, 'additive'), '--beam', '2', '--nbest', '3'], 'the cat\n');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'error: nbest (3) cannot be larger than beam (2)\n');
+});
