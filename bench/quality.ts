@@ -10,7 +10,7 @@
  * --minutes overrides training.maxTime; --out overrides training.outDir; --reuse skips training when OUT
  * already holds a checkpoint; --checkpoint scores that file (e.g. an `attnmt average` of the run's last
  * checkpoints) instead of OUT/best.safetensors, and implies --reuse; --beam (default: the config's decoding.beam); --limit scores the first N
- * dev sources only. Needs ../shared/data.
+ * dev sources only. Needs the config's data (`attnmt data get tatoeba-eng-fra` / `multi30k`).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     ...(values.minutes === undefined ? [] : [parseOverride(`training.maxTime=${Number(values.minutes) * 60}`)]),
   ];
   const chosen = values.checkpoint === undefined ? null : path.resolve(values.checkpoint);
-  // Data paths in configs are relative to the project root.
+  // Data paths in configs are relative to the config file; outDir is relative to the project root.
   process.chdir(ROOT);
   const cfg = loadConfig(configFile, overrides);
   if (cfg.data.dev === undefined) throw new Error(`${configFile}: data.dev is needed to score the model`);

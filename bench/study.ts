@@ -14,7 +14,7 @@
  * 40 words so that the long buckets exist; scored on the held-out test part; also the attention
  * model's alignment error rate against the gold word alignments. tatoeba: configs/study-tatoeba.yaml
  * (the baseline is the same with model.attention=none), scored on every unique source of dev.tsv with
- * all its references. Needs ../shared/data for tatoeba.
+ * all its references. tatoeba needs data/tatoeba-eng-fra (`attnmt data get tatoeba-eng-fra`).
  *
  * Writes OUT/study.json, OUT/bleu-by-length.svg and OUT/study.md (a Markdown snippet), prints the table.
  * Each training runs as `attnmt train` in a child process (logs in OUT/<role>.log, checkpoints and
@@ -39,7 +39,8 @@ import { writeFileAtomic } from '../src/util/fs.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
-export const TATOEBA_DIR = path.join(ROOT, '..', 'shared', 'data', 'tatoeba-eng-fra');
+/** Where configs/study-tatoeba.yaml reads Tatoeba (`attnmt data get tatoeba-eng-fra`, or a link to ../shared/data/tatoeba-eng-fra). */
+export const TATOEBA_DIR = path.join(ROOT, 'data', 'tatoeba-eng-fra');
 
 export type Role = 'attention' | 'baseline';
 export const ROLES: readonly Role[] = ['attention', 'baseline'];
@@ -124,7 +125,7 @@ function seedSetup(out: string, seconds: number): StudySetup {
 
 function tatoebaSetup(out: string, seconds: number): StudySetup {
   const dev = path.join(TATOEBA_DIR, 'dev.tsv');
-  if (!fs.existsSync(dev)) throw new Error(`tatoeba: ${dev} is absent (the study needs ../shared/data)`);
+  if (!fs.existsSync(dev)) throw new Error(`tatoeba: ${dev} is absent (run attnmt data get tatoeba-eng-fra, or link ../shared/data/tatoeba-eng-fra there)`);
   const config = path.join(ROOT, 'configs', 'study-tatoeba.yaml');
   const grouped = readGroupedTsv(dev);
   return {

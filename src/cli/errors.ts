@@ -26,6 +26,7 @@ const INPUT_ERROR_NAMES = new Set([
   'BleuError',
   'AlignmentError',
   'DecodingSettingsError',
+  'DownloadError',
 ]);
 
 const FILE_ERROR_CODES: Record<string, string> = {

@@ -7,7 +7,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { describeError } from './errors.js';
 import { collect, nonNegativeInt, nonNegativeNumber, positiveInt } from './options.js';
 import { scoreCommand } from './score.js';
@@ -115,6 +115,19 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(scoreCommand().exitOverride());
+
+  const data = program.command('data').description('get the corpora the configs in configs/ train on');
+  data
+    .command('get')
+    .description('download a public corpus (or write the built-in seed corpus) in the layout configs/*.yaml read; records URLs, sizes and SHA-256 in DIR/MANIFEST.json')
+    .addArgument(new Argument('<corpus>', 'seed (generated), tatoeba-eng-fra (PyTorch tutorial pairs) or multi30k (task 1 raw files)').choices(['seed', 'tatoeba-eng-fra', 'multi30k']))
+    .option('--out <dir>', 'output directory (default: data/<corpus>)')
+    .option('--url <url>', 'download from here instead (tatoeba: the zip; multi30k: the directory of the .gz files); a local path works offline')
+    .option('--sha256 <hex>', 'expected SHA-256 of the download (tatoeba); a mismatch is an error')
+    .action(async (corpus: string, opts: Record<string, unknown>) => {
+      const { dataGetCommand } = await import('./data.js');
+      await dataGetCommand(corpus, opts);
+    });
 
   program
     .command('serve')

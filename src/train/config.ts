@@ -7,6 +7,9 @@
  * Only `data.train` is required; everything else has a default (the comment next to it says why).
  * Command-line flags override the file: they are merged into the raw object before validation, so
  * they are checked by the same schema and their errors name the flag.
+ *
+ * Data paths written in a config file (data.train, data.dev) are relative to the config file, so a
+ * config works from any directory; paths given on the command line are relative to the current one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -243,6 +246,23 @@ export function readConfigFile(file: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
+/**
+ * data.train and data.dev of a config file, resolved against the file's directory (and written
+ * relative to the current directory, so messages stay short); other values are left as they are.
+ */
+export function resolveDataPaths(raw: Record<string, unknown>, file: string): Record<string, unknown> {
+  const data = raw['data'];
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return raw;
+  const resolved: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+  for (const key of ['train', 'dev']) {
+    const v = resolved[key];
+    if (typeof v === 'string' && v !== '' && !path.isAbsolute(v)) {
+      resolved[key] = path.relative(process.cwd(), path.resolve(path.dirname(file), v)) || '.';
+    }
+  }
+  return { ...raw, data: resolved };
+}
+
 /** An override `a.b.c=value` from the command line; the value is read as a YAML scalar (numbers, booleans, lists). */
 export function parseOverride(text: string): { keyPath: string[]; value: unknown } {
   const eq = text.indexOf('=');
@@ -282,7 +302,7 @@ export function setPath(target: Record<string, unknown>, keyPath: readonly strin
  * Errors name the file, or "command line" when the bad key came from an override.
  */
 export function loadConfig(file: string | undefined, overrides: ReadonlyArray<{ keyPath: string[]; value: unknown }> = []): Config {
-  const raw = file === undefined ? {} : readConfigFile(file);
+  const raw = file === undefined ? {} : resolveDataPaths(readConfigFile(file), file);
   for (const o of overrides) setPath(raw, o.keyPath, o.value);
   const result = ConfigSchema.safeParse(raw);
   if (result.success) return result.data;

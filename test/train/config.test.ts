@@ -96,3 +96,15 @@ test('every shipped config in configs/ is valid', () => {
     assert.ok(c.data.train.length > 0, f);
   }
 });
+
+test('data paths in a config file are relative to the file; paths from flags to the current directory', () => {
+  const dir = tempDir('cfgpaths');
+  fs.mkdirSync(path.join(dir, 'configs'));
+  const file = path.join(dir, 'configs', 'c.yaml');
+  fs.writeFileSync(file, `data:\n  train: ../data/train.tsv\n  dev: ${path.join(dir, 'abs', 'dev.tsv')}\n`);
+  const c = loadConfig(file);
+  assert.equal(path.resolve(c.data.train), path.join(dir, 'data', 'train.tsv'));
+  assert.equal(c.data.dev, path.join(dir, 'abs', 'dev.tsv')); // absolute paths stay as written
+  const flagged = loadConfig(file, [parseOverride('data.train=here.tsv')]);
+  assert.equal(flagged.data.train, 'here.tsv');
+});
