@@ -10,8 +10,8 @@
  * --reuse (skip a training whose checkpoint is already in the output directory), --beam K (default 1),
  * --limit N (score only the first N test sources).
  *
- * seed: the demo's corpus and model settings (src/train/demo-config.ts), with sentences up to
- * 40 words so that the long buckets exist; scored on the held-out test part; also the attention
+ * seed: the demo's corpus and model settings (src/train/demo-config.ts: sentences of up to 50 words,
+ * so the long buckets exist); scored on the held-out test part; also the attention
  * model's alignment error rate against the gold word alignments. tatoeba: configs/study-tatoeba.yaml
  * (the baseline is the same with model.attention=none), scored on every unique source of dev.tsv with
  * all its references. tatoeba needs data/tatoeba-eng-fra (`attnmt data get tatoeba-eng-fra`).
@@ -32,7 +32,7 @@ import { initEngine, shutdownEngine } from '../src/engine/engine.js';
 import { byLengthChart, evaluateModel, scoreAlignments, type AlignmentScore, type ModelEval } from '../src/eval/evaluate.js';
 import { readGroupedTsv } from '../src/eval/references.js';
 import { formatComparisonTable, markdownComparisonTable, sourceWordCount } from '../src/eval/scores.js';
-import { demoConfig } from '../src/train/demo-config.js';
+import { DEMO_CORPUS, demoConfig } from '../src/train/demo-config.js';
 import { openTranslator } from '../src/translate/open.js';
 import type { Translator } from '../src/translate/translator.js';
 import { writeFileAtomic } from '../src/util/fs.js';
@@ -106,7 +106,7 @@ export interface StudySetup {
 }
 
 function seedSetup(out: string, seconds: number): StudySetup {
-  const sizes = { size: 12000, maxWords: 40, dev: 150, test: 600 };
+  const sizes = DEMO_CORPUS;
   const corpus = writeSeedSplit(out, 1, sizes);
   const trainArgs = {} as Record<Role, string[]>;
   for (const role of ROLES) {

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
 import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../eval/scores.js';
 import type { ConfigInput } from '../train/config.js';
-import { demoConfig, type DemoRole } from '../train/demo-config.js';
+import { DEMO_CORPUS, demoConfig, type DemoRole } from '../train/demo-config.js';
 import { BudgetClock, formatSeconds } from '../train/progress.js';
 import { openTranslator } from '../translate/open.js';
 import type { Translation } from '../translate/translate.js';
@@ -38,8 +38,6 @@ import { opt, parseOptions } from './options.js';
 export const DEMO_SENTENCE = 'the black cat ate the mouse';
 export const DEMO_EXPECTED = 'le chat noir a mangé la souris';
 
-/** Corpus sizes: enough variety to generalize, small enough to see it several times in the budget. */
-export const DEMO_CORPUS = { size: 12000, maxWords: 24, dev: 150, test: 600 };
 
 type Progress = Extract<DemoWorkerMessage, { kind: 'progress' }>;
 
