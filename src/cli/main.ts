@@ -51,7 +51,7 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'sentences translated together', positiveInt)
     .option('--attention <file>', 'write the attention weights of every sentence as JSON')
     .option('--threads <n>', 'compute threads', positiveInt)
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: unknown) => {
       const { translateCommand } = await import('./translate.js');
       await translateCommand(opts);
     });
@@ -71,7 +71,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the scores as JSON')
     .option('--limit <n>', 'score only the first N sources', positiveInt)
     .option('--threads <n>', 'compute threads', positiveInt)
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: unknown) => {
       const { evalCommand } = await import('./eval.js');
       await evalCommand(opts);
     });
@@ -86,7 +86,7 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write the Pharaoh lines here')
     .option('--json', 'print the result as JSON')
     .option('--threads <n>', 'compute threads', positiveInt)
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: unknown) => {
       const { alignCommand } = await import('./align.js');
       await alignCommand(opts);
     });
@@ -99,7 +99,7 @@ export function buildProgram(): Command {
     .option('--svg <file>', 'write the heatmap as SVG here')
     .option('--png <file>', 'write the heatmap as PNG here')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
-    .action(async (sentence: string[], opts: Record<string, unknown>) => {
+    .action(async (sentence: string[], opts: unknown) => {
       const { attentionCommand } = await import('./attention.js');
       await attentionCommand(sentence.join(' '), opts);
     });
@@ -109,7 +109,7 @@ export function buildProgram(): Command {
     .description('average the parameters of several checkpoints of one run (e.g. the last few validations) into one model')
     .argument('<checkpoints...>', 'checkpoints (.safetensors) of the same model')
     .requiredOption('--output <file>', 'write the averaged model here')
-    .action(async (checkpoints: string[], opts: Record<string, unknown>) => {
+    .action(async (checkpoints: string[], opts: unknown) => {
       const { averageCommand } = await import('./average.js');
       averageCommand(checkpoints, opts);
     });
@@ -124,7 +124,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output directory (default: data/<corpus>)')
     .option('--url <url>', 'download from here instead (tatoeba: the zip; multi30k: the directory of the .gz files); a local path works offline')
     .option('--sha256 <hex>', 'expected SHA-256 of the download (tatoeba); a mismatch is an error')
-    .action(async (corpus: string, opts: Record<string, unknown>) => {
+    .action(async (corpus: string, opts: unknown) => {
       const { dataGetCommand } = await import('./data.js');
       await dataGetCommand(corpus, opts);
     });
@@ -136,7 +136,7 @@ export function buildProgram(): Command {
     .option('--model2 <file>', 'a second checkpoint, to compare attention with the baseline side by side')
     .option('--port <n>', 'port', positiveInt, 8080)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: unknown) => {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(opts);
     });
@@ -148,7 +148,7 @@ export function buildProgram(): Command {
     .option('--time <seconds>', 'training time budget for both models together', nonNegativeNumber, 170)
     .option('--seed <n>', 'random seed', nonNegativeInt, 1)
     .addOption(new Option('--quiet', 'no progress output').hideHelp())
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: unknown) => {
       const { demoCommand } = await import('./demo.js');
       await demoCommand(opts);
     });
