@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import type { SeedPair } from '../src/data/seed-corpus.js';
 import { writeSeedSplit } from '../src/data/seed-files.js';
 import { initEngine, shutdownEngine } from '../src/engine/engine.js';
-import { byLengthChart, evaluateModel, scoreAlignments, type AlignmentScore, type ModelEval } from '../src/eval/evaluate.js';
+import { byLengthChart, evaluateModel, goldOf, scoreAlignments, type AlignmentScore, type ModelEval } from '../src/eval/evaluate.js';
 import { readGroupedTsv } from '../src/eval/references.js';
 import { formatComparisonTable, markdownComparisonTable, sourceWordCount } from '../src/eval/scores.js';
 import { DEMO_CORPUS, demoConfig } from '../src/train/demo-config.js';
@@ -206,10 +206,7 @@ async function main(): Promise<void> {
     for (const role of ROLES) evals.push(evaluateModel(role, loaded[role], sources, references, lengths, dec));
     if (setup.gold !== undefined) {
       const gold = setup.gold.slice(0, limit);
-      alignment = scoreAlignments(loaded.attention, gold, gold.map((p) => {
-        const sure = p.alignment.map(([source, target]) => ({ source, target }));
-        return { sure, possible: sure };
-      }));
+      alignment = scoreAlignments(loaded.attention, gold, goldOf(gold));
     }
   } finally {
     await shutdownEngine();

@@ -21,7 +21,7 @@ import cliProgress from 'cli-progress';
 import { seedExamples } from '../data/seed-corpus.js';
 import { writeSeedSplit } from '../data/seed-files.js';
 import { z } from 'zod';
-import { scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
+import { goldOf, scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
 import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../eval/scores.js';
 import type { ConfigInput } from '../train/config.js';
 import { DEMO_CORPUS, demoConfig, type DemoRole } from '../train/demo-config.js';
@@ -228,10 +228,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
         attention: scoreByLength(hyps.attention, refs, lengths, { lowercase: true }),
         baseline: scoreByLength(hyps.baseline, refs, lengths, { lowercase: true }),
       },
-      alignment: scoreAlignments(models.attention, corpus.test, corpus.test.map((p) => {
-        const sure = p.alignment.map(([source, target]) => ({ source, target }));
-        return { sure, possible: sure };
-      })),
+      alignment: scoreAlignments(models.attention, corpus.test, goldOf(corpus.test)),
     };
     writeFileAtomic(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     return { report, demo, models };

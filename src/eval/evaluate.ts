@@ -93,6 +93,14 @@ export interface AlignmentScore {
   aer: number;
 }
 
+/** Gold alignments of pairs that carry their links (the seed corpus's): every link is sure. */
+export function goldOf(pairs: ReadonlyArray<{ alignment: ReadonlyArray<readonly [number, number]> }>): GoldAlignment[] {
+  return pairs.map((p) => {
+    const sure = p.alignment.map(([source, target]) => ({ source, target }));
+    return { sure, possible: sure };
+  });
+}
+
 /** Corpus AER of the model's attention on pairs with gold alignments, for each method. */
 export function scoreAlignments(translator: Translator, pairs: readonly TextPair[], gold: readonly GoldAlignment[], methods: readonly AlignMethod[] = ['t2s', 'grow-diag']): AlignmentScore[] {
   if (gold.length !== pairs.length) throw new AlignmentError(`align: ${pairs.length} pairs but ${gold.length} gold alignment lines`);

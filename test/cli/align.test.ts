@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSeedCorpus, type SeedPair } from '../../src/data/seed-corpus.js';
 import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
-import { scoreAlignments } from '../../src/eval/evaluate.js';
+import { goldOf, scoreAlignments } from '../../src/eval/evaluate.js';
 import { configWithDefaults } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { openTranslator } from '../../src/translate/open.js';
@@ -46,12 +46,6 @@ before(async () => {
 after(async () => {
   await shutdownEngine();
 });
-
-const goldOf = (pairs: readonly SeedPair[]) =>
-  pairs.map((p) => {
-    const sure = p.alignment.map(([source, target]) => ({ source, target }));
-    return { sure, possible: sure };
-  });
 
 test('attnmt align prints one Pharaoh line per pair and the AER the library computes; the baseline is refused', () => {
   const model = path.join(dir, 'trained', 'last.safetensors');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { generateSeedCorpus, type SeedPair } from '../../src/data/seed-corpus.js';
 import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
 import { AlignmentError } from '../../src/eval/alignment.js';
-import { byLengthChart, checkGoldTokens, evaluateModel, scoreAlignments, wordAttentionOf, type ModelEval } from '../../src/eval/evaluate.js';
+import { byLengthChart, checkGoldTokens, evaluateModel, goldOf, scoreAlignments, wordAttentionOf, type ModelEval } from '../../src/eval/evaluate.js';
 import type { BucketScore } from '../../src/eval/scores.js';
 import { configWithDefaults } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
@@ -75,12 +75,6 @@ before(async () => {
 after(async () => {
   await shutdownEngine();
 });
-
-const goldOf = (pairs: readonly SeedPair[]) =>
-  pairs.map((p) => {
-    const sure = p.alignment.map(([source, target]) => ({ source, target }));
-    return { sure, possible: sure };
-  });
 
 test('a trained model aligns held-out seed pairs better than an untrained one (AER)', () => {
   const gold = goldOf(held);
