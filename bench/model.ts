@@ -26,7 +26,7 @@ import { initEngine } from '../src/engine/engine.js';
 import { Adam } from '../src/engine/optim.js';
 import { Rng } from '../src/engine/random.js';
 import { Tape, withTape } from '../src/engine/tensor.js';
-import { parseModelConfig } from '../src/model/config.js';
+import { parseRnnConfig } from '../src/model/config.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
 
 export interface BenchSizes {
@@ -87,7 +87,7 @@ export function sentences(n: number, seed: number): number[][] {
 
 async function runAttnmt(): Promise<Timings> {
   await initEngine();
-  const config = parseModelConfig({
+  const config = parseRnnConfig({
     ...{ rnn: 'gru', layers: 1, bidirectional: true, attention: 'additive', inputFeeding: true, bridge: 'linear' },
     embedding: SIZES.embedding,
     hidden: SIZES.hidden,

@@ -16,13 +16,12 @@ import { makeSourceBatch } from '../data/batch.js';
 import { mergeSubwords, pieceWords } from '../data/bpe.js';
 import { tokenize } from '../data/tokenize.js';
 import { BOS, EOS } from '../data/vocab.js';
-import { withArena } from '../decode/common.js';
+import { withArena, type StepDecoder } from '../decode/common.js';
 import {
   alignSymmetric, alignT2S, corpusAlignmentErrorRate, formatPharaoh, parseGoldText, wordAttention,
   type AttentionMatrix, type GoldAlignment, type Link, type Symmetrization,
 } from '../eval/alignment.js';
-import type { AttentionMemory } from '../model/attention.js';
-import type { DecoderState } from '../model/decoder.js';
+import { hasAttention } from '../model/config.js';
 import type { ModelParts } from '../train/translator.js';
 import { loadTranslator, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
 import { UserError } from './errors.js';
@@ -64,7 +63,7 @@ function overWords(parts: ModelParts, src: string[], tgt: string[], weights: num
  */
 export function forcedAttention(parts: ModelParts, pairs: readonly TextPair[], batchSize = 32): ForcedAttention[] {
   const { model, srcVocab, tgtVocab, codec } = parts;
-  if (model.config.attention === 'none') throw new UserError('align: the model has no attention (attention: none, the fixed-context baseline)');
+  if (!hasAttention(model.config)) throw new UserError('align: the model has no attention (attention: none, the fixed-context baseline)');
   const srcTokens = pairs.map((p) => codec.source(p.src));
   const tgtTokens = pairs.map((p) => codec.target(p.tgt));
   const srcIds = srcTokens.map((t) => srcVocab.encode(t));
@@ -76,9 +75,10 @@ export function forcedAttention(parts: ModelParts, pairs: readonly TextPair[], b
       const batch = makeSourceBatch(rows.map((i) => srcIds[i] as number[]));
       const weights = rows.map(() => [] as number[][]);
       withArena((arena) => {
-        const begin = arena.inBatch(() => model.startDecoding(batch));
-        const memory: AttentionMemory = begin.memory;
-        let state: DecoderState = begin.state;
+        const decoder: StepDecoder<unknown, unknown> = model;
+        const begin = arena.inBatch(() => decoder.startDecoding(batch));
+        const memory = begin.memory;
+        let state = begin.state;
         const steps = Math.max(...rows.map((i) => (tgtIds[i] as number[]).length));
         const prev = new Int32Array(rows.length);
         for (let t = 0; t < steps; t++) {
@@ -86,7 +86,7 @@ export function forcedAttention(parts: ModelParts, pairs: readonly TextPair[], b
             const tgt = tgtIds[i] as number[];
             prev[r] = t === 0 ? BOS : t - 1 < tgt.length ? (tgt[t - 1] as number) : EOS;
           });
-          const step = arena.nextStep(() => model.decodeStep(prev, state, memory));
+          const step = arena.nextStep(() => decoder.decodeStep(prev, state, memory));
           state = step.state;
           const w = step.weights;
           if (w === null) throw new Error('forcedAttention: the decoder returned no attention weights');

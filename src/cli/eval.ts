@@ -15,6 +15,7 @@ import {
   bucketBleuSeries, formatBucketTable, formatComparisonTable, scoreByLength, scoreSet, sourceWordCount,
   type BucketScore, type SetScore,
 } from '../train/scores.js';
+import { attentionKind, hasAttention } from '../model/config.js';
 import { Ensemble } from '../model/ensemble.js';
 import { translateTexts, type TranslatorParts } from '../train/translator.js';
 import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
@@ -85,12 +86,12 @@ export function evaluateModel(
 
 /** The attention type of a model ('none' for the baseline); an ensemble's members' types joined by '+'. */
 function attentionOf(model: TranslatorParts['model']): string {
-  return model instanceof Ensemble ? model.members.map((m) => m.config.attention).join('+') : model.config.attention;
+  return model instanceof Ensemble ? model.members.map((m) => attentionKind(m.config)).join('+') : attentionKind(model.config);
 }
 
 /** A display name for a model: its attention type ("baseline" without attention), or the file name when both agree. */
 function displayName(loaded: TranslatorParts, file: string, other?: TranslatorParts): string {
-  const kindOf = (p: TranslatorParts): string => (p.model instanceof Ensemble ? (p.model.hasAttention ? 'attention' : 'baseline') : p.model.config.attention === 'none' ? 'baseline' : 'attention');
+  const kindOf = (p: TranslatorParts): string => (p.model instanceof Ensemble ? (p.model.hasAttention ? 'attention' : 'baseline') : hasAttention(p.model.config) ? 'attention' : 'baseline');
   const kind = kindOf(loaded);
   const otherKind = other === undefined ? '' : kindOf(other);
   return kind === otherKind ? path.basename(file, path.extname(file)) : kind;

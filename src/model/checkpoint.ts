@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { Vocab } from '../data/vocab.js';
 import { shapeSize, shapeStr, Tensor } from '../engine/tensor.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
-import { Seq2Seq } from './seq2seq.js';
+import { createModel, parameterShapes, type AnyModel } from './family.js';
 
 export interface CheckpointContents {
   config: ModelConfig;
@@ -143,7 +143,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   for (const n of extraSet) {
     if (!tensors.has(n)) throw new CheckpointError(name, `extra tensor '${n}' is listed but not stored`);
   }
-  checkParams(params, Seq2Seq.parameterShapes(config), name);
+  checkParams(params, parameterShapes(config), name);
   return { config, srcVocab, tgtVocab, tokenizer, params, extraTensors, metadata };
 }
 
@@ -162,11 +162,11 @@ export function loadCheckpoint(path: string): CheckpointContents {
   return decodeCheckpoint(bytes, path);
 }
 
-/** A model with the checkpoint's config and weights. */
-export function loadModel(c: CheckpointContents): Seq2Seq {
-  const model = new Seq2Seq(c.config, 0, { initialize: false });
+/** A model of the checkpoint's family (config.arch) with its config and weights. */
+export function loadModel(c: CheckpointContents): AnyModel {
+  const model = createModel(c.config, 0, { initialize: false });
   const own = model.parameters();
-  checkParams(c.params, Seq2Seq.parameterShapes(c.config), 'loadModel');
+  checkParams(c.params, parameterShapes(c.config), 'loadModel');
   for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);
   return model;
 }

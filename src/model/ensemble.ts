@@ -17,14 +17,13 @@ import type { Batch } from '../data/batch.js';
 import type { StepDecoder } from '../decode/common.js';
 import { addN, logSoftmax, scale } from '../engine/ops.js';
 import { ShapeError, type Tensor } from '../engine/tensor.js';
-import type { AttentionMemory } from './attention.js';
-import type { DecoderState } from './decoder.js';
-import type { Seq2Seq } from './seq2seq.js';
+import { hasAttention } from './config.js';
+import type { AnyModel } from './family.js';
 
-export class Ensemble implements StepDecoder<DecoderState[], AttentionMemory[]> {
-  readonly members: readonly Seq2Seq[];
+export class Ensemble implements StepDecoder<unknown[], unknown[]> {
+  readonly members: readonly AnyModel[];
 
-  constructor(members: readonly Seq2Seq[]) {
+  constructor(members: readonly AnyModel[]) {
     const first = members[0];
     if (first === undefined) throw new RangeError('Ensemble: needs at least one model');
     for (const m of members) {
@@ -47,21 +46,21 @@ export class Ensemble implements StepDecoder<DecoderState[], AttentionMemory[]> 
 
   /** True when at least one member has attention (the ensemble then has weights to show). */
   get hasAttention(): boolean {
-    return this.members.some((m) => m.config.attention !== 'none');
+    return this.members.some((m) => hasAttention(m.config));
   }
 
   inferenceMode<T>(fn: () => T): T {
-    const run = (i: number): T => (i === this.members.length ? fn() : (this.members[i] as Seq2Seq).inferenceMode(() => run(i + 1)));
+    const run = (i: number): T => (i === this.members.length ? fn() : (this.members[i] as AnyModel).inferenceMode(() => run(i + 1)));
     return run(0);
   }
 
-  startDecoding(batch: Batch): { state: DecoderState[]; memory: AttentionMemory[] } {
+  startDecoding(batch: Batch): { state: unknown[]; memory: unknown[] } {
     const starts = this.members.map((m) => m.startDecoding(batch));
     return { state: starts.map((s) => s.state), memory: starts.map((s) => s.memory) };
   }
 
-  decodeStep(prev: Int32Array, state: DecoderState[], memory: AttentionMemory[]): { state: DecoderState[]; logProbs: Tensor; weights: Tensor | null } {
-    const steps = this.members.map((m, k) => m.decodeStep(prev, state[k] as DecoderState, memory[k] as AttentionMemory));
+  decodeStep(prev: Int32Array, state: unknown[], memory: unknown[]): { state: unknown[]; logProbs: Tensor; weights: Tensor | null } {
+    const steps = this.members.map((m, k) => stepDecoder(m).decodeStep(prev, state[k], memory[k]));
     const k = steps.length;
     const logProbs = k === 1 ? (steps[0]?.logProbs as Tensor) : logSoftmax(scale(addN(steps.map((s) => s.logProbs)), 1 / k)); // (N, Vt)
     const withWeights = steps.map((s) => s.weights).filter((w): w is Tensor => w !== null);
@@ -69,11 +68,16 @@ export class Ensemble implements StepDecoder<DecoderState[], AttentionMemory[]> 
     return { state: steps.map((s) => s.state), logProbs, weights };
   }
 
-  selectState(state: DecoderState[], rows: Int32Array): DecoderState[] {
-    return this.members.map((m, k) => m.selectState(state[k] as DecoderState, rows));
+  selectState(state: unknown[], rows: Int32Array): unknown[] {
+    return this.members.map((m, k) => stepDecoder(m).selectState(state[k], rows));
   }
 
-  selectMemory(memory: AttentionMemory[], rows: Int32Array): AttentionMemory[] {
-    return this.members.map((m, k) => m.selectMemory(memory[k] as AttentionMemory, rows));
+  selectMemory(memory: unknown[], rows: Int32Array): unknown[] {
+    return this.members.map((m, k) => stepDecoder(m).selectMemory(memory[k], rows));
   }
+}
+
+/** A member as a step decoder over its own (opaque) state and memory. */
+function stepDecoder(m: AnyModel): StepDecoder<unknown, unknown> {
+  return m;
 }

@@ -13,7 +13,7 @@ import { crossEntropy, dropout, logSoftmax, reshape, stack, unstack } from '../e
 import { Rng } from '../engine/random.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
 import { selectMemory, type AttentionMemory } from './attention.js';
-import { parseModelConfig, type ModelConfig } from './config.js';
+import { parseRnnConfig, type RnnModelConfig } from './config.js';
 import { Decoder, type DecoderState } from './decoder.js';
 import { Encoder, type Dropper, type Encoded } from './encoder.js';
 import { ParamStore } from './params.js';
@@ -48,7 +48,7 @@ export interface DecodeStepResult {
 }
 
 export class Seq2Seq {
-  readonly config: ModelConfig;
+  readonly config: RnnModelConfig;
   readonly encoder: Encoder;
   readonly decoder: Decoder;
   private readonly store: ParamStore;
@@ -60,8 +60,8 @@ export class Seq2Seq {
    * Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones);
    * with `initialize: false` they stay zero (for weights about to be loaded from a checkpoint).
    */
-  constructor(config: ModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
-    this.config = parseModelConfig(config);
+  constructor(config: RnnModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
+    this.config = parseRnnConfig(config);
     this.store = new ParamStore(opts.initialize === false ? null : new Rng(seed));
     this.encoder = new Encoder(this.config, this.store);
     this.decoder = new Decoder(this.config, this.store);
@@ -69,7 +69,7 @@ export class Seq2Seq {
   }
 
   /** Name -> shape of every parameter a config implies (nothing is initialized). */
-  static parameterShapes(config: ModelConfig): Map<string, number[]> {
+  static parameterShapes(config: RnnModelConfig): Map<string, number[]> {
     const shapes = new Map<string, number[]>();
     for (const [n, t] of new Seq2Seq(config, 0, { initialize: false }).parameters()) shapes.set(n, t.shape);
     return shapes;

@@ -4,21 +4,12 @@
  * so both give exactly the same JSON.
  */
 import { decodeCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
-import type { ModelConfig } from '../model/config.js';
+import { architectureSummary, hasAttention } from '../model/config.js';
 import { codecFrom } from '../train/data.js';
 import { translateTexts, type TranslationHypothesis, type TranslatorParts } from '../train/translator.js';
 import type { Hypothesis, ModelInfo, TranslateOptions, TranslationResult } from './translator.js';
 
-/** One-line summary of an architecture, e.g. "GRU 1x256, bidirectional encoder, additive attention". */
-export function architectureSummary(c: ModelConfig): string {
-  const parts = [
-    `${c.rnn.toUpperCase()} ${c.layers}x${c.hidden}`,
-    c.bidirectional ? 'bidirectional encoder' : 'unidirectional encoder',
-    c.attention === 'none' ? 'fixed context (no attention)' : `${c.attention} attention`,
-    `embeddings ${c.embedding}`,
-  ];
-  return parts.join(', ');
-}
+export { architectureSummary };
 
 /** What GET /model shows for a checkpoint. */
 export function describeCheckpoint(c: CheckpointContents, name: string): ModelInfo {
@@ -26,7 +17,7 @@ export function describeCheckpoint(c: CheckpointContents, name: string): ModelIn
   for (const t of c.params.values()) parameters += t.size;
   const info: ModelInfo = {
     name,
-    kind: c.config.attention === 'none' ? 'baseline' : 'attention',
+    kind: hasAttention(c.config) ? 'attention' : 'baseline',
     architecture: architectureSummary(c.config),
     parameters,
     source_vocab_size: c.srcVocab.size,

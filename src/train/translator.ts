@@ -15,7 +15,7 @@ import { greedy } from '../decode/greedy.js';
 import { replaceUnknowns } from '../decode/unk.js';
 import type { Hypothesis, StepDecoder } from '../decode/common.js';
 import type { Ensemble } from '../model/ensemble.js';
-import type { Seq2Seq } from '../model/seq2seq.js';
+import type { AnyModel } from '../model/family.js';
 import type { TextCodec } from './data.js';
 
 export const EOS_TOKEN = '</s>';
@@ -52,8 +52,8 @@ export interface Translation {
 }
 
 export interface TranslatorParts {
-  /** One model, or an Ensemble of models sharing the vocabularies and the tokenizer. */
-  model: Seq2Seq | Ensemble;
+  /** One model (either family), or an Ensemble of models sharing the vocabularies and the tokenizer. */
+  model: AnyModel | Ensemble;
   srcVocab: Vocab;
   tgtVocab: Vocab;
   codec: TextCodec;
@@ -61,7 +61,7 @@ export interface TranslatorParts {
 
 /** The parts with one model (not an ensemble): what teacher-forced attention and alignment need. */
 export interface ModelParts extends TranslatorParts {
-  model: Seq2Seq;
+  model: AnyModel;
 }
 
 /** Translate sentences (any order of lengths); results come back in input order. */

@@ -8,7 +8,7 @@ import { Tape, withTape } from '../engine/tensor.js';
 import { corpusBleu } from '../eval/bleu.js';
 import { corpusChrf } from '../eval/chrf.js';
 import { toReferenceStreams } from '../eval/references.js';
-import type { Seq2Seq } from '../model/seq2seq.js';
+import type { AnyModel } from '../model/family.js';
 import type { DevSet, TextCodec } from './data.js';
 import { translateTokens } from './translator.js';
 
@@ -36,7 +36,7 @@ export interface ValidateOptions {
 }
 
 /** Mean token NLL over pairs, in batches, without dropout and without recording a backward. */
-export function devLoss(model: Seq2Seq, dev: DevSet, batchSize = 64): { loss: number; tokens: number } {
+export function devLoss(model: AnyModel, dev: DevSet, batchSize = 64): { loss: number; tokens: number } {
   const tape = new Tape({ record: false });
   let nll = 0;
   let tokens = 0;
@@ -52,7 +52,7 @@ export function devLoss(model: Seq2Seq, dev: DevSet, batchSize = 64): { loss: nu
   return { loss: tokens > 0 ? nll / tokens : 0, tokens };
 }
 
-export function validate(model: Seq2Seq, dev: DevSet, srcVocab: Vocab, tgtVocab: Vocab, codec: TextCodec, opts: ValidateOptions): ValidationResult {
+export function validate(model: AnyModel, dev: DevSet, srcVocab: Vocab, tgtVocab: Vocab, codec: TextCodec, opts: ValidateOptions): ValidationResult {
   const t0 = performance.now();
   const { loss } = devLoss(model, dev, opts.batchSize);
   const sourceTokens = dev.sources.map((ids) => srcVocab.decode(ids));

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import { bucketBleuSeries, formatComparisonTable, markdownComparisonTable, sourceWordCount, type BucketScore } from '../../src/train/scores.js';
 import { byLengthChart, type ModelEval } from '../../src/cli/eval.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -58,7 +58,7 @@ test('byLengthChart: an SVG with one named line per model', () => {
 });
 
 /** A tiny random-weight checkpoint over a few words. */
-function tinyCheckpoint(dir: string, attention: ModelConfig['attention'], seed: number): string {
+function tinyCheckpoint(dir: string, attention: RnnModelConfig['attention'], seed: number): string {
   return writeTinyCheckpoint({ dir, attention, seed, hidden: 8, en: ['the black cat ate the mouse dog saw'], fr: ['le chat noir a mangé la souris chien vu'] });
 }
 

@@ -61,6 +61,19 @@ test('linear over 2-D and 3-D inputs equals x·w + b with correct gradients', ()
   assert.throws(() => linear(Tensor.zeros([2, 3]), Tensor.zeros([4, 5])), shapeErr('linear', '[2, 3]', '[4, 5]'));
 });
 
+test('linear with a transposed weight (Out, In) equals x·wᵀ + b with correct gradients', () => {
+  const rng = new Rng(13);
+  const x = param(rng, [2, 3, 4]);
+  const w = param(rng, [5, 4]);
+  const b = param(rng, [5]);
+  const y = linear(x, w, b, { transposed: true });
+  assert.deepEqual(y.shape, [2, 3, 5]);
+  const want = matmul(x.view([6, 4]), w, { transB: true }).data.map((v, i) => v + (b.data[i % 5] as number));
+  assert.ok(y.data.every((v, i) => Math.abs(v - (want[i] as number)) < 1e-6));
+  assertGrads(() => linear(x, w, b, { transposed: true }), [x, w, b]);
+  assert.throws(() => linear(Tensor.zeros([2, 5]), w, b, { transposed: true }), shapeErr('linear', '[2, 5]', '[5, 4]'));
+});
+
 test('add, sub, mul: same shape and bias broadcast over the last axis', () => {
   const rng = new Rng(4);
   const a = Tensor.fromArray([1, 2, 3, 4], [2, 2]);
