@@ -133,6 +133,28 @@ test('tanh, sigmoid, relu values and gradients', () => {
   assertGrads(() => relu(away), [away]);
 });
 
+test('relu on the float bits: max(x, 0) for negatives, -0, zero, infinities; gradient 1 exactly where x > 0, written or added', () => {
+  const specials = [-0, 0, -Infinity, Infinity, -3.5e-42, 3.5e-42, -1e30, 1e30];
+  const rng = new Rng(16);
+  const values = [...specials, ...Array.from({ length: 200 }, () => rng.uniform(-1, 1))];
+  const x = Tensor.fromArray(values, [values.length], { requiresGrad: true });
+  const y = relu(x).toArray();
+  values.forEach((v, i) => assert.ok(Object.is(y[i], v > 0 ? Math.fround(v) : 0), `relu(${v}) = ${y[i]}`));
+  // Fresh gradient (relu is x's only consumer) and accumulated one (x also feeds a scale op).
+  const g = values.map(() => rng.uniform(-1, 1));
+  for (const twice of [false, true]) {
+    const tape = new Tape();
+    x.zeroGrad();
+    withTape(tape, () => {
+      const r = relu(x);
+      const loss = twice ? addN([mul(r, Tensor.fromArray(g, [values.length])), scale(x, 0.5)]) : mul(r, Tensor.fromArray(g, [values.length]));
+      tape.backward(sum(loss));
+    });
+    values.forEach((v, i) => assert.equal(x.grad?.[i], Math.fround((v > 0 ? Math.fround(g[i] as number) : 0) + (twice ? 0.5 : 0)), `d relu/dx at ${v}`));
+    tape.reset();
+  }
+});
+
 test('dropout: identity when not training or p = 0, seeded inverted mask otherwise', () => {
   const x = param(new Rng(7), [4, 50]);
   assert.equal(dropout(x, 0.5, new Rng(1), false), x);

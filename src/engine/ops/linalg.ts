@@ -146,13 +146,20 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor, opts: LinearOptions = {
       if (tw) gemm({ m: outDim, n: inDim, k: rows, a: g, b: x.data, c: w.ensureGrad(), transA: true, beta: 1 });
       else gemm({ m: inDim, n: outDim, k: rows, a: x.data, b: g, c: w.ensureGrad(), transA: true, beta: 1 });
     }
-    if (b !== undefined && b.requiresGrad) {
-      const db = b.ensureGrad();
-      for (let r = 0; r < rows; r++) {
-        const o = r * outDim;
-        for (let j = 0; j < outDim; j++) db[j] += g[o + j] as number;
-      }
-    }
+    if (b !== undefined && b.requiresGrad) addRowSums(g, rows, outDim, b.ensureGrad());
   });
   return out;
+}
+
+/** db (n) += Σ_r g[r] over `rows` rows of g (rows, n); four rows per pass over db. */
+function addRowSums(g: Float32Array, rows: number, n: number, db: Float32Array): void {
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const o = r * n;
+    for (let j = 0; j < n; j++) db[j] += (g[o + j] as number) + (g[o + n + j] as number) + (g[o + 2 * n + j] as number) + (g[o + 3 * n + j] as number);
+  }
+  for (; r < rows; r++) {
+    const o = r * n;
+    for (let j = 0; j < n; j++) db[j] += g[o + j] as number;
+  }
 }
