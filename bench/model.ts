@@ -34,7 +34,7 @@ import { Adam } from '../src/engine/optim.js';
 import { Rng } from '../src/engine/random.js';
 import { Tape, withTape } from '../src/engine/tensor.js';
 import { parseRnnConfig, parseTransformerConfig } from '../src/model/config.js';
-import type { AnyModel } from '../src/model/family.js';
+import type { TrainableModel } from '../src/model/model.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
 import { Transformer } from '../src/model/transformer/model.js';
 
@@ -102,7 +102,7 @@ export function sentences(n: number, seed: number): number[][] {
 }
 
 /** The reference model of a family, no dropout, seeded. */
-function referenceModel(kind: ModelKind): AnyModel {
+function referenceModel(kind: ModelKind): TrainableModel {
   const sizes = { srcVocabSize: SIZES.vocab, tgtVocabSize: SIZES.vocab, dropout: 0 };
   if (kind === 'transformer') {
     const { dModel, heads, ffn, layers } = TRANSFORMER;

@@ -17,11 +17,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { loadTranslator, startEngine, stopEngine, writeFileAtomic } from '../src/cli/common.js';
-import { evaluateModel } from '../src/cli/eval.js';
+import { initEngine, shutdownEngine } from '../src/engine/engine.js';
+import { evaluateModel } from '../src/eval/evaluate.js';
+import { formatBucketTable, sourceWordCount } from '../src/eval/scores.js';
 import { loadConfig, parseOverride } from '../src/train/config.js';
 import { readCorpus } from '../src/train/data.js';
-import { formatBucketTable, sourceWordCount } from '../src/train/scores.js';
+import { openTranslator } from '../src/translate/open.js';
+import { writeFileAtomic } from '../src/util/fs.js';
 import { checkpointIn, readCurve, ROOT, trainChild, type CurvePoint } from './study.js';
 
 /** Dev pairs grouped by unique source (first-seen order), every reference kept. */
@@ -104,15 +106,15 @@ async function main(): Promise<void> {
   const limit = values.limit === undefined ? grouped.sources.length : Number(values.limit);
   const sources = grouped.sources.slice(0, limit);
   const references = grouped.references.slice(0, limit);
-  const loaded = loadTranslator(checkpoint);
+  const loaded = openTranslator(checkpoint);
   const beam = values.beam === undefined ? cfg.decoding.beam : Number(values.beam);
   const dec = { beam, alpha: cfg.decoding.alpha, maxLenRatio: cfg.decoding.maxLenRatio, batchSize: cfg.decoding.batchSize, replaceUnknowns: cfg.decoding.replaceUnknowns };
-  await startEngine(cfg.training.threads, () => {});
+  await initEngine(cfg.training.threads > 0 ? { threads: cfg.training.threads } : {});
   let e;
   try {
-    e = evaluateModel(path.basename(outDir), checkpoint, loaded, sources, references, sources.map(sourceWordCount), dec);
+    e = evaluateModel(path.basename(outDir), loaded, sources, references, sources.map(sourceWordCount), dec);
   } finally {
-    await stopEngine();
+    await shutdownEngine();
   }
   const result: QualityResult = {
     config: path.relative(ROOT, configFile),
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
   writeFileAtomic(path.join(outDir, 'quality.json'), `${JSON.stringify(result, null, 2)}\n`);
   const lines = [
     `${result.config}: ${result.checkpoint}`,
-    `  model: ${(result.parameters / 1e6).toFixed(2)}M parameters, checkpoint ${(result.checkpointBytes / 1e6).toFixed(1)} MB${(loaded.checkpoint.extraTensors?.size ?? 0) > 0 ? ' (with optimizer moments)' : ''}`,
+    `  model: ${(result.parameters / 1e6).toFixed(2)}M parameters, checkpoint ${(result.checkpointBytes / 1e6).toFixed(1)} MB${(loaded.checkpoints[0]?.contents.extraTensors?.size ?? 0) > 0 ? ' (with optimizer moments)' : ''}`,
     `  training: ${result.steps} steps, ${(result.trainSeconds / 60).toFixed(1)} min on ${result.machine}`,
     `  dev ${result.dev}: ${result.sentences} unique sources, beam ${beam}${result.lowercase ? ', lowercased' : ', case-sensitive'}, decoded in ${result.decodeSeconds.toFixed(0)} s`,
     `  BLEU ${result.bleu.toFixed(2)}  chrF ${result.chrf.toFixed(2)}  exact match ${(result.exact * 100).toFixed(1)}%`,

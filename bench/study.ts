@@ -10,7 +10,7 @@
  * --reuse (skip a training whose checkpoint is already in the output directory), --beam K (default 1),
  * --limit N (score only the first N test sources).
  *
- * seed: the demo's corpus and model settings (bench/../src/cli/demo.ts demoConfig), with sentences up to
+ * seed: the demo's corpus and model settings (src/train/demo-config.ts), with sentences up to
  * 40 words so that the long buckets exist; scored on the held-out test part; also the attention
  * model's alignment error rate against the gold word alignments. tatoeba: configs/study-tatoeba.yaml
  * (the baseline is the same with model.attention=none), scored on every unique source of dev.tsv with
@@ -26,13 +26,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { scoreAlignments, type AlignmentScore } from '../src/cli/align.js';
-import { loadTranslator, startEngine, stopEngine, writeFileAtomic, type LoadedModel } from '../src/cli/common.js';
-import { demoConfig, writeDemoCorpus } from '../src/cli/demo.js';
-import { byLengthChart, evaluateModel, type ModelEval } from '../src/cli/eval.js';
 import type { SeedPair } from '../src/data/seed-corpus.js';
+import { writeSeedSplit } from '../src/data/seed-files.js';
+import { initEngine, shutdownEngine } from '../src/engine/engine.js';
+import { byLengthChart, evaluateModel, scoreAlignments, type AlignmentScore, type ModelEval } from '../src/eval/evaluate.js';
 import { readGroupedTsv } from '../src/eval/references.js';
-import { formatComparisonTable, markdownComparisonTable, sourceWordCount } from '../src/train/scores.js';
+import { formatComparisonTable, markdownComparisonTable, sourceWordCount } from '../src/eval/scores.js';
+import { demoConfig } from '../src/train/demo-config.js';
+import { openTranslator } from '../src/translate/open.js';
+import type { Translator } from '../src/translate/translator.js';
+import { writeFileAtomic } from '../src/util/fs.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -103,7 +106,7 @@ export interface StudySetup {
 
 function seedSetup(out: string, seconds: number): StudySetup {
   const sizes = { size: 12000, maxWords: 40, dev: 150, test: 600 };
-  const corpus = writeDemoCorpus(out, 1, sizes);
+  const corpus = writeSeedSplit(out, 1, sizes);
   const trainArgs = {} as Record<Role, string[]>;
   for (const role of ROLES) {
     const file = path.join(out, `${role}.config.json`);
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
   const limit = values.limit === undefined ? setup.sources.length : Number(values.limit);
   const sources = setup.sources.slice(0, limit);
   const references = setup.references.slice(0, limit);
-  const loaded = {} as Record<Role, LoadedModel>;
+  const loaded = {} as Record<Role, Translator>;
   const trained = {} as Record<Role, TrainedModel>;
   for (const role of ROLES) {
     const checkpoint = checkpointIn(dirOf(role));
@@ -191,15 +194,15 @@ async function main(): Promise<void> {
     const curve = readCurve(dirOf(role));
     const last = curve[curve.length - 1];
     trained[role] = { role, checkpoint, steps: last?.step ?? 0, seconds: last?.seconds ?? 0, curve };
-    loaded[role] = loadTranslator(checkpoint);
+    loaded[role] = openTranslator(checkpoint);
   }
   const lengths = sources.map(sourceWordCount);
   const dec = { beam, alpha: 0.6, maxLenRatio: 2, batchSize: 64, replaceUnknowns: true };
-  await startEngine(1, () => {});
+  await initEngine({ threads: 1 });
   const evals: ModelEval[] = [];
   let alignment: AlignmentScore[] | undefined;
   try {
-    for (const role of ROLES) evals.push(evaluateModel(role, trained[role].checkpoint, loaded[role], sources, references, lengths, dec));
+    for (const role of ROLES) evals.push(evaluateModel(role, loaded[role], sources, references, lengths, dec));
     if (setup.gold !== undefined) {
       const gold = setup.gold.slice(0, limit);
       alignment = scoreAlignments(loaded.attention, gold, gold.map((p) => {
@@ -208,7 +211,7 @@ async function main(): Promise<void> {
       }));
     }
   } finally {
-    await stopEngine();
+    await shutdownEngine();
   }
 
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`;

@@ -1,15 +1,25 @@
 /**
- * `attnmt attention --model FILE [--svg OUT.svg] [--png OUT.png] the sentence`
+ * `attnmt attention --model FILE [--svg OUT.svg] [--png OUT.png] [--beam K] the sentence`
  *
  * Translates one sentence and shows where the decoder looked: the attention matrix in the terminal
- * (one row per target token, one column per source token) and the same heatmap as an SVG file.
+ * (one row per target token, one column per source token), and the same heatmap as SVG and/or PNG
+ * files when asked for (`--svg`, `--png`; nothing else is written).
  */
+import { z } from 'zod';
+import { openTranslator } from '../translate/open.js';
+import type { Translation } from '../translate/translate.js';
 import { heatmapSvg } from '../viz/heatmap-svg.js';
 import { heatmapTerminal, terminalOptionsFor } from '../viz/heatmap-terminal.js';
-import { translateTexts, type Translation } from '../train/translator.js';
-import { loadTranslator, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
+import { withEngine, writeFileAtomic } from './common.js';
 import { UserError } from './errors.js';
-import { decodingFor } from './translate.js';
+import { opt, parseOptions } from './options.js';
+
+export const AttentionOptionsSchema = z.object({
+  model: opt.file,
+  svg: opt.file.optional(),
+  png: opt.file.optional(),
+  beam: opt.count.optional(),
+});
 
 /** Terminal rendering of a translation's attention, with the translation as title. */
 export function attentionText(t: Translation, stream: NodeJS.WriteStream = process.stdout): string {
@@ -23,28 +33,22 @@ export function attentionText(t: Translation, stream: NodeJS.WriteStream = proce
   });
 }
 
-export async function attentionCommand(sentence: string, opts: Record<string, unknown>): Promise<void> {
+export async function attentionCommand(sentence: string, raw: unknown): Promise<void> {
+  const o = parseOptions(AttentionOptionsSchema, raw);
   if (sentence.trim() === '') throw new UserError('attention: give a sentence to translate');
-  const loaded = loadTranslator(String(opts['model']));
-  const dec = decodingFor(loaded, opts);
-  await startEngine(0);
-  let t: Translation;
-  try {
-    [t] = translateTexts(loaded, [sentence], { beam: dec.beam, alpha: dec.alpha, maxLenRatio: dec.maxLenRatio, replaceUnknowns: dec.replaceUnknowns }) as [Translation];
-  } finally {
-    await stopEngine();
-  }
+  const translator = openTranslator(o.model);
+  const [t] = (await withEngine(0, () => translator.translate([sentence], { beam: o.beam }))) as [Translation];
   process.stdout.write(`${attentionText(t)}\n`);
   const best = t.hypotheses[0];
-  if (best === undefined || best.weights.length === 0) return;
+  if (best === undefined || best.weights.length === 0 || (o.svg === undefined && o.png === undefined)) return;
   const svg = heatmapSvg(best.weights, t.sourceTokens, best.targetTokens, { title: `${t.source} → ${best.text}` });
-  const svgFile = stringOption(opts, 'svg') ?? 'attention.svg';
-  writeFileAtomic(svgFile, svg);
-  process.stdout.write(`wrote ${svgFile}\n`);
-  const png = stringOption(opts, 'png');
-  if (png !== undefined) {
+  if (o.svg !== undefined) {
+    writeFileAtomic(o.svg, svg);
+    process.stdout.write(`wrote ${o.svg}\n`);
+  }
+  if (o.png !== undefined) {
     const { writePng } = await import('../viz/png.js');
-    writePng(png, svg);
-    process.stdout.write(`wrote ${png}\n`);
+    writePng(o.png, svg);
+    process.stdout.write(`wrote ${o.png}\n`);
   }
 }

@@ -4,12 +4,16 @@
  * the last N validations' checkpoints (<outDir>/step-<step>.safetensors), then average them.
  */
 import * as fs from 'node:fs';
+import { z } from 'zod';
 import { averageCheckpoints } from '../model/average.js';
-import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint-file.js';
 import { UserError } from './errors.js';
+import { opt, parseOptions } from './options.js';
 
-export function averageCommand(files: string[], opts: Record<string, unknown>): void {
-  const output = String(opts['output']);
+export const AverageOptionsSchema = z.object({ output: opt.file });
+
+export function averageCommand(files: string[], raw: unknown): void {
+  const { output } = parseOptions(AverageOptionsSchema, raw);
   if (files.length < 2) throw new UserError(`average: give at least two checkpoints (got ${files.length})`);
   const resolved = files.map((f) => fs.realpathSync.native(f));
   const dup = resolved.findIndex((f, i) => resolved.indexOf(f) !== i);

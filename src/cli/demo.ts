@@ -17,70 +17,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { splitTrainDev } from '../data/readers.js';
-import { generateSeedCorpus, seedAlignments, seedExamples, seedTsv, type SeedPair } from '../data/seed-corpus.js';
+import { seedExamples } from '../data/seed-corpus.js';
+import { writeSeedSplit } from '../data/seed-files.js';
+import { z } from 'zod';
+import { scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
+import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../eval/scores.js';
 import type { ConfigInput } from '../train/config.js';
-import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../train/scores.js';
-import { translateTexts, type Translation } from '../train/translator.js';
+import { demoConfig, type DemoRole } from '../train/demo-config.js';
+import { openTranslator } from '../translate/open.js';
+import type { Translation } from '../translate/translate.js';
+import type { Translator } from '../translate/translator.js';
 import { heatmapSvg } from '../viz/heatmap-svg.js';
-import { scoreAlignments, type AlignmentScore } from './align.js';
 import { attentionText } from './attention.js';
-import { loadTranslator, numberOption, startEngine, stopEngine, stringOption, writeFileAtomic, type LoadedModel } from './common.js';
+import { startEngine, stopEngine, writeFileAtomic } from './common.js';
 import type { DemoWorkerInput, DemoWorkerMessage } from './demo-worker.js';
-import { UserError } from './errors.js';
+import { opt, parseOptions } from './options.js';
 
 export const DEMO_SENTENCE = 'the black cat ate the mouse';
 export const DEMO_EXPECTED = 'le chat noir a mangé la souris';
 
 /** Corpus sizes: enough variety to generalize, small enough to see it several times in the budget. */
 export const DEMO_CORPUS = { size: 12000, maxWords: 24, dev: 150, test: 600 };
-
-export type DemoRole = 'attention' | 'baseline';
-
-/** The training config of one demo model (both roles share everything but the attention). */
-export function demoConfig(role: DemoRole, dir: string, seconds: number, seed: number): ConfigInput {
-  return {
-    data: { train: path.join(dir, 'train.tsv'), dev: path.join(dir, 'dev.tsv'), lowercase: true, maxLen: 60 },
-    model: { rnn: 'gru', layers: 1, bidirectional: true, embedding: 64, hidden: 128, attention: role === 'attention' ? 'additive' : 'none', attentionHidden: 64 },
-    training: {
-      batchSize: 32,
-      lr: 3e-3,
-      lrDecay: { factor: 0.5, patience: 1 },
-      minLr: 1e-4,
-      clipNorm: 5,
-      dropout: 0.1,
-      labelSmoothing: 0.1,
-      maxSteps: 0,
-      maxEpochs: 0,
-      maxTime: seconds,
-      validEvery: 150,
-      validMetric: 'bleu',
-      earlyStopping: { patience: 0 },
-      logEvery: 50,
-      seed,
-      threads: 1,
-      outDir: path.join(dir, `${role}-run`),
-    },
-    decoding: { beam: 1 },
-  };
-}
-
-/** Generate the seed corpus and write train/dev/test TSV files into dir; returns the test pairs. */
-export function writeDemoCorpus(dir: string, seed: number, sizes = DEMO_CORPUS): { train: SeedPair[]; dev: SeedPair[]; test: SeedPair[] } {
-  const all = generateSeedCorpus({ size: sizes.size, seed, maxWords: sizes.maxWords });
-  // The first pair is the demo sentence: it stays in training.
-  const [first, ...rest] = all as [SeedPair, ...SeedPair[]];
-  const { train: trainRest, dev: heldOut } = splitTrainDev(rest, { devSize: sizes.dev + sizes.test, seed: seed + 7 });
-  const dev = heldOut.slice(0, sizes.dev);
-  const test = heldOut.slice(sizes.dev);
-  const train = [first, ...trainRest];
-  fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(path.join(dir, 'train.tsv'), seedTsv(train));
-  writeFileAtomic(path.join(dir, 'dev.tsv'), seedTsv(dev));
-  writeFileAtomic(path.join(dir, 'test.tsv'), seedTsv(test));
-  writeFileAtomic(path.join(dir, 'test.align'), seedAlignments(test));
-  return { train, dev, test };
-}
 
 /** Run both trainings in worker threads at the same time. */
 function trainInWorkers(configs: Record<DemoRole, ConfigInput>, log: (line: string) => void): Promise<Record<DemoRole, Extract<DemoWorkerMessage, { kind: 'done' }>>> {
@@ -117,6 +74,8 @@ export interface AlignmentCheck {
   chatLooksAt: string | null;
   noirLooksAt: string | null;
   holds: boolean;
+  /** What is wrong, one phrase each (empty when the check holds). */
+  problems: string[];
 }
 
 /** Does the attention model translate the demo sentence right, looking at the right words? */
@@ -135,7 +94,17 @@ export function checkDemoSentence(t: Translation): AlignmentCheck {
   const correct = translation === DEMO_EXPECTED;
   const chatLooksAt = looksAt('chat');
   const noirLooksAt = looksAt('noir');
-  return { translation, correct, chatLooksAt, noirLooksAt, holds: correct && chatLooksAt === 'cat' && noirLooksAt === 'black' };
+  const problems: string[] = [];
+  if (!correct) problems.push(`the translation is "${translation}", not "${DEMO_EXPECTED}"`);
+  const attends = (word: string, seen: string | null, want: string): void => {
+    if (seen === want) return;
+    if (best !== undefined && best.weights.length === 0) problems.push('the model gave no attention weights');
+    else if (seen === null) problems.push(`"${word}" is not in the translation, so it cannot attend to "${want}"`);
+    else problems.push(`"${word}" attends most to "${seen}", not "${want}"`);
+  };
+  attends('chat', chatLooksAt, 'cat');
+  attends('noir', noirLooksAt, 'black');
+  return { translation, correct, chatLooksAt, noirLooksAt, holds: problems.length === 0, problems: [...new Set(problems)] };
 }
 
 export interface DemoReport {
@@ -160,30 +129,31 @@ export interface DemoOptions {
 }
 
 /** The demo without printing the final report (tests call this with a smaller budget). */
-export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; demo: Translation; models: Record<DemoRole, LoadedModel> }> {
+export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; demo: Translation; models: Record<DemoRole, Translator> }> {
   const t0 = performance.now();
   const { dir, seed, log } = opts;
-  const corpus = writeDemoCorpus(dir, seed, opts.sizes);
+  const corpus = writeSeedSplit(dir, seed, opts.sizes ?? DEMO_CORPUS);
   log(`demo: seed corpus ${corpus.train.length} training pairs, ${corpus.dev.length} dev, ${corpus.test.length} held-out test (in ${dir})`);
   // Both models train at the same time; keep a few seconds of the budget for loading and scoring.
   const trainSeconds = Math.max(5, opts.seconds - 8);
   const configs = { attention: demoConfig('attention', dir, trainSeconds, seed), baseline: demoConfig('baseline', dir, trainSeconds, seed) };
   const done = await trainInWorkers(configs, log);
 
-  const models = {} as Record<DemoRole, LoadedModel>;
+  const models = {} as Record<DemoRole, Translator>;
   for (const role of ['attention', 'baseline'] as const) {
     const src = done[role].bestCheckpoint ?? done[role].lastCheckpoint;
     if (src === null) throw new Error(`demo: the ${role} training wrote no checkpoint`);
     writeFileAtomic(path.join(dir, `${role}.safetensors`), fs.readFileSync(src));
-    models[role] = loadTranslator(path.join(dir, `${role}.safetensors`));
+    // Each model decodes with the settings its checkpoint stores (the demo config's decoding: greedy).
+    models[role] = openTranslator(path.join(dir, `${role}.safetensors`));
   }
 
   await startEngine(0);
   try {
     const examples = seedExamples();
     const texts = examples.map((e) => e.src);
-    const attn = translateTexts(models.attention, texts, { beam: 1 });
-    const base = translateTexts(models.baseline, texts, { beam: 1 });
+    const attn = models.attention.translate(texts);
+    const base = models.baseline.translate(texts);
     const check = checkDemoSentence(attn[0] as Translation);
     const demo = attn[0] as Translation;
     const best = demo.hypotheses[0];
@@ -194,8 +164,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
     const refs = corpus.test.map((p) => [p.tgt]);
     const lengths = testSrc.map(sourceWordCount);
     const hyps = {
-      attention: translateTexts(models.attention, testSrc, { beam: 1, batchSize: 64 }).map((t) => t.hypotheses[0]?.text ?? ''),
-      baseline: translateTexts(models.baseline, testSrc, { beam: 1, batchSize: 64 }).map((t) => t.hypotheses[0]?.text ?? ''),
+      attention: models.attention.translate(testSrc, { batchSize: 64 }).map((t) => t.hypotheses[0]?.text ?? ''),
+      baseline: models.baseline.translate(testSrc, { batchSize: 64 }).map((t) => t.hypotheses[0]?.text ?? ''),
     };
     const report: DemoReport = {
       dir,
@@ -232,7 +202,7 @@ export function formatDemoReport(report: DemoReport, demo: Translation | undefin
   lines.push(
     c.holds
       ? `CHECK PASSED: "${DEMO_SENTENCE}" -> "${c.translation}"; "chat" attends most to "${c.chatLooksAt}", "noir" to "${c.noirLooksAt}".`
-      : `CHECK FAILED: "${DEMO_SENTENCE}" -> "${c.translation}" (expected "${DEMO_EXPECTED}"); "chat" attends most to ${JSON.stringify(c.chatLooksAt)}, "noir" to ${JSON.stringify(c.noirLooksAt)}.`,
+      : `CHECK FAILED: "${DEMO_SENTENCE}" -> "${c.translation}": ${c.problems.join('; ')}. (Train longer with --time, or on a less busy machine.)`,
     '',
   );
   lines.push(`Held-out test (${report.test.attention.sentences} sentences):`);
@@ -247,12 +217,20 @@ export function formatDemoReport(report: DemoReport, demo: Translation | undefin
   return lines.join('\n');
 }
 
-export async function demoCommand(opts: Record<string, unknown>): Promise<void> {
-  const dir = stringOption(opts, 'out') ?? 'runs/demo';
-  const seconds = numberOption(opts, 'time') ?? 170;
-  if (seconds < 10) throw new UserError(`--time: the demo needs at least 10 seconds, got ${seconds}`);
-  const quiet = opts['quiet'] === true;
-  const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const { report, demo } = await runDemo({ dir, seconds, seed: numberOption(opts, 'seed') ?? 1, log });
+export const DemoOptionsSchema = z.object({
+  out: opt.file.default('runs/demo'),
+  time: opt.number.min(10, 'the demo needs at least 10 seconds').default(170),
+  seed: z.number().int().nonnegative().default(1),
+  quiet: opt.flag,
+});
+
+/** Exit code of a demo whose self-check failed (the translation or its attention is not what it should be). */
+export const DEMO_CHECK_FAILED = 3;
+
+export async function demoCommand(raw: unknown): Promise<void> {
+  const o = parseOptions(DemoOptionsSchema, raw);
+  const log = o.quiet === true ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const { report, demo } = await runDemo({ dir: o.out, seconds: o.time, seed: o.seed, log });
   process.stdout.write(`${formatDemoReport(report, demo)}\n`);
+  if (!report.check.holds) process.exitCode = DEMO_CHECK_FAILED;
 }

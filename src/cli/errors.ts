@@ -24,6 +24,8 @@ const INPUT_ERROR_NAMES = new Set([
   'TranslationInputError',
   'VocabError',
   'BleuError',
+  'AlignmentError',
+  'DecodingSettingsError',
 ]);
 
 const FILE_ERROR_CODES: Record<string, string> = {

@@ -7,25 +7,10 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { describeError } from './errors.js';
+import { collect, nonNegativeInt, nonNegativeNumber, positiveInt } from './options.js';
 import { scoreCommand } from './score.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 export function buildProgram(): Command {
   const program = new Command('attnmt')
@@ -44,10 +29,12 @@ export function buildProgram(): Command {
     .option('--max-steps <n>', 'stop after N steps (training.maxSteps)', positiveInt)
     .option('--max-time <seconds>', 'stop after this many seconds (training.maxTime)', nonNegativeNumber)
     .option('--threads <n>', 'compute threads (training.threads)', positiveInt)
-    .option('--seed <n>', 'random seed (training.seed)', nonNegativeNumber)
+    .option('--seed <n>', 'random seed (training.seed)', nonNegativeInt)
     .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors)')
     .option('--set <key=value>', 'override any config key, e.g. --set model.hidden=128 (repeatable)', collect, [])
-    .action(async (config: string | undefined, opts: Record<string, unknown>) => {
+    .action(async (config: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
+      // Nothing to train on: the usage says what to give.
+      if (config === undefined && opts['train'] === undefined) cmd.help({ error: true });
       const { trainCommand } = await import('./train.js');
       await trainCommand(config, opts);
     });
@@ -94,7 +81,7 @@ export function buildProgram(): Command {
     .description('word alignments from attention (teacher-forced on source<TAB>target pairs) in Pharaoh i-j format; AER with --gold')
     .requiredOption('--model <file>', 'checkpoint (.safetensors) of an attention model')
     .option('--input <file>', 'pairs, one "source<TAB>target" per line (default: stdin)')
-    .option('--method <m>', 'hard alignment: t2s (argmax per target word), grow-diag, intersection or union', 't2s')
+    .addOption(new Option('--method <m>', 'hard alignment: t2s (argmax per target word), grow-diag, intersection or union').choices(['t2s', 'grow-diag', 'intersection', 'union']).default('t2s'))
     .option('--gold <file>', 'gold alignments, one line per pair (i-j sure, i?j possible): print the alignment error rate')
     .option('--output <file>', 'write the Pharaoh lines here')
     .option('--json', 'print the result as JSON')
@@ -106,11 +93,11 @@ export function buildProgram(): Command {
 
   program
     .command('attention')
-    .description('translate one sentence and draw its attention matrix in the terminal and as SVG')
+    .description('translate one sentence and draw its attention matrix in the terminal (and as SVG/PNG files)')
     .requiredOption('--model <file>', 'checkpoint (.safetensors)')
     .argument('<sentence...>', 'the source sentence')
-    .option('--svg <file>', 'write the heatmap as SVG here', 'attention.svg')
-    .option('--png <file>', 'also write it as PNG')
+    .option('--svg <file>', 'write the heatmap as SVG here')
+    .option('--png <file>', 'write the heatmap as PNG here')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
     .action(async (sentence: string[], opts: Record<string, unknown>) => {
       const { attentionCommand } = await import('./attention.js');
@@ -146,7 +133,7 @@ export function buildProgram(): Command {
     .description('train attention and fixed-context models on the built-in corpus and compare them (about 3 minutes)')
     .option('--out <dir>', 'where models, SVG and report go', 'runs/demo')
     .option('--time <seconds>', 'training time budget for both models together', nonNegativeNumber, 170)
-    .option('--seed <n>', 'random seed', nonNegativeNumber, 1)
+    .option('--seed <n>', 'random seed', nonNegativeInt, 1)
     .addOption(new Option('--quiet', 'no progress output').hideHelp())
     .action(async (opts: Record<string, unknown>) => {
       const { demoCommand } = await import('./demo.js');

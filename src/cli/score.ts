@@ -16,20 +16,22 @@
  *
  * Exit code: 0 ok, 1 bad input or usage (the message names the files, lines and counts).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
 import {
   BleuError,
   corpusBleu,
   formatBleu,
-  isSmoothMethod,
   sentenceBleuScores,
   SMOOTH_METHODS,
   type BleuOptions,
   type BleuResult,
+  type SmoothMethod,
 } from '../eval/bleu.js';
 import { corpusChrf, formatChrf, sentenceChrfScores, type ChrfOptions, type ChrfResult } from '../eval/chrf.js';
 import { decodeLines, readGroupedTsv, readReferenceFiles, toReferenceStreams } from '../eval/references.js';
-import { isTokenizerName, pythonRstrip, TOKENIZER_NAMES } from '../eval/tokenizers.js';
+import { pythonRstrip, TOKENIZER_NAMES, type TokenizerName } from '../eval/tokenizers.js';
+import { nonNegativeInt, nonNegativeNumber, opt } from './options.js';
 
 export interface ScoreIO {
   stdin: NodeJS.ReadableStream;
@@ -37,34 +39,19 @@ export interface ScoreIO {
   stderr: NodeJS.WritableStream;
 }
 
-/** Parsed flags (commander's camel-cased option names). */
-interface ScoreFlags {
-  metric: 'bleu' | 'chrf';
-  lowercase?: boolean;
-  tokenize: string;
-  smooth: string;
-  smoothValue?: number;
-  wordOrder: number;
-  tsv?: boolean;
-  json?: boolean;
-  sentence?: boolean;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
-  }
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
-    throw new InvalidArgumentError(`expected an integer >= 0, got "${value}"`);
-  }
-  return n;
-}
+/** The parsed flags (commander's camel-cased option names), typed once. */
+export const ScoreOptionsSchema = z.object({
+  metric: z.enum(['bleu', 'chrf']).default('bleu'),
+  lowercase: opt.flag,
+  tokenize: z.enum(TOKENIZER_NAMES as [TokenizerName, ...TokenizerName[]]).default('13a'),
+  smooth: z.enum(SMOOTH_METHODS as [SmoothMethod, ...SmoothMethod[]]).default('exp'),
+  smoothValue: opt.number.optional(),
+  wordOrder: z.number().int().nonnegative().default(0),
+  tsv: opt.flag,
+  json: opt.flag,
+  sentence: opt.flag,
+});
+type ScoreFlags = z.infer<typeof ScoreOptionsSchema>;
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -117,11 +104,14 @@ function flagProblem(cmd: Command, flags: ScoreFlags): string | null {
   return null;
 }
 
-async function execute(refFiles: string[], flags: ScoreFlags, cmd: Command, io: ScoreIO): Promise<number> {
+async function execute(refFiles: string[], raw: unknown, cmd: Command, io: ScoreIO): Promise<number> {
   const fail = (message: string): number => {
-    io.stderr.write(`attnmt score: error: ${message}\n`);
+    io.stderr.write(`error: ${message}\n`);
     return 1;
   };
+  const parsed = ScoreOptionsSchema.safeParse(raw);
+  if (!parsed.success) return fail(parsed.error.issues[0]?.message ?? 'invalid options');
+  const flags = parsed.data;
   const problem = flagProblem(cmd, flags);
   if (problem !== null) return fail(problem);
   if ('isTTY' in io.stdin && io.stdin.isTTY === true) {
@@ -144,8 +134,8 @@ async function execute(refFiles: string[], flags: ScoreFlags, cmd: Command, io: 
     const out: string[] = [];
     if (flags.metric === 'bleu') {
       const opts: BleuOptions = { lowercase: flags.lowercase === true };
-      if (isTokenizerName(flags.tokenize)) opts.tokenize = flags.tokenize;
-      if (isSmoothMethod(flags.smooth)) opts.smoothMethod = flags.smooth;
+      opts.tokenize = flags.tokenize;
+      opts.smoothMethod = flags.smooth;
       if (flags.smoothValue !== undefined) opts.smoothValue = flags.smoothValue;
       if (flags.sentence) {
         for (const r of sentenceBleuScores(hyps, streams, opts)) out.push(flags.json ? bleuJson(r) : formatBleu(r, r.signature));
@@ -164,7 +154,7 @@ async function execute(refFiles: string[], flags: ScoreFlags, cmd: Command, io: 
     }
     // A reader that stops early (`| head`) closes the pipe: that is not an error (sacreBLEU exits quietly too).
     io.stdout.on('error', (e: Error) => {
-      if (!('code' in e && e.code === 'EPIPE')) io.stderr.write(`attnmt score: error: stdout: ${e.message}\n`);
+      if (!('code' in e && e.code === 'EPIPE')) io.stderr.write(`error: stdout: ${e.message}\n`);
     });
     io.stdout.write(out.join('\n') + '\n');
     return 0;
@@ -196,7 +186,7 @@ export function scoreCommand(
     .option('--tsv', 'the reference file is source<TAB>target with repeated sources (one hypothesis per unique source)')
     .option('--json', 'print JSON instead of the sacreBLEU text line')
     .option('--sentence', 'one score per hypothesis')
-    .action(async (refFiles: string[], flags: ScoreFlags, self: Command) => {
+    .action(async (refFiles: string[], flags: unknown, self: Command) => {
       onExit(await execute(refFiles, flags, self, io));
     });
   cmd.configureOutput({

@@ -3,16 +3,21 @@
  * (src/server). One or two checkpoints: an attention model and/or a fixed-context baseline.
  */
 import * as fs from 'node:fs';
+import { z } from 'zod';
 import { serveUntilStopped } from '../server/serve.js';
-import { numberOption, stringOption } from './common.js';
 import { UserError } from './errors.js';
+import { opt, parseOptions } from './options.js';
 
-export async function serveCommand(opts: Record<string, unknown>): Promise<void> {
-  const models = [stringOption(opts, 'model'), stringOption(opts, 'model2')].filter((m): m is string => m !== undefined);
+export const ServeOptionsSchema = z.object({
+  model: opt.file,
+  model2: opt.file.optional(),
+  port: opt.count.max(65535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+});
+
+export async function serveCommand(raw: unknown): Promise<void> {
+  const o = parseOptions(ServeOptionsSchema, raw);
+  const models = [o.model, ...(o.model2 === undefined ? [] : [o.model2])];
   for (const m of models) if (!fs.existsSync(m)) throw new UserError(`${m}: no such model file`);
-  await serveUntilStopped({
-    models,
-    port: numberOption(opts, 'port') ?? 8080,
-    host: stringOption(opts, 'host') ?? '127.0.0.1',
-  });
+  await serveUntilStopped({ models, port: o.port, host: o.host });
 }

@@ -5,34 +5,50 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { z } from 'zod';
 import { loadConfig, parseOverride } from '../train/config.js';
 import { requestStop, train } from '../train/trainer.js';
-import { numberOption, startEngine, stopEngine, stringOption } from './common.js';
+import { startEngine, stopEngine } from './common.js';
 import { UserError } from './errors.js';
+import { opt, parseOptions } from './options.js';
+
+export const TrainOptionsSchema = z.object({
+  train: opt.file.optional(),
+  dev: opt.file.optional(),
+  out: opt.file.optional(),
+  maxSteps: opt.count.optional(),
+  maxTime: opt.number.optional(),
+  threads: opt.count.optional(),
+  seed: z.number().int().nonnegative().optional(),
+  /** true: <outDir>/last.safetensors. */
+  resume: z.union([z.literal(true), opt.file]).optional(),
+  set: z.array(z.string()).default([]),
+});
+export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 
 /** Flags -> config overrides (key path and value). */
-export function trainOverrides(opts: Record<string, unknown>): Array<{ keyPath: string[]; value: unknown }> {
+export function trainOverrides(o: TrainOptions): Array<{ keyPath: string[]; value: unknown }> {
   const out: Array<{ keyPath: string[]; value: unknown }> = [];
   const set = (keyPath: string, value: unknown): void => {
     if (value !== undefined) out.push({ keyPath: keyPath.split('.'), value });
   };
-  set('data.train', stringOption(opts, 'train'));
-  set('data.dev', stringOption(opts, 'dev'));
-  set('training.outDir', stringOption(opts, 'out'));
-  set('training.maxSteps', numberOption(opts, 'maxSteps'));
-  set('training.maxTime', numberOption(opts, 'maxTime'));
-  set('training.threads', numberOption(opts, 'threads'));
-  set('training.seed', numberOption(opts, 'seed'));
-  const sets = Array.isArray(opts['set']) ? (opts['set'] as string[]) : [];
-  for (const s of sets) out.push(parseOverride(s));
+  set('data.train', o.train);
+  set('data.dev', o.dev);
+  set('training.outDir', o.out);
+  set('training.maxSteps', o.maxSteps);
+  set('training.maxTime', o.maxTime);
+  set('training.threads', o.threads);
+  set('training.seed', o.seed);
+  for (const s of o.set) out.push(parseOverride(s));
   return out;
 }
 
-export async function trainCommand(configFile: string | undefined, opts: Record<string, unknown>): Promise<void> {
-  const config = loadConfig(configFile, trainOverrides(opts));
+export async function trainCommand(configFile: string | undefined, raw: unknown): Promise<void> {
+  const o = parseOptions(TrainOptionsSchema, raw);
+  const config = loadConfig(configFile, trainOverrides(o));
   let resume: string | undefined;
-  if (opts['resume'] !== undefined) {
-    resume = typeof opts['resume'] === 'string' ? opts['resume'] : path.join(config.training.outDir, 'last.safetensors');
+  if (o.resume !== undefined) {
+    resume = o.resume === true ? path.join(config.training.outDir, 'last.safetensors') : o.resume;
     if (!fs.existsSync(resume)) throw new UserError(`${resume}: no checkpoint to resume from`);
   }
   const engine = await startEngine(config.training.threads);

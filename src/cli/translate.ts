@@ -1,29 +1,30 @@
 /**
  * `attnmt translate --model FILE [FILE...] [--input F] [--output F] [--beam K] [--nbest N] [--attention OUT.json]`
  *
- * One sentence per line in, one translation per line out (with --nbest N: N lines per sentence,
- * "i ||| translation ||| score", i counted from 0 as in Moses). --attention writes a JSON array
- * with, per sentence, {"source_tokens", "target_tokens", "weights"}: one row per target token, one
- * column per source token (both end with "</s>"), each row summing to 1; empty weights for the
- * fixed-context baseline, which has no attention.
+ * One sentence per line in, one translation per line out (a blank line stays a blank line; with
+ * --nbest N: N lines per sentence, "i ||| translation ||| score", i counted from 0 as in Moses).
+ * --attention writes a JSON array with, per sentence, {"source_tokens", "target_tokens", "weights"}:
+ * one row per target token, one column per source token (both end with "</s>"), each row summing to
+ * 1; empty weights for the fixed-context baseline, which has no attention. Source words the model
+ * does not know are reported once on stderr.
  */
-import { DecodingConfigSchema, type DecodingConfig } from '../train/config.js';
-import { translateTexts, type Translation } from '../train/translator.js';
-import type { CheckpointContents } from '../model/checkpoint.js';
-import { loadTranslators, modelFiles, numberOption, readInputLines, startEngine, stopEngine, stringOption, writeFileAtomic } from './common.js';
+import { z } from 'zod';
+import type { Translation } from '../translate/translate.js';
+import { openTranslator } from '../translate/open.js';
+import { readInputLines, withEngine, writeFileAtomic } from './common.js';
+import { opt, parseOptions } from './options.js';
 
-/** Decoding settings: flags, else what training stored in the checkpoint, else the defaults. */
-export function decodingFor(loaded: { checkpoint: CheckpointContents }, opts: Record<string, unknown>): DecodingConfig {
-  const stored = loaded.checkpoint.metadata?.['decoding'];
-  const parsed = DecodingConfigSchema.safeParse(stored ?? {});
-  const base = parsed.success ? parsed.data : DecodingConfigSchema.parse({});
-  return {
-    ...base,
-    beam: numberOption(opts, 'beam') ?? base.beam,
-    alpha: numberOption(opts, 'alpha') ?? base.alpha,
-    batchSize: numberOption(opts, 'batchSize') ?? base.batchSize,
-  };
-}
+export const TranslateOptionsSchema = z.object({
+  model: opt.files,
+  input: opt.file.optional(),
+  output: opt.file.optional(),
+  beam: opt.count.optional(),
+  nbest: opt.count.optional(),
+  alpha: opt.number.optional(),
+  batchSize: opt.count.optional(),
+  attention: opt.file.optional(),
+  threads: opt.count.optional(),
+});
 
 /** The JSON record of one sentence's attention (best hypothesis). */
 export function attentionRecord(t: Translation): { source_tokens: string[]; target_tokens: string[]; weights: number[][] } {
@@ -35,27 +36,24 @@ export function attentionRecord(t: Translation): { source_tokens: string[]; targ
   };
 }
 
-export async function translateCommand(opts: Record<string, unknown>): Promise<void> {
-  const models = modelFiles(opts);
-  const loaded = loadTranslators(models);
-  const input = readInputLines(stringOption(opts, 'input'));
-  const dec = decodingFor(loaded, opts);
-  const nbest = numberOption(opts, 'nbest') ?? 1;
-  const beam = Math.max(dec.beam, nbest);
-  await startEngine(numberOption(opts, 'threads') ?? 0);
-  let results: Translation[];
-  try {
-    results = translateTexts(loaded, input, {
-      beam,
-      nbest,
-      alpha: dec.alpha,
-      maxLenRatio: dec.maxLenRatio,
-      batchSize: dec.batchSize,
-      replaceUnknowns: dec.replaceUnknowns,
-    });
-  } finally {
-    await stopEngine();
-  }
+/** One warning line about source words the model does not know, or null when there are none. */
+export function unknownWordsWarning(results: readonly Translation[]): string | null {
+  const tokens = results.reduce((n, r) => n + Math.max(0, r.sourceTokens.length - 1), 0);
+  const unknown = results.flatMap((r) => r.unknown);
+  if (unknown.length === 0) return null;
+  const examples = [...new Set(unknown)].slice(0, 5);
+  const share = ((100 * unknown.length) / Math.max(1, tokens)).toFixed(1);
+  return `warning: ${unknown.length} of ${tokens} source tokens (${share}%) are not in the model's vocabulary and were read as <unk> (e.g. ${examples.map((w) => JSON.stringify(w)).join(', ')})`;
+}
+
+export async function translateCommand(raw: unknown): Promise<void> {
+  const o = parseOptions(TranslateOptionsSchema, raw);
+  const translator = openTranslator(o.model);
+  const input = readInputLines(o.input);
+  const nbest = o.nbest ?? 1;
+  const call = { nbest, beam: o.beam, alpha: o.alpha, batchSize: o.batchSize };
+  translator.resolve(call); // a bad combination (nbest > beam) fails before the engine starts
+  const results = await withEngine(o.threads ?? 0, () => translator.translate(input, call));
   const lines: string[] = [];
   results.forEach((r, i) => {
     if (nbest > 1) {
@@ -65,9 +63,9 @@ export async function translateCommand(opts: Record<string, unknown>): Promise<v
     }
   });
   const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
-  const output = stringOption(opts, 'output');
-  if (output === undefined) process.stdout.write(text);
-  else writeFileAtomic(output, text);
-  const attention = stringOption(opts, 'attention');
-  if (attention !== undefined) writeFileAtomic(attention, `${JSON.stringify(results.map(attentionRecord))}\n`);
+  if (o.output === undefined) process.stdout.write(text);
+  else writeFileAtomic(o.output, text);
+  if (o.attention !== undefined) writeFileAtomic(o.attention, `${JSON.stringify(results.map(attentionRecord))}\n`);
+  const warning = unknownWordsWarning(results);
+  if (warning !== null) process.stderr.write(`${warning}\n`);
 }

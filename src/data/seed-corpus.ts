@@ -15,11 +15,8 @@
  * Strings are lowercase and normalized; the alignment is Pharaoh "i-j" pairs (English word i, French word j,
  * 0-based) over the tokens of tokenize() (English with lang 'en', French with lang 'fr').
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Rng } from '../engine/random.js';
 import { detokenize } from './tokenize.js';
-import { writeFileAtomic } from '../util/fs.js';
 import {
   ADJECTIVES, ADVERBS, CONNECTIVES, DITRANSITIVE_VERBS, INTRANSITIVE_VERBS, NOUNS, PREPOSITIONS, TRANSITIVE_VERBS,
   type Adjective, type Connective, type Noun, type NounClass, type Preposition, type Verb,
@@ -436,13 +433,6 @@ export function seedExamples(): SeedExample[] {
         { subj: the('girl', ['happy'], true), vp: { verb: verb('arrive'), neg: false, pp: { prep: prep('in'), np: the('city') }, adv: conn('yesterday') } },
       ], ['because', 'and']),
   ];
-}
-
-/** Write `seed.tsv` (English TAB French) and `seed.align` (Pharaoh lines) into `dir`, atomically. */
-export function exportSeedCorpus(pairs: readonly SeedPair[], dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(path.join(dir, 'seed.tsv'), seedTsv(pairs));
-  writeFileAtomic(path.join(dir, 'seed.align'), seedAlignments(pairs));
 }
 
 /** The pairs as TSV text: English TAB French, one pair a line. */

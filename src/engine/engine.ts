@@ -8,6 +8,7 @@
  * TypeScript reference.
  */
 import { setBatchedGemmImpl } from './batched.js';
+import { nodeBuiltin } from './node.js';
 import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setRowKernel } from './ops/vector.js';
@@ -47,7 +48,7 @@ export function enginePoolJobs(): number {
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await nodeBuiltin('fs/promises');
   // A computed path, so bundlers leave this Node-only lookup alone.
   const rel = '../../../build/' + name + '.wasm';
   const url = new URL(rel, import.meta.url);
@@ -60,7 +61,7 @@ async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
 
 async function defaultThreads(): Promise<number> {
   if (!isNode) return 1;
-  const os = await import('node:os');
+  const os = await nodeBuiltin('os');
   return Math.max(1, Math.min(2, os.availableParallelism()));
 }
 
@@ -72,7 +73,7 @@ async function defaultThreads(): Promise<number> {
  */
 export async function enableRelaxedSimd(bytes: BufferSource): Promise<boolean> {
   if (!isNode) return false;
-  const v8 = await import('node:v8');
+  const v8 = await nodeBuiltin('v8');
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   return WebAssembly.validate(bytes);
 }

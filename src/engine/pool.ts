@@ -15,6 +15,7 @@
  * in Atomics.wait; the main thread notifies them only when some are asleep. Workers are unref()ed,
  * so an idle pool never keeps the process alive.
  */
+import { nodeBuiltin } from './node.js';
 
 /** Control block slots (Int32 indices; hot words on their own 64-byte line). */
 export const CTRL_GEN = 0;
@@ -151,7 +152,7 @@ export class WorkerPool {
     scratch: number,
     stride: number,
   ): Promise<WorkerPool> {
-    const { Worker } = await import('node:worker_threads');
+    const { Worker } = await nodeBuiltin('worker_threads');
     const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
     Atomics.store(ctrl, CTRL_SCRATCH, scratch);
     Atomics.store(ctrl, CTRL_SCRATCH_STRIDE, stride);

@@ -180,6 +180,16 @@ export function alignSymmetric(weights: AttentionMatrix, method: Symmetrization 
   return symmetrize(alignT2S(weights), alignS2T(weights), method, S, T);
 }
 
+/** How hard links are read off attention: argmax per target word (t2s), or both directions symmetrized. */
+export type AlignMethod = 't2s' | Symmetrization;
+export const ALIGN_METHODS: readonly AlignMethod[] = ['t2s', 'grow-diag', 'intersection', 'union'];
+
+/** Hard links from an attention matrix (T, S) by the chosen method (none for an empty matrix). */
+export function hardAlign(weights: AttentionMatrix, method: AlignMethod): Link[] {
+  if (weights.length === 0 || (weights[0]?.length ?? 0) === 0) return [];
+  return method === 't2s' ? alignT2S(weights) : alignSymmetric(weights, method);
+}
+
 /** Pharaoh text: `i-j` (source-target, 0-based) separated by spaces, sorted by source then target. */
 export function formatPharaoh(links: readonly Link[]): string {
   return sortLinks(dedupe(links))

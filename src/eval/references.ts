@@ -14,6 +14,7 @@
  * Errors (BleuError) name the file and the 1-based line.
  */
 import { readFileSync } from 'node:fs';
+import { DataError } from '../data/readers.js';
 import { BleuError } from './bleu.js';
 
 /** Splits text into lines on '\n' (as sacreBLEU opens files, newline="\n"); a final newline ends the last line. */
@@ -156,4 +157,20 @@ export function toReferenceStreams(perSegment: readonly (readonly string[])[]): 
   const streams: string[][] = [];
   for (let k = 0; k < maxRefs; k++) streams.push(perSegment.map((refs) => (k < refs.length ? refs[k] : '')));
   return streams;
+}
+
+/** `source<TAB>target` lines -> pairs (blank lines skipped); a bad line is a DataError naming `name` and the line. */
+export function parsePairLines(lines: readonly string[], name: string): Array<{ src: string; tgt: string }> {
+  const pairs: Array<{ src: string; tgt: string }> = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const cols = line.split('\t');
+    const src = (cols[0] ?? '').trim();
+    const tgt = (cols[1] ?? '').trim();
+    if (cols.length < 2 || src === '' || tgt === '') {
+      throw new DataError(name, i + 1, cols.length < 2 ? 'missing-column' : 'empty-side', `expected "source<TAB>target", got ${JSON.stringify(line.slice(0, 80))}`);
+    }
+    pairs.push({ src, tgt });
+  });
+  return pairs;
 }

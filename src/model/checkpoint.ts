@@ -13,13 +13,14 @@
  *
  * Model parameters keep their hierarchical names ('encoder.rnn.l0.weight_hh'); extra tensors keep the
  * names the caller gave them and are listed in `__metadata__.extra_tensors`.
+ *
+ * This file is the byte codec only (it runs in the browser too); reading and writing files is
+ * src/model/checkpoint-file.ts.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../util/fs.js';
 import { Vocab } from '../data/vocab.js';
 import { shapeSize, shapeStr, Tensor } from '../engine/tensor.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
-import { createModel, parameterShapes, type AnyModel } from './family.js';
+import { checkParameters, parameterShapes } from './model.js';
 
 export interface CheckpointContents {
   config: ModelConfig;
@@ -143,49 +144,8 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   for (const n of extraSet) {
     if (!tensors.has(n)) throw new CheckpointError(name, `extra tensor '${n}' is listed but not stored`);
   }
-  checkParams(params, parameterShapes(config), name);
+  checkParameters(params, parameterShapes(config), name);
   return { config, srcVocab, tgtVocab, tokenizer, params, extraTensors, metadata };
-}
-
-/** Write a checkpoint file atomically (temporary file, then rename). */
-export function saveCheckpoint(path: string, c: CheckpointContents): void {
-  writeFileAtomic(path, encodeCheckpoint(c));
-}
-
-export function loadCheckpoint(path: string): CheckpointContents {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CheckpointError(path, `cannot read: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return decodeCheckpoint(bytes, path);
-}
-
-/** A model of the checkpoint's family (config.arch) with its config and weights. */
-export function loadModel(c: CheckpointContents): AnyModel {
-  const model = createModel(c.config, 0, { initialize: false });
-  const own = model.parameters();
-  checkParams(c.params, parameterShapes(c.config), 'loadModel');
-  for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);
-  return model;
-}
-
-function checkParams(params: Map<string, Tensor>, expected: Map<string, number[]>, name: string): void {
-  const problems: string[] = [];
-  for (const [n, shape] of expected) {
-    const t = params.get(n);
-    if (t === undefined) problems.push(`missing parameter '${n}' ${shapeStr(shape)}`);
-    else if (shapeStr(t.shape) !== shapeStr(shape)) {
-      problems.push(`parameter '${n}' has shape ${shapeStr(t.shape)}, the config needs ${shapeStr(shape)}`);
-    }
-  }
-  for (const n of params.keys()) {
-    if (!expected.has(n)) problems.push(`unexpected tensor '${n}' (not a parameter of this config)`);
-  }
-  if (problems.length > 0) {
-    throw new CheckpointError(name, `weights do not match the config:\n  ${problems.join('\n  ')}`);
-  }
 }
 
 function readHeader(bytes: Uint8Array, name: string): { header: Record<string, unknown>; dataStart: number } {

@@ -233,30 +233,3 @@ export function encoderDirectionHidden(c: RnnModelConfig): number {
 export function gateCount(c: RnnModelConfig): number {
   return c.rnn === 'gru' ? 3 : 4;
 }
-
-/**
- * One-line summary of an architecture, e.g. "GRU 1x256, bidirectional encoder, additive attention,
- * embeddings 256" or "Transformer 3+3 layers, dModel 256, 4 heads, ffn 1024, pre-norm, relu".
- */
-export function architectureSummary(c: ModelConfig): string {
-  if (c.arch === 'transformer') {
-    return `Transformer ${c.encoderLayers}+${c.decoderLayers} layers, dModel ${c.dModel}, ${c.heads} heads, ffn ${c.ffn}, ${c.norm}-norm, ${c.activation}`;
-  }
-  const parts = [
-    `${c.rnn.toUpperCase()} ${c.layers}x${c.hidden}`,
-    c.bidirectional ? 'bidirectional encoder' : 'unidirectional encoder',
-    c.attention === 'none' ? 'fixed context (no attention)' : `${c.attention} attention`,
-    `embeddings ${c.embedding}`,
-  ];
-  return parts.join(', ');
-}
-
-/** The attention in one word: 'additive', 'dot', 'general', 'none' (the RNN baseline), 'multi-head' (Transformer). */
-export function attentionKind(c: ModelConfig): string {
-  return c.arch === 'transformer' ? 'multi-head' : c.attention;
-}
-
-/** Whether a model of this config has attention weights to show (the fixed-context baseline has none). */
-export function hasAttention(c: ModelConfig): boolean {
-  return c.arch === 'transformer' || c.attention !== 'none';
-}

@@ -1,14 +1,16 @@
 /**
  * The encoder-decoder model with attention (or, with `attention: 'none'`, the fixed-context
- * baseline through the same code and the same sizes).
+ * baseline through the same code and the same sizes): the RNN family of `TranslationModel`.
  *
  * Separate methods, no mode switch:
  *  - `loss(batch)`: teacher-forced cross-entropy over the real target tokens (training, under a Tape);
- *  - `encode`, `initDecoder`, `decodeStep`, `selectRows`: the pieces greedy and beam search use.
+ *  - `encode`, `initDecoder`, `decodeStep`, `selectState`, `selectMemory`: the pieces greedy and beam search use;
+ *  - `forcedAttention(batch)`: the attention of teacher-forced pairs (alignment).
  * Dropout is on only after `setTraining(true)`.
  */
 import type { Batch } from '../data/batch.js';
 import { PAD } from '../data/vocab.js';
+import { forceDecode } from '../decode/forced.js';
 import { crossEntropy, dropout, logSoftmax, reshape, stack, unstack } from '../engine/ops.js';
 import { Rng } from '../engine/random.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
@@ -17,21 +19,10 @@ import { parseRnnConfig, type RnnModelConfig } from './config.js';
 import { Decoder, type DecoderState } from './decoder.js';
 import { Encoder, type Dropper, type Encoded } from './encoder.js';
 import { ParamStore } from './params.js';
+import type { LossOptions, LossResult, TrainableModel } from './model.js';
 import { gatherRows } from './select.js';
 
-export interface LossOptions {
-  /** ε of label smoothing. Default 0. */
-  labelSmoothing?: number;
-}
-
-export interface LossResult {
-  /** Scalar: sum of the token losses (smoothed when labelSmoothing > 0). */
-  loss: Tensor;
-  /** Number of real target tokens. */
-  ntokens: number;
-  /** Sum of -log p(target) over the real target tokens (no smoothing). */
-  nll: number;
-}
+export type { LossOptions, LossResult } from './model.js';
 
 /** The decoder's inputs for a batch: its state and the attention memory. */
 export interface DecoderStart {
@@ -47,7 +38,7 @@ export interface DecodeStepResult {
   weights: Tensor | null;
 }
 
-export class Seq2Seq {
+export class Seq2Seq implements TrainableModel<DecoderState, AttentionMemory> {
   readonly config: RnnModelConfig;
   readonly encoder: Encoder;
   readonly decoder: Decoder;
@@ -68,11 +59,23 @@ export class Seq2Seq {
     this.dropoutRng = new Rng(seed ^ 0x5eed);
   }
 
-  /** Name -> shape of every parameter a config implies (nothing is initialized). */
-  static parameterShapes(config: RnnModelConfig): Map<string, number[]> {
-    const shapes = new Map<string, number[]>();
-    for (const [n, t] of new Seq2Seq(config, 0, { initialize: false }).parameters()) shapes.set(n, t.shape);
-    return shapes;
+  get hasAttention(): boolean {
+    return this.config.attention !== 'none';
+  }
+
+  get attentionKind(): string {
+    return this.config.attention;
+  }
+
+  /** E.g. "GRU 1x256, bidirectional encoder, additive attention, embeddings 256". */
+  summary(): string {
+    const c = this.config;
+    return [
+      `${c.rnn.toUpperCase()} ${c.layers}x${c.hidden}`,
+      c.bidirectional ? 'bidirectional encoder' : 'unidirectional encoder',
+      c.attention === 'none' ? 'fixed context (no attention)' : `${c.attention} attention`,
+      `embeddings ${c.embedding}`,
+    ].join(', ');
   }
 
   /** Every parameter by hierarchical name ('encoder.embedding.weight', 'encoder.rnn.l0.weight_hh', ...). */
@@ -118,6 +121,11 @@ export class Seq2Seq {
     const logits = this.decoder.logits(rows); // (B·T, Vt)
     const ce = crossEntropy(logits, batch.tgtOut, { labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: PAD });
     return { loss: ce.loss, ntokens: ce.count, nll: ce.nll };
+  }
+
+  /** Teacher-forced attention of every pair (rows: target tokens then EOS; columns: source tokens then EOS). */
+  forcedAttention(batch: Batch): Float32Array[][] {
+    return forceDecode(this, batch).map((r) => r.attention);
   }
 
   /** src (B, S) ids ending in EOS then PAD, lengths (B) -> every encoder state and the final states. */

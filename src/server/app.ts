@@ -1,7 +1,8 @@
 /**
  * The HTTP API (fastify) and the web page.
  *
- *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam, nbest, attention, model
+ *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam (default: the model's own), nbest, attention,
+ *                    model ("attention" or "baseline": which of the two loaded models answers; default the first loaded)
  *                    -> {"model", "translations": [{"text", "source_tokens", "target_tokens", "weights", "score", "nbest"?}]}
  *   GET  /health     -> {"status": "ok", "models", "pending", "uptime_s"}  (answers while a batch runs)
  *   GET  /model      -> {"models": {"attention"?: ModelInfo, "baseline"?: ModelInfo}, "limits"}
@@ -207,9 +208,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (translator === undefined) {
       throw new HttpError(400, `model "${kind}" is not loaded (loaded: ${loaded.join(', ')})`);
     }
-    const beam = body.beam ?? 1;
+    // Without "beam" the model decodes with its own settings (as `attnmt translate` does).
+    const beam = body.beam;
     const nbest = body.nbest ?? 1;
-    if (nbest > beam) throw new HttpError(400, `"nbest" (${nbest}) cannot be larger than "beam" (${beam})`);
+    if (beam !== undefined && nbest > beam) throw new HttpError(400, `"nbest" (${nbest}) cannot be larger than "beam" (${beam})`);
     const texts = body.texts ?? [body.text ?? ''];
     pending++;
     try {

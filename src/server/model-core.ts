@@ -1,30 +1,27 @@
 /**
- * A loaded checkpoint that answers `Translator`-shaped requests synchronously. Used by the server's
+ * A loaded checkpoint that answers the server's `Translator` requests synchronously, through the
+ * translate layer's Translator (so with the checkpoint's decoding settings). Used by the server's
  * worker thread and by the web page's in-browser mode (which reads the checkpoint bytes itself),
- * so both give exactly the same JSON.
+ * so both give exactly the same JSON. Runs in the browser: imports nothing from Node.
  */
-import { decodeCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
-import { architectureSummary, hasAttention } from '../model/config.js';
-import { codecFrom } from '../train/data.js';
-import { translateTexts, type TranslationHypothesis, type TranslatorParts } from '../train/translator.js';
+import { openTranslator, type Translator } from '../translate/translator.js';
+import type { TranslationHypothesis } from '../translate/translate.js';
 import type { Hypothesis, ModelInfo, TranslateOptions, TranslationResult } from './translator.js';
 
-export { architectureSummary };
-
-/** What GET /model shows for a checkpoint. */
-export function describeCheckpoint(c: CheckpointContents, name: string): ModelInfo {
-  let parameters = 0;
-  for (const t of c.params.values()) parameters += t.size;
+/** What GET /model shows for a loaded checkpoint: its description, size, config, decoding settings and metadata. */
+export function describeTranslator(t: Translator, name = t.name): ModelInfo {
+  const first = t.checkpoints[0]?.contents;
   const info: ModelInfo = {
     name,
-    kind: hasAttention(c.config) ? 'attention' : 'baseline',
-    architecture: architectureSummary(c.config),
-    parameters,
-    source_vocab_size: c.srcVocab.size,
-    target_vocab_size: c.tgtVocab.size,
-    config: { ...c.config },
+    kind: t.model.hasAttention ? 'attention' : 'baseline',
+    architecture: t.model.summary(),
+    parameters: t.model.parameterCount(),
+    source_vocab_size: t.srcVocab.size,
+    target_vocab_size: t.tgtVocab.size,
+    config: { ...t.model.config },
+    decoding: { ...t.settings },
   };
-  if (c.metadata !== undefined) info.metadata = c.metadata;
+  if (first?.metadata !== undefined) info.metadata = first.metadata;
   return info;
 }
 
@@ -43,28 +40,26 @@ function toHypothesis(h: TranslationHypothesis, attention: boolean): Hypothesis 
   };
 }
 
+/** A Translator (src/translate) answering in the JSON API's shapes: the server's worker and the page's in-browser mode. */
 export class ModelRunner {
   readonly info: ModelInfo;
-  private readonly parts: TranslatorParts;
 
-  constructor(checkpoint: CheckpointContents, name: string) {
-    this.info = describeCheckpoint(checkpoint, name);
-    this.parts = {
-      model: loadModel(checkpoint),
-      srcVocab: checkpoint.srcVocab,
-      tgtVocab: checkpoint.tgtVocab,
-      codec: codecFrom(checkpoint.tokenizer),
-    };
+  /** `name` is what GET /model shows (default: the checkpoint's name, which errors use). */
+  constructor(readonly translator: Translator, name = translator.name) {
+    this.info = describeTranslator(translator, name);
   }
 
-  /** From the bytes of a .safetensors checkpoint (browser file picker, fetch). */
+  /** From the bytes of a .safetensors checkpoint (browser file picker, fetch, or a file read by the server). */
   static fromBytes(bytes: Uint8Array, name: string): ModelRunner {
-    return new ModelRunner(decodeCheckpoint(bytes, name), name);
+    return new ModelRunner(openTranslator({ name, bytes }));
   }
 
-  /** One result per text, in order (the work of `Translator.translate`, synchronously). */
+  /**
+   * One result per text, in order (the work of `Translator.translate`, synchronously). Options left out
+   * (beam) are the checkpoint's own settings, as for `attnmt translate`.
+   */
   translate(texts: readonly string[], opts: Omit<TranslateOptions, 'signal'>): TranslationResult[] {
-    const translations = translateTexts(this.parts, texts, { beam: opts.beam, nbest: opts.nbest });
+    const translations = this.translator.translate(texts, { beam: opts.beam, nbest: opts.nbest });
     return translations.map((t) => {
       const hyps = t.hypotheses.map((h) => toHypothesis(h, opts.attention));
       const best = hyps[0];

@@ -3,13 +3,14 @@
  * main thread sends, one at a time, so the server's event loop stays free (GET /health answers
  * while a long batch runs).
  *
- * Messages in:  { id, texts, opts }                      (opts: beam, nbest, attention)
+ * Messages in:  { id, texts, opts }                      (opts: beam (absent: the checkpoint's), nbest, attention)
  * Messages out: { type: 'ready', info } | { type: 'failed', message }     (once, at start)
  *               { type: 'result', id, results } | { type: 'error', id, message, input }
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine } from '../engine/engine.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
+import { readCheckpointBytes } from '../model/checkpoint-file.js';
+import { openTranslator } from '../translate/translator.js';
 import { ModelRunner } from './model-core.js';
 import type { TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
 
@@ -32,7 +33,7 @@ export type WorkerMessage =
   | { type: 'error'; id: number; message: string; input: boolean };
 
 /** Error classes whose message describes bad input rather than a bug. */
-const INPUT_ERRORS = new Set(['TranslationInputError', 'CodecError', 'TokenizerError', 'VocabError', 'DataError']);
+const INPUT_ERRORS = new Set(['TranslationInputError', 'CodecError', 'TokenizerError', 'VocabError', 'DataError', 'DecodingSettingsError']);
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     } catch {
       engine = 'js';
     }
-    runner = new ModelRunner(loadCheckpoint(init.checkpoint), init.name);
+    runner = new ModelRunner(openTranslator({ name: init.checkpoint, bytes: readCheckpointBytes(init.checkpoint) }), init.name);
   } catch (err) {
     post({ type: 'failed', message: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : 'Error' });
     return;

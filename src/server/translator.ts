@@ -22,13 +22,15 @@ export interface ModelInfo {
   target_vocab_size: number;
   /** The model configuration as stored in the checkpoint. */
   config: Record<string, unknown>;
+  /** The decoding settings requests start from (the checkpoint's: beam, alpha, maxLenRatio, batchSize, replaceUnknowns). */
+  decoding?: Record<string, unknown>;
   /** Training metadata from the checkpoint (step, epoch, best score, ...), if any. */
   metadata?: Record<string, unknown>;
 }
 
 export interface TranslateOptions {
-  /** Beam size; 1 = greedy. */
-  beam: number;
+  /** Beam size; 1 = greedy; absent: the model's own (its checkpoint's decoding.beam). */
+  beam?: number;
   /** How many hypotheses to return per input (<= beam). */
   nbest: number;
   /** Return the attention weights. */

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { consistencyProblem, rnnConfigSchema, transformerConfigSchema } from '../model/config.js';
+import { DecodingConfigSchema } from '../translate/settings.js';
 
 const int = (min: number): z.ZodNumber => z.number().int().min(min);
 
@@ -156,19 +157,6 @@ export const TrainingConfigSchema = z.strictObject({
   message: '"linear" needs a budget to decay over: set training.maxSteps, maxEpochs or maxTime',
 });
 
-export const DecodingConfigSchema = z.strictObject({
-  /** Beam size; 1 is greedy decoding. */
-  beam: int(1).default(5),
-  /** Length penalty exponent of GNMT (Wu et al. 2016): score / ((5 + |y|) / 6)^alpha. 0: none. */
-  alpha: z.number().nonnegative().default(0.6),
-  /** Longest output is this ratio times the source length (plus a few tokens). */
-  maxLenRatio: z.number().positive().default(2),
-  /** Sentences translated together. */
-  batchSize: int(1).default(32),
-  /** Replace <unk> outputs with the source token that has the highest attention weight. */
-  replaceUnknowns: z.boolean().default(true),
-});
-
 export const ConfigSchema = z
   .strictObject({
     data: DataConfigSchema,
@@ -186,7 +174,6 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type DataConfig = Config['data'];
 export type ModelSection = Config['model'];
 export type TrainingConfig = Config['training'];
-export type DecodingConfig = Config['decoding'];
 /** What a user writes: every default optional. */
 export type ConfigInput = z.input<typeof ConfigSchema>;
 

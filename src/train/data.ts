@@ -6,61 +6,16 @@
  *   text -> normalize -> tokenize -> (lowercase) -> (BPE) -> ids    (both sides)
  *   target ids -> tokens -> (merge BPE) -> detokenize -> text        (decoding)
  *
- * The codec wraps the data layer's text pipelines (src/data/pipeline.ts); their JSON is stored in
+ * The codec (src/translate/codec.ts) wraps the data layer's text pipelines; their JSON is stored in
  * every checkpoint (`tokenizer`), so `translate`, `eval` and the server tokenize as training did.
  */
 import { readParallel, readTsv, type ReadResult, type TextPair } from '../data/readers.js';
-import { pipelinesFromJSON, pipelinesToJSON, TextPipeline, type TranslationPipelines } from '../data/pipeline.js';
+import { TextPipeline } from '../data/pipeline.js';
+import { CodecError, codecFrom, makeCodec, type TextCodec } from '../translate/codec.js';
 import { Vocab } from '../data/vocab.js';
 import { Bpe, countWords } from '../data/bpe.js';
 import type { IdPair } from '../data/batch.js';
 import type { DataConfig } from './config.js';
-
-/** How to turn text into model tokens and back: the data layer's source and target pipelines. */
-export interface TextCodec {
-  readonly pipelines: TranslationPipelines;
-  /** Raw source text -> source tokens. */
-  source(text: string): string[];
-  /** Raw target text -> target tokens. */
-  target(text: string): string[];
-  /** Target tokens -> text. */
-  detokenize(tokens: readonly string[]): string;
-  /** A token as shown to people (pictures, JSON). */
-  display(token: string): string;
-  /** Texts are lowercased (scores then compare lowercased text). */
-  readonly lowercase: boolean;
-  /** For the checkpoint's `tokenizer` field. */
-  toJSON(): Record<string, unknown>;
-}
-
-export class CodecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CodecError';
-  }
-}
-
-export function makeCodec(pipelines: TranslationPipelines): TextCodec {
-  const { src, tgt } = pipelines;
-  return {
-    pipelines,
-    source: (text) => src.encode(text),
-    target: (text) => tgt.encode(text),
-    detokenize: (tokens) => tgt.decode(tokens),
-    display: (token) => token,
-    lowercase: tgt.lowercase,
-    toJSON: () => pipelinesToJSON(pipelines),
-  };
-}
-
-/** Check a checkpoint's `tokenizer` record and build its codec. */
-export function codecFrom(raw: Record<string, unknown>): TextCodec {
-  try {
-    return makeCodec(pipelinesFromJSON(raw));
-  } catch (err) {
-    throw new CodecError(`checkpoint tokenizer: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 /** Dev data: pairs for the loss, unique sources with all their references for BLEU. */
 export interface DevSet {

@@ -18,9 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tape, Tensor, withTape } from '../engine/tensor.js';
 import { Adam, clipGradNorm } from '../engine/optim.js';
-import { encodeCheckpoint, loadCheckpoint, loadModel, type CheckpointContents } from '../model/checkpoint.js';
-import { createModel, type AnyModel } from '../model/family.js';
-import { architectureSummary, type ModelConfig } from '../model/config.js';
+import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
+import { loadCheckpoint } from '../model/checkpoint-file.js';
+import { createModel, loadModel, type TrainableModel } from '../model/model.js';
+import type { ModelConfig } from '../model/config.js';
 import type { Batch } from '../data/batch.js';
 import { Batcher, type BatcherState } from '../data/batcher.js';
 import type { Config } from './config.js';
@@ -52,7 +53,7 @@ export interface TrainResult {
   bestStep: number | null;
   lastCheckpoint: string | null;
   bestCheckpoint: string | null;
-  model: AnyModel;
+  model: TrainableModel;
   /** Seconds spent in this run (not counting earlier runs of a resumed training). */
   seconds: number;
   validations: ValidationResult[];
@@ -95,13 +96,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // Model and optimizer.
   const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
-  const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed);
+  const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed, opts.resume);
   const params = model.parameters();
   const optim = new Adam(params, { lr: t.lr, beta1: t.adamBetas[0], beta2: t.adamBetas[1], weightDecay: t.weightDecay });
   const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
   const state = resumed === null ? freshState(t.lr, batcher, model) : restoreState(resumed, optim, batcher, model);
   optim.lr = state.lr;
-  log(`model: ${countParams(params)} parameters (${architectureSummary(modelConfig)})${resumed ? `; resumed at step ${state.step}` : ''}`);
+  log(`model: ${countParams(params)} parameters (${model.summary()})${resumed ? `; resumed at step ${state.step}` : ''}`);
 
   fs.mkdirSync(t.outDir, { recursive: true });
   writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
@@ -257,12 +258,12 @@ export function modelConfigFrom(cfg: Config, data: Pick<PreparedData, 'srcVocab'
   return { ...cfg.model, dropout: cfg.training.dropout, srcVocabSize: data.srcVocab.size, tgtVocabSize: data.tgtVocab.size };
 }
 
-function freshState(lr: number, batcher: Batcher, model: AnyModel): TrainingState {
+function freshState(lr: number, batcher: Batcher, model: TrainableModel): TrainingState {
   return { step: 0, batcher: batcher.state(), dropoutRng: rngState(model), lr, bestScore: null, bestStep: null, plateau: 0, sinceBest: 0, seconds: 0, tokens: 0 };
 }
 
 /** Restore optimizer moments, batcher position and dropout rng from a checkpoint. */
-function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: AnyModel): TrainingState {
+function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: TrainableModel): TrainingState {
   const meta = c.metadata ?? {};
   const s = meta['training'] as TrainingState | undefined;
   if (s === undefined || typeof s.step !== 'number') throw new Error('resume: the checkpoint has no training state (was it written by `attnmt train`?)');
@@ -286,7 +287,7 @@ function tensorOf(data: Float32Array, name: string): Tensor {
   return new Tensor(data, [data.length], { name });
 }
 
-function rngState(model: AnyModel): Array<number | null> {
+function rngState(model: TrainableModel): Array<number | null> {
   return model.rng.getState().map((v) => (Number.isNaN(v) ? null : v));
 }
 
@@ -302,7 +303,7 @@ function countParams(params: Map<string, Tensor>): string {
  * the mean token loss over all of them. Returns their target tokens and summed NLL.
  */
 export function accumulateGradients(
-  model: AnyModel, tape: Tape, count: number, next: () => Batch, labelSmoothing: number,
+  model: TrainableModel, tape: Tape, count: number, next: () => Batch, labelSmoothing: number,
 ): { ntokens: number; nll: number } {
   const params = model.parameters();
   for (const p of params.values()) p.zeroGrad();

@@ -8,9 +8,10 @@ import { Tape, withTape } from '../engine/tensor.js';
 import { corpusBleu } from '../eval/bleu.js';
 import { corpusChrf } from '../eval/chrf.js';
 import { toReferenceStreams } from '../eval/references.js';
-import type { AnyModel } from '../model/family.js';
-import type { DevSet, TextCodec } from './data.js';
-import { translateTokens } from './translator.js';
+import type { TranslationModel } from '../model/model.js';
+import type { TextCodec } from '../translate/codec.js';
+import { translateTokens } from '../translate/translate.js';
+import type { DevSet } from './data.js';
 
 export interface ValidationResult {
   step: number;
@@ -36,7 +37,7 @@ export interface ValidateOptions {
 }
 
 /** Mean token NLL over pairs, in batches, without dropout and without recording a backward. */
-export function devLoss(model: AnyModel, dev: DevSet, batchSize = 64): { loss: number; tokens: number } {
+export function devLoss(model: TranslationModel, dev: DevSet, batchSize = 64): { loss: number; tokens: number } {
   const tape = new Tape({ record: false });
   let nll = 0;
   let tokens = 0;
@@ -52,12 +53,14 @@ export function devLoss(model: AnyModel, dev: DevSet, batchSize = 64): { loss: n
   return { loss: tokens > 0 ? nll / tokens : 0, tokens };
 }
 
-export function validate(model: AnyModel, dev: DevSet, srcVocab: Vocab, tgtVocab: Vocab, codec: TextCodec, opts: ValidateOptions): ValidationResult {
+export function validate(model: TranslationModel, dev: DevSet, srcVocab: Vocab, tgtVocab: Vocab, codec: TextCodec, opts: ValidateOptions): ValidationResult {
   const t0 = performance.now();
   const { loss } = devLoss(model, dev, opts.batchSize);
   const sourceTokens = dev.sources.map((ids) => srcVocab.decode(ids));
   const translations = translateTokens({ model, srcVocab, tgtVocab, codec }, dev.sourceTexts, sourceTokens, {
     beam: 1,
+    nbest: 1,
+    alpha: 0,
     maxLenRatio: opts.maxLenRatio,
     batchSize: opts.batchSize ?? 64,
     replaceUnknowns: false,

@@ -14,10 +14,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.js';
 import { packageRoot } from '../../src/server/static.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ModelRunner } from '../../src/server/model-core.js';
-import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { FakeTranslator } from '../server/fake-translator.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = packageRoot();
@@ -67,17 +71,19 @@ describe('web page', { skip }, () => {
     });
     after(() => app.close());
 
-    test('type a sentence, see both models, hover to highlight', async () => {
+    test('the first example translates on load; typing translates without Enter; hover highlights', async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors = watchErrors(page);
       await page.goto(`${base}/`);
       await page.waitForSelector('body[data-ready="server"]');
       assert.match(await page.textContent('#status') ?? '', /Attention model fake-attention .*Fixed-context baseline fake-baseline/);
-      await page.fill('#source', 'the black cat');
-      await page.click('#translate');
       const attn = '.panel[data-model="attention"]';
+      await page.waitForFunction(() => document.querySelector('.panel[data-model="attention"] .output')?.textContent === 'MOUSE THE ATE CAT BLACK THE');
+      assert.equal(await page.inputValue('#source'), 'the black cat ate the mouse');
+      // Typing: no Enter, no click.
+      await page.fill('#source', 'the black cat');
+      await page.waitForFunction(() => document.querySelector('.panel[data-model="attention"] .output')?.textContent === 'CAT BLACK THE');
       await page.waitForSelector(`${attn} svg.attn-heatmap`);
-      assert.equal(await page.textContent(`${attn} .output`), 'CAT BLACK THE');
       assert.equal(await page.textContent('.panel[data-model="baseline"] .output'), 'CAT_b BLACK_b THE_b');
       assert.match(await page.textContent('.panel[data-model="baseline"] .noattn') ?? '', /No attention here/);
       assert.equal(await page.locator(`${attn} rect.attn-cell`).count(), 16);
@@ -101,8 +107,8 @@ describe('web page', { skip }, () => {
       assert.deepEqual(await page.$$eval(`${attn} .source .word.attn-hl`, (els) => els.map((e) => e.textContent)), ['black']);
 
       // The gallery translates a seed example.
-      await page.click('#gallery button:first-child');
-      await page.waitForFunction(() => document.querySelector('.panel[data-model="attention"] .output')?.textContent === 'MOUSE THE ATE CAT BLACK THE');
+      await page.click('#gallery button:nth-child(2)');
+      await page.waitForFunction(() => document.querySelector('.panel[data-model="attention"] .output')?.textContent === 'BIRD WHITE SMALL THE SAW MAN OLD THE');
       assert.deepEqual(errors, []);
       await page.close();
     });
@@ -112,7 +118,7 @@ describe('web page', { skip }, () => {
       await page.goto(`${base}/`);
       await page.waitForSelector('body[data-ready="server"]');
       await page.fill('#source', 'CRASH now');
-      await page.click('#translate');
+      await page.press('#source', 'Enter');
       await page.waitForSelector('#error:not([hidden])');
       assert.equal(await page.textContent('#error'), 'internal error: kaboom');
       await page.close();
@@ -159,12 +165,11 @@ describe('web page', { skip }, () => {
       const sentence = 'the black cat ate the mouse';
       await page.fill('#source', sentence);
       await page.selectOption('#beam', '4');
-      await page.click('#translate');
       const attn = '.panel[data-model="attention"]';
-      await page.waitForSelector(`${attn} svg.attn-heatmap`);
-      const expected = new ModelRunner(loadCheckpoint(attentionFile), 'x').translate([sentence], { beam: 4, nbest: 1, attention: true })[0];
+      const expected = ModelRunner.fromBytes(fs.readFileSync(attentionFile), 'x').translate([sentence], { beam: 4, nbest: 1, attention: true })[0];
       assert.ok(expected);
-      assert.equal(await page.textContent(`${attn} .output`), expected.text);
+      await page.waitForFunction((text) => document.querySelector('.panel[data-model="attention"] .output')?.textContent === text, expected.text);
+      await page.waitForSelector(`${attn} svg.attn-heatmap`);
       const rows = await page.$$eval(`${attn} rect.attn-cell`, (els) => {
         const sums = new Map<string, number>();
         for (const e of els) {
@@ -194,9 +199,96 @@ describe('web page', { skip }, () => {
       await page.waitForSelector('body[data-ready="in-browser"]');
       await page.fill('#source', 'i am hungry');
       await page.click('#translate');
+      await page.waitForFunction(() => document.querySelector('#results')?.getAttribute('data-source') === 'i am hungry');
       await page.waitForSelector('.panel[data-model="attention"] svg.attn-heatmap');
       assert.equal(await page.locator('.panel').count(), 1);
       assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test('a failed ?model= load says so in the status line', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${base}/?model=missing.safetensors`);
+      await page.waitForSelector('#error:not([hidden])');
+      assert.match(await page.textContent('#status') ?? '', /No model loaded: missing\.safetensors could not be/);
+      assert.match(await page.textContent('#error') ?? '', /missing\.safetensors: 404/);
+      await page.close();
+    });
+  });
+
+  describe('one checkpoint, three doors: attnmt translate, POST /translate and the page give the same translation', () => {
+    let server: RunningServer;
+    let statics: http.Server;
+    let dir = '';
+    let model = '';
+    const sentences = ['the black cat ate the mouse', 'the white dog sees the cat', 'a small house', 'i am hungry'];
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-doors-'));
+      // The checkpoint's own settings differ from every fallback: beam 3, alpha 1.
+      model = writeTinyCheckpoint({ dir, seed: 21, decoding: { beam: 3, alpha: 1 } });
+      server = await startServer({ models: [model], port: 0, staticDir: dist, log: () => undefined });
+      fs.cpSync(dist, path.join(dir, 'site'), { recursive: true });
+      fs.copyFileSync(model, path.join(dir, 'site', 'model.safetensors'));
+      statics = http.createServer((req, res) => {
+        const rel = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+        const file = path.join(dir, 'site', rel === '/' ? 'index.html' : path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
+        if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
+        const ext = path.extname(file);
+        const type = ext === '.html' ? 'text/html' : ext === '.js' ? 'text/javascript' : ext === '.css' ? 'text/css' : ext === '.wasm' ? 'application/wasm' : 'application/octet-stream';
+        res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+      });
+      await new Promise<void>((resolve) => statics.listen(0, '127.0.0.1', resolve));
+    });
+    after(async () => {
+      await server.close();
+      await new Promise((resolve) => statics.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('the same text for every sentence, default options everywhere', async () => {
+      const cli = spawnSync(process.execPath, [MAIN, 'translate', '--model', model, '--threads', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
+      assert.equal(cli.status, 0, cli.stderr);
+      const fromCli = cli.stdout.split('\n').slice(0, -1);
+      const res = await fetch(`${server.url}translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: sentences }) });
+      const fromApi = ((await res.json()) as { translations: Array<{ text: string }> }).translations.map((t) => t.text);
+      assert.deepEqual(fromApi, fromCli);
+      // The settings matter here: greedy decoding gives another translation for at least one sentence.
+      const greedy = spawnSync(process.execPath, [MAIN, 'translate', '--model', model, '--threads', '1', '--beam', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
+      assert.notDeepEqual(greedy.stdout.split('\n').slice(0, -1), fromCli, 'beam 3 / alpha 1 and greedy agree on every sentence: the test would not see a wrong default');
+      const port = (statics.address() as AddressInfo).port;
+      for (const [mode, url] of [['server', server.url], ['in-browser', `http://127.0.0.1:${port}/?model=model.safetensors`]] as const) {
+        const page = await browser.newPage();
+        await page.goto(url);
+        await page.waitForSelector(`body[data-ready="${mode}"]`);
+        assert.equal(await page.$eval('#beam', (e) => (e as HTMLSelectElement).value), '', 'the beam menu starts on the model\'s own');
+        assert.match(await page.textContent('#beam option[value=""]') ?? '', /model's own \(3\)/);
+        const fromPage: string[] = [];
+        for (const sentence of sentences) {
+          await page.fill('#source', sentence);
+          await page.press('#source', 'Enter');
+          await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text && document.body.dataset['busy'] === undefined, sentence);
+          fromPage.push((await page.textContent('.panel[data-model="attention"] .output')) ?? '');
+        }
+        assert.deepEqual(fromPage, fromCli, `${mode} page`);
+        await page.close();
+      }
+    });
+
+    test('a long sentence\'s heatmap keeps readable labels: natural size in a scrolling box, with zoom', async () => {
+      const page = await browser.newPage({ viewport: { width: 640, height: 800 } });
+      await page.goto(server.url);
+      await page.waitForSelector('body[data-ready="server"]');
+      const long = Array.from({ length: 6 }, () => 'the white dog sees the black cat and').join(' ');
+      await page.fill('#source', long);
+      await page.press('#source', 'Enter');
+      await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text, long);
+      const size = await page.$eval('.heatmap svg', (svg) => ({ natural: Number(svg.getAttribute('width')), shown: svg.getBoundingClientRect().width, box: (svg.parentElement as HTMLElement).clientWidth }));
+      assert.ok(size.natural > size.box, `a ${size.natural}px matrix in a ${size.box}px box`);
+      assert.ok(Math.abs(size.shown - size.natural) < 1, 'shown at its natural size');
+      await page.click('.zoom button:has-text("fit")');
+      const fitted = await page.$eval('.heatmap svg', (svg) => svg.getBoundingClientRect().width);
+      assert.ok(fitted <= size.box + 1, `fit: ${fitted}px in ${size.box}px`);
+      await page.screenshot({ path: path.join(artifacts, 'page-long-sentence.png'), fullPage: true });
       await page.close();
     });
   });

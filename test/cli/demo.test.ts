@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
 import { configWithDefaults } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
-import { translateTexts } from '../../src/train/translator.js';
-import { checkDemoSentence, DEMO_EXPECTED, DEMO_SENTENCE, demoConfig, writeDemoCorpus } from '../../src/cli/demo.js';
-import { loadTranslator } from '../../src/cli/common.js';
+import { demoConfig } from '../../src/train/demo-config.js';
+import { writeSeedSplit } from '../../src/data/seed-files.js';
+import { openTranslator } from '../../src/translate/open.js';
+import { checkDemoSentence, DEMO_EXPECTED, DEMO_SENTENCE } from '../../src/cli/demo.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // A step budget (not a time budget) keeps the outcome the same on every machine; short sentences keep it fast.
@@ -15,7 +16,7 @@ const STEPS = 700;
 
 test(`a model trained in the test translates "${DEMO_SENTENCE}" and attends chat->cat, noir->black`, async () => {
   const dir = tempDir('demo');
-  writeDemoCorpus(dir, 1, SIZES);
+  writeSeedSplit(dir, 1, SIZES);
   const base = demoConfig('attention', dir, 0, 1);
   const config = configWithDefaults({
     ...base,
@@ -29,15 +30,29 @@ test(`a model trained in the test translates "${DEMO_SENTENCE}" and attends chat
   try {
     const result = await train({ config, log: () => {}, progress: false });
     assert.equal(result.steps, STEPS);
-    const loaded = loadTranslator(path.join(config.training.outDir, 'last.safetensors'));
-    const [t] = translateTexts(loaded, [DEMO_SENTENCE], { beam: 1 });
+    const [t] = openTranslator(path.join(config.training.outDir, 'last.safetensors')).translate([DEMO_SENTENCE]);
     assert.ok(t !== undefined);
     const check = checkDemoSentence(t);
     assert.equal(check.translation, DEMO_EXPECTED);
     assert.equal(check.chatLooksAt, 'cat');
     assert.equal(check.noirLooksAt, 'black');
     assert.ok(check.holds);
+    assert.deepEqual(check.problems, []);
   } finally {
     await shutdownEngine();
   }
+});
+
+test('a failed demo check names what it saw', () => {
+  const t = (text: string, targetTokens: string[], weights: number[][]) => ({
+    source: DEMO_SENTENCE, sourceTokens: [...DEMO_SENTENCE.split(' '), '</s>'], unknown: [],
+    hypotheses: [{ text, targetTokens, score: -1, weights }],
+  });
+  const noChat = checkDemoSentence(t('le chien noir', ['le', 'chien', 'noir', '</s>'], [[1, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 1]]));
+  assert.equal(noChat.holds, false);
+  assert.deepEqual(noChat.problems, [`the translation is "le chien noir", not "${DEMO_EXPECTED}"`, '"chat" is not in the translation, so it cannot attend to "cat"']);
+  const wrongLook = checkDemoSentence(t(DEMO_EXPECTED, [...DEMO_EXPECTED.split(' '), '</s>'], DEMO_EXPECTED.split(' ').concat('</s>').map(() => [1, 0, 0, 0, 0, 0, 0])));
+  assert.deepEqual(wrongLook.problems, ['"chat" attends most to "the", not "cat"', '"noir" attends most to "the", not "black"']);
+  const baseline = checkDemoSentence(t(DEMO_EXPECTED, [...DEMO_EXPECTED.split(' '), '</s>'], []));
+  assert.deepEqual(baseline.problems, ['the model gave no attention weights']);
 });

@@ -5,57 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RnnModelConfig } from '../../src/model/config.js';
-import { bucketBleuSeries, formatComparisonTable, markdownComparisonTable, sourceWordCount, type BucketScore } from '../../src/train/scores.js';
-import { byLengthChart, type ModelEval } from '../../src/cli/eval.js';
+import type { BucketScore } from '../../src/eval/scores.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-const row = (bucket: string, sentences: number, bleu: number): BucketScore => ({ bucket, sentences, bleu, chrf: bleu + 10, exact: 0 });
-
-test('sourceWordCount counts words and punctuation of the text, not a model\'s subwords', () => {
-  assert.equal(sourceWordCount('the black cat ate the mouse'), 6);
-  assert.equal(sourceWordCount("  I don't know, Tom.  "), 7); // I do n't know , Tom .
-  assert.equal(sourceWordCount('unbelievably-long-compound'), 1);
-  assert.equal(sourceWordCount(''), 0);
-});
-
-test('bucketBleuSeries: one value per length bucket in order, null where a model has no sentence', () => {
-  assert.deepEqual(bucketBleuSeries([row('6-10', 4, 30), row('1-5', 3, 50), row('31+', 1, 5)]), [50, 30, null, null, null, 5]);
-});
-
-test('comparison tables list every bucket any model has, with each model\'s BLEU', () => {
-  const models = [
-    { name: 'attention', rows: [row('1-5', 10, 52.5), row('6-10', 8, 40)] },
-    { name: 'baseline', rows: [row('1-5', 10, 48), row('16-20', 2, 3.25)] },
-  ];
-  const text = formatComparisonTable(models).split('\n');
-  assert.equal(text.length, 4);
-  assert.match(text[0] ?? '', /attention BLEU.*baseline BLEU/);
-  assert.match(text[1] ?? '', /^1-5\s+10\s+52\.5\s+62\.5\s+48\.0\s+58\.0$/);
-  assert.match(text[2] ?? '', /^6-10\s+8\s+40\.0\s+50\.0\s+-\s+-$/);
-  assert.match(text[3] ?? '', /^16-20\s+2\s+-\s+-\s+3\.3\s+13\.3$/);
-  assert.deepEqual(markdownComparisonTable(models).split('\n'), [
-    '| source length | sentences | attention BLEU | baseline BLEU |',
-    '|---|---:|---:|---:|',
-    '| 1-5 | 10 | 52.5 | 48.0 |',
-    '| 6-10 | 8 | 40.0 | - |',
-    '| 16-20 | 2 | - | 3.3 |',
-  ]);
-});
-
-test('byLengthChart: an SVG with one named line per model', () => {
-  const e = (name: string, rows: BucketScore[]): ModelEval => ({
-    name, model: `${name}.safetensors`, attention: 'additive', parameters: 1, beam: 1,
-    total: { sentences: 1, bleu: 1, chrf: 1, exact: 0 }, byLength: rows, seconds: 0, hypotheses: [],
-  });
-  const svg = byLengthChart([e('attention', [row('1-5', 1, 40), row('6-10', 1, 35)]), e('baseline', [row('1-5', 1, 30)])], 'Study');
-  assert.match(svg, /^<svg/);
-  assert.match(svg, />attention</);
-  assert.match(svg, />baseline</);
-  assert.match(svg, />Study</);
-});
 
 /** A tiny random-weight checkpoint over a few words. */
 function tinyCheckpoint(dir: string, attention: RnnModelConfig['attention'], seed: number): string {

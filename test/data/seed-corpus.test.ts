@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { exportSeedCorpus, generateSeedCorpus, seedExamples } from '../../src/data/seed-corpus.js';
+import { generateSeedCorpus, seedExamples } from '../../src/data/seed-corpus.js';
 import { normalizeText } from '../../src/data/normalize.js';
 import { tokenize } from '../../src/data/tokenize.js';
 
@@ -68,20 +65,4 @@ test('showcase examples', () => {
   assert.deepEqual(byId.get('negation')?.alignment, [[0, 0], [1, 1], [2, 3], [3, 2], [3, 4], [4, 5], [5, 6], [6, 7]]);
   assert.equal(byId.get('relative-clause')?.tgt, 'la souris que le chat a vue est arrivée');
   assert.ok((byId.get('long')?.src.split(' ').length ?? 0) >= 40);
-});
-
-test('export writes seed.tsv and seed.align', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-seed-'));
-  try {
-    exportSeedCorpus(corpus.slice(0, 3), path.join(dir, 'out'));
-    const tsv = fs.readFileSync(path.join(dir, 'out', 'seed.tsv'), 'utf8').split('\n');
-    const align = fs.readFileSync(path.join(dir, 'out', 'seed.align'), 'utf8').split('\n');
-    assert.equal(tsv[0], 'the black cat ate the mouse\tle chat noir a mangé la souris');
-    assert.equal(align[0], '0-0 1-2 2-1 3-3 3-4 4-5 5-6');
-    assert.equal(tsv.length, 4);
-    assert.equal(align.length, 4);
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'out')).sort(), ['seed.align', 'seed.tsv']);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });

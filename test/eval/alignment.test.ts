@@ -10,6 +10,7 @@ import {
   alignT2S,
   corpusAlignmentErrorRate,
   formatPharaoh,
+  hardAlign,
   parseGoldLine,
   parseGoldText,
   parsePharaoh,
@@ -120,4 +121,28 @@ test('corpus AER sums counts over sentences', () => {
   );
   assert.ok(Math.abs(aer - 1 / 3) < 1e-12);
   assert.throws(() => corpusAlignmentErrorRate([[]], []), /1 predicted alignments, 0 sure/);
+});
+
+test('hardAlign: t2s takes each row\'s argmax; grow-diag adds union links next to the intersection', () => {
+  // Rows: target words; columns: source words. Target 0 -> source 0, target 1 -> source 2, target 2 -> source 1.
+  const w = [
+    [0.7, 0.2, 0.1],
+    [0.1, 0.3, 0.6],
+    [0.2, 0.5, 0.3],
+  ];
+  assert.equal(formatPharaoh(hardAlign(w, 't2s')), '0-0 1-2 2-1');
+  // Column argmaxes: source 0 -> target 0, source 1 -> target 2, source 2 -> target 1: the same links.
+  assert.equal(formatPharaoh(hardAlign(w, 'intersection')), '0-0 1-2 2-1');
+  // A matrix where the two directions disagree:
+  const v = [
+    [0.6, 0.4],
+    [0.55, 0.45],
+  ];
+  // t2s: both targets -> source 0; s2t: source 0 -> target 0, source 1 -> target 1.
+  assert.equal(formatPharaoh(hardAlign(v, 't2s')), '0-0 0-1');
+  assert.equal(formatPharaoh(hardAlign(v, 'intersection')), '0-0');
+  assert.equal(formatPharaoh(hardAlign(v, 'union')), '0-0 0-1 1-1');
+  // grow-diag: from 0-0, the neighbours 0-1 and 1-1 (diagonal) are union links with an unaligned side.
+  assert.equal(formatPharaoh(hardAlign(v, 'grow-diag')), '0-0 0-1 1-1');
+  assert.deepEqual(hardAlign([], 't2s'), []);
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   decodeLines,
   groupTsvLines,
+  parsePairLines,
   readGroupedTsv,
   readLines,
   readReferenceFiles,
@@ -82,4 +83,9 @@ test('Tatoeba dev: 2,963 lines group into 2,000 English sources', { skip: exists
   assert.equal(g.references.reduce((s, r) => s + r.length, 0), 2963);
   assert.ok(g.references.some((r) => r.length > 1));
   assert.equal(new Set(g.sources).size, 2000);
+});
+
+test('parsePairLines: skips blank lines, names the line of a pair without a tab', () => {
+  assert.deepEqual(parsePairLines(['a b\tc d', '', ' x \t y '], 'p.tsv'), [{ src: 'a b', tgt: 'c d' }, { src: 'x', tgt: 'y' }]);
+  assert.throws(() => parsePairLines(['a\tb', 'no tab here'], 'p.tsv'), /p\.tsv:2: expected "source<TAB>target"/);
 });

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
 import { Vocab } from '../../src/data/vocab.js';
-import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { saveCheckpoint } from '../../src/model/checkpoint-file.js';
 import { defaultModelConfig, type RnnModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { tempDir } from './tmp.js';
@@ -22,6 +22,10 @@ export interface TinyCheckpointOptions {
   en?: readonly string[];
   fr?: readonly string[];
   hidden?: number;
+  /** Decoding settings stored in the metadata, as training stores its config's `decoding` section. */
+  decoding?: Record<string, unknown>;
+  /** File name (default tiny-<attention>.safetensors). */
+  name?: string;
 }
 
 /** Write a tiny model (file `tiny-<attention>.safetensors`); returns the file path. */
@@ -40,7 +44,7 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
   };
   const model = new Seq2Seq(config, opts.seed ?? 7);
   const dir = opts.dir ?? tempDir('tiny');
-  const file = path.join(dir, `tiny-${config.attention}.safetensors`);
+  const file = path.join(dir, opts.name ?? `tiny-${config.attention}.safetensors`);
   saveCheckpoint(file, {
     config,
     srcVocab,
@@ -50,7 +54,7 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
       tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
     }),
     params: model.parameters(),
-    metadata: { step: 0, note: 'random weights for tests' },
+    metadata: { step: 0, note: 'random weights for tests', ...(opts.decoding === undefined ? {} : { decoding: opts.decoding }) },
   });
   return file;
 }

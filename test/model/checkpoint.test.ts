@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Rng } from '../../src/engine/random.js';
-import {
-  decodeCheckpoint,
-  encodeCheckpoint,
-  loadCheckpoint,
-  loadModel,
-  saveCheckpoint,
-  type CheckpointContents,
-} from '../../src/model/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from '../../src/model/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint-file.js';
+import { loadModel } from '../../src/model/model.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { checkpointOf, randomBatch, testVocab, tinyConfig } from './helpers.js';
 
@@ -111,7 +106,7 @@ test('corrupt and truncated files give errors naming the file and the problem', 
   assert.throws(() => loadCheckpoint(write('cfg.safetensors', withHeader(json, badConfig))), /cfg\.safetensors: __metadata__\.config: invalid model configuration\n\s+attention: Invalid option/);
   assert.throws(() => loadCheckpoint(write('plain.safetensors', withHeader(json, null))), /plain\.safetensors: no __metadata__/);
   assert.throws(() => decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'len.safetensors'))), 'upload.bin'), /^CheckpointError: upload\.bin: /);
-  assert.throws(() => loadCheckpoint(join(dir, 'absent.safetensors')), /absent\.safetensors: cannot read/);
+  assert.throws(() => loadCheckpoint(join(dir, 'absent.safetensors')), /absent\.safetensors: no such model file/);
 });
 
 test('checkpoint from another config is rejected by loadModel with the parameter names', () => {

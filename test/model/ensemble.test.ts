@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeSourceBatch, type Batch } from '../../src/data/batch.js';
+import { makeBatch, makeSourceBatch, type Batch } from '../../src/data/batch.js';
 import { BOS } from '../../src/data/vocab.js';
 import { beamSearch } from '../../src/decode/beam.js';
 import { withArena, type StepDecoder } from '../../src/decode/common.js';
+import { forceDecode } from '../../src/decode/forced.js';
 import { greedy } from '../../src/decode/greedy.js';
 import { Rng } from '../../src/engine/random.js';
+import { Tape, withTape } from '../../src/engine/tensor.js';
 import type { RnnModelConfig } from '../../src/model/config.js';
 import { Ensemble } from '../../src/model/ensemble.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
@@ -85,4 +87,19 @@ test('members must share the vocabulary sizes; the baseline-only ensemble has no
   assert.equal(baselines.hasAttention, false);
   const g = greedy(baselines, makeSourceBatch(sources(2, 3)), { maxLenRatio: 1.5 });
   for (const h of g) assert.deepEqual(h.attention, []);
+});
+
+test('the loss of an ensemble of one model is that model\'s loss; of two, the loss of their renormalized mean', () => {
+  const a = model({}, 1);
+  const b = model({ attention: 'dot' }, 2);
+  const rng = new Rng(9);
+  const pairs = [0, 1, 2].map(() => ({ src: [4 + rng.int(6), 4 + rng.int(6), 4 + rng.int(6)], tgt: [4 + rng.int(5), 4 + rng.int(5)] }));
+  const batch = makeBatch(pairs, [0, 1, 2]);
+  const lossOf = (m: { loss: Seq2Seq['loss'] }): number => withTape(new Tape({ record: false }), () => m.loss(batch).nll);
+  assert.ok(Math.abs(lossOf(new Ensemble([a])) - lossOf(a)) < 1e-4);
+  // Teacher-forced log-probabilities of the pair's tokens, through decodeStep of each member.
+  const forced = forceDecode(new Ensemble([a, b]), batch);
+  const nll = -forced.reduce((n, f) => n + f.logProbs.reduce((x, y) => x + y, 0), 0);
+  assert.ok(Math.abs(lossOf(new Ensemble([a, b])) - nll) < 1e-3, `${lossOf(new Ensemble([a, b]))} vs ${nll}`);
+  assert.notEqual(lossOf(new Ensemble([a, b])), lossOf(a));
 });

@@ -5,7 +5,7 @@ import { Rng } from '../../src/engine/random.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import type { CheckpointContents } from '../../src/model/checkpoint.js';
 import { parseRnnConfig, type RnnModelConfig } from '../../src/model/config.js';
-import type { Seq2Seq } from '../../src/model/seq2seq.js';
+import type { TranslationModel } from '../../src/model/model.js';
 
 /** A few-hundred-parameter config; override any field. */
 export function tinyConfig(overrides: Partial<RnnModelConfig> = {}): RnnModelConfig {
@@ -41,7 +41,7 @@ export function testVocab(n: number, prefix: string): Vocab {
 }
 
 /** Checkpoint contents of a model: made-up vocabularies of its sizes, a word tokenizer, one optimizer tensor. */
-export function checkpointOf(model: Seq2Seq, overrides: Partial<CheckpointContents> = {}): CheckpointContents {
+export function checkpointOf(model: TranslationModel, overrides: Partial<CheckpointContents> = {}): CheckpointContents {
   return {
     config: model.config,
     srcVocab: testVocab(model.config.srcVocabSize, 's'),

@@ -8,7 +8,6 @@ import { createModelTranslator } from '../../src/server/model-translator.js';
 import { ModelRunner } from '../../src/server/model-core.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import type { TranslationResult } from '../../src/server/translator.js';
-import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-serve-'));
@@ -61,7 +60,7 @@ describe('serving real checkpoints', () => {
     assert.ok(t);
     assert.deepEqual(t.source_tokens, ['the', 'black', 'cat', 'ate', 'the', 'mouse', '</s>']);
     checkAttention(t);
-    const local = new ModelRunner(loadCheckpoint(attentionFile), 'x').translate(['The black cat ate the mouse'], { beam: 2, nbest: 1, attention: true });
+    const local = ModelRunner.fromBytes(fs.readFileSync(attentionFile), 'x').translate(['The black cat ate the mouse'], { beam: 2, nbest: 1, attention: true });
     assert.deepEqual(t, local[0]);
   });
 

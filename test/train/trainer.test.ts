@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { configWithDefaults, type Config } from '../../src/train/config.js';
 import { makeBatch, type Batch } from '../../src/data/batch.js';
 import { Rng } from '../../src/engine/random.js';

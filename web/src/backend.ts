@@ -8,7 +8,8 @@ export interface Backend {
   /** 'server' or 'in-browser'. */
   readonly mode: string;
   readonly models: Partial<Record<ModelKind, ModelInfo>>;
-  translate(kind: ModelKind, text: string, beam: number): Promise<TranslationResult>;
+  /** `beam` undefined: the model's own (its checkpoint's decoding settings). */
+  translate(kind: ModelKind, text: string, beam: number | undefined): Promise<TranslationResult>;
 }
 
 interface ErrorReply {
@@ -32,7 +33,7 @@ export async function connectServer(base = ''): Promise<Backend | null> {
       const res = await fetch(`${base}/translate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text, beam, attention: true, model: kind }),
+        body: JSON.stringify({ text, ...(beam === undefined ? {} : { beam }), attention: true, model: kind }),
       });
       const json = (await res.json()) as { translations?: TranslationResult[] } & ErrorReply;
       const t = json.translations?.[0];

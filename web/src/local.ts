@@ -16,7 +16,7 @@ export interface LocalSource {
 /** Messages to the worker. */
 export type LocalRequest =
   | { id: number; type: 'load'; sources: LocalSource[] }
-  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number };
+  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number | undefined };
 
 /** Messages from the worker. */
 export type LocalReply =

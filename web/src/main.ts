@@ -1,6 +1,8 @@
 /**
- * The attnmt page: type a sentence, see each model's translation and attention heatmap side by
- * side (attention model, fixed-context baseline); hover to see what looked at what.
+ * The attnmt page: type a sentence (translated as you type, after a short pause), see each model's
+ * translation and attention heatmap side by side (attention model, fixed-context baseline); hover to
+ * see what looked at what. Decoding settings are the model's own unless the beam menu says otherwise,
+ * so the page shows what `attnmt translate` and `POST /translate` give.
  */
 import './style.css';
 import { heatmapSvg } from '../../src/viz/heatmap-svg.js';
@@ -28,6 +30,11 @@ const fileInput = $<HTMLInputElement>('checkpoint-file');
 const gallery = $('gallery');
 
 let backend: Backend | null = null;
+/** Each translation request gets the next number; only the latest one's answer is shown. */
+let latest = 0;
+/** Pause after the last keystroke before translating what is typed. */
+const TYPING_PAUSE_MS = 350;
+let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
 const TITLES: Record<ModelKind, string> = { attention: 'Attention model', baseline: 'Fixed-context baseline' };
 
@@ -78,6 +85,8 @@ function renderPanel(kind: ModelKind, info: ModelInfo | undefined, result: Trans
   const box = el('div', 'heatmap');
   if (result.weights !== null && result.weights.length > 0) {
     box.innerHTML = heatmapSvg(result.weights, result.source_tokens, result.target_tokens);
+    const svg = box.querySelector('svg');
+    if (svg !== null) panel.append(zoomControls(svg, box));
     panel.append(box);
     attachHover(panel, result.weights);
   } else {
@@ -88,6 +97,44 @@ function renderPanel(kind: ModelKind, info: ModelInfo | undefined, result: Trans
   return panel;
 }
 
+/**
+ * The heatmap at its natural size (readable labels), scrolled inside its box; − / + zoom, "fit" shows
+ * the whole matrix in the panel's width, "100%" goes back.
+ */
+function zoomControls(svg: SVGSVGElement, box: HTMLElement): HTMLElement {
+  const width = Number(svg.getAttribute('width'));
+  const bar = el('div', 'zoom');
+  const level = el('span', 'level');
+  let zoom = 1;
+  const set = (z: number): void => {
+    zoom = Math.min(4, Math.max(0.1, z));
+    svg.style.width = `${Math.round(width * zoom)}px`;
+    level.textContent = `${Math.round(zoom * 100)}%`;
+  };
+  const btn = (label: string, title: string, action: () => void): HTMLButtonElement => {
+    const b = el('button', '', label);
+    b.type = 'button';
+    b.title = title;
+    b.addEventListener('click', action);
+    return b;
+  };
+  bar.append(
+    el('span', '', 'zoom'),
+    btn('−', 'smaller', () => set(zoom / 1.25)),
+    level,
+    btn('+', 'larger', () => set(zoom * 1.25)),
+    btn('fit', 'the whole matrix in the panel', () => set(Math.max(1, box.clientWidth - 2) / width)),
+    btn('100%', 'natural size', () => set(1)),
+  );
+  set(1);
+  return bar;
+}
+
+/** The beam the menu asks for; undefined: the model's own. */
+function chosenBeam(): number | undefined {
+  return beamSelect.value === '' ? undefined : Number(beamSelect.value);
+}
+
 async function translate(text: string): Promise<void> {
   if (backend === null) {
     showError('Load a model first (checkpoint file or ?model=URL).');
@@ -95,27 +142,54 @@ async function translate(text: string): Promise<void> {
   }
   const b = backend;
   const kinds = (['attention', 'baseline'] as const).filter((k) => b.models[k] !== undefined);
+  const mine = ++latest;
   showError(null);
-  button.disabled = true;
-  const previous = button.textContent;
+  document.body.dataset['busy'] = 'true';
   button.textContent = 'Translating…';
   try {
-    const beam = Number(beamSelect.value);
+    const beam = chosenBeam();
     const answers = await Promise.all(kinds.map((k) => b.translate(k, text, beam)));
+    if (mine !== latest) return; // a newer request is on its way
     results.replaceChildren(...answers.map((r, i) => renderPanel(kinds[i] ?? 'attention', b.models[kinds[i] ?? 'attention'], r)));
+    results.dataset['source'] = text;
   } catch (err) {
-    showError(err instanceof Error ? err.message : String(err));
+    if (mine === latest) showError(err instanceof Error ? err.message : String(err));
   } finally {
-    button.disabled = false;
-    button.textContent = previous;
+    if (mine === latest) {
+      delete document.body.dataset['busy'];
+      button.textContent = 'Translate';
+    }
   }
 }
 
+/** Translate what is typed once typing pauses. */
+function scheduleTranslation(): void {
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => {
+    const text = input.value.trim();
+    if (text !== '' && backend !== null) void translate(text);
+  }, TYPING_PAUSE_MS);
+}
+
+/** The beam menu's first entry names the models' own beam. */
+function describeOwnBeam(models: Backend['models']): void {
+  const beams = [...new Set((['attention', 'baseline'] as const).flatMap((k) => {
+    const beam = models[k]?.decoding?.['beam'];
+    return typeof beam === 'number' ? [beam] : [];
+  }))];
+  const own = beamSelect.querySelector<HTMLOptionElement>('option[value=""]');
+  if (own !== null) own.textContent = beams.length === 1 ? `model's own (${beams[0]})` : "model's own";
+}
+
+/** Start using a backend; the sentence in the box (or the first example) is translated at once. */
 function useBackend(b: Backend, extra = ''): void {
   backend = b;
   statusEl.innerHTML = `${b.mode === 'server' ? 'Server' : 'In this page'}: ${describe(b.models)}${extra}`;
+  describeOwnBeam(b.models);
   button.disabled = false;
   document.body.dataset['ready'] = b.mode;
+  if (input.value.trim() === '') input.value = seedExamples()[0]?.src ?? '';
+  void translate(input.value.trim());
 }
 
 async function loadLocal(sources: LocalSource[]): Promise<void> {
@@ -123,21 +197,27 @@ async function loadLocal(sources: LocalSource[]): Promise<void> {
   try {
     const b = await loadLocalBackend(sources);
     useBackend(b, ` · engine ${b.engine.backend}`);
-    if (input.value.trim() !== '') await translate(input.value);
   } catch (err) {
     showError(err instanceof Error ? err.message : String(err));
-    statusEl.textContent = 'No model loaded.';
+    statusEl.textContent = `No model loaded: ${sources.map((s) => s.name).join(', ')} could not be loaded (the error is below).`;
   }
 }
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
+  clearTimeout(typingTimer);
   const text = input.value.trim();
   if (text === '') {
     showError('Type a sentence to translate.');
     return;
   }
   void translate(text);
+});
+
+input.addEventListener('input', scheduleTranslation);
+beamSelect.addEventListener('change', () => {
+  const text = input.value.trim();
+  if (text !== '' && backend !== null) void translate(text);
 });
 
 fileInput.addEventListener('change', () => {
@@ -151,6 +231,7 @@ for (const ex of seedExamples()) {
   b.type = 'button';
   b.title = `${ex.note}\nreference: ${ex.tgt}`;
   b.addEventListener('click', () => {
+    clearTimeout(typingTimer);
     input.value = ex.src;
     void translate(ex.src);
   });
@@ -167,6 +248,7 @@ async function start(): Promise<void> {
       await loadLocal(await Promise.all(urls.map(fetchCheckpoint)));
     } catch (err) {
       showError(err instanceof Error ? err.message : String(err));
+      statusEl.textContent = `No model loaded: ${urls.join(', ')} could not be fetched (the error is below). Pick a checkpoint file instead.`;
     }
     return;
   }

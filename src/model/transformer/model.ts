@@ -26,7 +26,7 @@ import { Rng } from '../../engine/random.js';
 import { output, ShapeError, Tensor } from '../../engine/tensor.js';
 import { parseTransformerConfig, type TransformerModelConfig } from '../config.js';
 import { ParamStore } from '../params.js';
-import type { LossOptions, LossResult } from '../seq2seq.js';
+import type { LossOptions, LossResult, TrainableModel } from '../model.js';
 import { KvCache } from './cache.js';
 import { selectCrossMemory, TransformerDecoder, type CrossMemory, type DecoderForward } from './decoder.js';
 import { TransformerEncoder, type TransformerEncoded } from './encoder.js';
@@ -72,7 +72,7 @@ export interface ForwardAttention {
 /** Steps of room a new cache gets per source token (it doubles when decoding goes further). */
 const CACHE_PER_SOURCE = 2;
 
-export class Transformer {
+export class Transformer implements TrainableModel<TransformerState, TransformerMemory> {
   readonly config: TransformerModelConfig;
   readonly encoder: TransformerEncoder;
   readonly decoder: TransformerDecoder;

@@ -12,7 +12,8 @@ import { Rng } from '../../../src/engine/random.js';
 import { Tape, Tensor, withTape } from '../../../src/engine/tensor.js';
 import type { TransformerModelConfig } from '../../../src/model/config.js';
 import { Transformer, type TransformerMemory, type TransformerState } from '../../../src/model/transformer/model.js';
-import { decodeCheckpoint, encodeCheckpoint, loadModel } from '../../../src/model/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../../src/model/checkpoint.js';
+import { loadModel } from '../../../src/model/model.js';
 import { randomBatch, testVocab } from '../helpers.js';
 import { tinyTransformerConfig } from './helpers.js';
 

@@ -5,9 +5,9 @@
  */
 import { normalizeText } from '../data/normalize.js';
 import { tokenize } from '../data/tokenize.js';
-import { corpusBleu } from '../eval/bleu.js';
-import { corpusChrf } from '../eval/chrf.js';
-import { toReferenceStreams } from '../eval/references.js';
+import { corpusBleu } from './bleu.js';
+import { corpusChrf } from './chrf.js';
+import { toReferenceStreams } from './references.js';
 import { LENGTH_BUCKETS, lengthBucket } from '../viz/chart-svg.js';
 
 export interface SetScore {

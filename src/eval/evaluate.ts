@@ -1,0 +1,106 @@
+/**
+ * Scoring a model on a test set: translate every source with a Translator and score the output
+ * (BLEU, chrF, exact match, by source length), and the alignment error rate of its teacher-forced
+ * attention against gold word links. `attnmt eval`, `attnmt demo`, `attnmt align --gold` and the
+ * benchmarks (bench/study.ts, bench/quality.ts) all score through here.
+ */
+import { tokenize } from '../data/tokenize.js';
+import type { TextPair } from '../translate/forced.js';
+import { overWords, type WordAttention } from '../translate/forced.js';
+import type { Translator } from '../translate/translator.js';
+import type { TranslateCall } from '../translate/translator.js';
+import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
+import { AlignmentError, corpusAlignmentErrorRate, hardAlign, type AlignMethod, type GoldAlignment } from './alignment.js';
+import { bucketBleuSeries, scoreByLength, scoreSet, type BucketScore, type SetScore } from './scores.js';
+
+/** One model's scores on a test set. */
+export interface ModelEval {
+  name: string;
+  model: string;
+  /** Attention type of the model ('none' for the fixed-context baseline; an ensemble's joined by '+'). */
+  attention: string;
+  parameters: number;
+  beam: number;
+  total: SetScore;
+  byLength: BucketScore[];
+  /** Seconds spent translating. */
+  seconds: number;
+  hypotheses: string[];
+}
+
+/**
+ * Translate `sources` and score them against `references`; `lengths` are the source lengths that pick
+ * each sentence's bucket (the same for every model compared). `call` overrides the translator's settings.
+ */
+export function evaluateModel(
+  name: string,
+  translator: Translator,
+  sources: readonly string[],
+  references: readonly (readonly string[])[],
+  lengths: readonly number[],
+  call: TranslateCall = {},
+): ModelEval {
+  const t0 = performance.now();
+  const results = translator.translate(sources, call);
+  const hypotheses = results.map((r) => r.hypotheses[0]?.text ?? '');
+  const seconds = (performance.now() - t0) / 1000;
+  const opts = { lowercase: translator.codec.lowercase };
+  return {
+    name,
+    model: translator.name,
+    attention: translator.model.attentionKind,
+    parameters: translator.model.parameterCount(),
+    beam: translator.resolve(call).beam,
+    total: scoreSet(hypotheses, references, opts),
+    byLength: scoreByLength(hypotheses, references, lengths, opts),
+    seconds,
+    hypotheses,
+  };
+}
+
+/** The by-length chart of several evaluated models (one line per model). */
+export function byLengthChart(evals: readonly ModelEval[], title?: string): string {
+  return bleuByLengthChartSvg(evals.map((e) => ({ name: e.name, values: bucketBleuSeries(e.byLength) })), title === undefined ? {} : { title });
+}
+
+/** Teacher-forced attention of every pair over words (see overWords); the model must have attention. */
+export function wordAttentionOf(translator: Translator, pairs: readonly TextPair[]): WordAttention[] {
+  if (!translator.model.hasAttention) throw new AlignmentError(`${translator.name}: the model has no attention (attention: none, the fixed-context baseline)`);
+  return translator.force(pairs).map((f) => overWords(translator.codec, f));
+}
+
+/**
+ * Checks that the aligned words are the words the gold alignment indexes (tokenize() with the languages'
+ * rules), so gold index i means the same word as column i; a mismatch names the first pair.
+ */
+export function checkGoldTokens(words: readonly WordAttention[], pairs: readonly TextPair[], langs: [string, string] = ['en', 'fr']): void {
+  words.forEach((w, n) => {
+    const p = pairs[n] as TextPair;
+    const src = tokenize(p.src.toLowerCase(), { lang: langs[0] });
+    const tgt = tokenize(p.tgt.toLowerCase(), { lang: langs[1] });
+    if (src.length !== w.sourceWords.length || tgt.length !== w.targetWords.length) {
+      throw new AlignmentError(
+        `align: pair ${n + 1}: the model has ${w.sourceWords.length} source / ${w.targetWords.length} target tokens, the gold alignment's words are ${src.length} / ${tgt.length}` +
+          ' (gold indices count the words of tokenize())',
+      );
+    }
+  });
+}
+
+export interface AlignmentScore {
+  method: AlignMethod;
+  pairs: number;
+  aer: number;
+}
+
+/** Corpus AER of the model's attention on pairs with gold alignments, for each method. */
+export function scoreAlignments(translator: Translator, pairs: readonly TextPair[], gold: readonly GoldAlignment[], methods: readonly AlignMethod[] = ['t2s', 'grow-diag']): AlignmentScore[] {
+  if (gold.length !== pairs.length) throw new AlignmentError(`align: ${pairs.length} pairs but ${gold.length} gold alignment lines`);
+  const words = wordAttentionOf(translator, pairs);
+  checkGoldTokens(words, pairs);
+  return methods.map((method) => ({
+    method,
+    pairs: pairs.length,
+    aer: corpusAlignmentErrorRate(words.map((w) => hardAlign(w.weights, method)), gold.map((g) => g.sure), gold.map((g) => g.possible)),
+  }));
+}

@@ -1,0 +1,108 @@
+/**
+ * What every model family gives the rest of attnmt, and the one place models are built.
+ *
+ * `TranslationModel` is the family-neutral interface: the step decoder greedy and beam search drive
+ * (src/decode/common.ts), the teacher-forced loss training minimizes, teacher-forced attention for
+ * alignment and explanation, and a description. The translate layer, alignment, evaluation, the
+ * trainer and the server use only this interface, never a concrete class. `Seq2Seq` (the RNN
+ * encoder-decoder, with or without attention) and `Ensemble` implement it.
+ *
+ * `createModel` and `loadModel` are the only places that pick a model class for a config: a new
+ * model family is one more branch there.
+ */
+import type { Batch } from '../data/batch.js';
+import type { StepDecoder } from '../decode/common.js';
+import type { Rng } from '../engine/random.js';
+import { shapeStr, type Tensor } from '../engine/tensor.js';
+import { CheckpointError, type CheckpointContents } from './checkpoint.js';
+import type { ModelConfig } from './config.js';
+import { Seq2Seq } from './seq2seq.js';
+import { Transformer } from './transformer/model.js';
+
+export interface LossOptions {
+  /** ε of label smoothing. Default 0. */
+  labelSmoothing?: number;
+}
+
+export interface LossResult {
+  /** Scalar: sum of the token losses (smoothed when labelSmoothing > 0). */
+  loss: Tensor;
+  /** Number of real target tokens. */
+  ntokens: number;
+  /** Sum of -log p(target) over the real target tokens (no smoothing). */
+  nll: number;
+}
+
+export interface TranslationModel<S = unknown, M = unknown> extends StepDecoder<S, M> {
+  /** The configuration (an ensemble's: its first member's). */
+  readonly config: ModelConfig;
+  /** True when decodeStep gives attention weights (false for the fixed-context baseline). */
+  readonly hasAttention: boolean;
+  /** The attention in one word: 'additive', 'dot', 'general', 'none' (the baseline); an ensemble joins its members' with '+'. */
+  readonly attentionKind: string;
+  /** One line for people, e.g. "GRU 1x256, bidirectional encoder, additive attention, embeddings 256". */
+  summary(): string;
+  /** Every parameter by hierarchical name. */
+  parameters(): Map<string, Tensor>;
+  /** Number of scalar parameters. */
+  parameterCount(): number;
+  /** Dropout on (training) or off. */
+  setTraining(on: boolean): void;
+  /** Teacher-forced loss of a batch (src, tgtIn, tgtOut) under the active Tape. */
+  loss(batch: Batch, opts?: LossOptions): LossResult;
+  /**
+   * Teacher-forced attention of every pair of a batch, in batch order: per sentence one row per
+   * target token (its words, then EOS), each over the real source tokens (EOS included). Empty rows
+   * lists for a model without attention.
+   */
+  forcedAttention(batch: Batch): Float32Array[][];
+}
+
+/** A model that trains: its dropout random stream is part of a training checkpoint. */
+export interface TrainableModel<S = unknown, M = unknown> extends TranslationModel<S, M> {
+  readonly rng: Rng;
+}
+
+export interface CreateOptions {
+  /** false: parameters stay zero (about to be loaded from a checkpoint). Default true. */
+  initialize?: boolean;
+}
+
+/** A new model of the config's family (config.arch), its parameters initialized from `seed`. */
+export function createModel(config: ModelConfig, seed: number, opts: CreateOptions = {}): TrainableModel {
+  return config.arch === 'transformer' ? new Transformer(config, seed, opts) : new Seq2Seq(config, seed, opts);
+}
+
+/** Name -> shape of every parameter a config implies (nothing is initialized). */
+export function parameterShapes(config: ModelConfig): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const [n, t] of createModel(config, 0, { initialize: false }).parameters()) shapes.set(n, [...t.shape]);
+  return shapes;
+}
+
+/** The model a checkpoint holds: its config's family, with its weights. */
+export function loadModel(c: CheckpointContents, name = 'checkpoint'): TrainableModel {
+  const model = createModel(c.config, 0, { initialize: false });
+  const own = model.parameters();
+  checkParameters(c.params, parameterShapes(c.config), name);
+  for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);
+  return model;
+}
+
+/** Throws a CheckpointError listing every missing, misshapen or unexpected tensor. */
+export function checkParameters(params: ReadonlyMap<string, Tensor>, expected: ReadonlyMap<string, number[]>, name: string): void {
+  const problems: string[] = [];
+  for (const [n, shape] of expected) {
+    const t = params.get(n);
+    if (t === undefined) problems.push(`missing parameter '${n}' ${shapeStr(shape)}`);
+    else if (shapeStr(t.shape) !== shapeStr(shape)) {
+      problems.push(`parameter '${n}' has shape ${shapeStr(t.shape)}, the config needs ${shapeStr(shape)}`);
+    }
+  }
+  for (const n of params.keys()) {
+    if (!expected.has(n)) problems.push(`unexpected tensor '${n}' (not a parameter of this config)`);
+  }
+  if (problems.length > 0) {
+    throw new CheckpointError(name, `weights do not match the config:\n  ${problems.join('\n  ')}`);
+  }
+}
