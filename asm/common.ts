@@ -21,6 +21,17 @@ export const P_MB = 60; // rows per compute chunk (multiple of MR)
 export const P_NB = 64; // columns per compute / small chunk (multiple of NR)
 export const P_CHUNKS_N = 68; // number of column chunks
 export const P_PANELS = 72; // A panels per pack chunk
+// Batched small GEMMs (asm/batched.ts): item (o, h) of outer x inner, operand X of item (o, h) at
+// X + o * strideX0 + h * strideX1 floats.
+export const P_OUTER = 76;
+export const P_INNER = 80;
+export const P_SA0 = 84;
+export const P_SA1 = 88;
+export const P_SB0 = 92;
+export const P_SB1 = 96;
+export const P_SC0 = 100;
+export const P_SC1 = 104;
+export const P_ITEMS = 108; // items per chunk
 
 @inline export function pi(p: usize, off: usize): i32 {
   return load<i32>(p + off);

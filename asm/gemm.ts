@@ -17,15 +17,20 @@ import {
   P_NB, P_CHUNKS_N, P_PANELS, pi, madd,
 } from './common';
 import { smallChunk } from './small';
+import { batchedChunk } from './batched';
 
 export { prepSmall, smallInit, smallStream, smallDots } from './small';
 export { rowMax, expSum } from './vec';
 export { attnForward, attnBackward } from './attn';
+export { maskedSoftmax, maskedSoftmaxBackward } from './softmax';
+export { layerNormForward, layerNormBackward } from './layernorm';
+export { geluForward, geluBackward } from './gelu';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;
 export const KIND_COMPUTE: i32 = 1;
 export const KIND_SMALL: i32 = 2;
+export const KIND_BATCHED: i32 = 3;
 
 const MR: i32 = 2;
 const NR: i32 = 16;
@@ -44,6 +49,7 @@ export function heapBase(): usize {
 export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void {
   if (kind == KIND_PACK_A) packAChunk(params, chunk);
   else if (kind == KIND_COMPUTE) computeChunk(params, chunk, scratch);
+  else if (kind == KIND_BATCHED) batchedChunk(params, chunk, scratch);
   else smallChunk(params, chunk);
 }
 

@@ -13,7 +13,7 @@ export function rowMax(ptr: usize, n: i32): f32 {
 
 // exp for x <= 0 (Cephes expf): x = k ln2 + f, e^f by a degree-7 polynomial, 2^k in the exponent bits.
 // Below -87.3 (2^-126) the result is 0.
-@inline function expV(x: v128): v128 {
+@inline export function expV(x: v128): v128 {
   const lo = f32x4.splat(-87.3);
   const under = f32x4.lt(x, lo);
   const xc = f32x4.max(x, lo);

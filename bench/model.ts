@@ -1,18 +1,24 @@
 /**
- * Model benchmark: the reference model (vocabularies 5000/5000, embedding 256, bidirectional GRU
- * encoder 2 x 128 = 256, GRU decoder 256, additive attention 256, input feeding, linear bridge, no
- * dropout), batch 64, source and target length 15, on three engines:
+ * Model benchmark: two reference models, batch 64, source and target length 15:
+ *   rnn          vocabularies 5000/5000, embedding 256, bidirectional GRU encoder 2 x 128 = 256, GRU
+ *                decoder 256, additive attention 256, input feeding, linear bridge, no dropout;
+ *   transformer  vocabularies 5000/5000, dModel 256, 4 heads, ffn 1024, 3 encoder + 3 decoder layers,
+ *                pre-norm, ReLU, sinusoidal positions, target embedding tied to the output layer, no dropout;
+ * the RNN on three engines, the Transformer on the first two:
  *   attnmt     this project (WebAssembly SIMD GEMM, fused GRU and attention kernels)
- *   pytorch    the same model in PyTorch (bench/model_pytorch.py, /usr/bin/python3, 2 cores: run with
- *              torch ops on 1 thread + OpenBLAS on 2, and with 2 + 1; each number is the better of the two)
+ *   pytorch    the same model in PyTorch (bench/model_pytorch.py, bench/transformer_pytorch.py,
+ *              /usr/bin/python3, 2 cores: run with torch ops on 1 thread + OpenBLAS on 2, and with 2 + 1;
+ *              each number is the better of the two)
  *   tfjs-wasm  the same model written with TensorFlow.js ops on its wasm backend
  * Measured: one training step (forward, backward, Adam; median), greedy decoding in sentences/s at
  * batch 64 and batch 1 (15 steps, forced length: EOS is never chosen), and the peak resident memory
  * of the process. Each engine runs in its own process so its peak memory is its own.
  *
  *   npm run bench:model             readable table with ratios
- *   npm run bench:model -- --json   one JSON object per engine per line:
- *     {"engine":"attnmt","train_step_ms":..,"greedy_b64_sent_s":..,"greedy_b1_sent_s":..,"peak_rss_mb":..}
+ *   npm run bench:model -- --json   one JSON object per engine and model per line:
+ *     {"engine":"attnmt","model":"rnn"|"transformer","train_step_ms":..,"train_step_spread_ms":[min,max],
+ *      "greedy_b64_sent_s":..,"greedy_b1_sent_s":..,"peak_rss_mb":..}
+ *   npm run bench:model -- --model transformer   one model only (rnn or transformer)
  *     or {"engine":"...","error":"why"} (with the numbers that could still be measured, if any:
  *     TensorFlow.js' wasm backend cannot train this model, see the error, but it can decode)
  */
@@ -21,13 +27,16 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
 import { EOS } from '../src/data/vocab.js';
+import type { StepDecoder } from '../src/decode/common.js';
 import { greedy } from '../src/decode/greedy.js';
 import { initEngine } from '../src/engine/engine.js';
 import { Adam } from '../src/engine/optim.js';
 import { Rng } from '../src/engine/random.js';
 import { Tape, withTape } from '../src/engine/tensor.js';
-import { parseModelConfig } from '../src/model/config.js';
+import { parseRnnConfig, parseTransformerConfig } from '../src/model/config.js';
+import type { TrainableModel } from '../src/model/model.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
+import { Transformer } from '../src/model/transformer/model.js';
 
 export interface BenchSizes {
   vocab: number;
@@ -38,6 +47,10 @@ export interface BenchSizes {
 }
 
 export const SIZES: BenchSizes = { vocab: 5000, embedding: 256, hidden: 256, batch: 64, length: 15 };
+/** The reference Transformer's sizes besides SIZES' vocabulary, batch and length. */
+export const TRANSFORMER = { dModel: 256, heads: 4, ffn: 1024, layers: 3 };
+
+export type ModelKind = 'rnn' | 'transformer';
 /** Timed training steps (after 2 warm-up steps) and decoding repetitions. */
 export const TRAIN_STEPS = 8;
 export const DECODE_REPS = 5;
@@ -45,9 +58,12 @@ export const DECODE_B1_SENTENCES = 16;
 
 export interface EngineResult {
   engine: 'attnmt' | 'pytorch' | 'tfjs-wasm';
+  model?: ModelKind;
   /** PyTorch: the thread split of each number (bench/model_pytorch.py --split). */
   split?: string;
   train_step_ms?: number;
+  /** Fastest and slowest timed training step. */
+  train_step_spread_ms?: [number, number];
   greedy_b64_sent_s?: number;
   greedy_b1_sent_s?: number;
   peak_rss_mb?: number;
@@ -67,7 +83,7 @@ function summarize(engine: EngineResult['engine'], t: Timings): EngineResult {
   return {
     engine,
     ...(t.error === undefined ? {} : { error: t.error }),
-    ...(t.train.length === 0 ? {} : { train_step_ms: round(median(t.train)) }),
+    ...(t.train.length === 0 ? {} : { train_step_ms: round(median(t.train)), train_step_spread_ms: [round(Math.min(...t.train)), round(Math.max(...t.train))] }),
     greedy_b64_sent_s: round((SIZES.batch * 1000) / median(t.b64)),
     greedy_b1_sent_s: round(1000 / median(t.b1)),
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
@@ -85,18 +101,26 @@ export function sentences(n: number, seed: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: SIZES.length - 1 }, () => 4 + rng.int(SIZES.vocab - 4)));
 }
 
-async function runAttnmt(): Promise<Timings> {
-  await initEngine();
-  const config = parseModelConfig({
+/** The reference model of a family, no dropout, seeded. */
+function referenceModel(kind: ModelKind): TrainableModel {
+  const sizes = { srcVocabSize: SIZES.vocab, tgtVocabSize: SIZES.vocab, dropout: 0 };
+  if (kind === 'transformer') {
+    const { dModel, heads, ffn, layers } = TRANSFORMER;
+    return new Transformer(parseTransformerConfig({ arch: 'transformer', encoderLayers: layers, decoderLayers: layers, dModel, heads, ffn, attentionDropout: 0, ...sizes }), 1);
+  }
+  const config = parseRnnConfig({
     ...{ rnn: 'gru', layers: 1, bidirectional: true, attention: 'additive', inputFeeding: true, bridge: 'linear' },
     embedding: SIZES.embedding,
     hidden: SIZES.hidden,
     attentionHidden: SIZES.hidden,
-    dropout: 0,
-    srcVocabSize: SIZES.vocab,
-    tgtVocabSize: SIZES.vocab,
+    ...sizes,
   });
-  const model = new Seq2Seq(config, 1);
+  return new Seq2Seq(config, 1);
+}
+
+async function runAttnmt(kind: ModelKind): Promise<Timings> {
+  await initEngine();
+  const model = referenceModel(kind);
   const opt = new Adam(model.parameters(), { lr: 1e-4 });
   const srcs = sentences(SIZES.batch, 1);
   const tgts = sentences(SIZES.batch, 2);
@@ -118,11 +142,12 @@ async function runAttnmt(): Promise<Timings> {
   // Forced length: EOS can never win, so greedy runs exactly maxLen = 15 steps.
   const eosBias = model.parameters().get('decoder.output.bias');
   if (eosBias !== undefined) eosBias.data[EOS] = -1e9;
+  const decoder: StepDecoder<unknown, unknown> = model;
   const b64 = makeSourceBatch(srcs);
   const decodeTimes: number[] = [];
   for (let r = 0; r < DECODE_REPS + 1; r++) {
     const t0 = performance.now();
-    const hyps = greedy(model, b64, { maxLen: SIZES.length });
+    const hyps = greedy(decoder, b64, { maxLen: SIZES.length });
     if (hyps[0]?.tokens.length !== SIZES.length) throw new Error('forced-length decoding did not run 15 steps');
     if (r > 0) decodeTimes.push(performance.now() - t0);
   }
@@ -130,7 +155,7 @@ async function runAttnmt(): Promise<Timings> {
   for (let i = 0; i < DECODE_B1_SENTENCES + 1; i++) {
     const one = makeSourceBatch([srcs[i % srcs.length] as number[]]);
     const t0 = performance.now();
-    greedy(model, one, { maxLen: SIZES.length });
+    greedy(decoder, one, { maxLen: SIZES.length });
     if (i > 0) oneTimes.push(performance.now() - t0);
   }
   return { train: times, b64: decodeTimes, b1: oneTimes };
@@ -144,10 +169,10 @@ function round(x: number): number {
 const PYTORCH_SPLITS = ['torch1-blas2', 'torch2-blas1'];
 
 /** PyTorch with each thread split; every number is the better of the runs (its split is named). */
-function pytorch(): EngineResult {
-  const runs = PYTORCH_SPLITS.map((split) => child('pytorch', ['--split', split]));
+function pytorch(model: ModelKind): EngineResult {
+  const runs = PYTORCH_SPLITS.map((split) => child('pytorch', model, ['--split', split]));
   const ok = runs.filter((r) => r.error === undefined);
-  if (ok.length === 0) return runs[0];
+  if (ok.length === 0) return runs[0] as EngineResult;
   const best = (key: 'train_step_ms' | 'greedy_b64_sent_s' | 'greedy_b1_sent_s', lower: boolean): EngineResult =>
     ok.reduce((a, b) => ((lower ? (b[key] ?? Infinity) < (a[key] ?? Infinity) : (b[key] ?? 0) > (a[key] ?? 0)) ? b : a));
   const train = best('train_step_ms', true);
@@ -155,46 +180,55 @@ function pytorch(): EngineResult {
   const b1 = best('greedy_b1_sent_s', false);
   return {
     engine: 'pytorch',
+    model,
     split: `train ${train.split}, b64 ${b64.split}, b1 ${b1.split}`,
     train_step_ms: train.train_step_ms,
+    ...(train.train_step_spread_ms === undefined ? {} : { train_step_spread_ms: train.train_step_spread_ms }),
     greedy_b64_sent_s: b64.greedy_b64_sent_s,
     greedy_b1_sent_s: b1.greedy_b1_sent_s,
     peak_rss_mb: Math.min(...ok.map((r) => r.peak_rss_mb ?? Infinity)),
   };
 }
 
-/** Run one engine in a child process (its own peak memory) and parse its JSON line. */
-function child(engine: EngineResult['engine'], extra: string[] = []): EngineResult {
+/** Run one engine on one model in a child process (its own peak memory) and parse its JSON line. */
+function child(engine: EngineResult['engine'], model: ModelKind, extra: string[] = []): EngineResult {
   const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+  const script = model === 'transformer' ? 'transformer_pytorch.py' : 'model_pytorch.py';
   const cmd =
     engine === 'pytorch'
-      ? { file: '/usr/bin/python3', args: [join(here, '..', '..', 'bench', 'model_pytorch.py'), ...extra] }
-      : { file: process.execPath, args: [fileURLToPath(import.meta.url), '--child', engine] };
-  const r = spawnSync(cmd.file, cmd.args, { encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 20 });
-  if (r.error !== undefined) return { engine, error: `${cmd.file}: ${r.error.message}` };
+      ? { file: '/usr/bin/python3', args: [join(here, '..', '..', 'bench', script), ...extra] }
+      : { file: process.execPath, args: [fileURLToPath(import.meta.url), '--child', engine, '--model', model] };
+  const r = spawnSync(cmd.file, cmd.args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 20 });
+  if (r.error !== undefined) return { engine, model, error: `${cmd.file}: ${r.error.message}` };
   const lines = r.stdout.trim().split('\n');
   const last = lines[lines.length - 1] ?? '';
   try {
     const parsed = JSON.parse(last) as EngineResult;
-    if (parsed.engine === engine) return parsed;
+    if (parsed.engine === engine) return { ...parsed, model };
   } catch {
     // fall through to the error below
   }
   const why = (r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit code ${r.status}`).slice(0, 400);
-  return { engine, error: r.signal !== null ? `killed by ${r.signal} (timeout 240 s)` : why };
+  return { engine, model, error: r.signal !== null ? `killed by ${r.signal} (timeout 600 s)` : why };
 }
 
-function table(results: EngineResult[]): string {
+const DESCRIPTIONS: Record<ModelKind, string> = {
+  rnn: `vocab ${SIZES.vocab}/${SIZES.vocab}, E ${SIZES.embedding}, bi-GRU encoder + GRU decoder H ${SIZES.hidden}, additive attention`,
+  transformer: `vocab ${SIZES.vocab}/${SIZES.vocab}, dModel ${TRANSFORMER.dModel}, ${TRANSFORMER.heads} heads, ffn ${TRANSFORMER.ffn}, ${TRANSFORMER.layers}+${TRANSFORMER.layers} layers, pre-norm, tied target embeddings`,
+};
+
+function table(model: ModelKind, results: EngineResult[]): string {
   const base = results.find((r) => r.engine === 'attnmt');
   const lines = [
-    `reference model: vocab ${SIZES.vocab}/${SIZES.vocab}, E ${SIZES.embedding}, bi-GRU encoder + GRU decoder H ${SIZES.hidden}, additive attention, batch ${SIZES.batch}, length ${SIZES.length}`,
+    `reference ${model}: ${DESCRIPTIONS[model]}, batch ${SIZES.batch}, length ${SIZES.length}`,
     '',
-    'engine      train step ms   greedy b64 sent/s   greedy b1 sent/s   peak RSS MB',
+    'engine      train step ms (min-max)   greedy b64 sent/s   greedy b1 sent/s   peak RSS MB',
   ];
   const cell = (x: number | undefined, w: number): string => (x === undefined ? '-' : String(x)).padStart(w);
   for (const r of results) {
+    const spread = r.train_step_spread_ms === undefined ? '' : ` (${r.train_step_spread_ms[0]}-${r.train_step_spread_ms[1]})`;
     lines.push(
-      `${r.engine.padEnd(10)}  ${cell(r.train_step_ms, 13)}   ${cell(r.greedy_b64_sent_s, 17)}   ${cell(r.greedy_b1_sent_s, 16)}   ${cell(r.peak_rss_mb, 11)}`,
+      `${r.engine.padEnd(10)}  ${`${r.train_step_ms ?? '-'}${spread}`.padStart(23)}   ${cell(r.greedy_b64_sent_s, 17)}   ${cell(r.greedy_b1_sent_s, 16)}   ${cell(r.peak_rss_mb, 11)}`,
     );
   }
   for (const r of results) if (r.error !== undefined) lines.push(`${r.engine}: error: ${r.error}`);
@@ -213,33 +247,42 @@ function table(results: EngineResult[]): string {
   return lines.join('\n');
 }
 
+async function runChild(engine: string, model: ModelKind): Promise<EngineResult> {
+  try {
+    if (engine === 'tfjs-wasm') {
+      const { runTfjs } = await import('./model_tfjs.js');
+      const setup = { sizes: SIZES, trainSteps: TRAIN_STEPS, decodeReps: DECODE_REPS, b1Sentences: DECODE_B1_SENTENCES, sentences };
+      return { ...summarize('tfjs-wasm', await runTfjs(setup)), model };
+    }
+    return { ...summarize('attnmt', await runAttnmt(model)), model };
+  } catch (e) {
+    return { engine: engine === 'tfjs-wasm' ? 'tfjs-wasm' : 'attnmt', model, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const modelAt = args.indexOf('--model');
+  const asked = modelAt >= 0 ? args[modelAt + 1] : undefined;
+  if (asked !== undefined && asked !== 'rnn' && asked !== 'transformer') throw new Error(`bench:model: --model must be rnn or transformer, got ${asked}`);
+  const only: ModelKind | undefined = asked;
   const childAt = args.indexOf('--child');
   if (childAt >= 0) {
-    const engine = args[childAt + 1];
-    let result: EngineResult;
-    try {
-      if (engine === 'tfjs-wasm') {
-        const { runTfjs } = await import('./model_tfjs.js');
-        const setup = { sizes: SIZES, trainSteps: TRAIN_STEPS, decodeReps: DECODE_REPS, b1Sentences: DECODE_B1_SENTENCES, sentences };
-        result = summarize('tfjs-wasm', await runTfjs(setup));
-      } else {
-        result = summarize('attnmt', await runAttnmt());
-      }
-    } catch (e) {
-      result = { engine: engine === 'tfjs-wasm' ? 'tfjs-wasm' : 'attnmt', error: e instanceof Error ? e.message : String(e) };
-    }
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify(await runChild(args[childAt + 1] ?? 'attnmt', only ?? 'rnn'))}\n`);
     process.exit(0);
   }
-  const results: EngineResult[] = [];
-  for (const engine of ['attnmt', 'pytorch', 'tfjs-wasm'] as const) {
-    const r = engine === 'pytorch' ? pytorch() : child(engine);
-    results.push(r);
-    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
+  const engines: Record<ModelKind, ReadonlyArray<EngineResult['engine']>> = { rnn: ['attnmt', 'pytorch', 'tfjs-wasm'], transformer: ['attnmt', 'pytorch'] };
+  const tables: string[] = [];
+  for (const model of only === undefined ? (['rnn', 'transformer'] as const) : [only]) {
+    const results: EngineResult[] = [];
+    for (const engine of engines[model]) {
+      const r = engine === 'pytorch' ? pytorch(model) : child(engine, model);
+      results.push(r);
+      if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
+    }
+    tables.push(table(model, results));
   }
-  if (!args.includes('--json')) process.stdout.write(`${table(results)}\n`);
+  if (!args.includes('--json')) process.stdout.write(`${tables.join('\n\n')}\n`);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -7,11 +7,13 @@
  * SharedArrayBuffer. Before `initEngine` resolves, and after `shutdownEngine`, `gemm()` runs the
  * TypeScript reference.
  */
+import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
 import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setRowKernel } from './ops/vector.js';
 import { WorkerPool } from './pool.js';
+import { setRowKernels, wasmRowKernels } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
 
 export interface EngineOptions {
@@ -132,7 +134,9 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     impl = new WasmGemm(memory, kernels, 1);
   }
   setGemmImpl((args) => impl.gemm(args));
+  setBatchedGemmImpl((args) => impl.gemmBatched(args));
   const rows = impl.alone ?? impl;
+  setRowKernels(wasmRowKernels(rows));
   setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats));
   setAttentionKernels({
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
@@ -154,6 +158,8 @@ async function loneInstance(name: string): Promise<WasmGemm> {
 /** Stops the workers and routes `gemm()` back to the TypeScript reference. */
 export async function shutdownEngine(): Promise<void> {
   setGemmImpl(gemmReference);
+  setBatchedGemmImpl(null);
+  setRowKernels(null);
   setRowKernel(null);
   setAttentionKernels(null);
   info = { backend: 'js', threads: 1 };

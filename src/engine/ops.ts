@@ -4,7 +4,7 @@
  * Shapes use B batch, S source length, T target length, H hidden, E embedding, V vocabulary.
  */
 export { matmul, bmm, linear } from './ops/linalg.js';
-export type { MatmulOptions } from './ops/linalg.js';
+export type { LinearOptions, MatmulOptions } from './ops/linalg.js';
 export { add, sub, mul, scale, addN, tanh, sigmoid, relu, dropout, sum, mean, sigmoidValue } from './ops/elementwise.js';
 export { softmax, logSoftmax, crossEntropy, logSumExp } from './ops/softmax.js';
 export type { SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult } from './ops/softmax.js';
@@ -14,4 +14,9 @@ export { lstmSequence, lstmCell } from './fused/lstm.js';
 export type { LstmState } from './fused/lstm.js';
 export type { SequenceOptions } from './fused/common.js';
 export { additiveAttention } from './fused/attention.js';
+export { headScores, headContext } from './ops/heads.js';
+export { maskedSoftmax } from './ops/masked-softmax.js';
+export type { MaskedSoftmaxOptions } from './ops/masked-softmax.js';
+export { layerNorm } from './ops/layernorm.js';
+export { gelu } from './ops/gelu.js';
 export type { AttentionResult } from './fused/attention.js';

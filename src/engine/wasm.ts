@@ -13,7 +13,9 @@
  * panels); fewer rows take the matrix-vector path (asm/small.ts), which does not pack B. Jobs are
  * split into chunks of columns (and rows) that a worker pool can share (pool.ts).
  */
+import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
+import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
 
 /** The functions the kernel module exports (asm/gemm.ts). */
@@ -30,11 +32,19 @@ export interface GemmKernels {
   /** Additive attention score kernels (asm/attn.ts). */
   attnForward(q: number, k: number, v: number, len: number, t: number, e: number, batch: number, s: number, a: number): void;
   attnBackward(t: number, v: number, de: number, len: number, dk: number, dq: number, dv: number, batch: number, s: number, a: number): void;
+  /** Transformer row kernels (asm/softmax.ts, asm/layernorm.ts, asm/gelu.ts; see wasm-transformer.ts). */
+  maskedSoftmax(x: number, y: number, len: number, rows: number, s: number, scale: number): void;
+  maskedSoftmaxBackward(y: number, g: number, dx: number, len: number, rows: number, s: number, scale: number): void;
+  layerNormForward(x: number, gamma: number, beta: number, y: number, stats: number, rows: number, d: number, eps: number): void;
+  layerNormBackward(x: number, dy: number, gamma: number, stats: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
+  geluForward(x: number, y: number, n: number): void;
+  geluBackward(x: number, g: number, dx: number, n: number): void;
 }
 
 export const KIND_PACK_A = 0;
 export const KIND_COMPUTE = 1;
 export const KIND_SMALL = 2;
+export const KIND_BATCHED = 3;
 
 /** Register tile of the kernels (rows x columns). */
 const MR = 2;
@@ -69,6 +79,8 @@ export const CTRL_BYTES = 512;
 const PARAMS_BYTES = 128;
 const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
 const PAGE = 65536;
+/** Bytes of a thread's scratch buffer a batched chunk keeps for its parameter block (asm/batched.ts). */
+const BATCHED_PARAMS_BYTES = 128;
 /** Most bytes of resident operand copies per instance; past it the copies start over. */
 const RESIDENT_BYTES = 128 * 1024 * 1024;
 
@@ -160,7 +172,7 @@ export class WasmGemm {
    */
   constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly kernels: GemmKernels,
+    readonly kernels: GemmKernels,
     readonly threads: number,
     private readonly parallel?: JobRunner,
     readonly alone?: WasmGemm,
@@ -261,6 +273,77 @@ export class WasmGemm {
       if (threads > 1) timing.pool = average(timing.pool, timing.poolCalls++, ms);
       else timing.alone = average(timing.alone, timing.aloneCalls++, ms);
     }
+  }
+
+  /**
+   * The batched GEMM (batched.ts `gemmBatched`, arguments already checked): A, B and C copied into
+   * linear memory once, every item run by asm/batched.ts, over the pool when that is measured faster.
+   */
+  gemmBatched(args: BatchedGemmArgs): void {
+    const { outer, inner, m, n, k } = args;
+    const count = outer * inner;
+    if (count === 0 || m === 0 || n === 0) return;
+    if (k === 0 || BATCHED_PARAMS_BYTES + m * k * 4 > SCRATCH_BYTES) {
+      gemmBatchedReference(args);
+      return;
+    }
+    const key = this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${count},${shapeKey(args)}` : '';
+    const timing = key === '' ? undefined : this.timingOf(key);
+    const threads = timing && this.usePool(timing) ? this.threads : 1;
+    const start = timing ? performance.now() : 0;
+    if (threads === 1 && this.alone) {
+      this.alone.gemmBatched(args);
+      if (timing) timing.alone = average(timing.alone, timing.aloneCalls++, performance.now() - start);
+      return;
+    }
+    const shapes = operandShapes(args);
+    const beta = args.beta ?? 0;
+    const la = inputLayout(shapes.a, outer, inner, args.aStride);
+    const lb = inputLayout(shapes.b, outer, inner, args.bStride);
+    const lc = outputLayout(shapes.c, outer, inner, args.cStride);
+    const [pa, pb, pc, end] = regions(this.dynamic, [la.floats, lb.floats, lc.floats]) as [number, number, number, number];
+    if (!this.reserve(end)) {
+      gemmBatchedReference(args);
+      return;
+    }
+    const f = this.f32;
+    const a = placeOperand(f, pa >> 2, la, args.a, args.aOffset ?? 0, shapes.a, outer, inner, args.aStride, true);
+    const b = placeOperand(f, pb >> 2, lb, args.b, args.bOffset ?? 0, shapes.b, outer, inner, args.bStride, true);
+    const c = placeOperand(f, pc >> 2, lc, args.c, args.cOffset ?? 0, shapes.c, outer, inner, args.cStride, beta !== 0);
+    const p = this.layout.params >> 2;
+    const i32 = this.i32;
+    const per = itemsPerChunk(args, threads, threads * CHUNKS_PER_THREAD);
+    const words = [args.transA ? 1 : 0, args.transB ? 1 : 0, m, n, k, a.at << 2, a.ld, b.at << 2, b.ld, c.at << 2, c.ld];
+    words.forEach((w, i) => (i32[p + i] = w));
+    f[p + 11] = args.alpha ?? 1;
+    f[p + 12] = beta;
+    [outer, inner, a.s0, a.s1, b.s0, b.s1, c.s0, c.s1, per].forEach((w, i) => (i32[p + 19 + i] = w));
+    this.runJob(KIND_BATCHED, Math.ceil(count / per), threads);
+    copyOut(this.f32, pc >> 2, lc, args.c, args.cOffset ?? 0, shapes.c, outer, inner, args.cStride);
+    if (timing) {
+      const ms = performance.now() - start;
+      if (threads > 1) timing.pool = average(timing.pool, timing.poolCalls++, ms);
+      else timing.alone = average(timing.alone, timing.aloneCalls++, ms);
+    }
+  }
+
+  /**
+   * Reserves consecutive 64-byte aligned regions of the given float (or int) counts in the per-call
+   * region and returns their byte addresses (the last entry is their end), or null when memory cannot
+   * grow. Valid until the next call into this engine; read and write them through `heapF32`/`heapI32`.
+   */
+  callRegions(counts: readonly number[]): number[] | null {
+    const at = regions(this.dynamic, counts);
+    return this.reserve(at[at.length - 1] as number) ? at : null;
+  }
+
+  /** Float view of the whole linear memory (refreshed when memory grows: take it after `callRegions`). */
+  get heapF32(): Float32Array {
+    return this.f32;
+  }
+
+  get heapI32(): Int32Array {
+    return this.i32;
   }
 
   private timingOf(key: string): ShapeTiming {
@@ -545,6 +628,12 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const expSum = exported(instance.exports, 'expSum');
   const attnForward = exported(instance.exports, 'attnForward');
   const attnBackward = exported(instance.exports, 'attnBackward');
+  const maskedSoftmax = exported(instance.exports, 'maskedSoftmax');
+  const maskedSoftmaxBackward = exported(instance.exports, 'maskedSoftmaxBackward');
+  const layerNormForward = exported(instance.exports, 'layerNormForward');
+  const layerNormBackward = exported(instance.exports, 'layerNormBackward');
+  const geluForward = exported(instance.exports, 'geluForward');
+  const geluBackward = exported(instance.exports, 'geluBackward');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -556,5 +645,11 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),
     attnForward: (q, k, v, len, t, e, batch, s, a) => void attnForward(q, k, v, len, t, e, batch, s, a),
     attnBackward: (t, v, de, len, dk, dq, dv, batch, s, a) => void attnBackward(t, v, de, len, dk, dq, dv, batch, s, a),
+    maskedSoftmax: (x, y, len, rows, s, scale) => void maskedSoftmax(x, y, len, rows, s, scale),
+    maskedSoftmaxBackward: (y, g, dx, len, rows, s, scale) => void maskedSoftmaxBackward(y, g, dx, len, rows, s, scale),
+    layerNormForward: (x, gamma, beta, y, stats, rows, d, eps) => void layerNormForward(x, gamma, beta, y, stats, rows, d, eps),
+    layerNormBackward: (x, dy, gamma, stats, dx, dgamma, dbeta, rows, d) => void layerNormBackward(x, dy, gamma, stats, dx, dgamma, dbeta, rows, d),
+    geluForward: (x, y, n) => void geluForward(x, y, n),
+    geluBackward: (x, g, dx, n) => void geluBackward(x, g, dx, n),
   };
 }

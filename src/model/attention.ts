@@ -16,7 +16,7 @@
  */
 import { additiveAttention, bmm, linear, reshape, softmax } from '../engine/ops.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
-import type { ModelConfig } from './config.js';
+import type { RnnModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
 import { gatherRows } from './select.js';
 
@@ -58,7 +58,7 @@ export class AdditiveAttention implements Attention {
   private readonly wk: Tensor;
   private readonly v: Tensor;
 
-  constructor(config: ModelConfig, params: ParamStore, prefix: string) {
+  constructor(config: RnnModelConfig, params: ParamStore, prefix: string) {
     const h = config.hidden;
     const a = config.attentionHidden;
     this.wq = params.xavier(`${prefix}.query.weight`, [h, a]);
@@ -88,7 +88,7 @@ export class AdditiveAttention implements Attention {
 export class MultiplicativeAttention implements Attention {
   private readonly wk: Tensor | null;
 
-  constructor(config: ModelConfig, params: ParamStore, prefix: string, kind: 'dot' | 'general') {
+  constructor(config: RnnModelConfig, params: ParamStore, prefix: string, kind: 'dot' | 'general') {
     const h = config.hidden;
     this.wk = kind === 'general' ? params.xavier(`${prefix}.key.weight`, [h, h]) : null;
   }
@@ -132,7 +132,7 @@ export class FixedContext implements Attention {
   }
 }
 
-export function makeAttention(config: ModelConfig, params: ParamStore, prefix: string): Attention {
+export function makeAttention(config: RnnModelConfig, params: ParamStore, prefix: string): Attention {
   switch (config.attention) {
     case 'additive':
       return new AdditiveAttention(config, params, prefix);

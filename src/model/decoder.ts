@@ -21,7 +21,7 @@
 import { add, concat, embedding, linear, matmul, tanh } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
-import { gateCount, type ModelConfig } from './config.js';
+import { gateCount, type RnnModelConfig } from './config.js';
 import type { Dropper, Encoded } from './encoder.js';
 import type { ParamStore } from './params.js';
 import { RnnLayer, zeros, type RnnState } from './rnn.js';
@@ -55,7 +55,7 @@ export class Decoder {
   private readonly bridgeBias: Tensor | null;
 
   constructor(
-    private readonly config: ModelConfig,
+    private readonly config: RnnModelConfig,
     params: ParamStore,
   ) {
     const h = config.hidden;

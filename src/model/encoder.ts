@@ -9,7 +9,7 @@
  */
 import { concat, embedding } from '../engine/ops.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
-import { encoderDirectionHidden, type ModelConfig } from './config.js';
+import { encoderDirectionHidden, type RnnModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
 import { RnnLayer, type RnnState } from './rnn.js';
 
@@ -32,7 +32,7 @@ export class Encoder {
   private readonly backwardLayers: RnnLayer[] = [];
 
   constructor(
-    private readonly config: ModelConfig,
+    private readonly config: RnnModelConfig,
     params: ParamStore,
   ) {
     const d = encoderDirectionHidden(config);

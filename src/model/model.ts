@@ -17,6 +17,7 @@ import { shapeStr, type Tensor } from '../engine/tensor.js';
 import { CheckpointError, type CheckpointContents } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { Seq2Seq } from './seq2seq.js';
+import { Transformer } from './transformer/model.js';
 
 export interface LossOptions {
   /** ε of label smoothing. Default 0. */
@@ -67,9 +68,9 @@ export interface CreateOptions {
   initialize?: boolean;
 }
 
-/** A new model for a config, its parameters initialized from `seed`. */
+/** A new model of the config's family (config.arch), its parameters initialized from `seed`. */
 export function createModel(config: ModelConfig, seed: number, opts: CreateOptions = {}): TrainableModel {
-  return new Seq2Seq(config, seed, opts);
+  return config.arch === 'transformer' ? new Transformer(config, seed, opts) : new Seq2Seq(config, seed, opts);
 }
 
 /** Name -> shape of every parameter a config implies (nothing is initialized). */

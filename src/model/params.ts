@@ -4,7 +4,7 @@
  * weights:
  *  - input and feed-forward weights: xavier/glorot uniform (Glorot and Bengio 2010);
  *  - recurrent weights (D, G·D): one orthogonal (D, D) block per gate (Saxe et al. 2014);
- *  - embeddings: uniform in [-0.1, 0.1]; biases: zeros.
+ *  - embeddings: uniform in [-0.1, 0.1]; biases: zeros; layer-norm gains: ones.
  */
 import { orthogonal, uniform, xavierUniform } from '../engine/init.js';
 import type { Rng } from '../engine/random.js';
@@ -35,6 +35,13 @@ export class ParamStore {
 
   zeros(name: string, shape: number[]): Tensor {
     return this.add(name, shape);
+  }
+
+  /** All ones (layer-norm gains); filled whether or not the store initializes (loading overwrites them). */
+  ones(name: string, shape: number[]): Tensor {
+    const t = this.add(name, shape);
+    t.data.fill(1);
+    return t;
   }
 
   /** (D, G·D): G orthogonal (D, D) blocks side by side, one per gate. */

@@ -15,7 +15,7 @@ import { crossEntropy, dropout, logSoftmax, reshape, stack, unstack } from '../e
 import { Rng } from '../engine/random.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
 import { selectMemory, type AttentionMemory } from './attention.js';
-import { parseModelConfig, type ModelConfig } from './config.js';
+import { parseRnnConfig, type RnnModelConfig } from './config.js';
 import { Decoder, type DecoderState } from './decoder.js';
 import { Encoder, type Dropper, type Encoded } from './encoder.js';
 import { ParamStore } from './params.js';
@@ -39,7 +39,7 @@ export interface DecodeStepResult {
 }
 
 export class Seq2Seq implements TrainableModel<DecoderState, AttentionMemory> {
-  readonly config: ModelConfig;
+  readonly config: RnnModelConfig;
   readonly encoder: Encoder;
   readonly decoder: Decoder;
   private readonly store: ParamStore;
@@ -51,8 +51,8 @@ export class Seq2Seq implements TrainableModel<DecoderState, AttentionMemory> {
    * Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones);
    * with `initialize: false` they stay zero (for weights about to be loaded from a checkpoint).
    */
-  constructor(config: ModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
-    this.config = parseModelConfig(config);
+  constructor(config: RnnModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
+    this.config = parseRnnConfig(config);
     this.store = new ParamStore(opts.initialize === false ? null : new Rng(seed));
     this.encoder = new Encoder(this.config, this.store);
     this.decoder = new Decoder(this.config, this.store);

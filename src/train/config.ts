@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { modelConfigSchema } from '../model/config.js';
+import { consistencyProblem, rnnConfigSchema, transformerConfigSchema } from '../model/config.js';
 import { DecodingConfigSchema } from '../translate/settings.js';
 
 const int = (min: number): z.ZodNumber => z.number().int().min(min);
@@ -39,6 +39,11 @@ export const DataConfigSchema = z.strictObject({
   bpeMerges: int(1).default(8000),
   /** BPE learned on source and target together (one merge list), useful for related languages. */
   joint: z.boolean().default(false),
+  /**
+   * One vocabulary for both sides, built from source and target tokens together (what a Transformer's
+   * model.tieAllEmbeddings shares between encoder, decoder and output); usually with joint BPE.
+   */
+  jointVocab: z.boolean().default(false),
   /** Lowercase all text before tokenizing: smaller vocabularies, better for small corpora. */
   lowercase: z.boolean().default(true),
   vocab: z
@@ -60,10 +65,18 @@ export const DataConfigSchema = z.strictObject({
 });
 
 /**
- * The model section: the model's own schema (src/model/config.ts, where every default is documented)
- * minus what training fills in: the vocabulary sizes (from the data) and dropout (training.dropout).
+ * The model section: the model's own schema (src/model/config.ts, where every default is documented),
+ * either family chosen by `arch` (absent: rnn), minus what training fills in: the vocabulary sizes
+ * (from the data) and dropout (training.dropout). Rules across keys (heads dividing dModel, ...) are
+ * checked here too, so a bad file is refused before any data is read.
  */
-export const ModelSectionSchema = modelConfigSchema.omit({ srcVocabSize: true, tgtVocabSize: true, dropout: true });
+const trainingFilled = { srcVocabSize: true, tgtVocabSize: true, dropout: true } as const;
+export const ModelSectionSchema = z
+  .discriminatedUnion('arch', [rnnConfigSchema.omit(trainingFilled), transformerConfigSchema.omit(trainingFilled)])
+  .superRefine((m, ctx) => {
+    const problem = consistencyProblem(m);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.key] });
+  });
 
 export const TrainingConfigSchema = z.strictObject({
   /** Sentences per batch (ignored when batchTokens is set). */
@@ -83,9 +96,24 @@ export const TrainingConfigSchema = z.strictObject({
   /**
    * plateau: decay by lrDecay.factor when validation stops improving (lrDecay.patience). linear: fall
    * linearly from lr to minLr over the run's budget (maxSteps, maxEpochs or maxTime, whichever ends it
-   * first); see src/train/schedule.ts.
+   * first). inverse-sqrt: the Transformer's schedule (Vaswani et al. 2017), lr at the end of the warmup,
+   * then lr · sqrt(warmup / step). See src/train/schedule.ts.
    */
-  lrSchedule: z.enum(['plateau', 'linear']).default('plateau'),
+  lrSchedule: z.enum(['plateau', 'linear', 'inverse-sqrt']).default('plateau'),
+  /**
+   * Steps over which the rate rises linearly from 0 to lr at the start of training (any schedule). 0: none,
+   * which suits the RNN; a Transformer wants a few thousand (4000 in Vaswani et al. 2017), fewer on small data.
+   */
+  warmup: int(0).default(0),
+  /**
+   * Batches whose gradients are summed into one optimizer step (gradient accumulation): an effective batch
+   * of accumulate x batchSize (or batchTokens) on a machine whose memory holds only one. 1: every batch is a step.
+   */
+  accumulate: int(1).default(1),
+  /** Adam's beta1 and beta2. PyTorch's defaults; Transformer recipes use [0.9, 0.98]. */
+  adamBetas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+  /** L2 penalty added to the gradient in Adam (PyTorch's weight_decay). 0: none. */
+  weightDecay: z.number().nonnegative().default(0),
   /** The learning rate never decays below this. */
   minLr: z.number().nonnegative().default(1e-5),
   /** Clip the global gradient norm to this (0: no clipping). 5 is the classic RNN value. */
@@ -132,12 +160,18 @@ export const TrainingConfigSchema = z.strictObject({
   message: '"linear" needs a budget to decay over: set training.maxSteps, maxEpochs or maxTime',
 });
 
-export const ConfigSchema = z.strictObject({
-  data: DataConfigSchema,
-  model: ModelSectionSchema.prefault({}),
-  training: TrainingConfigSchema.prefault({}),
-  decoding: DecodingConfigSchema.prefault({}),
-});
+export const ConfigSchema = z
+  .strictObject({
+    data: DataConfigSchema,
+    model: ModelSectionSchema.prefault({}),
+    training: TrainingConfigSchema.prefault({}),
+    decoding: DecodingConfigSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.model.arch === 'transformer' && c.model.tieAllEmbeddings && !c.data.jointVocab) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'tieAllEmbeddings'], message: 'sharing one embedding between source and target needs one vocabulary: set data.jointVocab: true' });
+    }
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type DataConfig = Config['data'];
@@ -154,26 +188,35 @@ export class ConfigError extends Error {
   }
 }
 
-/** The keys an object schema accepts at `keyPath` (for "valid keys" hints), or [] when unknown. */
-function keysAt(keyPath: readonly PropertyKey[]): string[] {
+/**
+ * The keys an object schema accepts at `keyPath` (for "valid keys" hints), or [] when unknown. A
+ * discriminated union (the model section) answers for the branch the raw config's discriminator picks.
+ */
+function keysAt(keyPath: readonly PropertyKey[], raw: unknown): string[] {
   let schema: z.ZodType = ConfigSchema;
-  for (const key of keyPath) {
-    const inner = unwrapObject(schema);
+  for (let i = 0; i < keyPath.length; i++) {
+    const inner = unwrapObject(schema, valueAt(raw, keyPath.slice(0, i)));
     if (inner === null) return [];
-    const next = inner.shape[String(key)];
+    const next = inner.shape[String(keyPath[i])];
     if (next === undefined) return [];
     schema = next;
   }
-  const obj = unwrapObject(schema);
+  const obj = unwrapObject(schema, valueAt(raw, keyPath));
   return obj === null ? [] : Object.keys(obj.shape);
 }
 
-function unwrapObject(schema: z.ZodType): z.ZodObject | null {
+function unwrapObject(schema: z.ZodType, raw: unknown): z.ZodObject | null {
   let s: z.ZodType = schema;
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 5; i++) {
     if (s instanceof z.ZodObject) return s;
     if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) {
       s = s.unwrap() as z.ZodType;
+    } else if (s instanceof z.ZodDiscriminatedUnion) {
+      const key = s.def.discriminator;
+      const value = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[key] : undefined;
+      const branch = (s.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && o.shape[key]?.safeParse(value).success === true);
+      if (branch === undefined) return null;
+      s = branch;
     } else {
       return null;
     }
@@ -197,10 +240,15 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const keys = issue.keys.map((k) => (where ? `${where}.${k}` : k));
-      const valid = keysAt(issue.path);
+      const valid = keysAt(issue.path, raw);
       const plural = keys.length > 1 ? 'keys' : 'key';
       return `unknown ${plural} ${keys.map((k) => `"${k}"`).join(', ')}${valid.length ? ` (valid keys${where ? ` in ${where}` : ''}: ${valid.join(', ')})` : ''}`;
     }
+    case 'invalid_union':
+      if ('discriminator' in issue && typeof issue.discriminator === 'string') {
+        return `${where}: must be one of "rnn", "transformer" (got ${JSON.stringify(got)})`;
+      }
+      return `${where || '(top level)'}: ${issue.message}`;
     case 'invalid_value':
       return `${where}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(got)})`;
     case 'invalid_type':

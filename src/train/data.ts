@@ -73,8 +73,9 @@ export function prepareData(
   if (kept.length < tokenized.length) log(`data: dropped ${tokenized.length - kept.length} pairs longer than maxLen ${cfg.maxLen}`);
   if (kept.length === 0) throw new CodecError(`${cfg.train}: no training pairs left (${read.pairs.length} read, maxLen ${cfg.maxLen})`);
   const vocabOpts = { minFreq: cfg.vocab.minFreq, maxSize: cfg.vocab.maxSize };
-  const srcVocab = resumed?.srcVocab ?? Vocab.build(kept.map((p) => p.src), vocabOpts);
-  const tgtVocab = resumed?.tgtVocab ?? Vocab.build(kept.map((p) => p.tgt), vocabOpts);
+  const joint = cfg.jointVocab && resumed === undefined ? Vocab.build([...kept.map((p) => p.src), ...kept.map((p) => p.tgt)], vocabOpts) : null;
+  const srcVocab = resumed?.srcVocab ?? joint ?? Vocab.build(kept.map((p) => p.src), vocabOpts);
+  const tgtVocab = resumed?.tgtVocab ?? joint ?? Vocab.build(kept.map((p) => p.tgt), vocabOpts);
   const train = kept.map((p) => ({ src: srcVocab.encode(p.src), tgt: tgtVocab.encode(p.tgt) }));
   const dev = cfg.dev === undefined ? undefined : prepareDev(cfg, cfg.dev, codec, srcVocab, tgtVocab, log);
   return { train, ...(dev === undefined ? {} : { dev }), srcVocab, tgtVocab, codec, tokenizer: codec.toJSON() };

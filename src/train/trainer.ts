@@ -22,11 +22,12 @@ import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.j
 import { loadCheckpoint } from '../model/checkpoint-file.js';
 import { createModel, loadModel, type TrainableModel } from '../model/model.js';
 import type { ModelConfig } from '../model/config.js';
+import type { Batch } from '../data/batch.js';
 import { Batcher, type BatcherState } from '../data/batcher.js';
 import type { Config } from './config.js';
 import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
-import { linearLr } from './schedule.js';
+import { inverseSqrtLr, linearLr, warmupFactor } from './schedule.js';
 import { validate, type ValidationResult } from './validate.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -99,11 +100,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
   const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed, opts.resume);
   const params = model.parameters();
-  const optim = new Adam(params, { lr: t.lr });
+  const optim = new Adam(params, { lr: t.lr, beta1: t.adamBetas[0], beta2: t.adamBetas[1], weightDecay: t.weightDecay });
   const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
   const state = resumed === null ? freshState(t.lr, batcher, model) : restoreState(resumed, optim, batcher, model);
   optim.lr = state.lr;
-  log(`model: ${countParams(params)} parameters (${modelConfig.rnn}, attention ${modelConfig.attention}, hidden ${modelConfig.hidden})${resumed ? `; resumed at step ${state.step}` : ''}`);
+  log(`model: ${countParams(params)} parameters (${model.summary()})${resumed ? `; resumed at step ${state.step}` : ''}`);
 
   fs.mkdirSync(t.outDir, { recursive: true });
   writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
@@ -125,7 +126,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     for (const file of files) writeFileAtomic(file, bytes);
   };
 
-  const validEvery = t.validEvery > 0 ? t.validEvery : batcher.batchesPerEpoch;
+  const validEvery = t.validEvery > 0 ? t.validEvery : Math.max(1, Math.round(batcher.batchesPerEpoch / t.accumulate));
   const budget = { plannedSteps: plannedSteps(cfg, batcher), maxTime: t.maxTime };
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, budget, log, logEvery: t.logEvery });
   const start = performance.now();
@@ -139,20 +140,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let windowTokens = 0;
   let lastSaved = -1;
 
+  /** The rate of update `step` (1-based): the schedule's, times the warmup ramp (inverse-sqrt has its own). */
+  const lrAt = (step: number): number => {
+    if (t.lrSchedule === 'inverse-sqrt') return inverseSqrtLr(t.lr, t.warmup, step);
+    const base = t.lrSchedule === 'linear' ? linearLr(t.lr, t.minLr, budget, { step: step - 1, seconds: elapsed() }) : state.lr;
+    return base * warmupFactor(t.warmup, step);
+  };
+
   while (stopReason === null) {
-    // One optimizer step.
-    const batch = batcher.next();
+    // One optimizer step: the gradients of `accumulate` batches, as the mean over all their target tokens.
     model.setTraining(true);
-    tape.reset();
-    optim.zeroGrad();
-    const { loss, nll, ntokens } = withTape(tape, () => model.loss(batch, { labelSmoothing: t.labelSmoothing }));
-    tape.backward(loss, 1 / ntokens); // mean over target tokens
+    const { ntokens, nll } = accumulateGradients(model, tape, t.accumulate, () => batcher.next(), t.labelSmoothing);
+    windowLoss += nll;
     if (t.clipNorm > 0) clipGradNorm(params.values(), t.clipNorm);
-    if (t.lrSchedule === 'linear') optim.lr = linearLr(t.lr, t.minLr, budget, { step: state.step, seconds: elapsed() });
+    optim.lr = lrAt(state.step + 1);
     optim.step();
     state.step++;
     state.tokens += ntokens;
-    windowLoss += nll;
     windowTokens += ntokens;
     progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
     opts.onStep?.({ step: state.step, seconds: elapsed(), loss: windowLoss / windowTokens, epoch: batcher.epoch + 1 });
@@ -216,18 +220,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       } else {
         state.plateau++;
         state.sinceBest++;
-        if (t.lrSchedule === 'plateau' && state.plateau > t.lrDecay.patience && optim.lr > t.minLr) {
-          optim.lr = Math.max(t.minLr, optim.lr * t.lrDecay.factor);
+        if (t.lrSchedule === 'plateau' && state.plateau > t.lrDecay.patience && state.lr > t.minLr) {
+          state.lr = Math.max(t.minLr, state.lr * t.lrDecay.factor);
           state.plateau = 0;
-          log(`lr decayed to ${optim.lr.toExponential(2)}`);
+          log(`lr decayed to ${state.lr.toExponential(2)}`);
         }
       }
-      state.lr = optim.lr;
       fs.appendFileSync(validLog, `${JSON.stringify({ ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 })}\n`);
       log(`valid step ${v.step}: loss ${v.loss.toFixed(3)} ppl ${v.perplexity.toFixed(2)} BLEU ${v.bleu.toFixed(2)}${improved ? ' (best)' : ''}`);
       if (improved && t.keepBest) files.push(bestPath);
     }
-    state.lr = optim.lr;
     if (t.keepLast) {
       files.push(lastPath);
       lastSaved = state.step;
@@ -298,9 +300,38 @@ function countParams(params: Map<string, Tensor>): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
 }
 
+/**
+ * The gradients of one optimizer step: zeroes the parameters' gradients, then runs forward and backward
+ * on `count` batches from `next` (one at a time, the tape reset before each) and leaves the gradient of
+ * the mean token loss over all of them. Returns their target tokens and summed NLL.
+ */
+export function accumulateGradients(
+  model: TrainableModel, tape: Tape, count: number, next: () => Batch, labelSmoothing: number,
+): { ntokens: number; nll: number } {
+  const params = model.parameters();
+  for (const p of params.values()) p.zeroGrad();
+  let ntokens = 0;
+  let nll = 0;
+  for (let a = 0; a < count; a++) {
+    const batch = next();
+    tape.reset();
+    const r = withTape(tape, () => model.loss(batch, { labelSmoothing }));
+    tape.backward(r.loss, count === 1 ? 1 / r.ntokens : 1); // mean over target tokens (accumulated: scaled below)
+    ntokens += r.ntokens;
+    nll += r.nll;
+  }
+  if (count > 1) {
+    for (const p of params.values()) {
+      const g = p.grad;
+      if (g !== null) for (let i = 0; i < g.length; i++) g[i] /= ntokens;
+    }
+  }
+  return { ntokens, nll };
+}
+
 /** Steps the run is planned to take (0: no step limit), for the progress bar and the linear schedule. */
 function plannedSteps(cfg: Config, batcher: Batcher): number {
-  const byEpochs = cfg.training.maxEpochs > 0 ? cfg.training.maxEpochs * batcher.batchesPerEpoch : 0;
+  const byEpochs = cfg.training.maxEpochs > 0 ? Math.ceil((cfg.training.maxEpochs * batcher.batchesPerEpoch) / cfg.training.accumulate) : 0;
   const bySteps = cfg.training.maxSteps;
   if (byEpochs > 0 && bySteps > 0) return Math.min(byEpochs, bySteps);
   return byEpochs || bySteps;

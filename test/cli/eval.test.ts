@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import type { BucketScore } from '../../src/eval/scores.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
@@ -12,7 +12,7 @@ import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** A tiny random-weight checkpoint over a few words. */
-function tinyCheckpoint(dir: string, attention: ModelConfig['attention'], seed: number): string {
+function tinyCheckpoint(dir: string, attention: RnnModelConfig['attention'], seed: number): string {
   return writeTinyCheckpoint({ dir, attention, seed, hidden: 8, en: ['the black cat ate the mouse dog saw'], fr: ['le chat noir a mangé la souris chien vu'] });
 }
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 
@@ -21,7 +21,7 @@ function tmpDir(): string {
 }
 
 /** A tiny random-weight checkpoint whose vocabularies cover a few words. */
-function tinyCheckpoint(dir: string, attention: ModelConfig['attention']): string {
+function tinyCheckpoint(dir: string, attention: RnnModelConfig['attention']): string {
   return writeTinyCheckpoint({ dir, attention, seed: 3, hidden: 8, en: ['the black cat ate the mouse'], fr: ['le chat noir a mangé la souris'] });
 }
 

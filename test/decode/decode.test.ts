@@ -6,12 +6,12 @@ import { beamSearch } from '../../src/decode/beam.js';
 import { InferenceArena, lengthPenalty } from '../../src/decode/common.js';
 import { greedy } from '../../src/decode/greedy.js';
 import { Rng } from '../../src/engine/random.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { tinyConfig } from '../model/helpers.js';
 
 /** A random (untrained) model: its sentences stop at different steps, some only at the length limit. */
-function model(overrides: Partial<ModelConfig>, seed: number): Seq2Seq {
+function model(overrides: Partial<RnnModelConfig>, seed: number): Seq2Seq {
   return new Seq2Seq(tinyConfig({ tgtVocabSize: 9, ...overrides }), seed);
 }
 
@@ -20,7 +20,7 @@ function sources(seed: number, n: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: 1 + rng.int(6) }, () => 4 + rng.int(7)));
 }
 
-const configs: Array<[string, Partial<ModelConfig>]> = [
+const configs: Array<[string, Partial<RnnModelConfig>]> = [
   ['additive GRU', {}],
   ['general LSTM 2 layers', { rnn: 'lstm', layers: 2, attention: 'general' }],
   ['dot, no input feeding', { attention: 'dot', inputFeeding: false }],

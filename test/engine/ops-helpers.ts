@@ -4,6 +4,9 @@ import { gradcheck, type GradcheckOptions } from '../../src/engine/gradcheck.js'
 import { Rng } from '../../src/engine/random.js';
 import { addN, mul, sum } from '../../src/engine/ops.js';
 import { Tape, Tensor, withTape } from '../../src/engine/tensor.js';
+import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { installedRowKernels, setRowKernels } from '../../src/engine/row-kernels.js';
+import { batchedGemmImpl, setBatchedGemmImpl } from '../../src/engine/batched.js';
 
 /** A parameter of the given shape with values uniform in [lo, hi). */
 export function param(rng: Rng, shape: number[], lo = -1, hi = 1): Tensor {
@@ -57,4 +60,53 @@ export function assertSameAsReference(
   const r = valuesAndGrads(reference, inputs);
   f.values.forEach((v, k) => assertClose(v, r.values[k] as Float32Array, tol, `output ${k}`));
   f.grads.forEach((g, k) => assertClose(g, r.grads[k] as Float32Array, tol, `gradient of input ${k}`));
+}
+
+/**
+ * Runs `run` with the TypeScript loops (before initEngine), then on the WebAssembly engine (one
+ * thread), and asserts values and gradients agree within `tol`. `install` wraps the engine's kernels
+ * after initEngine so the test can count their calls; it returns the number of calls so far, which
+ * must be > 0 after the engine run (the kernels really ran).
+ */
+export async function assertSameOnEngine(
+  run: () => readonly Tensor[], inputs: readonly Tensor[], install: () => () => number, tol = 1e-5,
+): Promise<void> {
+  const ts = valuesAndGrads(run, inputs);
+  await initEngine({ threads: 1 });
+  try {
+    const calls = install();
+    const wasm = valuesAndGrads(run, inputs);
+    assert.ok(calls() > 0, 'the WebAssembly kernels did not run');
+    wasm.values.forEach((x, k) => assertClose(x, ts.values[k] as Float32Array, tol, `output ${k}`));
+    wasm.grads.forEach((g, k) => assertClose(g, ts.grads[k] as Float32Array, tol, `gradient of input ${k}`));
+  } finally {
+    await shutdownEngine();
+  }
+}
+
+/** Wraps the installed row kernels (row-kernels.ts) to count their calls; returns the counter. */
+export function countRowKernels(): () => number {
+  const k = installedRowKernels();
+  assert.ok(k !== null, 'initEngine installs the row kernels');
+  let n = 0;
+  setRowKernels({
+    maskedSoftmax: (...a) => (n++, k.maskedSoftmax(...a)),
+    maskedSoftmaxBackward: (...a) => (n++, k.maskedSoftmaxBackward(...a)),
+    layerNorm: (...a) => (n++, k.layerNorm(...a)),
+    layerNormBackward: (...a) => (n++, k.layerNormBackward(...a)),
+    gelu: (...a) => (n++, k.gelu(...a)),
+    geluBackward: (...a) => (n++, k.geluBackward(...a)),
+  });
+  return () => n;
+}
+
+/** Wraps the installed batched GEMM to count its calls; returns the counter. */
+export function countBatchedGemm(): () => number {
+  const impl = batchedGemmImpl();
+  let n = 0;
+  setBatchedGemmImpl((args) => {
+    n++;
+    impl(args);
+  });
+  return () => n;
 }

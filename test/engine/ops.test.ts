@@ -61,6 +61,19 @@ test('linear over 2-D and 3-D inputs equals x·w + b with correct gradients', ()
   assert.throws(() => linear(Tensor.zeros([2, 3]), Tensor.zeros([4, 5])), shapeErr('linear', '[2, 3]', '[4, 5]'));
 });
 
+test('linear with a transposed weight (Out, In) equals x·wᵀ + b with correct gradients', () => {
+  const rng = new Rng(13);
+  const x = param(rng, [2, 3, 4]);
+  const w = param(rng, [5, 4]);
+  const b = param(rng, [5]);
+  const y = linear(x, w, b, { transposed: true });
+  assert.deepEqual(y.shape, [2, 3, 5]);
+  const want = matmul(x.view([6, 4]), w, { transB: true }).data.map((v, i) => v + (b.data[i % 5] as number));
+  assert.ok(y.data.every((v, i) => Math.abs(v - (want[i] as number)) < 1e-6));
+  assertGrads(() => linear(x, w, b, { transposed: true }), [x, w, b]);
+  assert.throws(() => linear(Tensor.zeros([2, 5]), w, b, { transposed: true }), shapeErr('linear', '[2, 5]', '[5, 4]'));
+});
+
 test('add, sub, mul: same shape and bias broadcast over the last axis', () => {
   const rng = new Rng(4);
   const a = Tensor.fromArray([1, 2, 3, 4], [2, 2]);
@@ -118,6 +131,28 @@ test('tanh, sigmoid, relu values and gradients', () => {
   assertGrads(() => sigmoid(x), [x]);
   const away = Tensor.fromArray([-1.5, -0.5, 0.4, 1.2, 2, -0.3], [2, 3], { requiresGrad: true });
   assertGrads(() => relu(away), [away]);
+});
+
+test('relu on the float bits: max(x, 0) for negatives, -0, zero, infinities; gradient 1 exactly where x > 0, written or added', () => {
+  const specials = [-0, 0, -Infinity, Infinity, -3.5e-42, 3.5e-42, -1e30, 1e30];
+  const rng = new Rng(16);
+  const values = [...specials, ...Array.from({ length: 200 }, () => rng.uniform(-1, 1))];
+  const x = Tensor.fromArray(values, [values.length], { requiresGrad: true });
+  const y = relu(x).toArray();
+  values.forEach((v, i) => assert.ok(Object.is(y[i], v > 0 ? Math.fround(v) : 0), `relu(${v}) = ${y[i]}`));
+  // Fresh gradient (relu is x's only consumer) and accumulated one (x also feeds a scale op).
+  const g = values.map(() => rng.uniform(-1, 1));
+  for (const twice of [false, true]) {
+    const tape = new Tape();
+    x.zeroGrad();
+    withTape(tape, () => {
+      const r = relu(x);
+      const loss = twice ? addN([mul(r, Tensor.fromArray(g, [values.length])), scale(x, 0.5)]) : mul(r, Tensor.fromArray(g, [values.length]));
+      tape.backward(sum(loss));
+    });
+    values.forEach((v, i) => assert.equal(x.grad?.[i], Math.fround((v > 0 ? Math.fround(g[i] as number) : 0) + (twice ? 0.5 : 0)), `d relu/dx at ${v}`));
+    tape.reset();
+  }
 });
 
 test('dropout: identity when not training or p = 0, seeded inverted mask otherwise', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
 import { Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint-file.js';
-import { defaultModelConfig, type ModelConfig } from '../../src/model/config.js';
+import { defaultModelConfig, type RnnModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { tempDir } from './tmp.js';
 
@@ -14,7 +14,7 @@ const EN = ['the black cat ate the mouse', 'the white dog sees the cat', 'a smal
 const FR = ['le chat noir a mangé la souris', 'le chien blanc voit le chat', 'une petite maison', "j' ai faim"];
 
 export interface TinyCheckpointOptions {
-  attention?: ModelConfig['attention'];
+  attention?: RnnModelConfig['attention'];
   seed?: number;
   /** Directory for the file (default: a new temporary one). */
   dir?: string;
@@ -32,7 +32,7 @@ export interface TinyCheckpointOptions {
 export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
   const srcVocab = Vocab.build((opts.en ?? EN).map((s) => s.split(' ')));
   const tgtVocab = Vocab.build((opts.fr ?? FR).map((s) => s.split(' ')));
-  const config: ModelConfig = {
+  const config: RnnModelConfig = {
     ...defaultModelConfig,
     embedding: 8,
     hidden: opts.hidden ?? 12,

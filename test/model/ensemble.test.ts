@@ -8,12 +8,12 @@ import { forceDecode } from '../../src/decode/forced.js';
 import { greedy } from '../../src/decode/greedy.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tape, withTape } from '../../src/engine/tensor.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import { Ensemble } from '../../src/model/ensemble.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { tinyConfig } from './helpers.js';
 
-function model(overrides: Partial<ModelConfig>, seed: number): Seq2Seq {
+function model(overrides: Partial<RnnModelConfig>, seed: number): Seq2Seq {
   return new Seq2Seq(tinyConfig({ tgtVocabSize: 9, ...overrides }), seed);
 }
 

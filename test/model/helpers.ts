@@ -4,12 +4,12 @@ import { Vocab } from '../../src/data/vocab.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tensor } from '../../src/engine/tensor.js';
 import type { CheckpointContents } from '../../src/model/checkpoint.js';
-import { parseModelConfig, type ModelConfig } from '../../src/model/config.js';
+import { parseRnnConfig, type RnnModelConfig } from '../../src/model/config.js';
 import type { TranslationModel } from '../../src/model/model.js';
 
 /** A few-hundred-parameter config; override any field. */
-export function tinyConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
-  return parseModelConfig({
+export function tinyConfig(overrides: Partial<RnnModelConfig> = {}): RnnModelConfig {
+  return parseRnnConfig({
     rnn: 'gru',
     layers: 1,
     bidirectional: true,

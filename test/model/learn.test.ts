@@ -5,7 +5,7 @@ import { greedy } from '../../src/decode/greedy.js';
 import { Adam, clipGradNorm } from '../../src/engine/optim.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tape, withTape } from '../../src/engine/tensor.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { tinyConfig } from './helpers.js';
 
@@ -17,7 +17,7 @@ function sequence(rng: Rng): number[] {
 }
 
 /** Train a small model on src -> task(src) with Adam; returns it in inference mode. */
-function train(task: (s: number[]) => number[], overrides: Partial<ModelConfig>, steps: number): Seq2Seq {
+function train(task: (s: number[]) => number[], overrides: Partial<RnnModelConfig>, steps: number): Seq2Seq {
   const config = tinyConfig({ embedding: 16, hidden: 16, attentionHidden: 16, srcVocabSize: V, tgtVocabSize: V, ...overrides });
   const model = new Seq2Seq(config, 1);
   const opt = new Adam(model.parameters(), { lr: 0.01 });

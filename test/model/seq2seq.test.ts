@@ -4,7 +4,7 @@ import { makeBatch } from '../../src/data/batch.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tape, withTape } from '../../src/engine/tensor.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import type { RnnModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { randomBatch, tinyConfig } from './helpers.js';
 
@@ -47,7 +47,7 @@ test('same seed, same weights; another seed, other weights; recurrent blocks are
   }
 });
 
-const variants: Array<[string, Partial<ModelConfig>]> = [
+const variants: Array<[string, Partial<RnnModelConfig>]> = [
   ['GRU, bidirectional, additive, input feeding', {}],
   ['LSTM, 2 layers, general', { rnn: 'lstm', layers: 2, attention: 'general' }],
   ['GRU, unidirectional, dot, no input feeding, zero bridge', { bidirectional: false, attention: 'dot', inputFeeding: false, bridge: 'zeros' }],

@@ -19,8 +19,10 @@ test('a config with only data.train gets the documented defaults', () => {
   assert.deepEqual(c.data.columns, [0, 1]);
   assert.equal(c.data.tokenizer, 'word');
   assert.equal(c.data.vocab.minFreq, 1);
-  assert.equal(c.model.rnn, 'gru');
-  assert.equal(c.model.attention, 'additive');
+  const m = c.model;
+  assert.ok(m.arch === undefined, 'arch defaults to the RNN family (absent)');
+  assert.equal(m.rnn, 'gru');
+  assert.equal(m.attention, 'additive');
   assert.equal(c.training.lr, 1e-3);
   assert.equal(c.training.lrDecay.factor, 0.5);
   assert.equal(c.training.earlyStopping.patience, 5);
@@ -66,11 +68,16 @@ test('a missing required key and a wrong type are named', () => {
 test('YAML and JSON files load; command-line overrides win and are validated', () => {
   const yamlFile = tmpFile('c.yaml', 'data:\n  train: t.tsv\nmodel:\n  hidden: 32\ntraining:\n  lr: 0.01\n');
   const jsonFile = tmpFile('c.json', JSON.stringify({ data: { train: 't.tsv' }, model: { hidden: 32 } }));
-  assert.equal(loadConfig(yamlFile).model.hidden, 32);
-  assert.equal(loadConfig(jsonFile).model.hidden, 32);
+  for (const file of [yamlFile, jsonFile]) {
+    const m = loadConfig(file).model;
+    assert.ok(m.arch !== 'transformer');
+    assert.equal(m.hidden, 32);
+  }
   const c = loadConfig(yamlFile, [parseOverride('training.lr=0.5'), parseOverride('model.rnn=lstm'), parseOverride('data.columns=[1, 0]')]);
   assert.equal(c.training.lr, 0.5);
-  assert.equal(c.model.rnn, 'lstm');
+  const m = c.model;
+  assert.ok(m.arch !== 'transformer');
+  assert.equal(m.rnn, 'lstm');
   assert.deepEqual(c.data.columns, [1, 0]);
   assert.throws(() => loadConfig(yamlFile, [parseOverride('model.rnn=rnn')]), /^ConfigError: command line: model\.rnn: must be one of "gru", "lstm"/);
   // An override may supply the one required key the file lacks.

@@ -4,7 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { configWithDefaults, type Config } from '../../src/train/config.js';
-import { train } from '../../src/train/trainer.js';
+import { makeBatch, type Batch } from '../../src/data/batch.js';
+import { Rng } from '../../src/engine/random.js';
+import { Tape } from '../../src/engine/tensor.js';
+import { parseTransformerConfig } from '../../src/model/config.js';
+import { Transformer } from '../../src/model/transformer/model.js';
+import { accumulateGradients, train } from '../../src/train/trainer.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const PAIRS = [
@@ -135,4 +140,61 @@ test('lrSchedule linear lowers the rate step by step towards minLr at the end of
 
 test('lrSchedule linear without any budget is a config error naming the key', () => {
   assert.throws(() => tinyConfig(tmpDir(), { maxEpochs: 0, maxSteps: 0, maxTime: 0, lrSchedule: 'linear' }), /training\.lrSchedule: "linear" needs a budget/);
+});
+
+function tinyTransformer(dir: string, training: Record<string, unknown>, data: Record<string, unknown> = {}, model: Record<string, unknown> = {}): Config {
+  const { train: t, dev } = corpus(dir);
+  return configWithDefaults({
+    data: { train: t, dev, ...data },
+    model: { arch: 'transformer', encoderLayers: 1, decoderLayers: 2, dModel: 8, heads: 2, ffn: 16, ...model },
+    training: { batchSize: 3, lr: 0.01, dropout: 0.1, maxEpochs: 0, validEvery: 4, logEvery: 1000, threads: 1, outDir: path.join(dir, 'out'), ...training },
+  });
+}
+
+test('a Transformer trains (inverse-sqrt with warmup), checkpoints and resumes bitwise like training straight through', async () => {
+  const training = { lrSchedule: 'inverse-sqrt', warmup: 4, validEvery: 3 };
+  const straight = tmpDir();
+  const full = await train({ config: tinyTransformer(straight, { ...training, maxSteps: 8 }), ...quiet });
+  assert.equal(full.steps, 8);
+  const lines = fs.readFileSync(path.join(straight, 'out', 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number });
+  // Step 3 is in the warmup (3/4 of lr); step 6 is past it (lr · sqrt(4 / 6)).
+  assert.ok(Math.abs((lines[0]?.lr ?? NaN) - 0.01 * 0.75) < 1e-12, String(lines[0]?.lr));
+  assert.ok(Math.abs((lines[1]?.lr ?? NaN) - 0.01 * Math.sqrt(4 / 6)) < 1e-12, String(lines[1]?.lr));
+  const split = tmpDir();
+  await train({ config: tinyTransformer(split, { ...training, maxSteps: 6 }), ...quiet });
+  await train({ config: tinyTransformer(split, { ...training, maxSteps: 8 }), resume: path.join(split, 'out', 'last.safetensors'), ...quiet });
+  const a = loadCheckpoint(path.join(straight, 'out', 'last.safetensors'));
+  const b = loadCheckpoint(path.join(split, 'out', 'last.safetensors'));
+  assert.equal(a.config.arch, 'transformer');
+  for (const [name, t] of a.params) assert.deepEqual(Array.from(b.params.get(name)?.data ?? []), Array.from(t.data), `parameter ${name} differs`);
+});
+
+test('accumulate N: the gradient of N batches is the token-mean gradient of their union', () => {
+  const model = new Transformer(parseTransformerConfig({ arch: 'transformer', encoderLayers: 1, decoderLayers: 1, dModel: 8, heads: 2, ffn: 8, dropout: 0, srcVocabSize: 15, tgtVocabSize: 17 }), 3);
+  const rng = new Rng(4);
+  const pairs = [3, 1, 4, 2, 5].map((n) => ({ src: Array.from({ length: n }, () => 4 + rng.int(11)), tgt: Array.from({ length: 6 - n }, () => 4 + rng.int(13)) }));
+  const parts = [makeBatch(pairs.slice(0, 2), [0, 1]), makeBatch(pairs.slice(2), [2, 3, 4])];
+  const tape = new Tape();
+  const gradients = (): Map<string, number[]> => new Map([...model.parameters()].map(([n, p]) => [n, Array.from(p.grad ?? [])]));
+  const acc = accumulateGradients(model, tape, 2, () => parts.shift() as Batch, 0.1);
+  const accumulated = gradients();
+  const one = accumulateGradients(model, tape, 1, () => makeBatch(pairs, [0, 1, 2, 3, 4]), 0.1);
+  assert.equal(acc.ntokens, one.ntokens);
+  assert.ok(Math.abs(acc.nll - one.nll) < 1e-4);
+  for (const [name, g] of gradients()) {
+    const a = accumulated.get(name) as number[];
+    g.forEach((x, i) => assert.ok(Math.abs(x - (a[i] as number)) < 1e-6, `${name}[${i}]: ${a[i]} accumulated vs ${x}`));
+  }
+  tape.reset();
+});
+
+test('a Transformer with all embeddings tied trains on one joint vocabulary; without data.jointVocab it is a config error', async () => {
+  const dir = tmpDir();
+  const result = await train({ config: tinyTransformer(dir, { maxSteps: 2 }, { jointVocab: true }, { tieAllEmbeddings: true }), ...quiet });
+  assert.equal(result.steps, 2);
+  const c = loadCheckpoint(path.join(dir, 'out', 'last.safetensors'));
+  assert.deepEqual(c.srcVocab.tokens, c.tgtVocab.tokens);
+  assert.ok(c.params.has('embedding.weight') && !c.params.has('encoder.embedding.weight'));
+  assert.throws(() => tinyTransformer(tmpDir(), {}, {}, { tieAllEmbeddings: true }), /model\.tieAllEmbeddings: .*set data\.jointVocab: true/);
+  assert.throws(() => tinyTransformer(tmpDir(), {}, {}, { heads: 3 }), /model\.heads: heads \(3\) must divide dModel \(8\)/);
 });

@@ -15,11 +15,11 @@ function broadcastKind(op: string, a: Tensor, b: Tensor): 'same' | 'bias' {
 
 /** Adds g (shaped like a) into the gradient of b, summing over the leading dims when b is a bias. */
 function accumulateBroadcast(b: Tensor, g: Float32Array, kind: 'same' | 'bias', sign: number): void {
-  const db = b.ensureGrad();
   if (kind === 'same') {
-    for (let i = 0; i < g.length; i++) db[i] += sign * g[i];
+    addInto(b, g, sign);
     return;
   }
+  const db = b.ensureGrad();
   const d = db.length;
   for (let i = 0; i < g.length; i++) db[i % d] += sign * g[i];
 }
@@ -49,13 +49,18 @@ function addSub(op: string, a: Tensor, b: Tensor, sign: number): Tensor {
   onBackward(out, () => {
     const g = out.grad;
     if (g === null) return;
-    if (a.requiresGrad) {
-      const da = a.ensureGrad();
-      for (let i = 0; i < g.length; i++) da[i] += g[i];
-    }
+    if (a.requiresGrad) addInto(a, g, 1);
     if (b.requiresGrad) accumulateBroadcast(b, g, kind, sign);
   });
   return out;
+}
+
+/** t's gradient += sign · g (a copy when the gradient is fresh: no zeroing, no read). */
+function addInto(t: Tensor, g: Float32Array, sign: number): void {
+  const { grad, fresh } = t.gradTarget();
+  if (fresh && sign === 1) grad.set(g);
+  else if (fresh) for (let i = 0; i < g.length; i++) grad[i] = sign * (g[i] as number);
+  else for (let i = 0; i < g.length; i++) grad[i] += sign * (g[i] as number);
 }
 
 /** a * b elementwise, b of a's shape or (D) broadcast over a (..., D). */
@@ -210,14 +215,33 @@ export function sigmoid(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   const out = output(x.shape, [x]);
   const y = out.data;
-  for (let i = 0; i < y.length; i++) y[i] = x.data[i] > 0 ? x.data[i] : 0;
+  // On the bits, without branches (the signs of activations are random, so a branch mispredicts half the
+  // time): a negative float has its sign bit set, and x & ~(x >> 31) clears all of it (-0 and negatives -> +0).
+  const xi = bits(x.data);
+  const yi = bits(y);
+  for (let i = 0; i < yi.length; i++) {
+    const v = xi[i] as number;
+    yi[i] = v & ~(v >> 31);
+  }
   onBackward(out, () => {
     const g = out.grad;
     if (g === null || !x.requiresGrad) return;
-    const dx = x.ensureGrad();
-    for (let i = 0; i < g.length; i++) if (x.data[i] > 0) dx[i] += g[i];
+    // x > 0 exactly where the output's bits are > 0 (as an integer); -y >> 31 is then all ones.
+    const { grad: dx, fresh } = x.gradTarget();
+    if (fresh) {
+      const gi = bits(g);
+      const di = bits(dx);
+      for (let i = 0; i < di.length; i++) di[i] = (gi[i] as number) & (-(yi[i] as number) >> 31);
+    } else {
+      for (let i = 0; i < g.length; i++) if ((yi[i] as number) > 0) dx[i] += g[i] as number;
+    }
   });
   return out;
+}
+
+/** The same memory as 32-bit integers (bit patterns of the floats). */
+function bits(f: Float32Array): Int32Array {
+  return new Int32Array(f.buffer, f.byteOffset, f.length);
 }
 
 /**

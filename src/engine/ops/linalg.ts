@@ -104,14 +104,20 @@ export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return out;
 }
 
+export interface LinearOptions {
+  /** The weight is stored (Out, In) and used transposed, e.g. an embedding table (V, E) as the output layer (tied embeddings). */
+  transposed?: boolean;
+}
+
 /**
- * Affine map over the last axis: x (..., In) · w (In, Out) + b (Out) -> (..., Out).
- * All leading dims (N, or B and T) go through one GEMM.
+ * Affine map over the last axis: x (..., In) · w (In, Out) + b (Out) -> (..., Out), or with
+ * `transposed` x · wᵀ + b for w stored (Out, In). All leading dims (N, or B and T) go through one GEMM.
  */
-export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+export function linear(x: Tensor, w: Tensor, b?: Tensor, opts: LinearOptions = {}): Tensor {
   requireRank('linear', w, 2, 'weight');
-  const inDim = w.shape[0] as number;
-  const outDim = w.shape[1] as number;
+  const tw = opts.transposed ?? false;
+  const inDim = w.shape[tw ? 1 : 0] as number;
+  const outDim = w.shape[tw ? 0 : 1] as number;
   if (x.rank < 1 || x.lastDim !== inDim) {
     throw new ShapeError('linear', `input last axis must be ${inDim}`, x.shape, w.shape);
   }
@@ -126,24 +132,34 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   if (b !== undefined) {
     for (let r = 0; r < rows; r++) y.set(b.data, r * outDim);
   }
-  gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: y, beta: b === undefined ? 0 : 1, bResident: w.requiresGrad });
+  gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: y, transB: tw, beta: b === undefined ? 0 : 1, bResident: w.requiresGrad });
   onBackward(out, () => {
     const g = out.grad;
     if (g === null) return;
-    // dx (R, In) += dY (R, Out) · wᵀ (= when dx is fresh)
+    // dx (R, In) += dY (R, Out) · wᵀ (= when dx is fresh); transposed: dY · w
     if (x.requiresGrad) {
       const { grad: dx, fresh } = x.gradTarget();
-      gemm({ m: rows, n: inDim, k: outDim, a: g, b: w.data, c: dx, transB: true, beta: fresh ? 0 : 1, bResident: w.requiresGrad });
+      gemm({ m: rows, n: inDim, k: outDim, a: g, b: w.data, c: dx, transB: !tw, beta: fresh ? 0 : 1, bResident: w.requiresGrad });
     }
-    // dw (In, Out) += xᵀ · dY
-    if (w.requiresGrad) gemm({ m: inDim, n: outDim, k: rows, a: x.data, b: g, c: w.ensureGrad(), transA: true, beta: 1 });
-    if (b !== undefined && b.requiresGrad) {
-      const db = b.ensureGrad();
-      for (let r = 0; r < rows; r++) {
-        const o = r * outDim;
-        for (let j = 0; j < outDim; j++) db[j] += g[o + j] as number;
-      }
+    // dw (In, Out) += xᵀ · dY; transposed: dw (Out, In) += dYᵀ · x
+    if (w.requiresGrad) {
+      if (tw) gemm({ m: outDim, n: inDim, k: rows, a: g, b: x.data, c: w.ensureGrad(), transA: true, beta: 1 });
+      else gemm({ m: inDim, n: outDim, k: rows, a: x.data, b: g, c: w.ensureGrad(), transA: true, beta: 1 });
     }
+    if (b !== undefined && b.requiresGrad) addRowSums(g, rows, outDim, b.ensureGrad());
   });
   return out;
+}
+
+/** db (n) += Σ_r g[r] over `rows` rows of g (rows, n); four rows per pass over db. */
+function addRowSums(g: Float32Array, rows: number, n: number, db: Float32Array): void {
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const o = r * n;
+    for (let j = 0; j < n; j++) db[j] += (g[o + j] as number) + (g[o + n + j] as number) + (g[o + 2 * n + j] as number) + (g[o + 3 * n + j] as number);
+  }
+  for (; r < rows; r++) {
+    const o = r * n;
+    for (let j = 0; j < n; j++) db[j] += g[o + j] as number;
+  }
 }
