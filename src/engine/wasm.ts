@@ -572,8 +572,14 @@ function average(prev: number, seen: number, ms: number): number {
   return seen < 2 ? ms : 0.75 * prev + 0.25 * ms;
 }
 
+/**
+ * The timing key of a shape. Row counts past 64 go in quarter-octave buckets: batches of a token budget
+ * change M (sentences x length) at every step, and a key per exact M would keep every call of a training
+ * run in the "measure both ways" phase, half of them on the pool even when it is slower.
+ */
 function shapeKey(args: GemmArgs): string {
-  return `${args.m},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+  const rows = args.m <= 64 ? `${args.m}` : `~${Math.round(4 * Math.log2(args.m))}`;
+  return `${rows},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
 }
 
 /** Floats an operand occupies in linear memory (bulk span or packed rows, whichever `place` picks). */
