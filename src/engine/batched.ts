@@ -16,33 +16,15 @@
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
 
-export interface BatchedGemmArgs {
+/**
+ * The arguments of one product (see `GemmArgs`: sizes, transpositions, alpha, beta, row strides, and
+ * the offsets of item (0, 0)), plus the item counts and the strides between items. `bResident` does not
+ * apply (the operands of attention are activations).
+ */
+export interface BatchedGemmArgs extends Omit<GemmArgs, 'bResident'> {
   /** Number of outer items (e.g. sentences) and of inner items per outer one (e.g. heads). */
   outer: number;
   inner: number;
-  /** op(A_i) is M x K, op(B_i) is K x N, C_i is M x N. */
-  m: number;
-  n: number;
-  k: number;
-  /** Use A_iᵀ: A_i is stored K x M. */
-  transA?: boolean;
-  /** Use B_iᵀ: B_i is stored N x K. */
-  transB?: boolean;
-  a: Float32Array;
-  b: Float32Array;
-  c: Float32Array;
-  /** Default 1. */
-  alpha?: number;
-  /** Default 0 (C is overwritten, NaN included). */
-  beta?: number;
-  /** Row strides; default the packed width (as for `gemm`). */
-  lda?: number;
-  ldb?: number;
-  ldc?: number;
-  /** Element offsets of item (0, 0). Default 0. */
-  aOffset?: number;
-  bOffset?: number;
-  cOffset?: number;
   /** Element strides between items: [per outer item, per inner item]. */
   aStride: readonly [number, number];
   bStride: readonly [number, number];

@@ -40,6 +40,36 @@ export class Rng {
     return result;
   }
 
+  /**
+   * The mask of inverted dropout: mask[i] = next() < p ? 0 : keep for i < n, drawing exactly the numbers n
+   * calls of next() would (same masks, same stream after it) but with the state in local int32 variables:
+   * the fields hold uint32 values beyond V8's small integers, so updating them per draw allocates a heap
+   * number each time (slow, and work for the garbage collector). next() < p is raw < p·2^32 exactly.
+   */
+  dropoutMask(mask: Float32Array, n: number, p: number, keep: number): void {
+    let s0 = this.s0 | 0;
+    let s1 = this.s1 | 0;
+    let s2 = this.s2 | 0;
+    let s3 = this.s3 | 0;
+    const threshold = p * 4294967296;
+    for (let i = 0; i < n; i++) {
+      const x = Math.imul(s1, 5);
+      const r = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      mask[i] = r < threshold ? 0 : keep;
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     return this.nextUint32() / 4294967296;

@@ -147,6 +147,13 @@ interface Placed {
   ld: number;
 }
 
+/** A call's mode and, when its shape is timed, its timing entry and start time. */
+interface CallPlan {
+  timing: ShapeTiming | undefined;
+  threads: number;
+  start: number;
+}
+
 export class WasmGemm {
   readonly layout: MemoryLayout;
   private f32: Float32Array;
@@ -197,13 +204,11 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const key = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '';
-    const timing = key === '' ? undefined : this.timingOf(key);
-    const threads = timing && this.usePool(timing) ? this.threads : 1;
-    const start = timing ? performance.now() : 0;
+    const call = this.planCall(this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
+    const threads = call.threads;
     if (threads === 1 && this.alone) {
       this.alone.gemm(args);
-      if (timing) timing.alone = average(timing.alone, timing.aloneCalls++, performance.now() - start);
+      this.recordCall(call);
       return;
     }
     // A parameter B is read from its resident copy (refreshed only when its generation changed).
@@ -268,11 +273,22 @@ export class WasmGemm {
     else this.runPacked(n, k, mpad, threads);
 
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
-    if (timing) {
-      const ms = performance.now() - start;
-      if (threads > 1) timing.pool = average(timing.pool, timing.poolCalls++, ms);
-      else timing.alone = average(timing.alone, timing.aloneCalls++, ms);
-    }
+    this.recordCall(call);
+  }
+
+  /** How a call runs: on the pool or alone, timed under its shape key ('' for calls too small to time). */
+  private planCall(key: string): CallPlan {
+    const timing = key === '' ? undefined : this.timingOf(key);
+    return { timing, threads: timing && this.usePool(timing) ? this.threads : 1, start: timing ? performance.now() : 0 };
+  }
+
+  /** Adds a finished call's time to its shape's average for the mode it ran in. */
+  private recordCall(call: CallPlan): void {
+    const t = call.timing;
+    if (t === undefined) return;
+    const ms = performance.now() - call.start;
+    if (call.threads > 1) t.pool = average(t.pool, t.poolCalls++, ms);
+    else t.alone = average(t.alone, t.aloneCalls++, ms);
   }
 
   /**
@@ -287,13 +303,11 @@ export class WasmGemm {
       gemmBatchedReference(args);
       return;
     }
-    const key = this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${count},${shapeKey(args)}` : '';
-    const timing = key === '' ? undefined : this.timingOf(key);
-    const threads = timing && this.usePool(timing) ? this.threads : 1;
-    const start = timing ? performance.now() : 0;
+    const call = this.planCall(this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${count},${shapeKey(args)}` : '');
+    const threads = call.threads;
     if (threads === 1 && this.alone) {
       this.alone.gemmBatched(args);
-      if (timing) timing.alone = average(timing.alone, timing.aloneCalls++, performance.now() - start);
+      this.recordCall(call);
       return;
     }
     const shapes = operandShapes(args);
@@ -320,11 +334,7 @@ export class WasmGemm {
     [outer, inner, a.s0, a.s1, b.s0, b.s1, c.s0, c.s1, per].forEach((w, i) => (i32[p + 19 + i] = w));
     this.runJob(KIND_BATCHED, Math.ceil(count / per), threads);
     copyOut(this.f32, pc >> 2, lc, args.c, args.cOffset ?? 0, shapes.c, outer, inner, args.cStride);
-    if (timing) {
-      const ms = performance.now() - start;
-      if (threads > 1) timing.pool = average(timing.pool, timing.poolCalls++, ms);
-      else timing.alone = average(timing.alone, timing.aloneCalls++, ms);
-    }
+    this.recordCall(call);
   }
 
   /**
@@ -572,8 +582,14 @@ function average(prev: number, seen: number, ms: number): number {
   return seen < 2 ? ms : 0.75 * prev + 0.25 * ms;
 }
 
+/**
+ * The timing key of a shape. Row counts past 64 go in quarter-octave buckets: batches of a token budget
+ * change M (sentences x length) at every step, and a key per exact M would keep every call of a training
+ * run in the "measure both ways" phase, half of them on the pool even when it is slower.
+ */
 function shapeKey(args: GemmArgs): string {
-  return `${args.m},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+  const rows = args.m <= 64 ? `${args.m}` : `~${Math.round(4 * Math.log2(args.m))}`;
+  return `${rows},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
 }
 
 /** Floats an operand occupies in linear memory (bulk span or packed rows, whichever `place` picks). */

@@ -18,6 +18,7 @@ import { selectMemory, type AttentionMemory } from './attention.js';
 import { parseRnnConfig, type RnnModelConfig } from './config.js';
 import { Decoder, type DecoderState } from './decoder.js';
 import { Encoder, type Dropper, type Encoded } from './encoder.js';
+import { ModelBase } from './model-base.js';
 import { ParamStore } from './params.js';
 import type { LossOptions, LossResult, TrainableModel } from './model.js';
 import { gatherRows } from './select.js';
@@ -38,25 +39,21 @@ export interface DecodeStepResult {
   weights: Tensor | null;
 }
 
-export class Seq2Seq implements TrainableModel<DecoderState, AttentionMemory> {
+export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, AttentionMemory> {
   readonly config: RnnModelConfig;
   readonly encoder: Encoder;
   readonly decoder: Decoder;
-  private readonly store: ParamStore;
-  private readonly dropoutRng: Rng;
-  private training = false;
-  private readonly drop: Dropper = (x) => dropout(x, this.config.dropout, this.dropoutRng, this.training);
+  private readonly drop: Dropper = (x) => dropout(x, this.config.dropout, this.rng, this.training);
 
   /**
    * Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones);
    * with `initialize: false` they stay zero (for weights about to be loaded from a checkpoint).
    */
   constructor(config: RnnModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
+    super(new ParamStore(opts.initialize === false ? null : new Rng(seed)), new Rng(seed ^ 0x5eed));
     this.config = parseRnnConfig(config);
-    this.store = new ParamStore(opts.initialize === false ? null : new Rng(seed));
     this.encoder = new Encoder(this.config, this.store);
     this.decoder = new Decoder(this.config, this.store);
-    this.dropoutRng = new Rng(seed ^ 0x5eed);
   }
 
   get hasAttention(): boolean {
@@ -76,25 +73,6 @@ export class Seq2Seq implements TrainableModel<DecoderState, AttentionMemory> {
       c.attention === 'none' ? 'fixed context (no attention)' : `${c.attention} attention`,
       `embeddings ${c.embedding}`,
     ].join(', ');
-  }
-
-  /** Every parameter by hierarchical name ('encoder.embedding.weight', 'encoder.rnn.l0.weight_hh', ...). */
-  parameters(): Map<string, Tensor> {
-    return this.store.params;
-  }
-
-  /** Dropout on (training) or off. */
-  setTraining(on: boolean): void {
-    this.training = on;
-  }
-
-  get isTraining(): boolean {
-    return this.training;
-  }
-
-  /** The dropout random stream (its state belongs in a training checkpoint). */
-  get rng(): Rng {
-    return this.dropoutRng;
   }
 
   /**
@@ -164,21 +142,4 @@ export class Seq2Seq implements TrainableModel<DecoderState, AttentionMemory> {
     return selectMemory(memory, rows);
   }
 
-  /** Dropout-free mode for the duration of fn (decoding), restoring the previous mode after. */
-  inferenceMode<T>(fn: () => T): T {
-    const prev = this.training;
-    this.training = false;
-    try {
-      return fn();
-    } finally {
-      this.training = prev;
-    }
-  }
-
-  /** Number of scalar parameters. */
-  parameterCount(): number {
-    let n = 0;
-    for (const p of this.store.params.values()) n += p.size;
-    return n;
-  }
 }

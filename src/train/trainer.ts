@@ -174,7 +174,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // Stop conditions.
     if (stopReason !== null) break;
     if (t.maxSteps > 0 && state.step >= t.maxSteps) stopReason = 'maxSteps';
-    else if (t.maxEpochs > 0 && batcher.epochDone && batcher.epoch + 1 >= t.maxEpochs) stopReason = 'maxEpochs';
+    // Epochs finished (an accumulated step may have crossed into the next one).
+    else if (t.maxEpochs > 0 && batcher.epoch + (batcher.epochDone ? 1 : 0) >= t.maxEpochs) stopReason = 'maxEpochs';
     else if (t.maxTime > 0 && elapsed() >= t.maxTime) stopReason = 'maxTime';
     else {
       await new Promise<void>((resolve) => setImmediate(resolve));

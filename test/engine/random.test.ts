@@ -56,3 +56,17 @@ test('uniformArray is seeded and stays in its range', () => {
   assert.ok(a.every((v) => v >= -2 && v < 3));
   assert.ok(Math.min(...a) < -1.9 && Math.max(...a) > 2.9);
 });
+
+test('dropoutMask draws what next() would: the same mask and the same stream afterwards', () => {
+  for (const p of [0.1, 0.3, 0.5, 0.9]) {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    a.next();
+    b.next();
+    const mask = new Float32Array(1000);
+    a.dropoutMask(mask, 1000, p, 2);
+    for (let i = 0; i < 1000; i++) assert.equal(mask[i], b.next() < p ? 0 : 2, `p ${p}, element ${i}`);
+    assert.deepEqual(a.getState(), b.getState());
+    assert.equal(a.next(), b.next());
+  }
+});

@@ -198,3 +198,11 @@ test('a Transformer with all embeddings tied trains on one joint vocabulary; wit
   assert.throws(() => tinyTransformer(tmpDir(), {}, {}, { tieAllEmbeddings: true }), /model\.tieAllEmbeddings: .*set data\.jointVocab: true/);
   assert.throws(() => tinyTransformer(tmpDir(), {}, {}, { heads: 3 }), /model\.heads: heads \(3\) must divide dModel \(8\)/);
 });
+
+test('maxEpochs stops after the last epoch even when an accumulated step crosses an epoch boundary', async () => {
+  // 10 pairs in batches of 3 sentences: 4 batches an epoch; accumulate 3 crosses the boundary inside steps.
+  const dir = tmpDir();
+  const result = await train({ config: tinyConfig(dir, { maxEpochs: 2, maxSteps: 0, accumulate: 3, validEvery: 0 }), ...quiet });
+  assert.equal(result.stopReason, 'maxEpochs');
+  assert.equal(result.steps, 3, 'steps 1-3 draw batches 1-9: two epochs of 4 batches are done after step 3');
+});

@@ -255,11 +255,9 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   const y = out.data;
   const mask = scratch(x.size);
   const keep = 1 / (1 - p);
-  for (let i = 0; i < y.length; i++) {
-    const m = rng.next() < p ? 0 : keep;
-    mask[i] = m;
-    y[i] = x.data[i] * m;
-  }
+  rng.dropoutMask(mask, y.length, p, keep);
+  const xs = x.data;
+  for (let i = 0; i < y.length; i++) y[i] = (xs[i] as number) * (mask[i] as number);
   onBackward(out, () => {
     const g = out.grad;
     if (g === null || !x.requiresGrad) return;

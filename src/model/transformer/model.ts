@@ -25,6 +25,7 @@ import { crossEntropy, dropout, logSoftmax, reshape } from '../../engine/ops.js'
 import { Rng } from '../../engine/random.js';
 import { output, ShapeError, Tensor } from '../../engine/tensor.js';
 import { parseTransformerConfig, type TransformerModelConfig } from '../config.js';
+import { ModelBase } from '../model-base.js';
 import { ParamStore } from '../params.js';
 import type { LossOptions, LossResult, TrainableModel } from '../model.js';
 import { KvCache } from './cache.js';
@@ -72,28 +73,24 @@ export interface ForwardAttention {
 /** Steps of room a new cache gets per source token (it doubles when decoding goes further). */
 const CACHE_PER_SOURCE = 2;
 
-export class Transformer implements TrainableModel<TransformerState, TransformerMemory> {
+export class Transformer extends ModelBase implements TrainableModel<TransformerState, TransformerMemory> {
   readonly config: TransformerModelConfig;
   readonly encoder: TransformerEncoder;
   readonly decoder: TransformerDecoder;
-  private readonly store: ParamStore;
-  private readonly dropoutRng: Rng;
-  private training = false;
   private alignment: number;
-  private readonly drop: Drop = (x, p) => dropout(x, p, this.dropoutRng, this.training);
+  private readonly drop: Drop = (x, p) => dropout(x, p, this.rng, this.training);
 
   /** Parameters initialized from `seed`; with `initialize: false` they stay zero (about to be loaded). */
   constructor(config: TransformerModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
+    super(new ParamStore(opts.initialize === false ? null : new Rng(seed)), new Rng(seed ^ 0x5eed));
     this.config = parseTransformerConfig(config);
     const c = this.config;
-    this.store = new ParamStore(opts.initialize === false ? null : new Rng(seed));
     const a = Math.sqrt(3 / c.dModel); // uniform with standard deviation dModel^-1/2
     const shared = c.tieAllEmbeddings ? this.store.uniform('embedding.weight', [c.tgtVocabSize, c.dModel], a) : null;
     const srcTable = shared ?? this.store.uniform('encoder.embedding.weight', [c.srcVocabSize, c.dModel], a);
     const tgtTable = shared ?? this.store.uniform('decoder.embedding.weight', [c.tgtVocabSize, c.dModel], a);
     this.encoder = new TransformerEncoder(c, this.store, srcTable);
     this.decoder = new TransformerDecoder(c, this.store, tgtTable);
-    this.dropoutRng = new Rng(seed ^ 0x5eed);
     this.alignment = c.alignmentLayer ?? Math.max(0, c.decoderLayers - 2);
   }
 
@@ -128,39 +125,6 @@ export class Transformer implements TrainableModel<TransformerState, Transformer
   summary(): string {
     const c = this.config;
     return `Transformer ${c.encoderLayers}+${c.decoderLayers} layers, dModel ${c.dModel}, ${c.heads} heads, ffn ${c.ffn}, ${c.norm}-norm, ${c.activation}`;
-  }
-
-  parameters(): Map<string, Tensor> {
-    return this.store.params;
-  }
-
-  parameterCount(): number {
-    let n = 0;
-    for (const p of this.store.params.values()) n += p.size;
-    return n;
-  }
-
-  setTraining(on: boolean): void {
-    this.training = on;
-  }
-
-  get isTraining(): boolean {
-    return this.training;
-  }
-
-  /** The dropout random stream (its state belongs in a training checkpoint). */
-  get rng(): Rng {
-    return this.dropoutRng;
-  }
-
-  inferenceMode<T>(fn: () => T): T {
-    const prev = this.training;
-    this.training = false;
-    try {
-      return fn();
-    } finally {
-      this.training = prev;
-    }
   }
 
   /** Teacher forcing over a batch: the encoder, then every target position at once. */
