@@ -1,3 +1,5 @@
+import { InputError } from '../util/errors.js';
+
 /**
  * How the command line reports failures. Exit codes:
  *   0 success, 1 bad input or usage (one clear line naming the file/line/field, no stack trace),
@@ -5,29 +7,12 @@
  */
 
 /** A problem with what the user gave us (file, flag, data, checkpoint): exit code 1, message only. */
-export class UserError extends Error {
+export class UserError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'UserError';
   }
 }
-
-/** Error classes of other layers whose messages already name the file/line/field of bad input. */
-const INPUT_ERROR_NAMES = new Set([
-  'UserError',
-  'ConfigError',
-  'CheckpointError',
-  'CorpusError',
-  'DataError',
-  'TokenizerError',
-  'CodecError',
-  'TranslationInputError',
-  'VocabError',
-  'BleuError',
-  'AlignmentError',
-  'DecodingSettingsError',
-  'DownloadError',
-]);
 
 const FILE_ERROR_CODES: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -40,7 +25,7 @@ const FILE_ERROR_CODES: Record<string, string> = {
 /** Exit code and the text to print for an error thrown by a command. */
 export function describeError(err: unknown): { code: 1 | 2; message: string } {
   if (err instanceof Error) {
-    if (INPUT_ERROR_NAMES.has(err.name)) return { code: 1, message: `error: ${err.message}` };
+    if (err instanceof InputError) return { code: 1, message: `error: ${err.message}` };
     const code = 'code' in err ? String(err.code) : '';
     const reason = FILE_ERROR_CODES[code];
     if (reason !== undefined) {

@@ -9,9 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
+import { InputError } from '../util/errors.js';
 
 /** A download that failed; the message names the URL and the reason. */
-export class DownloadError extends Error {
+export class DownloadError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'DownloadError';

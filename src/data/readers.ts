@@ -10,10 +10,11 @@
 import * as fs from 'node:fs';
 import { Rng } from '../engine/random.js';
 import { normalizeText } from './normalize.js';
+import { InputError } from '../util/errors.js';
 
 export type BadReason = 'invalid-utf8' | 'missing-column' | 'empty-side' | 'line-count-mismatch';
 
-export class DataError extends Error {
+export class DataError extends InputError {
   constructor(readonly file: string, readonly line: number, readonly reason: BadReason, detail: string) {
     super(`${file}:${line}: ${detail}`);
     this.name = 'DataError';

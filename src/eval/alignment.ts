@@ -1,3 +1,5 @@
+import { InputError } from '../util/errors.js';
+
 /**
  * Hard word alignments from attention weights, Pharaoh `i-j` text, and alignment error rate (AER).
  *
@@ -17,7 +19,7 @@
  */
 
 /** Bad alignment input (matrix shape, Pharaoh text). */
-export class AlignmentError extends Error {
+export class AlignmentError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'AlignmentError';

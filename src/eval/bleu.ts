@@ -11,12 +11,13 @@
  * include the added k, as sacreBLEU reports them.
  */
 import { getTokenizer, isTokenizerName, pythonRstrip, pythonSplit, TOKENIZER_NAMES, type TokenizerName } from './tokenizers.js';
+import { InputError } from '../util/errors.js';
 
 /**
  * Bad input to the evaluation layer (metric options, reference streams, reference files). The CLI reports
  * it as a usage/input error (exit code 1) with its message only.
  */
-export class BleuError extends Error {
+export class BleuError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'BleuError';

@@ -21,6 +21,7 @@ import { Vocab } from '../data/vocab.js';
 import { shapeSize, shapeStr, Tensor } from '../engine/tensor.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkParameters, parameterShapes } from './model.js';
+import { InputError } from '../util/errors.js';
 
 export interface CheckpointContents {
   config: ModelConfig;
@@ -42,7 +43,7 @@ const FORMAT_VERSION = '1';
 const MAX_HEADER = 100_000_000;
 
 /** A checkpoint that cannot be read: names the file and what is wrong. */
-export class CheckpointError extends Error {
+export class CheckpointError extends InputError {
   constructor(name: string, message: string) {
     super(`${name}: ${message}`);
     this.name = 'CheckpointError';

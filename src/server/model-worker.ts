@@ -12,6 +12,7 @@ import { initEngine } from '../engine/engine.js';
 import { readCheckpointBytes } from '../model/checkpoint-file.js';
 import { openTranslator } from '../translate/translator.js';
 import { ModelRunner } from './model-core.js';
+import { InputError } from '../util/errors.js';
 import type { TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
 
 export interface WorkerInit {
@@ -32,8 +33,6 @@ export type WorkerMessage =
   | { type: 'result'; id: number; results: TranslationResult[] }
   | { type: 'error'; id: number; message: string; input: boolean };
 
-/** Error classes whose message describes bad input rather than a bug. */
-const INPUT_ERRORS = new Set(['TranslationInputError', 'CodecError', 'TokenizerError', 'VocabError', 'DataError', 'DecodingSettingsError']);
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
       post({ type: 'result', id: job.id, results: runner.translate(job.texts, job.opts) });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      post({ type: 'error', id: job.id, message: e.message, input: INPUT_ERRORS.has(e.name) });
+      post({ type: 'error', id: job.id, message: e.message, input: e instanceof InputError });
     }
   });
   post({ type: 'ready', info: runner.info, engine });

@@ -1,3 +1,5 @@
+import { InputError } from '../util/errors.js';
+
 /**
  * What the HTTP server needs from a model: a description and a batch translate call.
  *
@@ -65,7 +67,7 @@ export interface Translator {
 }
 
 /** A problem with the input (e.g. a sentence the model cannot take): the server answers 400. */
-export class TranslationInputError extends Error {
+export class TranslationInputError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'TranslationInputError';

@@ -17,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { consistencyProblem, rnnConfigSchema, transformerConfigSchema } from '../model/config.js';
 import { DecodingConfigSchema } from '../translate/settings.js';
+import { InputError } from '../util/errors.js';
 
 const int = (min: number): z.ZodNumber => z.number().int().min(min);
 
@@ -181,7 +182,7 @@ export type TrainingConfig = Config['training'];
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** A configuration problem: bad file, bad key, bad value. The message names the source and the key path. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -4,6 +4,7 @@
  * whose JSON every checkpoint stores as `tokenizer`, so inference tokenizes exactly as training did.
  */
 import { pipelinesFromJSON, pipelinesToJSON, type TranslationPipelines } from '../data/pipeline.js';
+import { InputError } from '../util/errors.js';
 
 /** How to turn text into model tokens and back: the data layer's source and target pipelines. */
 export interface TextCodec {
@@ -22,7 +23,7 @@ export interface TextCodec {
   toJSON(): Record<string, unknown>;
 }
 
-export class CodecError extends Error {
+export class CodecError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'CodecError';

@@ -5,6 +5,7 @@
  * library options override single keys.
  */
 import { z } from 'zod';
+import { InputError } from '../util/errors.js';
 
 /** Each setting's type and range (the defaults are below, once). */
 const field = {
@@ -33,7 +34,7 @@ export type DecodingConfig = z.infer<typeof DecodingConfigSchema>;
 export type DecodingOverrides = Partial<DecodingConfig>;
 
 /** Bad decoding settings (a flag, a request field, a library option or a checkpoint's metadata): names the key. */
-export class DecodingSettingsError extends Error {
+export class DecodingSettingsError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'DecodingSettingsError';
