@@ -17,6 +17,7 @@
  */
 import { Rng } from '../engine/random.js';
 import { detokenize } from './tokenize.js';
+import { splitTrainDev } from './split.js';
 import {
   ADJECTIVES, ADVERBS, CONNECTIVES, DITRANSITIVE_VERBS, INTRANSITIVE_VERBS, NOUNS, PREPOSITIONS, TRANSITIVE_VERBS,
   type Adjective, type Connective, type Noun, type NounClass, type Preposition, type Verb,
@@ -443,4 +444,28 @@ export function seedTsv(pairs: readonly SeedPair[]): string {
 /** The gold alignments as Pharaoh text (`i-j` source-target word links), one pair a line. */
 export function seedAlignments(pairs: readonly SeedPair[]): string {
   return pairs.map((p) => `${p.alignment.map(([i, j]) => `${i}-${j}`).join(' ')}\n`).join('');
+}
+
+/** Sizes of a seed-corpus split: pairs generated, longest English sentence, dev and test pairs held out. */
+export interface SeedSplitSizes {
+  size: number;
+  maxWords: number;
+  dev: number;
+  test: number;
+}
+
+/**
+ * The seed corpus split into train, dev and test (deterministic for a seed). The first pair, the demo
+ * sentence, stays in training. `attnmt data get seed` and the demo write this split to disk
+ * (seed-files.ts); the page's "Train here" makes the same one in the browser.
+ */
+export function splitSeedCorpus(seed: number, sizes: SeedSplitSizes): { train: SeedPair[]; dev: SeedPair[]; test: SeedPair[] } {
+  const all = generateSeedCorpus({ size: sizes.size, seed, maxWords: sizes.maxWords });
+  // The first pair is the demo sentence: it stays in training.
+  const [first, ...rest] = all as [SeedPair, ...SeedPair[]];
+  const { train: trainRest, dev: heldOut } = splitTrainDev(rest, { devSize: sizes.dev + sizes.test, seed: seed + 7 });
+  const dev = heldOut.slice(0, sizes.dev);
+  const test = heldOut.slice(sizes.dev);
+  const train = [first, ...trainRest];
+  return { train, dev, test };
 }

@@ -6,29 +6,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
-import { splitTrainDev } from './readers.js';
-import { generateSeedCorpus, seedAlignments, seedTsv, type SeedPair } from './seed-corpus.js';
+import { seedAlignments, seedTsv, splitSeedCorpus, type SeedPair, type SeedSplitSizes } from './seed-corpus.js';
 
-/** Sizes of a seed-corpus split: pairs generated, longest English sentence, dev and test pairs held out. */
-export interface SeedSplitSizes {
-  size: number;
-  maxWords: number;
-  dev: number;
-  test: number;
-}
+export type { SeedSplitSizes } from './seed-corpus.js';
 
 /**
  * Generate the seed corpus and write DIR/train.tsv, dev.tsv, test.tsv (English TAB French) and
  * test.align (the test pairs' gold word alignments, Pharaoh i-j); returns the three parts.
  */
 export function writeSeedSplit(dir: string, seed: number, sizes: SeedSplitSizes): { train: SeedPair[]; dev: SeedPair[]; test: SeedPair[] } {
-  const all = generateSeedCorpus({ size: sizes.size, seed, maxWords: sizes.maxWords });
-  // The first pair is the demo sentence: it stays in training.
-  const [first, ...rest] = all as [SeedPair, ...SeedPair[]];
-  const { train: trainRest, dev: heldOut } = splitTrainDev(rest, { devSize: sizes.dev + sizes.test, seed: seed + 7 });
-  const dev = heldOut.slice(0, sizes.dev);
-  const test = heldOut.slice(sizes.dev);
-  const train = [first, ...trainRest];
+  const { train, dev, test } = splitSeedCorpus(seed, sizes);
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, 'train.tsv'), seedTsv(train));
   writeFileAtomic(path.join(dir, 'dev.tsv'), seedTsv(dev));

@@ -10,39 +10,12 @@
  * every checkpoint (`tokenizer`), so `translate`, `eval` and the server tokenize as training did.
  */
 import { readParallel, readTsv, type ReadResult, type TextPair } from '../data/readers.js';
-import { TextPipeline } from '../data/pipeline.js';
-import { CodecError, codecFrom, makeCodec, type TextCodec } from '../translate/codec.js';
-import { Vocab } from '../data/vocab.js';
-import { Bpe, countWords } from '../data/bpe.js';
-import type { IdPair } from '../data/batch.js';
+import type { TextCodec } from '../translate/codec.js';
+import type { Vocab } from '../data/vocab.js';
 import type { DataConfig } from './config.js';
+import { groupDev, preparePairs, type DevSet, type PreparedData } from './prepare.js';
 
-/** Dev data: pairs for the loss, unique sources with all their references for BLEU. */
-export interface DevSet {
-  pairs: IdPair[];
-  /** Source ids of each unique source. */
-  sources: number[][];
-  /** Source text of each unique source (normalized). */
-  sourceTexts: string[];
-  /** Every reference (normalized text) of each unique source. */
-  references: string[][];
-}
-
-export interface PreparedData {
-  train: IdPair[];
-  dev?: DevSet;
-  srcVocab: Vocab;
-  tgtVocab: Vocab;
-  codec: TextCodec;
-  /** The codec description, stored in checkpoints. */
-  tokenizer: Record<string, unknown>;
-}
-
-/** Source/target languages after `direction`. */
-export function languages(cfg: DataConfig): { srcLang: string; tgtLang: string } {
-  const [a, b] = cfg.langs;
-  return cfg.direction === 'forward' ? { srcLang: a, tgtLang: b } : { srcLang: b, tgtLang: a };
-}
+export { groupDev, languages, learnCodec, preparePairs, type DevSet, type PreparedData } from './prepare.js';
 
 /** Read a corpus as the config says (format, columns, direction), as text pairs. */
 export function readCorpus(cfg: DataConfig, file: string, limit: number): ReadResult {
@@ -67,39 +40,13 @@ export function prepareData(
 ): PreparedData {
   const read = readCorpus(cfg, cfg.train, cfg.limit);
   reportSkipped(cfg.train, read, log);
-  const codec = resumed === undefined ? learnCodec(cfg, read.pairs, log) : codecFrom(resumed.tokenizer);
-  const tokenized = read.pairs.map((p) => ({ src: codec.source(p.src), tgt: codec.target(p.tgt) }));
-  const kept = tokenized.filter((p) => p.src.length <= cfg.maxLen && p.tgt.length <= cfg.maxLen && p.src.length > 0 && p.tgt.length > 0);
-  if (kept.length < tokenized.length) log(`data: dropped ${tokenized.length - kept.length} pairs longer than maxLen ${cfg.maxLen}`);
-  if (kept.length === 0) throw new CodecError(`${cfg.train}: no training pairs left (${read.pairs.length} read, maxLen ${cfg.maxLen})`);
-  const vocabOpts = { minFreq: cfg.vocab.minFreq, maxSize: cfg.vocab.maxSize };
-  const joint = cfg.jointVocab && resumed === undefined ? Vocab.build([...kept.map((p) => p.src), ...kept.map((p) => p.tgt)], vocabOpts) : null;
-  const srcVocab = resumed?.srcVocab ?? joint ?? Vocab.build(kept.map((p) => p.src), vocabOpts);
-  const tgtVocab = resumed?.tgtVocab ?? joint ?? Vocab.build(kept.map((p) => p.tgt), vocabOpts);
-  const train = kept.map((p) => ({ src: srcVocab.encode(p.src), tgt: tgtVocab.encode(p.tgt) }));
-  const dev = cfg.dev === undefined ? undefined : prepareDev(cfg, cfg.dev, codec, srcVocab, tgtVocab, log);
-  return { train, ...(dev === undefined ? {} : { dev }), srcVocab, tgtVocab, codec, tokenizer: codec.toJSON() };
-}
-
-/** The codec of a new training: word tokens, or BPE merges learned on the training text. */
-export function learnCodec(cfg: DataConfig, pairs: ReadonlyArray<{ src: string; tgt: string }>, log: (line: string) => void = () => {}): TextCodec {
-  const { srcLang, tgtLang } = languages(cfg);
-  const src = new TextPipeline({ kind: 'word', lowercase: cfg.lowercase, lang: srcLang });
-  const tgt = new TextPipeline({ kind: 'word', lowercase: cfg.lowercase, lang: tgtLang });
-  if (cfg.tokenizer === 'word') return makeCodec({ src, tgt });
-  const srcCounts = countWords(pairs.map((p) => src.words(p.src)));
-  const tgtCounts = countWords(pairs.map((p) => tgt.words(p.tgt)));
-  if (cfg.joint) {
-    const all = new Map(srcCounts);
-    for (const [w, n] of tgtCounts) all.set(w, (all.get(w) ?? 0) + n);
-    const bpe = Bpe.learn(all, { merges: cfg.bpeMerges });
-    log(`data: learned ${bpe.merges.length} joint BPE merges`);
-    return makeCodec({ src: src.withBpe(bpe), tgt: tgt.withBpe(bpe) });
+  let dev: TextPair[] | undefined;
+  if (cfg.dev !== undefined) {
+    const devRead = readCorpus(cfg, cfg.dev, 0);
+    reportSkipped(cfg.dev, devRead, log);
+    dev = devRead.pairs;
   }
-  const srcBpe = Bpe.learn(srcCounts, { merges: cfg.bpeMerges });
-  const tgtBpe = Bpe.learn(tgtCounts, { merges: cfg.bpeMerges });
-  log(`data: learned ${srcBpe.merges.length} source / ${tgtBpe.merges.length} target BPE merges`);
-  return makeCodec({ src: src.withBpe(srcBpe), tgt: tgt.withBpe(tgtBpe) });
+  return preparePairs(cfg, read.pairs, dev, resumed, log, cfg.train);
 }
 
 /** Dev pairs grouped by unique source (first-seen order). */
@@ -107,26 +54,6 @@ export function prepareDev(cfg: DataConfig, file: string, codec: TextCodec, srcV
   const read = readCorpus(cfg, file, 0);
   reportSkipped(file, read, log);
   return groupDev(read.pairs, codec, srcVocab, tgtVocab, cfg.devLimit);
-}
-
-/** Group text pairs by source into a DevSet (at most `limit` sources when > 0). */
-export function groupDev(pairs: readonly TextPair[] | ReadonlyArray<{ src: string; tgt: string }>, codec: TextCodec, srcVocab: Vocab, tgtVocab: Vocab, limit = 0): DevSet {
-  const index = new Map<string, number>();
-  const dev: DevSet = { pairs: [], sources: [], sourceTexts: [], references: [] };
-  for (const p of pairs) {
-    let g = index.get(p.src);
-    if (g === undefined) {
-      if (limit > 0 && dev.sources.length >= limit) continue;
-      g = dev.sources.length;
-      index.set(p.src, g);
-      dev.sources.push(srcVocab.encode(codec.source(p.src)));
-      dev.sourceTexts.push(p.src);
-      dev.references.push([]);
-    }
-    (dev.references[g] as string[]).push(p.tgt);
-    dev.pairs.push({ src: dev.sources[g] as number[], tgt: tgtVocab.encode(codec.target(p.tgt)) });
-  }
-  return dev;
 }
 
 function reportSkipped(file: string, read: ReadResult, log: (line: string) => void): void {

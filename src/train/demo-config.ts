@@ -1,11 +1,11 @@
 /**
  * The training configs of `attnmt demo` (and of bench/study.ts's seed-corpus study): an attention
  * model and the fixed-context baseline, the same in everything but the attention, small enough that
- * both train on the built-in seed corpus in about three minutes on two cores (one core each).
+ * both train on the built-in seed corpus in about three minutes on two cores (one core each). The page's
+ * "Train here" trains these same configs in the browser (browser-safe: no Node imports).
  */
-import * as path from 'node:path';
-import type { SeedSplitSizes } from '../data/seed-files.js';
-import type { ConfigInput } from './config.js';
+import type { SeedSplitSizes } from '../data/seed-corpus.js';
+import type { ConfigInput } from './config-schema.js';
 
 /**
  * The demo's seed corpus: enough variety to generalize, small enough to be seen several times in the
@@ -19,7 +19,7 @@ export type DemoRole = 'attention' | 'baseline';
 /** The training config of one demo model (both roles share everything but the attention). */
 export function demoConfig(role: DemoRole, dir: string, seconds: number, seed: number): ConfigInput {
   return {
-    data: { train: path.join(dir, 'train.tsv'), dev: path.join(dir, 'dev.tsv'), lowercase: true, maxLen: 60 },
+    data: { train: joinPath(dir, 'train.tsv'), dev: joinPath(dir, 'dev.tsv'), lowercase: true, maxLen: 60 },
     model: { rnn: 'gru', layers: 1, bidirectional: true, embedding: 64, hidden: 128, attention: role === 'attention' ? 'additive' : 'none', attentionHidden: 64 },
     training: {
       batchSize: 32,
@@ -38,8 +38,13 @@ export function demoConfig(role: DemoRole, dir: string, seconds: number, seed: n
       logEvery: 50,
       seed,
       threads: 1,
-      outDir: path.join(dir, `${role}-run`),
+      outDir: joinPath(dir, `${role}-run`),
     },
     decoding: { beam: 1 },
   };
+}
+
+/** `dir/name` (the page has no node:path; a trailing separator of dir is not doubled). */
+function joinPath(dir: string, name: string): string {
+  return /[/\\]$/.test(dir) ? `${dir}${name}` : `${dir}/${name}`;
 }

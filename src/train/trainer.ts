@@ -16,20 +16,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tape, Tensor, withTape } from '../engine/tensor.js';
-import { Adam, clipGradNorm } from '../engine/optim.js';
+import { Tensor } from '../engine/tensor.js';
+import type { Adam } from '../engine/optim.js';
 import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
 import { loadCheckpoint } from '../model/checkpoint-file.js';
 import { createModel, loadModel, type TrainableModel } from '../model/model.js';
 import type { ModelConfig } from '../model/config.js';
-import type { Batch } from '../data/batch.js';
-import { Batcher, type BatcherState } from '../data/batcher.js';
+import { Batcher } from '../data/batcher.js';
 import type { Config } from './config.js';
 import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
-import { inverseSqrtLr, linearLr, warmupFactor } from './schedule.js';
+import { freshState, rngState, TrainingLoop, type TrainingState } from './loop.js';
 import { validate, type ValidationResult } from './validate.js';
 import { writeFileAtomic } from '../util/fs.js';
+
+export { accumulateGradients, type TrainingState } from './loop.js';
 
 export interface TrainOptions {
   config: Config;
@@ -61,23 +62,6 @@ export interface TrainResult {
   validations: ValidationResult[];
 }
 
-/** Everything that must survive a restart besides the tensors. */
-export interface TrainingState {
-  step: number;
-  batcher: BatcherState;
-  dropoutRng: Array<number | null>;
-  lr: number;
-  bestScore: number | null;
-  bestStep: number | null;
-  /** Validations since the score last improved (for lr decay). */
-  plateau: number;
-  /** Validations since the score last improved (for early stopping; not reset by lr decay). */
-  sinceBest: number;
-  /** Training seconds of earlier runs (maxTime counts the whole training). */
-  seconds: number;
-  tokens: number;
-}
-
 let stopRequested = false;
 
 /** Ask the running training to save its last checkpoint and return (the CLI calls this on SIGINT). */
@@ -100,9 +84,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
   const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed, opts.resume);
   const params = model.parameters();
-  const optim = new Adam(params, { lr: t.lr, beta1: t.adamBetas[0], beta2: t.adamBetas[1], weightDecay: t.weightDecay });
   const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
-  const state = resumed === null ? freshState(t.lr, batcher, model) : restoreState(resumed, optim, batcher, model);
+  const state = resumed === null ? freshState(t.lr, batcher, model) : restoredState(resumed);
+  const budget = { plannedSteps: plannedSteps(cfg, batcher), maxTime: t.maxTime };
+  const start = performance.now();
+  // Seconds of earlier runs (resume) stay fixed; state.seconds is only the value written to checkpoints.
+  const priorSeconds = state.seconds;
+  const elapsed = (): number => priorSeconds + (performance.now() - start) / 1000;
+  const loop = new TrainingLoop(model, batcher, t, state, budget, elapsed);
+  const optim = loop.optim;
+  if (resumed !== null) restoreTensors(resumed, state, optim, batcher, model);
   optim.lr = state.lr;
   log(`model: ${countParams(params)} parameters (${model.summary()})${resumed ? `; resumed at step ${state.step}` : ''}`);
 
@@ -127,36 +118,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
 
   const validEvery = t.validEvery > 0 ? t.validEvery : Math.max(1, Math.round(batcher.batchesPerEpoch / t.accumulate));
-  const budget = { plannedSteps: plannedSteps(cfg, batcher), maxTime: t.maxTime };
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, budget, log, logEvery: t.logEvery });
-  const start = performance.now();
-  // Seconds of earlier runs (resume) stay fixed; state.seconds is only the value written to checkpoints.
-  const priorSeconds = state.seconds;
-  const elapsed = (): number => priorSeconds + (performance.now() - start) / 1000;
   const validations: ValidationResult[] = [];
-  const tape = new Tape();
   let stopReason: StopReason | null = null;
   let windowLoss = 0;
   let windowTokens = 0;
   let lastSaved = -1;
 
-  /** The rate of update `step` (1-based): the schedule's, times the warmup ramp (inverse-sqrt has its own). */
-  const lrAt = (step: number): number => {
-    if (t.lrSchedule === 'inverse-sqrt') return inverseSqrtLr(t.lr, t.warmup, step);
-    const base = t.lrSchedule === 'linear' ? linearLr(t.lr, t.minLr, budget, { step: step - 1, seconds: elapsed() }) : state.lr;
-    return base * warmupFactor(t.warmup, step);
-  };
-
   while (stopReason === null) {
     // One optimizer step: the gradients of `accumulate` batches, as the mean over all their target tokens.
-    model.setTraining(true);
-    const { ntokens, nll } = accumulateGradients(model, tape, t.accumulate, () => batcher.next(), t.labelSmoothing);
+    const { ntokens, nll } = loop.step();
     windowLoss += nll;
-    if (t.clipNorm > 0) clipGradNorm(params.values(), t.clipNorm);
-    optim.lr = lrAt(state.step + 1);
-    optim.step();
-    state.step++;
-    state.tokens += ntokens;
     windowTokens += ntokens;
     progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
     opts.onStep?.({ step: state.step, seconds: elapsed(), loss: windowLoss / windowTokens, epoch: batcher.epoch + 1 });
@@ -211,22 +183,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (data.dev !== undefined) {
       v = validate(model, data.dev, data.srcVocab, data.tgtVocab, data.codec, { step: state.step, epoch: batcher.epoch + 1, lr: optim.lr, maxLenRatio: cfg.decoding.maxLenRatio });
       validations.push(v);
-      const score = t.validMetric === 'bleu' ? v.bleu : -v.loss;
-      const improved = state.bestScore === null || score > state.bestScore;
-      if (improved) {
-        state.bestScore = score;
-        state.bestStep = state.step;
-        state.plateau = 0;
-        state.sinceBest = 0;
-      } else {
-        state.plateau++;
-        state.sinceBest++;
-        if (t.lrSchedule === 'plateau' && state.plateau > t.lrDecay.patience && state.lr > t.minLr) {
-          state.lr = Math.max(t.minLr, state.lr * t.lrDecay.factor);
-          state.plateau = 0;
-          log(`lr decayed to ${state.lr.toExponential(2)}`);
-        }
-      }
+      const { improved, decayedTo } = loop.recordScore(t.validMetric === 'bleu' ? v.bleu : -v.loss);
+      if (decayedTo !== null) log(`lr decayed to ${decayedTo.toExponential(2)}`);
       fs.appendFileSync(validLog, `${JSON.stringify({ ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 })}\n`);
       log(`valid step ${v.step}: loss ${v.loss.toFixed(3)} ppl ${v.perplexity.toFixed(2)} BLEU ${v.bleu.toFixed(2)}${improved ? ' (best)' : ''}`);
       if (improved && t.keepBest) files.push(bestPath);
@@ -262,15 +220,16 @@ export function modelConfigFrom(cfg: Config, data: Pick<PreparedData, 'srcVocab'
   return { ...cfg.model, dropout: cfg.training.dropout, srcVocabSize: data.srcVocab.size, tgtVocabSize: data.tgtVocab.size };
 }
 
-function freshState(lr: number, batcher: Batcher, model: TrainableModel): TrainingState {
-  return { step: 0, batcher: batcher.state(), dropoutRng: rngState(model), lr, bestScore: null, bestStep: null, plateau: 0, sinceBest: 0, seconds: 0, tokens: 0 };
+/** The training state stored in a checkpoint. */
+function restoredState(c: CheckpointContents): TrainingState {
+  const s = (c.metadata ?? {})['training'] as TrainingState | undefined;
+  if (s === undefined || typeof s.step !== 'number') throw new Error('resume: the checkpoint has no training state (was it written by `attnmt train`?)');
+  return { ...s };
 }
 
 /** Restore optimizer moments, batcher position and dropout rng from a checkpoint. */
-function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: TrainableModel): TrainingState {
+function restoreTensors(c: CheckpointContents, s: TrainingState, optim: Adam, batcher: Batcher, model: TrainableModel): void {
   const meta = c.metadata ?? {};
-  const s = meta['training'] as TrainingState | undefined;
-  if (s === undefined || typeof s.step !== 'number') throw new Error('resume: the checkpoint has no training state (was it written by `attnmt train`?)');
   const tensors = new Map<string, Float32Array>();
   for (const [name, tensor] of c.extraTensors ?? new Map<string, Tensor>()) {
     if (name.startsWith('optim.')) tensors.set(name.slice('optim.'.length), tensor.data);
@@ -278,7 +237,6 @@ function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, mode
   optim.loadState({ step: Number(meta['adamStep'] ?? s.step), tensors });
   batcher.setState(s.batcher);
   model.rng.setState(s.dropoutRng.map((v) => (v === null ? NaN : v)));
-  return { ...s };
 }
 
 function optimizerTensors(optim: Adam): Map<string, Tensor> {
@@ -291,43 +249,10 @@ function tensorOf(data: Float32Array, name: string): Tensor {
   return new Tensor(data, [data.length], { name });
 }
 
-function rngState(model: TrainableModel): Array<number | null> {
-  return model.rng.getState().map((v) => (Number.isNaN(v) ? null : v));
-}
-
 function countParams(params: Map<string, Tensor>): string {
   let n = 0;
   for (const p of params.values()) n += p.size;
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
-}
-
-/**
- * The gradients of one optimizer step: zeroes the parameters' gradients, then runs forward and backward
- * on `count` batches from `next` (one at a time, the tape reset before each) and leaves the gradient of
- * the mean token loss over all of them. Returns their target tokens and summed NLL.
- */
-export function accumulateGradients(
-  model: TrainableModel, tape: Tape, count: number, next: () => Batch, labelSmoothing: number,
-): { ntokens: number; nll: number } {
-  const params = model.parameters();
-  for (const p of params.values()) p.zeroGrad();
-  let ntokens = 0;
-  let nll = 0;
-  for (let a = 0; a < count; a++) {
-    const batch = next();
-    tape.reset();
-    const r = withTape(tape, () => model.loss(batch, { labelSmoothing }));
-    tape.backward(r.loss, count === 1 ? 1 / r.ntokens : 1); // mean over target tokens (accumulated: scaled below)
-    ntokens += r.ntokens;
-    nll += r.nll;
-  }
-  if (count > 1) {
-    for (const p of params.values()) {
-      const g = p.grad;
-      if (g !== null) for (let i = 0; i < g.length; i++) g[i] /= ntokens;
-    }
-  }
-  return { ntokens, nll };
 }
 
 /** Steps the run is planned to take (0: no step limit), for the progress bar and the linear schedule. */

@@ -1,0 +1,148 @@
+/**
+ * One training step and the learning-rate bookkeeping, browser-safe: `attnmt train` (trainer.ts, which
+ * adds files, checkpoints, validation and progress) and the page's "Train here" worker
+ * (web/src/train-worker.ts) run this same code.
+ *
+ *   batches -> loss (teacher forcing, label smoothing, dropout) -> backward -> clip -> lr schedule -> Adam step
+ *
+ * and after each validation score: best score, plateau counters, lr decay on plateau.
+ */
+import { Tape, withTape } from '../engine/tensor.js';
+import { Adam, clipGradNorm } from '../engine/optim.js';
+import type { TrainableModel } from '../model/model.js';
+import type { Batch } from '../data/batch.js';
+import type { Batcher, BatcherState } from '../data/batcher.js';
+import type { TrainingConfig } from './config-schema.js';
+import { inverseSqrtLr, linearLr, warmupFactor, type Budget } from './schedule.js';
+
+/** Everything that must survive a restart besides the tensors. */
+export interface TrainingState {
+  step: number;
+  batcher: BatcherState;
+  dropoutRng: Array<number | null>;
+  lr: number;
+  bestScore: number | null;
+  bestStep: number | null;
+  /** Validations since the score last improved (for lr decay). */
+  plateau: number;
+  /** Validations since the score last improved (for early stopping; not reset by lr decay). */
+  sinceBest: number;
+  /** Training seconds of earlier runs (maxTime counts the whole training). */
+  seconds: number;
+  tokens: number;
+}
+
+export interface StepResult {
+  /** Target tokens of the step's batches. */
+  ntokens: number;
+  /** Their summed negative log-likelihood (nats). */
+  nll: number;
+  /** The learning rate the step used. */
+  lr: number;
+}
+
+/** The optimizer, the batches and the schedule of one training run, stepped one update at a time. */
+export class TrainingLoop {
+  readonly optim: Adam;
+  private readonly tape = new Tape();
+
+  /**
+   * `state` is updated in place (step, tokens, lr, best score, plateau counters); `elapsed` gives the
+   * run's seconds so far (the linear schedule's time budget).
+   */
+  constructor(
+    readonly model: TrainableModel,
+    readonly batcher: Batcher,
+    readonly training: TrainingConfig,
+    readonly state: TrainingState,
+    readonly budget: Budget,
+    private readonly elapsed: () => number,
+  ) {
+    const t = training;
+    this.optim = new Adam(model.parameters(), { lr: t.lr, beta1: t.adamBetas[0], beta2: t.adamBetas[1], weightDecay: t.weightDecay });
+  }
+
+  /** The rate of update `step` (1-based): the schedule's, times the warmup ramp (inverse-sqrt has its own). */
+  lrAt(step: number): number {
+    const t = this.training;
+    if (t.lrSchedule === 'inverse-sqrt') return inverseSqrtLr(t.lr, t.warmup, step);
+    const base = t.lrSchedule === 'linear' ? linearLr(t.lr, t.minLr, this.budget, { step: step - 1, seconds: this.elapsed() }) : this.state.lr;
+    return base * warmupFactor(t.warmup, step);
+  }
+
+  /** One optimizer step: the gradients of `accumulate` batches (the mean over all their target tokens), clipped, then Adam. */
+  step(): StepResult {
+    const t = this.training;
+    this.model.setTraining(true);
+    const { ntokens, nll } = accumulateGradients(this.model, this.tape, t.accumulate, () => this.batcher.next(), t.labelSmoothing);
+    if (t.clipNorm > 0) clipGradNorm(this.model.parameters().values(), t.clipNorm);
+    this.optim.lr = this.lrAt(this.state.step + 1);
+    this.optim.step();
+    this.state.step++;
+    this.state.tokens += ntokens;
+    return { ntokens, nll, lr: this.optim.lr };
+  }
+
+  /**
+   * Record a validation score (higher is better): best score and step, the plateau counters, and on the
+   * plateau schedule the lr decay once the score has not improved for more than lrDecay.patience validations.
+   */
+  recordScore(score: number): { improved: boolean; decayedTo: number | null } {
+    const s = this.state;
+    const t = this.training;
+    if (s.bestScore === null || score > s.bestScore) {
+      s.bestScore = score;
+      s.bestStep = s.step;
+      s.plateau = 0;
+      s.sinceBest = 0;
+      return { improved: true, decayedTo: null };
+    }
+    s.plateau++;
+    s.sinceBest++;
+    if (t.lrSchedule === 'plateau' && s.plateau > t.lrDecay.patience && s.lr > t.minLr) {
+      s.lr = Math.max(t.minLr, s.lr * t.lrDecay.factor);
+      s.plateau = 0;
+      return { improved: false, decayedTo: s.lr };
+    }
+    return { improved: false, decayedTo: null };
+  }
+}
+
+/** The model's dropout random state, as JSON-safe numbers (NaN: null). */
+export function rngState(model: TrainableModel): Array<number | null> {
+  return model.rng.getState().map((v) => (Number.isNaN(v) ? null : v));
+}
+
+/** The state of a new training. */
+export function freshState(lr: number, batcher: Batcher, model: TrainableModel): TrainingState {
+  return { step: 0, batcher: batcher.state(), dropoutRng: rngState(model), lr, bestScore: null, bestStep: null, plateau: 0, sinceBest: 0, seconds: 0, tokens: 0 };
+}
+
+/**
+ * The gradients of one optimizer step: zeroes the parameters' gradients, then runs forward and backward
+ * on `count` batches from `next` (one at a time, the tape reset before each) and leaves the gradient of
+ * the mean token loss over all of them. Returns their target tokens and summed NLL.
+ */
+export function accumulateGradients(
+  model: TrainableModel, tape: Tape, count: number, next: () => Batch, labelSmoothing: number,
+): { ntokens: number; nll: number } {
+  const params = model.parameters();
+  for (const p of params.values()) p.zeroGrad();
+  let ntokens = 0;
+  let nll = 0;
+  for (let a = 0; a < count; a++) {
+    const batch = next();
+    tape.reset();
+    const r = withTape(tape, () => model.loss(batch, { labelSmoothing }));
+    tape.backward(r.loss, count === 1 ? 1 / r.ntokens : 1); // mean over target tokens (accumulated: scaled below)
+    ntokens += r.ntokens;
+    nll += r.nll;
+  }
+  if (count > 1) {
+    for (const p of params.values()) {
+      const g = p.grad;
+      if (g !== null) for (let i = 0; i < g.length; i++) g[i] /= ntokens;
+    }
+  }
+  return { ntokens, nll };
+}
