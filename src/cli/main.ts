@@ -32,6 +32,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed (training.seed)', nonNegativeInt)
     .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors)')
     .option('--set <key=value>', 'override any config key, e.g. --set model.hidden=128 (repeatable)', collect, [])
+    .option('--snapshot-sentence <text>', 'write the attention of this sentence at step 0 and every --snapshot-every steps to <outDir>/snapshots.json')
+    .option('--snapshot-every <n>', 'steps between attention snapshots (default 50)', positiveInt)
     .action(async (config: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       // Nothing to train on: the usage says what to give.
       if (config === undefined && opts['train'] === undefined) cmd.help({ error: true });
@@ -93,12 +95,13 @@ export function buildProgram(): Command {
 
   program
     .command('attention')
-    .description('translate one sentence and draw its attention matrix in the terminal (and as SVG/PNG files)')
-    .requiredOption('--model <file>', 'checkpoint (.safetensors)')
-    .argument('<sentence...>', 'the source sentence')
+    .description('translate one sentence and draw its attention matrix in the terminal (and as SVG/PNG files); --animate: draw the snapshots of a training as an animated SVG')
+    .option('--model <file>', 'checkpoint (.safetensors)')
+    .argument('[sentence...]', 'the source sentence')
     .option('--svg <file>', 'write the heatmap as SVG here')
     .option('--png <file>', 'write the heatmap as PNG here')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
+    .option('--animate <snapshots>', 'snapshots.json of attnmt train --snapshot-sentence: write them to --svg as one animated SVG (no model needed)')
     .action(async (sentence: string[], opts: unknown) => {
       const { attentionCommand } = await import('./attention.js');
       await attentionCommand(sentence.join(' '), opts);

@@ -23,8 +23,13 @@ export const TrainOptionsSchema = z.object({
   /** true: <outDir>/last.safetensors. */
   resume: z.union([z.literal(true), opt.file]).optional(),
   set: z.array(z.string()).default([]),
+  snapshotSentence: z.string().trim().min(1, 'give the sentence whose attention to snapshot').optional(),
+  snapshotEvery: opt.count.optional(),
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
+
+/** Steps between attention snapshots when --snapshot-sentence comes without --snapshot-every. */
+export const DEFAULT_SNAPSHOT_EVERY = 50;
 
 /** Flags -> config overrides (key path and value). */
 export function trainOverrides(o: TrainOptions): Array<{ keyPath: string[]; value: unknown }> {
@@ -46,6 +51,8 @@ export function trainOverrides(o: TrainOptions): Array<{ keyPath: string[]; valu
 export async function trainCommand(configFile: string | undefined, raw: unknown): Promise<void> {
   const o = parseOptions(TrainOptionsSchema, raw);
   const config = loadConfig(configFile, trainOverrides(o));
+  if (o.snapshotEvery !== undefined && o.snapshotSentence === undefined) throw new UserError('--snapshot-every: give the sentence with --snapshot-sentence');
+  const snapshot = o.snapshotSentence === undefined ? undefined : { sentence: o.snapshotSentence, every: o.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY };
   let resume: string | undefined;
   if (o.resume !== undefined) {
     resume = o.resume === true ? path.join(config.training.outDir, 'last.safetensors') : o.resume;
@@ -63,7 +70,7 @@ export async function trainCommand(configFile: string | undefined, raw: unknown)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await train({ config, ...(resume === undefined ? {} : { resume }) });
+    const result = await train({ config, ...(resume === undefined ? {} : { resume }), ...(snapshot === undefined ? {} : { snapshot }) });
     if (result.stopReason === 'interrupted') process.exitCode = 130;
   } finally {
     process.off('SIGINT', onSignal);

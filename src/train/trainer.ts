@@ -29,6 +29,7 @@ import { makeProgress, type Progress } from './progress.js';
 import { freshState, rngState, TrainingLoop, type TrainingState } from './loop.js';
 import { validate, type ValidationResult } from './validate.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { parseSnapshotFile, takeSnapshot, type AttentionSnapshot } from './snapshot.js';
 
 export { accumulateGradients, type TrainingState } from './loop.js';
 
@@ -44,6 +45,11 @@ export interface TrainOptions {
   onStep?: (at: { step: number; seconds: number; loss: number; epoch: number }) => void;
   /** Data already prepared (the demo passes it to skip reading files). */
   data?: PreparedData;
+  /**
+   * Attention snapshots of one sentence: at step 0 (a new training) and every `every` steps, its
+   * greedy translation and attention go into OUT/snapshots.json (rewritten atomically each time).
+   */
+  snapshot?: { sentence: string; every: number };
 }
 
 export type StopReason = 'maxSteps' | 'maxEpochs' | 'maxTime' | 'earlyStopping' | 'interrupted';
@@ -120,6 +126,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const validEvery = t.validEvery > 0 ? t.validEvery : Math.max(1, Math.round(batcher.batchesPerEpoch / t.accumulate));
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, budget, log, logEvery: t.logEvery });
   const validations: ValidationResult[] = [];
+  const snapshots = opts.snapshot === undefined ? null : startSnapshots(opts.snapshot, path.join(t.outDir, 'snapshots.json'), state.step);
   let stopReason: StopReason | null = null;
   let windowLoss = 0;
   let windowTokens = 0;
@@ -132,6 +139,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     windowTokens += ntokens;
     progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
     opts.onStep?.({ step: state.step, seconds: elapsed(), loss: windowLoss / windowTokens, epoch: batcher.epoch + 1 });
+    if (snapshots !== null && state.step % snapshots.every === 0) snapshots.take(windowLoss / windowTokens);
     if (state.step % t.logEvery === 0) {
       windowLoss = 0;
       windowTokens = 0;
@@ -174,6 +182,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     seconds: (performance.now() - start) / 1000,
     validations,
   };
+
+  /**
+   * The snapshots of a run: earlier ones kept from the file when resuming (same sentence, steps up to
+   * the resumed one), the untrained model's at step 0 of a new run.
+   */
+  function startSnapshots(o: { sentence: string; every: number }, file: string, step: number): { every: number; take: (loss: number | null) => void } {
+    let list: AttentionSnapshot[] = [];
+    if (step > 0 && fs.existsSync(file)) {
+      const old = parseSnapshotFile(fs.readFileSync(file, 'utf8'), file);
+      if (old.sentence === o.sentence) list = old.snapshots.filter((x) => x.step <= step);
+    }
+    const take = (loss: number | null): void => {
+      const snap = takeSnapshot({ model, srcVocab: data.srcVocab, tgtVocab: data.tgtVocab, codec: data.codec }, o.sentence, { step: state.step, seconds: elapsed(), loss }, cfg.decoding.maxLenRatio);
+      list = [...list.filter((x) => x.step !== snap.step), snap];
+      writeFileAtomic(file, `${JSON.stringify({ sentence: o.sentence, every: o.every, snapshots: list })}\n`);
+    };
+    if (step === 0) take(null);
+    return { every: o.every, take };
+  }
 
   /** Validate on the dev set (if any), update lr/best/patience, write checkpoints and the JSONL log. */
   function validateAndSave(): ValidationResult | null {
