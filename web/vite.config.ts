@@ -4,12 +4,26 @@
  * the page. None of the modules it reaches imports Node (file reading lives in Node-only modules).
  */
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { PAGE_HEADERS } from '../src/server/static.js';
+
+/** web/dist/_headers: the page's headers (COOP/COEP) for static hosts that read that file. */
+function headersFile(): Plugin {
+  return {
+    name: 'attnmt-headers-file',
+    generateBundle() {
+      const lines = Object.entries(PAGE_HEADERS).map(([k, v]) => `  ${k}: ${v}`);
+      this.emitFile({ type: 'asset', fileName: '_headers', source: `/*\n${lines.join('\n')}\n` });
+    },
+  };
+}
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  server: { fs: { allow: ['..'] } },
+  server: { fs: { allow: ['..'] }, headers: { ...PAGE_HEADERS } },
+  preview: { headers: { ...PAGE_HEADERS } },
+  plugins: [headersFile()],
   // The in-browser translator runs in a module worker (web/src/local-worker.ts).
   worker: { format: 'es' },
   build: {

@@ -24,7 +24,9 @@ import { z } from 'zod';
 import { goldOf, scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
 import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../eval/scores.js';
 import type { ConfigInput } from '../train/config.js';
-import { DEMO_CORPUS, demoConfig, type DemoRole } from '../train/demo-config.js';
+import { checkDemoSentence, DEMO_CORPUS, DEMO_SENTENCE, demoConfig, type AlignmentCheck, type DemoRole } from '../train/demo-config.js';
+
+export { checkDemoSentence, DEMO_EXPECTED, DEMO_SENTENCE, type AlignmentCheck } from '../train/demo-config.js';
 import { BudgetClock, formatSeconds } from '../train/progress.js';
 import { openTranslator } from '../translate/open.js';
 import type { Translation } from '../translate/translate.js';
@@ -35,8 +37,6 @@ import { startEngine, stopEngine, writeFileAtomic } from './common.js';
 import type { DemoWorkerInput, DemoWorkerMessage } from './demo-worker.js';
 import { opt, parseOptions } from './options.js';
 
-export const DEMO_SENTENCE = 'the black cat ate the mouse';
-export const DEMO_EXPECTED = 'le chat noir a mangé la souris';
 
 
 type Progress = Extract<DemoWorkerMessage, { kind: 'progress' }>;
@@ -113,46 +113,6 @@ function trainInWorkers(configs: Record<DemoRole, ConfigInput>, budget: number, 
       throw err;
     },
   );
-}
-
-export interface AlignmentCheck {
-  translation: string;
-  correct: boolean;
-  /** Source token each checked target word attends to most. */
-  chatLooksAt: string | null;
-  noirLooksAt: string | null;
-  holds: boolean;
-  /** What is wrong, one phrase each (empty when the check holds). */
-  problems: string[];
-}
-
-/** Does the attention model translate the demo sentence right, looking at the right words? */
-export function checkDemoSentence(t: Translation): AlignmentCheck {
-  const best = t.hypotheses[0];
-  const looksAt = (word: string): string | null => {
-    if (best === undefined) return null;
-    const row = best.targetTokens.indexOf(word);
-    const weights = best.weights[row];
-    if (row < 0 || weights === undefined || weights.length === 0) return null;
-    let arg = 0;
-    for (let s = 1; s < weights.length; s++) if ((weights[s] as number) > (weights[arg] as number)) arg = s;
-    return t.sourceTokens[arg] ?? null;
-  };
-  const translation = best?.text ?? '';
-  const correct = translation === DEMO_EXPECTED;
-  const chatLooksAt = looksAt('chat');
-  const noirLooksAt = looksAt('noir');
-  const problems: string[] = [];
-  if (!correct) problems.push(`the translation is "${translation}", not "${DEMO_EXPECTED}"`);
-  const attends = (word: string, seen: string | null, want: string): void => {
-    if (seen === want) return;
-    if (best !== undefined && best.weights.length === 0) problems.push('the model gave no attention weights');
-    else if (seen === null) problems.push(`"${word}" is not in the translation, so it cannot attend to "${want}"`);
-    else problems.push(`"${word}" attends most to "${seen}", not "${want}"`);
-  };
-  attends('chat', chatLooksAt, 'cat');
-  attends('noir', noirLooksAt, 'black');
-  return { translation, correct, chatLooksAt, noirLooksAt, holds: problems.length === 0, problems: [...new Set(problems)] };
 }
 
 export interface DemoReport {

@@ -147,17 +147,7 @@ export function readGroupedTsv(path: string, options: GroupTsvOptions = {}): Gro
   return groupTsvLines(readLines(path), path, options);
 }
 
-/**
- * Per-segment reference lists -> sacreBLEU streams: `streams[k][i]` is reference k of segment i,
- * '' where segment i has fewer than k + 1 references (metrics drop empty references per segment).
- */
-export function toReferenceStreams(perSegment: readonly (readonly string[])[]): string[][] {
-  let maxRefs = 0;
-  for (const refs of perSegment) maxRefs = Math.max(maxRefs, refs.length);
-  const streams: string[][] = [];
-  for (let k = 0; k < maxRefs; k++) streams.push(perSegment.map((refs) => (k < refs.length ? refs[k] : '')));
-  return streams;
-}
+export { toReferenceStreams } from './reference-streams.js';
 
 /** `source<TAB>target` lines -> pairs (blank lines skipped); a bad line is a DataError naming `name` and the line. */
 export function parsePairLines(lines: readonly string[], name: string): Array<{ src: string; tgt: string }> {

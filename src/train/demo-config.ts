@@ -6,6 +6,11 @@
  */
 import type { SeedSplitSizes } from '../data/seed-corpus.js';
 import type { ConfigInput } from './config-schema.js';
+import type { Translation } from '../translate/translate.js';
+
+/** The sentence the demo (and the page's "Train here") checks, and its reference translation. */
+export const DEMO_SENTENCE = 'the black cat ate the mouse';
+export const DEMO_EXPECTED = 'le chat noir a mangé la souris';
 
 /**
  * The demo's seed corpus: enough variety to generalize, small enough to be seen several times in the
@@ -47,4 +52,44 @@ export function demoConfig(role: DemoRole, dir: string, seconds: number, seed: n
 /** `dir/name` (the page has no node:path; a trailing separator of dir is not doubled). */
 function joinPath(dir: string, name: string): string {
   return /[/\\]$/.test(dir) ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+export interface AlignmentCheck {
+  translation: string;
+  correct: boolean;
+  /** Source token each checked target word attends to most. */
+  chatLooksAt: string | null;
+  noirLooksAt: string | null;
+  holds: boolean;
+  /** What is wrong, one phrase each (empty when the check holds). */
+  problems: string[];
+}
+
+/** Does the attention model translate the demo sentence right, looking at the right words? */
+export function checkDemoSentence(t: Translation): AlignmentCheck {
+  const best = t.hypotheses[0];
+  const looksAt = (word: string): string | null => {
+    if (best === undefined) return null;
+    const row = best.targetTokens.indexOf(word);
+    const weights = best.weights[row];
+    if (row < 0 || weights === undefined || weights.length === 0) return null;
+    let arg = 0;
+    for (let s = 1; s < weights.length; s++) if ((weights[s] as number) > (weights[arg] as number)) arg = s;
+    return t.sourceTokens[arg] ?? null;
+  };
+  const translation = best?.text ?? '';
+  const correct = translation === DEMO_EXPECTED;
+  const chatLooksAt = looksAt('chat');
+  const noirLooksAt = looksAt('noir');
+  const problems: string[] = [];
+  if (!correct) problems.push(`the translation is "${translation}", not "${DEMO_EXPECTED}"`);
+  const attends = (word: string, seen: string | null, want: string): void => {
+    if (seen === want) return;
+    if (best !== undefined && best.weights.length === 0) problems.push('the model gave no attention weights');
+    else if (seen === null) problems.push(`"${word}" is not in the translation, so it cannot attend to "${want}"`);
+    else problems.push(`"${word}" attends most to "${seen}", not "${want}"`);
+  };
+  attends('chat', chatLooksAt, 'cat');
+  attends('noir', noirLooksAt, 'black');
+  return { translation, correct, chatLooksAt, noirLooksAt, holds: problems.length === 0, problems: [...new Set(problems)] };
 }

@@ -11,8 +11,11 @@ import { Tape, withTape } from '../engine/tensor.js';
 import { Adam, clipGradNorm } from '../engine/optim.js';
 import type { TrainableModel } from '../model/model.js';
 import type { Batch } from '../data/batch.js';
-import type { Batcher, BatcherState } from '../data/batcher.js';
-import type { TrainingConfig } from './config-schema.js';
+import { Batcher, type BatcherState } from '../data/batcher.js';
+import type { IdPair } from '../data/batch.js';
+import type { ModelConfig } from '../model/config.js';
+import type { Config, TrainingConfig } from './config-schema.js';
+import type { PreparedData } from './prepare.js';
 import { inverseSqrtLr, linearLr, warmupFactor, type Budget } from './schedule.js';
 
 /** Everything that must survive a restart besides the tensors. */
@@ -106,6 +109,16 @@ export class TrainingLoop {
     }
     return { improved: false, decayedTo: null };
   }
+}
+
+/** The model config of a new training: the config's model section, its dropout and the vocab sizes. */
+export function modelConfigFrom(cfg: Config, data: Pick<PreparedData, 'srcVocab' | 'tgtVocab'>): ModelConfig {
+  return { ...cfg.model, dropout: cfg.training.dropout, srcVocabSize: data.srcVocab.size, tgtVocabSize: data.tgtVocab.size };
+}
+
+/** The training batches: training.batchTokens tokens or training.batchSize sentences, shuffled with seed + 1. */
+export function makeBatcher(train: IdPair[], t: TrainingConfig): Batcher {
+  return new Batcher(train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
 }
 
 /** The model's dropout random state, as JSON-safe numbers (NaN: null). */

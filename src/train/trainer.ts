@@ -21,17 +21,16 @@ import type { Adam } from '../engine/optim.js';
 import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
 import { loadCheckpoint } from '../model/checkpoint-file.js';
 import { createModel, loadModel, type TrainableModel } from '../model/model.js';
-import type { ModelConfig } from '../model/config.js';
-import { Batcher } from '../data/batcher.js';
+import type { Batcher } from '../data/batcher.js';
 import type { Config } from './config.js';
 import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
-import { freshState, rngState, TrainingLoop, type TrainingState } from './loop.js';
+import { freshState, makeBatcher, modelConfigFrom, rngState, TrainingLoop, type TrainingState } from './loop.js';
 import { validate, type ValidationResult } from './validate.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseSnapshotFile, takeSnapshot, type AttentionSnapshot } from './snapshot.js';
 
-export { accumulateGradients, type TrainingState } from './loop.js';
+export { accumulateGradients, modelConfigFrom, type TrainingState } from './loop.js';
 
 export interface TrainOptions {
   config: Config;
@@ -90,7 +89,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
   const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed, opts.resume);
   const params = model.parameters();
-  const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
+  const batcher = makeBatcher(data.train, t);
   const state = resumed === null ? freshState(t.lr, batcher, model) : restoredState(resumed);
   const budget = { plannedSteps: plannedSteps(cfg, batcher), maxTime: t.maxTime };
   const start = performance.now();
@@ -240,11 +239,6 @@ export function pruneStepCheckpoints(dir: string, keep: number): void {
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
   for (const step of steps.slice(keep)) fs.rmSync(path.join(dir, `step-${step}.safetensors`), { force: true });
-}
-
-/** The model config of a new training: the config's model section, its dropout and the vocab sizes. */
-export function modelConfigFrom(cfg: Config, data: Pick<PreparedData, 'srcVocab' | 'tgtVocab'>): ModelConfig {
-  return { ...cfg.model, dropout: cfg.training.dropout, srcVocabSize: data.srcVocab.size, tgtVocabSize: data.tgtVocab.size };
 }
 
 /** The training state stored in a checkpoint. */

@@ -7,7 +7,7 @@ import type { Vocab } from '../data/vocab.js';
 import { Tape, withTape } from '../engine/tensor.js';
 import { corpusBleu } from '../eval/bleu.js';
 import { corpusChrf } from '../eval/chrf.js';
-import { toReferenceStreams } from '../eval/references.js';
+import { toReferenceStreams } from '../eval/reference-streams.js';
 import type { TranslationModel } from '../model/model.js';
 import type { TextCodec } from '../translate/codec.js';
 import { translateTokens } from '../translate/translate.js';

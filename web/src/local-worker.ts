@@ -3,35 +3,10 @@
  * models, so decoding (beam search over a long sentence takes a while) never blocks the page.
  * Requests and replies are `LocalRequest` / `LocalReply` (local.ts), matched by `id`.
  */
-import { initEngine, type EngineInfo } from '../../src/engine/engine.js';
 import { ModelRunner } from '../../src/server/model-core.js';
 import type { ModelInfo, ModelKind } from '../../src/server/translator.js';
 import type { LocalReply, LocalRequest } from './local.js';
-
-/** URLs of the kernels when `npm run build:wasm` has produced them (empty otherwise). */
-const wasmUrls = import.meta.glob(['../../build/gemm-simd.wasm', '../../build/gemm-relaxed.wasm'], { query: '?url', import: 'default', eager: true });
-
-async function fetchBytes(name: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const url = Object.entries(wasmUrls).find(([file]) => file.endsWith(`/${name}`))?.[1];
-  if (typeof url !== 'string') return undefined;
-  return new Uint8Array(await (await fetch(url)).arrayBuffer());
-}
-
-let engine: Promise<EngineInfo> | null = null;
-
-/** The engine, started once: the relaxed-SIMD (FMA) kernels where the browser has them, else plain SIMD, else TypeScript. */
-function startEngine(): Promise<EngineInfo> {
-  engine ??= (async (): Promise<EngineInfo> => {
-    try {
-      const [simd, relaxed] = await Promise.all([fetchBytes('gemm-simd.wasm'), fetchBytes('gemm-relaxed.wasm')]);
-      if (simd === undefined) return await initEngine({ threads: 1 });
-      return await initEngine({ threads: 1, wasm: relaxed === undefined ? { simd } : { simd, relaxed } });
-    } catch {
-      return initEngine({ threads: 1 });
-    }
-  })();
-  return engine;
-}
+import { startEngine } from './engine-start.js';
 
 let runners: Partial<Record<ModelKind, ModelRunner>> = {};
 

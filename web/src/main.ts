@@ -11,6 +11,7 @@ import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/t
 import { connectServer, type Backend } from './backend.js';
 import { attachHover } from './highlight.js';
 import { fetchCheckpoint, loadLocalBackend, type LocalSource } from './local.js';
+import { setUpTrainHere } from './train-here.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -261,4 +262,5 @@ async function start(): Promise<void> {
   statusEl.textContent = 'No translation server: load a checkpoint to translate in this page.';
 }
 
+setUpTrainHere();
 void start();
