@@ -7,7 +7,8 @@
  * `attnmt translate --model` loads.
  *
  * For tests and bench/browser-train.ts the section carries its state in data attributes:
- * data-state (idle|preparing|training|paused|error), data-steps-attention, data-correct-seconds (seconds
+ * data-state (idle|preparing|training|paused|error), data-steps-<role>, data-losses-<role> (the loss curve's
+ * [step, loss] points as JSON), data-engine-<role>, data-correct-seconds (seconds
  * from the button press to the first report where the attention model translates the demo sentence
  * right with chat->cat and noir->black).
  */
@@ -59,6 +60,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: s
   return e;
 }
 
+const cap = (role: DemoRole): string => (role === 'attention' ? 'Attention' : 'Baseline');
+
 function asTranslation(s: AttentionSnapshot): Translation {
   return { source: '', sourceTokens: s.source_tokens, unknown: [], hypotheses: [{ text: s.text, targetTokens: s.target_tokens, score: 0, weights: s.weights }] };
 }
@@ -89,6 +92,11 @@ export function lossChartSvg(series: Record<DemoRole, ReadonlyArray<[number, num
   }
   parts.push(`<text x="${L}" y="${height - 8}" fill="#4b5563">0</text><text x="${L + w}" y="${height - 8}" text-anchor="end" fill="#4b5563">step ${maxX}</text>`);
   parts.push(`<text x="${L + w / 2}" y="${height - 8}" text-anchor="middle" fill="#4b5563">training loss (nats/token)</text>`);
+  ROLES.forEach((role, i) => {
+    const x = L + w - 150;
+    const y = T + 14 + i * 15;
+    parts.push(`<line x1="${x}" y1="${y}" x2="${x + 18}" y2="${y}" stroke="${COLORS[role]}" stroke-width="2"/><text x="${x + 22}" y="${y}" dy="0.35em" fill="#111827">${NAMES[role]}</text>`);
+  });
   for (const role of ROLES) {
     const pts = series[role];
     if (pts.length === 0) continue;
@@ -160,7 +168,7 @@ export function setUpTrainHere(): void {
       case 'ready':
         run.ready = true;
         run.snapshot = m.snapshot;
-        section.dataset[`engine${role === 'attention' ? 'Attention' : 'Baseline'}`] = m.engine.backend;
+        section.dataset[`engine${cap(role)}`] = m.engine.backend;
         if ([...runs.values()].every((r) => r.ready)) setState(paused ? 'paused' : 'training');
         downloads[role].disabled = false;
         break;
@@ -171,7 +179,8 @@ export function setUpTrainHere(): void {
         run.loss = m.loss;
         run.snapshot = m.snapshot;
         if (m.loss !== null) run.losses.push([m.step, m.loss]);
-        section.dataset[`steps${role === 'attention' ? 'Attention' : 'Baseline'}`] = String(m.step);
+        section.dataset[`steps${cap(role)}`] = String(m.step);
+        section.dataset[`losses${cap(role)}`] = JSON.stringify(run.losses);
         if (role === 'attention') noteCheck(m.snapshot);
         break;
       case 'validation':
@@ -180,6 +189,7 @@ export function setUpTrainHere(): void {
       case 'paused':
         run.step = m.step;
         run.snapshot = m.snapshot;
+        section.dataset[`paused${cap(role)}`] = String(m.step);
         if (role === 'attention') noteCheck(m.snapshot);
         break;
       case 'checkpoint': {
@@ -241,6 +251,7 @@ export function setUpTrainHere(): void {
     paused = !paused;
     for (const r of runs.values()) r.worker.postMessage({ type: paused ? 'pause' : 'resume' } satisfies TrainRequest);
     pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    if (!paused) for (const role of ROLES) delete section.dataset[`paused${cap(role)}`];
     setState(paused ? 'paused' : 'training');
     redraw();
   });
