@@ -45,8 +45,8 @@ export interface TrainOptions {
   /** Data already prepared (the demo passes it to skip reading files). */
   data?: PreparedData;
   /**
-   * Attention snapshots of one sentence: at step 0 (a new training) and every `every` steps, its
-   * greedy translation and attention go into OUT/snapshots.json (rewritten atomically each time).
+   * Attention snapshots of one sentence: at step 0 (a new training), every `every` steps and at the last
+   * step, its greedy translation and attention go into OUT/snapshots.json (rewritten atomically each time).
    */
   snapshot?: { sentence: string; every: number };
 }
@@ -162,6 +162,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   }
 
+  // The trained model's snapshot, when the last step was not a snapshot step.
+  if (snapshots !== null && state.step % snapshots.every !== 0) snapshots.take(windowTokens > 0 ? windowLoss / windowTokens : null);
   // Final validation (unless the last step just had one) and last checkpoint.
   if (stopReason !== 'interrupted' && stopReason !== 'earlyStopping' && state.step % validEvery !== 0) validateAndSave();
   state.seconds = elapsed();

@@ -24,13 +24,13 @@ test('train --snapshot-sentence/--snapshot-every, then attention --animate draws
     '--snapshot-sentence', 'the black cat ate the mouse', '--snapshot-every', '3']);
   assert.equal(t.code, 0, t.stderr);
   const snaps = JSON.parse(fs.readFileSync(path.join(out, 'snapshots.json'), 'utf8')) as { snapshots: Array<{ step: number }> };
-  assert.deepEqual(snaps.snapshots.map((s) => s.step), [0, 3, 6]);
+  assert.deepEqual(snaps.snapshots.map((s) => s.step), [0, 3, 6, 7]);
 
   const svg = path.join(dir, 'forming.svg');
   const a = run(['attention', '--animate', path.join(out, 'snapshots.json'), '--svg', svg]);
   assert.equal(a.code, 0, a.stderr);
-  assert.match(a.stdout, /wrote .*forming\.svg: 3 frames, steps 0 to 6/);
-  assert.equal((fs.readFileSync(svg, 'utf8').match(/<g class="anim-frame"/g) ?? []).length, 3);
+  assert.match(a.stdout, /wrote .*forming\.svg: 4 frames, steps 0 to 7/);
+  assert.equal((fs.readFileSync(svg, 'utf8').match(/<g class="anim-frame"/g) ?? []).length, 4);
 });
 
 test('snapshot and --animate mistakes are one-line errors (exit 1)', () => {

@@ -35,13 +35,13 @@ function snapshotsOf(dir: string): ReturnType<typeof parseSnapshotFile> {
   return parseSnapshotFile(fs.readFileSync(file, 'utf8'), file);
 }
 
-test('--snapshot-every: snapshots at step 0 and every N steps, each a full attention matrix of the sentence', async () => {
+test('--snapshot-every: snapshots at step 0, every N steps and at the last step, each a full attention matrix of the sentence', async () => {
   const dir = tempDir('snapshot');
   await train({ config: config(dir, 12), snapshot: { sentence: SENTENCE, every: 5 }, ...quiet });
   const f = snapshotsOf(dir);
   assert.equal(f.sentence, SENTENCE);
   assert.equal(f.every, 5);
-  assert.deepEqual(f.snapshots.map((s) => s.step), [0, 5, 10]);
+  assert.deepEqual(f.snapshots.map((s) => s.step), [0, 5, 10, 12]);
   assert.equal(f.snapshots[0]?.loss, null);
   for (const s of f.snapshots) {
     assert.deepEqual(s.source_tokens, ['the', 'black', 'cat', 'ate', 'the', 'mouse', '</s>']);
@@ -68,8 +68,11 @@ test('snapshots do not change training, and a resumed run continues the file wit
   await train({ config: config(split, 20), resume: path.join(split, 'out', 'last.safetensors'), snapshot: { sentence: SENTENCE, every: 5 }, ...quiet });
   const s = snapshotsOf(straight).snapshots;
   const r = snapshotsOf(split).snapshots;
-  assert.deepEqual(r.map((x) => x.step), [0, 5, 10, 15, 20]);
-  assert.deepEqual(r.map((x) => [x.text, x.weights]), s.map((x) => [x.text, x.weights]));
+  // The first run's last snapshot (step 12) stays; every other one matches the straight run's.
+  assert.deepEqual(s.map((x) => x.step), [0, 5, 10, 15, 20]);
+  assert.deepEqual(r.map((x) => x.step), [0, 5, 10, 12, 15, 20]);
+  const resumed = r.filter((x) => x.step !== 12);
+  assert.deepEqual(resumed.map((x) => [x.text, x.weights]), s.map((x) => [x.text, x.weights]));
 });
 
 test('a bad snapshots file is an error naming the file and the key', () => {
