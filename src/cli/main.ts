@@ -134,7 +134,7 @@ export function buildProgram(): Command {
     .description('HTTP API and web page for translating and inspecting attention')
     .requiredOption('--model <file>', 'checkpoint (.safetensors): an attention model or a fixed-context baseline')
     .option('--model2 <file>', 'a second checkpoint, to compare attention with the baseline side by side')
-    .option('--port <n>', 'port', positiveInt, 8080)
+    .option('--port <n>', 'port (0: any free port, printed at start)', nonNegativeInt, 8080)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option(
       '--allowed-hosts <names>',

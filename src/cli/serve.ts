@@ -11,7 +11,7 @@ import { opt, parseOptions } from './options.js';
 export const ServeOptionsSchema = z.object({
   model: opt.file,
   model2: opt.file.optional(),
-  port: z.number().int().min(1).max(65535, { message: 'must be a TCP port, 1 to 65535' }).default(8080),
+  port: z.number().int().min(0).max(65535, { message: 'must be a TCP port, 0 to 65535' }).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   allowedHosts: z.array(z.string().min(1)).optional(),
   workers: opt.count.max(64).default(2),

@@ -65,7 +65,10 @@ interface Lane {
   running: { request: Request; chunk: Chunk; id: number } | null;
 }
 
-class PoolTranslator implements Translator {
+export class PoolTranslator implements Translator {
+  /** Chunks whose decode was stopped part-way (client gone, timeout) since the start. */
+  stoppedChunks = 0;
+
   private readonly scheduler: FairScheduler<Request>;
   private readonly active = new Set<Request>();
   private nextId = 1;
@@ -145,6 +148,7 @@ class PoolTranslator implements Translator {
     if ((m.type !== 'result' && m.type !== 'error') || run === null || m.id !== run.id) return;
     lane.running = null;
     this.scheduler.finish(i);
+    if (m.type === 'error' && m.aborted) this.stoppedChunks++;
     const { request, chunk } = run;
     if (!request.settled) {
       if (m.type === 'result') {
@@ -224,7 +228,7 @@ async function startWorker(init: WorkerInit, checkpointPath: string): Promise<{ 
 }
 
 /** Load `checkpointPath` in `workers` worker threads; resolves once the model is ready in all of them. */
-export async function createModelTranslator(checkpointPath: string, opts: ModelTranslatorOptions = {}): Promise<Translator> {
+export async function createModelTranslator(checkpointPath: string, opts: ModelTranslatorOptions = {}): Promise<PoolTranslator> {
   const o = {
     workers: opts.workers ?? defaultPoolOptions.workers,
     chunkWork: opts.chunkWork ?? defaultPoolOptions.chunkWork,

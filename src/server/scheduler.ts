@@ -2,9 +2,10 @@
  * Fair scheduling of translation work over a model's worker threads (lanes).
  *
  * A request is split into chunks of sentences (`splitIntoChunks`: similar lengths together, each chunk at most
- * `budget` work units, a costlier sentence alone), and idle lanes take chunks round-robin across requests: every
- * waiting request gets one chunk before any gets a second, so a small request waits for at most one chunk of
- * each lane, never for the whole of a big request. A lane can be limited to cheap chunks (`maxCost`): with one
+ * `budget` work units, a costlier sentence alone), and idle lanes take chunks round-robin across requests: the
+ * next chunk comes from the waiting request that has started the fewest chunks (the earliest on ties), so a
+ * request that arrives behind a big one runs its first chunk as soon as a lane is free, never after the whole
+ * of the big request. A lane can be limited to cheap chunks (`maxCost`): with one
  * such lane, a request that fits it is never stuck behind chunks of long sentences.
  *
  * Work units are the caller's (the server counts characters x beam). Pure bookkeeping: the worker threads,
@@ -51,6 +52,8 @@ interface JobState<J> {
   pending: Chunk[];
   /** Chunks running, by lane. */
   running: Set<number>;
+  /** Chunks started so far. */
+  started: number;
 }
 
 /** What a lane should run next. */
@@ -63,8 +66,6 @@ export class FairScheduler<J> {
   private readonly jobs: JobState<J>[] = [];
   private readonly byJob = new Map<J, JobState<J>>();
   private readonly busy: (J | null)[];
-  /** Index in `jobs` where the next round-robin search starts. */
-  private cursor = 0;
 
   /** One entry per lane: the costliest chunk it takes (Infinity: any). */
   constructor(private readonly laneMaxCost: readonly number[]) {
@@ -85,7 +86,7 @@ export class FairScheduler<J> {
   add(job: J, chunks: readonly Chunk[]): void {
     if (this.byJob.has(job)) throw new Error('FairScheduler: job added twice');
     if (chunks.length === 0) throw new Error('FairScheduler: a job needs at least one chunk');
-    const state: JobState<J> = { job, pending: [...chunks].sort((a, b) => a.cost - b.cost), running: new Set() };
+    const state: JobState<J> = { job, pending: [...chunks].sort((a, b) => a.cost - b.cost), running: new Set(), started: 0 };
     this.jobs.push(state);
     this.byJob.set(job, state);
   }
@@ -96,31 +97,30 @@ export class FairScheduler<J> {
   }
 
   /**
-   * The next chunk for an idle `lane`: from the first job, in round-robin order from where the last search
-   * stopped, with a pending chunk the lane takes (its costliest one that fits); null when there is none.
+   * The next chunk for an idle `lane`: from the job that has started the fewest chunks (the earliest added on
+   * ties) among those with a pending chunk the lane takes (its costliest one that fits); null when there is none.
    */
   next(lane: number): Assignment<J> | null {
     if (this.busy[lane] !== null) throw new Error(`FairScheduler: lane ${lane} is busy`);
     const max = this.laneMaxCost[lane] as number;
-    const n = this.jobs.length;
-    for (let k = 0; k < n; k++) {
-      const at = (this.cursor + k) % n;
-      const state = this.jobs[at] as JobState<J>;
-      let pick = -1;
+    let best: JobState<J> | null = null;
+    let bestChunk = -1;
+    for (const state of this.jobs) {
+      if (best !== null && state.started >= best.started) continue;
       for (let c = state.pending.length - 1; c >= 0; c--) {
         if ((state.pending[c] as Chunk).cost <= max) {
-          pick = c;
+          best = state;
+          bestChunk = c;
           break;
         }
       }
-      if (pick < 0) continue;
-      const [chunk] = state.pending.splice(pick, 1) as [Chunk];
-      state.running.add(lane);
-      this.busy[lane] = state.job;
-      this.cursor = (at + 1) % n;
-      return { job: state.job, chunk };
     }
-    return null;
+    if (best === null) return null;
+    const [chunk] = best.pending.splice(bestChunk, 1) as [Chunk];
+    best.running.add(lane);
+    best.started++;
+    this.busy[lane] = best.job;
+    return { job: best.job, chunk };
   }
 
   /** `lane` finished its chunk; true when that was the job's last chunk (the job is then removed). */
@@ -148,10 +148,7 @@ export class FairScheduler<J> {
   }
 
   private drop(state: JobState<J>): void {
-    const at = this.jobs.indexOf(state);
-    this.jobs.splice(at, 1);
+    this.jobs.splice(this.jobs.indexOf(state), 1);
     this.byJob.delete(state.job);
-    if (at < this.cursor) this.cursor--;
-    if (this.cursor >= this.jobs.length) this.cursor = 0;
   }
 }
