@@ -246,6 +246,8 @@ describe('real worker threads: cancelling and fairness', () => {
       assert.equal(r.status, 504, r.body);
       assert.match(r.body, /did not finish within 300 ms/);
     }
+    // The worker reports the stopped decode (not a finished one) soon after; the test's timeout fails it otherwise.
+    while (translator.stoppedChunks === 0) await new Promise((r) => setTimeout(r, 20));
     assert.equal(translator.stoppedChunks, 1, 'the running decode was stopped');
   });
 
@@ -276,6 +278,7 @@ describe('real worker threads: cancelling and fairness', () => {
     assert.equal(h.pending, 1, 'the big request is still running');
     big.leave();
     await pending(port, 0);
+    while (translator.stoppedChunks === 0) await new Promise((r) => setTimeout(r, 20));
     assert.equal(translator.stoppedChunks, 1);
   });
 });
