@@ -11,11 +11,14 @@
  *   loaded   the same while a huge request runs (32 sentences x 1,000 characters, beam 16: work cap raised
  *            for it), for --seconds (default 30); then the huge request's client disconnects;
  *   cancel   time from the disconnect until /health shows nothing pending, and until a small request is answered;
- *   memory   RSS (all threads) idle before, peak while loaded, and 5 s after the cancel.
+ *   memory   RSS (all threads) idle before, peak while loaded, and 5 s after the cancel;
+ * then, with the default pool, six requests of 32 sentences x 100 characters at beam 16 with attention, one after
+ * the other: their median time and the RSS before, at the peak and 5 s after.
  *
  *   npm run bench:server                     table
  *   npm run bench:server -- --seconds 60     longer loaded phase
- *   npm run bench:server -- --json           one JSON object per pool
+ *   npm run bench:server -- --json           one JSON object per pool, then one for the memory run
+ *   npm run bench:server -- --memory         the memory run only
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +34,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const secondsAt = args.indexOf('--seconds');
 const SECONDS = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 30;
+const onlyMemory = args.includes('--memory');
 
 const SRC_WORDS = Array.from({ length: 7996 }, (_, i) => `w${i.toString(36)}`);
 
@@ -96,6 +100,25 @@ async function health(url: string): Promise<Health> {
   return (await (await fetch(`${url}health`)).json()) as Health;
 }
 
+/** Polls /health every 250 ms; `stop()` gives the highest RSS seen (at least `start`). */
+function watchRss(url: string, start: number): { stop: () => Promise<number> } {
+  let peak = start;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      peak = Math.max(peak, (await health(url)).rss_mb);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      watching = false;
+      await watcher;
+      return peak;
+    },
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -148,17 +171,9 @@ async function run(file: string, workers: number): Promise<Row> {
     const hugeDone = post(url, { texts, beam: 16 }, huge.signal).catch(() => 'aborted');
     while ((await health(url)).pending < 1) await new Promise((r) => setTimeout(r, 10));
     const end = performance.now() + SECONDS * 1000;
-    let peak = rssIdle;
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        peak = Math.max(peak, (await health(url)).rss_mb);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    })();
+    const rss = watchRss(url, rssIdle);
     const loaded = await smallStream(url, () => performance.now() > end);
-    watching = false;
-    await watcher;
+    const peak = await rss.stop();
 
     const t0 = performance.now();
     huge.abort();
@@ -187,6 +202,36 @@ async function run(file: string, workers: number): Promise<Row> {
   }
 }
 
+interface MemoryRow {
+  requests: number;
+  median_ms: number;
+  rss_before_mb: number;
+  rss_peak_mb: number;
+  rss_after_mb: number;
+}
+
+async function memory(file: string): Promise<MemoryRow> {
+  const server = await startServer({ models: [file], port: 0, staticDir: null, log: () => undefined, limits: { timeoutMs: 3_600_000 } });
+  const url = server.url;
+  try {
+    await smallStream(url, () => false, 3);
+    const before = (await health(url)).rss_mb;
+    const rss = watchRss(url, before);
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t0 = performance.now();
+      const status = await post(url, { texts: Array.from({ length: 32 }, (_, k) => sentence(100, 100 * i + k)), beam: 16, attention: true });
+      if (status !== 200) throw new Error(`request answered ${status}`);
+      times.push(performance.now() - t0);
+    }
+    const peak = await rss.stop();
+    await new Promise((r) => setTimeout(r, 5000));
+    return { requests: 6, median_ms: Math.round(median(times)), rss_before_mb: before, rss_peak_mb: peak, rss_after_mb: (await health(url)).rss_mb };
+  } finally {
+    await server.close();
+  }
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-bench-server-'));
 try {
   const file = writeModel(dir);
@@ -196,7 +241,7 @@ try {
     console.log(`load average before: ${load()}  (${os.cpus().length} cores)`);
     console.log('workers | idle small ms (median / max) | small during huge: n, median / max ms | cancel: pending 0 / next answered ms | RSS MB idle / peak / 5 s after');
   }
-  for (const workers of [2, 1]) {
+  for (const workers of onlyMemory ? [] : [2, 1]) {
     const r = await run(file, workers);
     if (json) console.log(JSON.stringify({ ...r, load: os.loadavg() }));
     else {
@@ -206,7 +251,15 @@ try {
       );
     }
   }
-  if (!json) console.log(`load average after: ${load()}`);
+  const m = await memory(file);
+  if (json) console.log(JSON.stringify({ memory: m, load: os.loadavg() }));
+  else {
+    console.log(
+      `memory: ${m.requests} requests of 32 x 100 chars at beam 16 with attention, median ${m.median_ms} ms; ` +
+        `RSS MB before ${m.rss_before_mb}, peak ${m.rss_peak_mb}, 5 s after ${m.rss_after_mb}`,
+    );
+    console.log(`load average after: ${load()}`);
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

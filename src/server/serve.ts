@@ -126,14 +126,20 @@ export function listenError(err: unknown, host: string, port: number): Error {
 
 /** Start the server and keep it running until SIGINT/SIGTERM. */
 export async function serveUntilStopped(opts: ServeOptions): Promise<void> {
-  const server = await startServer(opts);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  // The handlers are in place before the "listening" line, so a signal right after it still stops cleanly.
+  let signalled: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    signalled = resolve;
   });
+  const onSignal = (): void => signalled();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const server = await startServer(opts);
+    await stopped;
+    await server.close().catch(() => undefined);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
