@@ -74,6 +74,8 @@ export class PoolTranslator implements Translator {
   private nextId = 1;
   private queued = 0;
   private closed = false;
+  /** Set when a worker died: every request fails with it (HTTP 500) rather than waiting for a lane that is gone. */
+  private broken: Error | null = null;
 
   constructor(
     private readonly lanes: Lane[],
@@ -83,9 +85,9 @@ export class PoolTranslator implements Translator {
     this.scheduler = new FairScheduler(lanes.map((_, i) => (i > 0 && i === lanes.length - 1 ? opts.shortWork : Infinity)));
     lanes.forEach((lane, i) => {
       lane.worker.on('message', (m: WorkerMessage) => this.onMessage(i, m));
-      lane.worker.on('error', (err) => this.failAll(new Error(`translation worker of ${info.name} crashed: ${err.message}`)));
+      lane.worker.on('error', (err) => this.breakDown(new Error(`translation worker of ${info.name} crashed: ${err.message}`)));
       lane.worker.on('exit', (code) => {
-        if (!this.closed) this.failAll(new Error(`translation worker of ${info.name} exited with code ${code}`));
+        if (!this.closed) this.breakDown(new Error(`translation worker of ${info.name} exited with code ${code}`));
       });
     });
   }
@@ -94,13 +96,9 @@ export class PoolTranslator implements Translator {
     return this.info;
   }
 
-  /** Sentences waiting or being translated. */
-  get load(): number {
-    return this.queued;
-  }
-
   translate(texts: string[], opts: TranslateOptions): Promise<TranslationResult[]> {
     if (this.closed) return Promise.reject(new Error(`translator for ${this.info.name} is closed`));
+    if (this.broken !== null) return Promise.reject(this.broken);
     const { signal, ...rest } = opts;
     if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
     if (texts.length === 0) return Promise.resolve([]);
@@ -183,6 +181,11 @@ export class PoolTranslator implements Translator {
     request.settled = true;
     this.active.delete(request);
     this.queued -= request.texts.length;
+  }
+
+  private breakDown(err: Error): void {
+    this.broken ??= err;
+    this.failAll(err);
   }
 
   private failAll(err: Error): void {
