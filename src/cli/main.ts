@@ -30,7 +30,9 @@ export function buildProgram(): Command {
     .option('--max-time <seconds>', 'stop after this many seconds (training.maxTime)', nonNegativeNumber)
     .option('--threads <n>', 'compute threads (training.threads)', positiveInt)
     .option('--seed <n>', 'random seed (training.seed)', nonNegativeInt)
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors)')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors); its model must match the config\'s')
+    .option('--checkpoint-config', 'with --resume: train the checkpoint\'s model even where the config\'s model section differs')
+    .option('--overwrite', 'start a new run in an outDir that holds one (deletes its checkpoints and valid.jsonl)')
     .option('--set <key=value>', 'override any config key, e.g. --set model.hidden=128 (repeatable)', collect, [])
     .action(async (config: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       // Nothing to train on: the usage says what to give.
