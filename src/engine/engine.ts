@@ -17,7 +17,7 @@ import { setRowKernels, wasmRowKernels } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
 
 export interface EngineOptions {
-  /** Threads for one GEMM, the calling thread included. Default: available cores, at most 2 (1 in a browser). */
+  /** Threads for one GEMM, the calling thread included. Default: all available cores (1 in a browser). */
   threads?: number;
   /** Use the relaxed-SIMD (FMA) build: true requires it, false never, 'auto' (default) when the runtime validates it. */
   relaxed?: boolean | 'auto';
@@ -62,7 +62,7 @@ async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
 async function defaultThreads(): Promise<number> {
   if (!isNode) return 1;
   const os = await nodeBuiltin('os');
-  return Math.max(1, Math.min(2, os.availableParallelism()));
+  return Math.max(1, os.availableParallelism());
 }
 
 /**
