@@ -25,6 +25,7 @@ export { attnForward, attnBackward } from './attn';
 export { maskedSoftmax, maskedSoftmaxBackward } from './softmax';
 export { layerNormForward, layerNormBackward } from './layernorm';
 export { geluForward, geluBackward } from './gelu';
+export { gruGatesForward, gruGatesBackward } from './gru';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;

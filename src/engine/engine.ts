@@ -11,10 +11,12 @@ import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
 import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
+import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
+import { wasmGruKernels } from './wasm-recurrent.js';
 
 export interface EngineOptions {
   /** Threads for one GEMM, the calling thread included. Default: all available cores (1 in a browser). */
@@ -142,6 +144,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
+  setGruKernels(wasmGruKernels(rows));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -162,6 +165,7 @@ export async function shutdownEngine(): Promise<void> {
   setRowKernels(null);
   setRowKernel(null);
   setAttentionKernels(null);
+  setGruKernels(null);
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;

@@ -39,6 +39,9 @@ export interface GemmKernels {
   layerNormBackward(x: number, dy: number, gamma: number, stats: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
   geluForward(x: number, y: number, n: number): void;
   geluBackward(x: number, g: number, dx: number, n: number): void;
+  /** GRU gate arithmetic of one step (asm/gru.ts; see wasm-recurrent.ts). */
+  gruGatesForward(x: number, gh: number, bias: number, h: number, hNew: number, act: number, active: number, batch: number, hidden: number): void;
+  gruGatesBackward(h: number, act: number, dh: number, dg: number, dx: number, active: number, batch: number, hidden: number): void;
 }
 
 export const KIND_PACK_A = 0;
@@ -650,6 +653,8 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const layerNormBackward = exported(instance.exports, 'layerNormBackward');
   const geluForward = exported(instance.exports, 'geluForward');
   const geluBackward = exported(instance.exports, 'geluBackward');
+  const gruGatesForward = exported(instance.exports, 'gruGatesForward');
+  const gruGatesBackward = exported(instance.exports, 'gruGatesBackward');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -667,5 +672,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     layerNormBackward: (x, dy, gamma, stats, dx, dgamma, dbeta, rows, d) => void layerNormBackward(x, dy, gamma, stats, dx, dgamma, dbeta, rows, d),
     geluForward: (x, y, n) => void geluForward(x, y, n),
     geluBackward: (x, g, dx, n) => void geluBackward(x, g, dx, n),
+    gruGatesForward: (x, gh, bias, h, hNew, act, active, batch, hidden) => void gruGatesForward(x, gh, bias, h, hNew, act, active, batch, hidden),
+    gruGatesBackward: (h, act, dh, dg, dx, active, batch, hidden) => void gruGatesBackward(h, act, dh, dg, dx, active, batch, hidden),
   };
 }
