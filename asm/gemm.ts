@@ -26,6 +26,7 @@ export { maskedSoftmax, maskedSoftmaxBackward } from './softmax';
 export { layerNormForward, layerNormBackward } from './layernorm';
 export { geluForward, geluBackward } from './gelu';
 export { gruGatesForward, gruGatesBackward } from './gru';
+export { expRows, subRows } from './rows';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;

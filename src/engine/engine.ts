@@ -14,7 +14,7 @@ import { setAttentionKernels } from './fused/attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
 import { WorkerPool } from './pool.js';
-import { setRowKernels, wasmRowKernels } from './row-kernels.js';
+import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 
@@ -139,7 +139,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   setBatchedGemmImpl((args) => impl.gemmBatched(args));
   const rows = impl.alone ?? impl;
   setRowKernels(wasmRowKernels(rows));
-  setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats));
+  setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats), wasmRowsKernel(rows));
   setAttentionKernels({
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),

@@ -42,6 +42,9 @@ export interface GemmKernels {
   /** GRU gate arithmetic of one step (asm/gru.ts; see wasm-recurrent.ts). */
   gruGatesForward(x: number, gh: number, bias: number, h: number, hNew: number, act: number, active: number, batch: number, hidden: number): void;
   gruGatesBackward(h: number, act: number, dh: number, dg: number, dx: number, active: number, batch: number, hidden: number): void;
+  /** Bulk row kernels (asm/rows.ts). */
+  expRows(ptr: number, rows: number, d: number, keep: number, stats: number): number;
+  subRows(src: number, dst: number, rows: number, d: number, shift: number): void;
 }
 
 export const KIND_PACK_A = 0;
@@ -655,6 +658,8 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const geluBackward = exported(instance.exports, 'geluBackward');
   const gruGatesForward = exported(instance.exports, 'gruGatesForward');
   const gruGatesBackward = exported(instance.exports, 'gruGatesBackward');
+  const expRows = exported(instance.exports, 'expRows');
+  const subRows = exported(instance.exports, 'subRows');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -674,5 +679,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     geluBackward: (x, g, dx, n) => void geluBackward(x, g, dx, n),
     gruGatesForward: (x, gh, bias, h, hNew, act, active, batch, hidden) => void gruGatesForward(x, gh, bias, h, hNew, act, active, batch, hidden),
     gruGatesBackward: (h, act, dh, dg, dx, active, batch, hidden) => void gruGatesBackward(h, act, dh, dg, dx, active, batch, hidden),
+    expRows: (ptr, rows, d, keep, stats) => expRows(ptr, rows, d, keep, stats),
+    subRows: (src, dst, rows, d, shift) => void subRows(src, dst, rows, d, shift),
   };
 }
