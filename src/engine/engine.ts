@@ -17,6 +17,8 @@ import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
+import { setAdamKernel } from './optim.js';
+import { wasmAdamKernel } from './wasm-optim.js';
 
 export interface EngineOptions {
   /** Threads for one GEMM, the calling thread included. Default: all available cores (1 in a browser). */
@@ -145,6 +147,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
   setGruKernels(wasmGruKernels(rows));
+  setAdamKernel(wasmAdamKernel(rows));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -166,6 +169,7 @@ export async function shutdownEngine(): Promise<void> {
   setRowKernel(null);
   setAttentionKernels(null);
   setGruKernels(null);
+  setAdamKernel(null);
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;

@@ -45,6 +45,8 @@ export interface GemmKernels {
   /** Bulk row kernels (asm/rows.ts). */
   expRows(ptr: number, rows: number, d: number, keep: number, stats: number): number;
   subRows(src: number, dst: number, rows: number, d: number, shift: number): void;
+  /** Adam's update of one parameter (asm/adam.ts; see optim.ts). */
+  adamStep(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, g1: number, g2: number, stepSize: number, invC2: number, eps: number, wd: number): void;
 }
 
 export const KIND_PACK_A = 0;
@@ -660,6 +662,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const gruGatesBackward = exported(instance.exports, 'gruGatesBackward');
   const expRows = exported(instance.exports, 'expRows');
   const subRows = exported(instance.exports, 'subRows');
+  const adamStep = exported(instance.exports, 'adamStep');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -681,5 +684,6 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     gruGatesBackward: (h, act, dh, dg, dx, active, batch, hidden) => void gruGatesBackward(h, act, dh, dg, dx, active, batch, hidden),
     expRows: (ptr, rows, d, keep, stats) => expRows(ptr, rows, d, keep, stats),
     subRows: (src, dst, rows, d, shift) => void subRows(src, dst, rows, d, shift),
+    adamStep: (w, g, m, v, n, b1, b2, g1, g2, stepSize, invC2, eps, wd) => void adamStep(w, g, m, v, n, b1, b2, g1, g2, stepSize, invC2, eps, wd),
   };
 }
