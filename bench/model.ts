@@ -259,7 +259,8 @@ function child(engine: EngineResult['engine'], model: ModelKind, extra: string[]
   const last = lines[lines.length - 1] ?? '';
   try {
     const parsed = JSON.parse(last) as EngineResult;
-    if (parsed.engine === engine) return { ...parsed, model };
+    // engine and model first on the line, as the attnmt rows print them
+    if (parsed.engine === engine) return Object.assign({ engine, model }, parsed);
   } catch {
     // fall through to the error below
   }
@@ -316,9 +317,11 @@ async function runChild(engine: string, model: ModelKind): Promise<EngineResult>
     if (engine === 'tfjs-wasm') {
       const { runTfjs } = await import('./model_tfjs.js');
       const setup = { sizes: SIZES, trainSteps: TRAIN_STEPS, decodeReps: DECODE_REPS, b1Sentences: DECODE_B1_SENTENCES, sentences };
-      return { ...summarize('tfjs-wasm', await runTfjs(setup)), model };
+      const { engine: name, ...rest } = summarize('tfjs-wasm', await runTfjs(setup));
+      return { engine: name, model, ...rest };
     }
-    return { ...summarize('attnmt', await runAttnmt(model)), model };
+    const { engine: name, ...rest } = summarize('attnmt', await runAttnmt(model));
+    return { engine: name, model, ...rest };
   } catch (e) {
     return { engine: engine === 'tfjs-wasm' ? 'tfjs-wasm' : 'attnmt', model, error: e instanceof Error ? e.message : String(e) };
   }
