@@ -5,14 +5,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { PAGE_HEADERS } from '../src/server/static.js';
+import { COMMON_HEADERS, ISOLATION_HEADERS, PAGE_HEADERS } from '../src/server/http-policy.js';
 
-/** web/dist/_headers: the page's headers (COOP/COEP) for static hosts that read that file. */
+/** web/dist/_headers: the headers `attnmt serve` sends (COOP/COEP, CSP, ...), for static hosts that read that file. */
 function headersFile(): Plugin {
   return {
     name: 'attnmt-headers-file',
     generateBundle() {
-      const lines = Object.entries(PAGE_HEADERS).map(([k, v]) => `  ${k}: ${v}`);
+      const lines = Object.entries({ ...COMMON_HEADERS, ...PAGE_HEADERS }).map(([k, v]) => `  ${k}: ${v}`);
       this.emitFile({ type: 'asset', fileName: '_headers', source: `/*\n${lines.join('\n')}\n` });
     },
   };
@@ -21,8 +21,8 @@ function headersFile(): Plugin {
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  server: { fs: { allow: ['..'] }, headers: { ...PAGE_HEADERS } },
-  preview: { headers: { ...PAGE_HEADERS } },
+  server: { fs: { allow: ['..'] }, headers: { ...ISOLATION_HEADERS } },
+  preview: { headers: { ...ISOLATION_HEADERS } },
   plugins: [headersFile()],
   // The in-browser translator runs in a module worker (web/src/local-worker.ts).
   worker: { format: 'es' },

@@ -25,6 +25,8 @@ export const TrainOptionsSchema = z.object({
   set: z.array(z.string()).default([]),
   snapshotSentence: z.string().trim().min(1, 'give the sentence whose attention to snapshot').optional(),
   snapshotEvery: opt.count.optional(),
+  checkpointConfig: z.boolean().optional(),
+  overwrite: z.boolean().optional(),
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 
@@ -54,6 +56,8 @@ export async function trainCommand(configFile: string | undefined, raw: unknown)
   if (o.snapshotEvery !== undefined && o.snapshotSentence === undefined) throw new UserError('--snapshot-every: give the sentence with --snapshot-sentence');
   const snapshot = o.snapshotSentence === undefined ? undefined : { sentence: o.snapshotSentence, every: o.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY };
   let resume: string | undefined;
+  if (o.checkpointConfig === true && o.resume === undefined) throw new UserError('--checkpoint-config only applies with --resume');
+  if (o.overwrite === true && o.resume !== undefined) throw new UserError('--overwrite starts a new run: it cannot be combined with --resume');
   if (o.resume !== undefined) {
     resume = o.resume === true ? path.join(config.training.outDir, 'last.safetensors') : o.resume;
     if (!fs.existsSync(resume)) throw new UserError(`${resume}: no checkpoint to resume from`);
@@ -70,7 +74,13 @@ export async function trainCommand(configFile: string | undefined, raw: unknown)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await train({ config, ...(resume === undefined ? {} : { resume }), ...(snapshot === undefined ? {} : { snapshot }) });
+    const result = await train({
+      config,
+      ...(resume === undefined ? {} : { resume }),
+      ...(snapshot === undefined ? {} : { snapshot }),
+      checkpointConfig: o.checkpointConfig === true,
+      overwrite: o.overwrite === true,
+    });
     if (result.stopReason === 'interrupted') process.exitCode = 130;
   } finally {
     process.off('SIGINT', onSignal);

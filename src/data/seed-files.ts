@@ -3,9 +3,8 @@
  * alignments, and a whole corpus as seed.tsv + seed.align. The generator itself (seed-corpus.ts) runs
  * in the browser too.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { seedAlignments, seedTsv, splitSeedCorpus, type SeedPair, type SeedSplitSizes } from './seed-corpus.js';
 
 export type { SeedSplitSizes } from './seed-corpus.js';
@@ -16,7 +15,7 @@ export type { SeedSplitSizes } from './seed-corpus.js';
  */
 export function writeSeedSplit(dir: string, seed: number, sizes: SeedSplitSizes): { train: SeedPair[]; dev: SeedPair[]; test: SeedPair[] } {
   const { train, dev, test } = splitSeedCorpus(seed, sizes);
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileAtomic(path.join(dir, 'train.tsv'), seedTsv(train));
   writeFileAtomic(path.join(dir, 'dev.tsv'), seedTsv(dev));
   writeFileAtomic(path.join(dir, 'test.tsv'), seedTsv(test));
@@ -26,7 +25,7 @@ export function writeSeedSplit(dir: string, seed: number, sizes: SeedSplitSizes)
 
 /** Write `seed.tsv` (English TAB French) and `seed.align` (Pharaoh lines) into `dir`, atomically. */
 export function exportSeedCorpus(pairs: readonly SeedPair[], dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileAtomic(path.join(dir, 'seed.tsv'), seedTsv(pairs));
   writeFileAtomic(path.join(dir, 'seed.align'), seedAlignments(pairs));
 }

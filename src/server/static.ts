@@ -22,18 +22,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-/**
- * Cross-origin isolation of the page (COOP + COEP): with them the page is `crossOriginIsolated`, which
- * gives it SharedArrayBuffer and full-resolution timers (the "Train here" workers report steps/s).
- * `attnmt serve` sends them with every file of the page; the web build writes them to web/dist/_headers
- * for static hosts that read that file (Netlify, Cloudflare Pages) and its dev/preview servers send them.
- * Under require-corp, `?model=URL` checkpoints from another origin must come with CORS headers.
- */
-export const PAGE_HEADERS: Readonly<Record<string, string>> = {
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-embedder-policy': 'require-corp',
-};
-
 /** The package root: the nearest ancestor of this file holding package.json. */
 export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -88,16 +76,19 @@ export function registerStatic(app: FastifyInstance, staticDir: string | null | 
     return reply
       .type(type)
       .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .header('x-content-type-options', 'nosniff')
-      .headers(PAGE_HEADERS)
       .send(fs.readFileSync(file));
   });
 }
 
-/** The page alone (no API, no models: it runs in its in-browser mode) on 127.0.0.1, for tests and benchmarks. */
+/**
+ * The page alone (no API, no models: it runs in its in-browser mode) on 127.0.0.1, with the server's HTTP
+ * policy and headers, for tests and benchmarks.
+ */
 export async function startPageServer(staticDir?: string | null): Promise<{ url: string; close: () => Promise<void> }> {
   const { default: Fastify } = await import('fastify');
+  const { applyHttpPolicy } = await import('./http-policy.js');
   const app = Fastify();
+  applyHttpPolicy(app, null);
   registerStatic(app, staticDir);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();

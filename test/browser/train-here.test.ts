@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { packageRoot, PAGE_HEADERS, startPageServer } from '../../src/server/static.js';
+import { packageRoot, startPageServer } from '../../src/server/static.js';
+import { ISOLATION_HEADERS } from '../../src/server/http-policy.js';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -47,11 +48,20 @@ describe('Train here', { skip }, () => {
 
   test('the page is cross-origin isolated: served with COOP/COEP, and the build writes them to _headers', async () => {
     const res = await fetch(server.url);
-    for (const [k, v] of Object.entries(PAGE_HEADERS)) assert.equal(res.headers.get(k), v, k);
-    assert.equal(PAGE_HEADERS['cross-origin-opener-policy'], 'same-origin');
-    assert.equal(PAGE_HEADERS['cross-origin-embedder-policy'], 'require-corp');
+    assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(res.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    assert.deepEqual(ISOLATION_HEADERS, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+    // The worker scripts too (Chromium runs a module worker of an isolated page only with them).
+    const html = await res.text();
+    const script = /src="\.\/(assets\/index-[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(script !== undefined, 'the page\'s script');
+    const js = await fetch(new URL(script, server.url));
+    assert.equal(js.headers.get('cross-origin-embedder-policy'), 'require-corp');
     const headersFile = fs.readFileSync(path.join(dist, '_headers'), 'utf8');
-    assert.match(headersFile, /^\/\*\n {2}cross-origin-opener-policy: same-origin\n {2}cross-origin-embedder-policy: require-corp\n$/);
+    assert.match(headersFile, /^\/\*\n/);
+    assert.match(headersFile, /\n {2}cross-origin-opener-policy: same-origin\n/);
+    assert.match(headersFile, /\n {2}cross-origin-embedder-policy: require-corp\n/);
+    assert.match(headersFile, /\n {2}content-security-policy: default-src 'self'/);
   });
 
   test(`training ${STEPS} steps in two workers lowers the loss; the downloaded model translates with the CLI as the page showed`, { timeout: 15 * 60 * 1000 }, async () => {
