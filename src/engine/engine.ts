@@ -12,6 +12,7 @@ import { nodeBuiltin } from './node.js';
 import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setRowKernel } from './ops/vector.js';
+import { initInt8, shutdownInt8, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
@@ -22,12 +23,14 @@ export interface EngineOptions {
   /** Use the relaxed-SIMD (FMA) build: true requires it, false never, 'auto' (default) when the runtime validates it. */
   relaxed?: boolean | 'auto';
   /** Module bytes (a browser must pass them; Node reads build/*.wasm when absent). */
-  wasm?: { simd: BufferSource; relaxed?: BufferSource };
+  wasm?: { simd: BufferSource; relaxed?: BufferSource; int8?: { simd: BufferSource; relaxed?: BufferSource } };
 }
 
 export interface EngineInfo {
   backend: 'wasm-simd' | 'wasm-relaxed-simd' | 'js';
   threads: number;
+  /** The int8 kernels (models loaded from int8 checkpoints; src/engine/int8.ts). */
+  int8?: Int8Info;
 }
 
 /** Largest shared memory asked for, in 64 KiB pages (must match asm/build.mjs). */
@@ -142,8 +145,17 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
-  info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
+  info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads, int8: await loadInt8(opts, wantRelaxed) };
   return engineInfo();
+}
+
+/** The int8 kernels (plain SIMD, relaxed SIMD after its self-test), from opts.wasm.int8 or build/int8-*.wasm. */
+async function loadInt8(opts: EngineOptions, want: boolean | 'auto'): Promise<Int8Info> {
+  const simd = opts.wasm ? opts.wasm.int8?.simd : isNode ? await readBuild('int8-simd') : undefined;
+  if (simd === undefined) return { backend: 'js' };
+  let relaxed = opts.wasm ? opts.wasm.int8?.relaxed : want !== false && isNode ? await readBuild('int8-relaxed') : undefined;
+  if (relaxed !== undefined && !WebAssembly.validate(relaxed) && !(await enableRelaxedSimd(relaxed))) relaxed = undefined;
+  return initInt8({ simd, ...(relaxed === undefined ? {} : { relaxed }), want });
 }
 
 /** A one-thread GEMM on its own unshared memory, from build/<name>.wasm (Node). */
@@ -162,6 +174,7 @@ export async function shutdownEngine(): Promise<void> {
   setRowKernels(null);
   setRowKernel(null);
   setAttentionKernels(null);
+  shutdownInt8();
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;
