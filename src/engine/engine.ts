@@ -29,8 +29,6 @@ export interface EngineOptions {
 export interface EngineInfo {
   backend: 'wasm-simd' | 'wasm-relaxed-simd' | 'js';
   threads: number;
-  /** The int8 kernels (models loaded from int8 checkpoints; src/engine/int8.ts). */
-  int8?: Int8Info;
 }
 
 /** Largest shared memory asked for, in 64 KiB pages (must match asm/build.mjs). */
@@ -145,7 +143,9 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
-  info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads, int8: await loadInt8(opts, wantRelaxed) };
+  // The int8 kernels (int8 checkpoints; see int8Info()): relaxed only after their own self-test.
+  await loadInt8(opts, wantRelaxed === false ? false : 'auto');
+  info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
 

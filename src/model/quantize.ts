@@ -11,7 +11,7 @@ import { Tensor } from '../engine/tensor.js';
 import { CheckpointError, type CheckpointContents } from './checkpoint.js';
 
 /** Matrices smaller than this stay float32 (the scales and the bookkeeping would cost more than they save). */
-export const MIN_SIZE = 4096;
+export const MIN_SIZE = 256;
 
 /** The axis of a parameter's output units, or null when it stays float32. */
 export function quantizationAxis(name: string, shape: readonly number[]): 0 | 1 | null {
