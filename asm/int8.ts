@@ -9,12 +9,12 @@
 //   C[i][j] = s_i · ws_j · (Σ_k q_ik · w_jk  -  z_i · Σ_k w_jk)
 //
 // where the sum is exact in i32 (|Σ| <= K·127·127). Built twice from this file:
-//   plain SIMD    weights and quantized rows held as i16 (2 bytes per value), i32x4.dot_i16x8_s:
-//                 8 products per instruction (i8 operands would need widening first: i16x8.extmul
-//                 costs about as many instructions per product as the float32 kernel)
-//   relaxed SIMD  weights and rows as 8-bit, i32x4.relaxed_dot_i8x16_i7x16_add_s: 16 products per
+//   plain SIMD    8 values at a time widened to i16 as they are loaded (v128.load8x8_s/_u, one
+//                 instruction each), then i32x4.dot_i16x8_s: 8 products per instruction (i16x8.extmul
+//                 on 16 bytes costs about as many instructions per product as the float32 kernel)
+//   relaxed SIMD  16 values at a time, i32x4.relaxed_dot_i8x16_i7x16_add_s: 16 products per
 //                 instruction (its second operand must be 7-bit, which q is)
-// `valueBytes()` tells the loader which layout the build uses. Both compute the same integers, and the float steps around them use the same (non-relaxed)
+// Both read the same layout (one byte per value) and compute the same integers, and the float steps around them use the same (non-relaxed)
 // instructions, so both builds give bit-identical C. The loader checks that on the running host
 // before it trusts the relaxed build (V8 may lower relaxed instructions differently from the spec).
 
@@ -22,12 +22,25 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Bytes per weight and per quantized activation in this build's layout. */
-// @ts-ignore: decorator
-@inline const VB: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
-
+/** Bytes per weight and per quantized activation (the same layout in both builds). */
 export function valueBytes(): i32 {
-  return VB;
+  return 1;
+}
+
+/** Values per step of the inner loop. */
+// @ts-ignore: decorator
+@inline const STEP: i32 = ASC_FEATURE_RELAXED_SIMD ? 16 : 8;
+
+/** A step of quantized activations (unsigned 7-bit): 16 bytes, or 8 widened to i16. */
+@inline function loadQ(ptr: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.load(ptr);
+  return v128.load8x8_u(ptr);
+}
+
+/** A step of int8 weights: 16 bytes, or 8 sign-extended to i16. */
+@inline function loadW(ptr: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.load(ptr);
+  return v128.load8x8_s(ptr);
 }
 
 /** Horizontal sums of four i32x4 accumulators: [Σa0, Σa1, Σa2, Σa3]. */
@@ -37,7 +50,7 @@ export function valueBytes(): i32 {
   return i32x4.add(v128.shuffle<i32>(s01, s23, 0, 1, 4, 5), v128.shuffle<i32>(s01, s23, 2, 3, 6, 7));
 }
 
-/** acc + the products w·q of one vector (16 int8 or 8 int16 values) summed into four i32 lanes. */
+/** acc + the products w·q of one step (16 int8, or 8 widened to i16) summed into four i32 lanes. */
 @inline function dot(acc: v128, w: v128, q: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, q, acc);
@@ -72,21 +85,14 @@ export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize,
     const vz = f32x4.splat(z);
     const v0 = f32x4.splat(0);
     const v127 = f32x4.splat(127);
-    const dst = q + <usize>(i * kp * VB);
+    const dst = q + <usize>(i * kp);
     for (let p = 0; p < kp; p += 16) {
       const s = row + (<usize>p << 2);
       const c0 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s), vinv)), vz))));
       const c1 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s, 16), vinv)), vz))));
       const c2 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s, 32), vinv)), vz))));
       const c3 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s, 48), vinv)), vz))));
-      const lo = i16x8.narrow_i32x4_s(c0, c1);
-      const hi = i16x8.narrow_i32x4_s(c2, c3);
-      if (VB == 1) {
-        v128.store(dst + <usize>p, i8x16.narrow_i16x8_u(lo, hi));
-      } else {
-        v128.store(dst + (<usize>p << 1), lo);
-        v128.store(dst + (<usize>p << 1), hi, 16);
-      }
+      v128.store(dst + <usize>p, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3)));
     }
   }
 }
@@ -103,13 +109,12 @@ export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize,
 /**
  * C (m x np floats, stride np) = beta·C + the int8 products of the quantized rows q (m x kp, with
  * scales xs and zero points xz) and the weight rows w (np x kp, scales ws, row sums wsum); np and kp
- * are multiples of 4 and 16, rows are kp·valueBytes() bytes. Weight rows go in blocks that stay in L1
- * while every row pair uses them.
+ * are multiples of 4 and 16. Weight rows go in blocks that stay in L1 while every row pair uses them.
  */
 export function gemmInt8(
   q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32,
 ): void {
-  const rb = kp * VB; // bytes per row
+  const rb = kp; // bytes per row
   const block = max(4, (16384 / rb) & ~3);
   for (let j0 = 0; j0 < np; j0 += block) {
     const j1 = min(np, j0 + block);
@@ -124,19 +129,19 @@ export function gemmInt8(
         const w3 = w2 + <usize>rb;
         let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
         let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
-        for (let p = 0; p < rb; p += 16) {
-          const x0 = v128.load(q0 + <usize>p);
-          const x1 = v128.load(q1 + <usize>p);
-          let b = v128.load(w0 + <usize>p);
+        for (let p = 0; p < rb; p += STEP) {
+          const x0 = loadQ(q0 + <usize>p);
+          const x1 = loadQ(q1 + <usize>p);
+          let b = loadW(w0 + <usize>p);
           a00 = dot(a00, b, x0);
           a10 = dot(a10, b, x1);
-          b = v128.load(w1 + <usize>p);
+          b = loadW(w1 + <usize>p);
           a01 = dot(a01, b, x0);
           a11 = dot(a11, b, x1);
-          b = v128.load(w2 + <usize>p);
+          b = loadW(w2 + <usize>p);
           a02 = dot(a02, b, x0);
           a12 = dot(a12, b, x1);
-          b = v128.load(w3 + <usize>p);
+          b = loadW(w3 + <usize>p);
           a03 = dot(a03, b, x0);
           a13 = dot(a13, b, x1);
         }
@@ -154,12 +159,12 @@ export function gemmInt8(
         const w2 = w1 + <usize>rb;
         const w3 = w2 + <usize>rb;
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        for (let p = 0; p < rb; p += 16) {
-          const x0 = v128.load(q0 + <usize>p);
-          a0 = dot(a0, v128.load(w0 + <usize>p), x0);
-          a1 = dot(a1, v128.load(w1 + <usize>p), x0);
-          a2 = dot(a2, v128.load(w2 + <usize>p), x0);
-          a3 = dot(a3, v128.load(w3 + <usize>p), x0);
+        for (let p = 0; p < rb; p += STEP) {
+          const x0 = loadQ(q0 + <usize>p);
+          a0 = dot(a0, loadW(w0 + <usize>p), x0);
+          a1 = dot(a1, loadW(w1 + <usize>p), x0);
+          a2 = dot(a2, loadW(w2 + <usize>p), x0);
+          a3 = dot(a3, loadW(w3 + <usize>p), x0);
         }
         const jo = <usize>j << 2;
         finish(c + (<usize>(i * np) << 2) + jo, sum4(a0, a1, a2, a3), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta);

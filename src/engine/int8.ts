@@ -83,8 +83,6 @@ export function int8Of(buf: Float32Array): QuantizedMatrix | undefined {
 
 interface Int8Kernels {
   heapBase(): number;
-  /** 1: weights and quantized rows as 8-bit values (relaxed build); 2: as 16-bit (plain build). */
-  valueBytes(): number;
   quantizeRows(x: number, m: number, kp: number, q: number, scales: number, zeros: number): void;
   gemmInt8(q: number, xs: number, xz: number, m: number, kp: number, w: number, ws: number, wsum: number, np: number, c: number, beta: number): void;
 }
@@ -113,9 +111,6 @@ export class Int8Gemm {
   private f32: Float32Array;
   private i32: Int32Array;
   private i8: Int8Array;
-  private i16: Int16Array;
-  /** Bytes per weight and per quantized value in this build's layout. */
-  private readonly vb: number;
   /** End of the weights placed so far; per-call data goes after it. */
   private weightsEnd: number;
   private readonly placed = new WeakMap<QuantizedMatrix, PlacedWeight>();
@@ -127,8 +122,6 @@ export class Int8Gemm {
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
     this.i8 = new Int8Array(memory.buffer);
-    this.i16 = new Int16Array(memory.buffer);
-    this.vb = kernels.valueBytes();
     this.weightsEnd = align(kernels.heapBase(), 64);
   }
 
@@ -141,12 +134,11 @@ export class Int8Gemm {
       return f as (...a: number[]) => number;
     };
     const heapBase = fn('heapBase');
-    const valueBytes = fn('valueBytes');
+    if (fn('valueBytes')() !== 1) throw new Error('int8 wasm module: unexpected value layout (rebuild with `npm run build:wasm`)');
     const quantizeRows = fn('quantizeRows');
     const gemmInt8 = fn('gemmInt8');
     return new Int8Gemm(memory, {
       heapBase: () => heapBase(),
-      valueBytes: () => valueBytes(),
       quantizeRows: (x, m, kp, q, s, z) => void quantizeRows(x, m, kp, q, s, z),
       gemmInt8: (q, xs, xz, m, kp, w, ws, wsum, np, c, beta) => void gemmInt8(q, xs, xz, m, kp, w, ws, wsum, np, c, beta),
     });
@@ -170,7 +162,7 @@ export class Int8Gemm {
     const w = this.place(q);
     if (w === null) return false;
     const { kp, np } = w;
-    const [px, pq, ps, pz, pc, end] = this.regions(this.weightsEnd, [m * kp * 4, m * kp * this.vb, m * 4, m * 4, m * np * 4]);
+    const [px, pq, ps, pz, pc, end] = this.regions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, m * np * 4]);
     if (!this.reserve(end as number)) return false;
     const f32 = this.f32;
     const a = args.a;
@@ -202,13 +194,12 @@ export class Int8Gemm {
     const k = q.axis === 0 ? c : r;
     const kp = align(k, 16);
     const np = align(n, 4);
-    const [pw, ps, psum, end] = this.regions(this.weightsEnd, [np * kp * this.vb, np * 4, np * 4]);
+    const [pw, ps, psum, end] = this.regions(this.weightsEnd, [np * kp, np * 4, np * 4]);
     if (!this.reserve(end as number)) return null;
-    // Rows of output units in the build's value width (i8 or i16 elements from `base`).
-    const dst = this.vb === 1 ? this.i8 : this.i16;
+    const dst = this.i8;
     const v = q.values;
     const sums = new Int32Array(np);
-    const base = (pw as number) / this.vb;
+    const base = pw as number;
     dst.fill(0, base, base + np * kp);
     for (let j = 0; j < n; j++) {
       const row = base + j * kp;
@@ -259,7 +250,6 @@ export class Int8Gemm {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
       this.i8 = new Int8Array(this.memory.buffer);
-      this.i16 = new Int16Array(this.memory.buffer);
     }
     return true;
   }
