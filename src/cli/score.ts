@@ -160,7 +160,6 @@ async function execute(refFiles: string[], raw: unknown, cmd: Command, io: Score
     io.stdout.write(out.join('\n') + '\n');
     return 0;
   } catch (err) {
-    // Every user/environment error (BleuError, a reference file that cannot be read...) is one line, exit 1.
     if (err instanceof InputError) return fail(err.message);
     throw err;
   }
