@@ -31,6 +31,7 @@ import {
 import { corpusChrf, formatChrf, sentenceChrfScores, type ChrfOptions, type ChrfResult } from '../eval/chrf.js';
 import { decodeLines, readGroupedTsv, readReferenceFiles, toReferenceStreams } from '../eval/references.js';
 import { pythonRstrip, TOKENIZER_NAMES, type TokenizerName } from '../eval/tokenizers.js';
+import { InputError } from '../util/errors.js';
 import { nonNegativeInt, nonNegativeNumber, opt } from './options.js';
 
 export interface ScoreIO {
@@ -159,7 +160,8 @@ async function execute(refFiles: string[], raw: unknown, cmd: Command, io: Score
     io.stdout.write(out.join('\n') + '\n');
     return 0;
   } catch (err) {
-    if (err instanceof BleuError) return fail(err.message);
+    // Every user error (bad metric settings, an unreadable reference file...) is one line and exit 1.
+    if (err instanceof InputError) return fail(err.message);
     throw err;
   }
 }
