@@ -8,8 +8,10 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { WorkerInit, WorkerJob, WorkerMessage } from './model-worker.js';
+import type { ExplainResult } from '../translate/explain.js';
 import {
   TranslationInputError,
+  type ExplainRequest,
   TranslatorBusyError,
   type ModelInfo,
   type TranslateOptions,
@@ -26,10 +28,13 @@ export interface ModelTranslatorOptions {
   name?: string;
 }
 
+/** The worker's answer to a job. */
+type Done = Extract<WorkerMessage, { type: 'result' | 'explained' }>;
+
 interface Pending {
   job: WorkerJob;
   signal: AbortSignal | undefined;
-  resolve: (r: TranslationResult[]) => void;
+  resolve: (m: Done) => void;
   reject: (e: Error) => void;
 }
 
@@ -56,16 +61,31 @@ class WorkerTranslator implements Translator {
     return this.info;
   }
 
-  translate(texts: string[], opts: TranslateOptions): Promise<TranslationResult[]> {
+  async translate(texts: string[], opts: TranslateOptions): Promise<TranslationResult[]> {
+    const { signal, ...rest } = opts;
+    const m = await this.submit({ texts, opts: rest }, signal);
+    if (m.type !== 'result') throw new Error(`translation worker of ${this.info.name} answered ${m.type} to a translation`);
+    return m.results;
+  }
+
+  async explain(text: string, opts: ExplainRequest & { signal?: AbortSignal }): Promise<ExplainResult> {
+    const { signal, ...rest } = opts;
+    const m = await this.submit({ texts: [text], opts: { nbest: 1, attention: true }, explain: rest }, signal);
+    if (m.type !== 'explained') throw new Error(`translation worker of ${this.info.name} answered ${m.type} to an explain request`);
+    return m.result;
+  }
+
+  /** Queue a job for the worker (at most maxQueued sentences wait). */
+  private submit(job: Omit<WorkerJob, 'id'>, signal: AbortSignal | undefined): Promise<Done> {
     if (this.closed) return Promise.reject(new Error(`translator for ${this.info.name} is closed`));
+    const texts = job.texts;
     if (this.queued + texts.length > this.maxQueued) {
       return Promise.reject(
         new TranslatorBusyError(`${this.queued} sentences are already waiting for ${this.info.name}; try again shortly`),
       );
     }
-    const { signal, ...rest } = opts;
     return new Promise((resolve, reject) => {
-      const p: Pending = { job: { id: this.nextId++, texts, opts: rest }, signal, resolve, reject };
+      const p: Pending = { job: { ...job, id: this.nextId++ }, signal, resolve, reject };
       this.queued += texts.length;
       this.queue.push(p);
       signal?.addEventListener('abort', () => this.drop(p), { once: true });
@@ -97,10 +117,10 @@ class WorkerTranslator implements Translator {
 
   private onMessage(m: WorkerMessage): void {
     const p = this.running;
-    if ((m.type !== 'result' && m.type !== 'error') || p === null || m.id !== p.job.id) return;
+    if ((m.type !== 'result' && m.type !== 'explained' && m.type !== 'error') || p === null || m.id !== p.job.id) return;
     this.running = null;
     this.queued -= p.job.texts.length;
-    if (m.type === 'result') p.resolve(m.results);
+    if (m.type !== 'error') p.resolve(m);
     else p.reject(m.input ? new TranslationInputError(m.message) : new Error(m.message));
     this.pump();
   }

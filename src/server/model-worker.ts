@@ -4,8 +4,9 @@
  * while a long batch runs).
  *
  * Messages in:  { id, texts, opts }                      (opts: beam (absent: the checkpoint's), nbest, attention)
+ *               { id, texts: [text], explain }            (explain: the options of POST /explain)
  * Messages out: { type: 'ready', info } | { type: 'failed', message }     (once, at start)
- *               { type: 'result', id, results } | { type: 'error', id, message, input }
+ *               { type: 'result', id, results } | { type: 'explained', id, result } | { type: 'error', id, message, input }
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine } from '../engine/engine.js';
@@ -13,7 +14,8 @@ import { readCheckpointBytes } from '../model/checkpoint-file.js';
 import { openTranslator } from '../translate/translator.js';
 import { ModelRunner } from './model-core.js';
 import { InputError } from '../util/errors.js';
-import type { TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
+import type { ExplainResult } from '../translate/explain.js';
+import type { ExplainRequest, TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
 
 export interface WorkerInit {
   checkpoint: string;
@@ -25,12 +27,15 @@ export interface WorkerJob {
   id: number;
   texts: string[];
   opts: Omit<TranslateOptions, 'signal'>;
+  /** Explain texts[0] with these options instead of translating. */
+  explain?: ExplainRequest;
 }
 
 export type WorkerMessage =
   | { type: 'ready'; info: ModelInfo; engine: string }
   | { type: 'failed'; message: string; name: string }
   | { type: 'result'; id: number; results: TranslationResult[] }
+  | { type: 'explained'; id: number; result: ExplainResult }
   | { type: 'error'; id: number; message: string; input: boolean };
 
 
@@ -54,7 +59,8 @@ async function main(): Promise<void> {
   }
   port.on('message', (job: WorkerJob) => {
     try {
-      post({ type: 'result', id: job.id, results: runner.translate(job.texts, job.opts) });
+      if (job.explain !== undefined) post({ type: 'explained', id: job.id, result: runner.explain(job.texts[0] ?? '', job.explain) });
+      else post({ type: 'result', id: job.id, results: runner.translate(job.texts, job.opts) });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       post({ type: 'error', id: job.id, message: e.message, input: e instanceof InputError });
