@@ -64,7 +64,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const port = addr !== null && typeof addr === 'object' ? addr.port : (opts.port ?? 8080);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-  log(`serve: listening on ${url} (POST /translate, GET /model, GET /health; Ctrl-C stops)`);
+  log(`serve: listening on ${url} (POST /translate, POST /explain, GET /model, GET /health; Ctrl-C stops)`);
   return { app, url, close: () => app.close() };
 }
 
