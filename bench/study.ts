@@ -112,7 +112,7 @@ function seedSetup(out: string, seconds: number): StudySetup {
   for (const role of ROLES) {
     const file = path.join(out, `${role}.config.json`);
     writeFileAtomic(file, `${JSON.stringify(demoConfig(role, out, seconds, 1), null, 2)}\n`);
-    trainArgs[role] = [file, '--max-time', String(seconds), '--out', path.join(out, role)];
+    trainArgs[role] = [file, '--max-time', String(seconds), '--out', path.join(out, role), '--overwrite'];
   }
   return {
     trainArgs,
@@ -130,8 +130,8 @@ function tatoebaSetup(out: string, seconds: number): StudySetup {
   const grouped = readGroupedTsv(dev);
   return {
     trainArgs: {
-      attention: [config, '--max-time', String(seconds), '--out', path.join(out, 'attention')],
-      baseline: [config, '--max-time', String(seconds), '--set', 'model.attention=none', '--out', path.join(out, 'baseline')],
+      attention: [config, '--max-time', String(seconds), '--out', path.join(out, 'attention'), '--overwrite'],
+      baseline: [config, '--max-time', String(seconds), '--set', 'model.attention=none', '--out', path.join(out, 'baseline'), '--overwrite'],
     },
     sources: grouped.sources,
     references: grouped.references,
