@@ -49,9 +49,10 @@ async function shown(page: Page, kind: 'attention' | 'baseline') {
   }));
 }
 
-/** Step through every step with the "next" button, checking the attention column against `api`. */
-async function stepThroughAndCompare(page: Page, api: ExplainResult, tol: number): Promise<void> {
-  assert.equal(await page.textContent(`${ST} .st-label`), `step 1 of ${api.steps.length}`);
+/** Step through every step with the "next" button, checking the attention column against `api` (`baseline`: the other column's). */
+async function stepThroughAndCompare(page: Page, api: ExplainResult, baseline: ExplainResult, tol: number): Promise<void> {
+  const total = Math.max(api.steps.length, baseline.steps.length);
+  assert.equal(await page.textContent(`${ST} .st-label`), `step 1 of ${total}`);
   for (const s of api.steps) {
     const v = await shown(page, 'attention');
     assert.equal(v.step, s.t);
@@ -69,9 +70,9 @@ async function stepThroughAndCompare(page: Page, api: ExplainResult, tol: number
     assert.ok(Math.abs(v.contextNorm - s.context_norm) <= tol * 100);
     assert.deepEqual(v.top.map((w) => w.token), s.top.map((w) => w.token));
     assert.deepEqual(v.top.map((w) => w.chosen), s.top.map((w) => w.chosen));
-    if (s.t < api.steps.length) await page.click(`${ST} .st-next`);
+    if (s.t < total) await page.click(`${ST} .st-next`);
   }
-  assert.ok(await page.isDisabled(`${ST} .st-next`));
+  assert.equal(await page.isDisabled(`${ST} .st-next`), api.steps.length === total);
 }
 
 describe('step-through view', { skip: skipBrowser }, () => {
@@ -101,15 +102,18 @@ describe('step-through view', { skip: skipBrowser }, () => {
       const errors = watchErrors(page);
       await page.goto(server.url);
       await page.waitForSelector('body[data-ready="server"]');
+      await page.selectOption('#beam', '1'); // greedy: the view explains what the heatmap shows
       await page.fill('#source', SENTENCE);
       await page.press('#source', 'Enter');
       await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text, SENTENCE);
       await page.waitForFunction(() => document.querySelector('#step-through')?.getAttribute('data-busy') === null && document.querySelector('#step-through .st-panel') !== null);
       const api = await explainApi(server.url, { text: SENTENCE, top: 5 });
-      await stepThroughAndCompare(page, api, 1e-9);
+      assert.equal(api.mode, 'greedy');
+      assert.match(await page.textContent(`${ST} .st-status`) ?? '', /steps of greedy decoding/);
+      const base = await explainApi(server.url, { text: SENTENCE, top: 5, model: 'baseline' });
+      await stepThroughAndCompare(page, api, base, 1e-9);
 
       // The baseline column: no weights, a fixed context with the same norm at every step.
-      const base = await explainApi(server.url, { text: SENTENCE, top: 5, model: 'baseline' });
       const norms = new Set<number>();
       for (let t = 1; t <= Math.min(3, base.steps.length); t++) {
         await page.$eval(`${ST} .st-slider`, (el, value) => {
@@ -169,7 +173,7 @@ describe('step-through view', { skip: skipBrowser }, () => {
     });
     after(() => site.close());
 
-    test('the page\'s worker explains: the shown weights are the library\'s', async () => {
+    test('the page\'s worker explains the beam\'s translation: the shown weights are the library\'s', async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       const errors = watchErrors(page);
       await page.goto(`${site.url}?model=attention.safetensors&model2=baseline.safetensors`);
@@ -178,9 +182,14 @@ describe('step-through view', { skip: skipBrowser }, () => {
       await page.press('#source', 'Enter');
       await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text, SENTENCE);
       await page.waitForFunction(() => document.querySelector('#step-through')?.getAttribute('data-busy') === null && document.querySelector('#step-through .st-panel') !== null);
+      // The beam menu is on the model's own (the default 5 here): the view explains the beam's best translation.
       // The page's engine is WebAssembly relaxed SIMD, Node's here TypeScript: equal up to float rounding.
-      const api = openTranslator(attention).explain(SENTENCE, { top: 5 });
-      await stepThroughAndCompare(page, api, 1e-5);
+      const api = openTranslator(attention).explain(SENTENCE, { top: 5, beam: 5 });
+      assert.equal(api.mode, 'beam');
+      assert.match(await page.textContent(`${ST} .st-status`) ?? '', /best translation of a beam search of 5/);
+      const heatmapWords = await page.$$eval('.panel[data-model="attention"] .translation .word', (ws) => ws.map((w) => w.textContent));
+      assert.deepEqual(heatmapWords, api.target_tokens, 'the view explains the translation the heatmap shows');
+      await stepThroughAndCompare(page, api, openTranslator(baseline).explain(SENTENCE, { top: 5, beam: 5 }), 1e-5);
       assert.ok(await page.isVisible(`${ST} .st-panel[data-model="baseline"] .st-vec.fixed`));
       assert.deepEqual(errors, []);
       await page.close();

@@ -154,7 +154,7 @@ async function translate(text: string): Promise<void> {
     if (mine !== latest) return; // a newer request is on its way
     results.replaceChildren(...answers.map((r, i) => renderPanel(kinds[i] ?? 'attention', b.models[kinds[i] ?? 'attention'], r)));
     results.dataset['source'] = text;
-    void stepThrough.show(b, text);
+    void stepThrough.show(b, text, beam);
   } catch (err) {
     if (mine === latest) showError(err instanceof Error ? err.message : String(err));
   } finally {

@@ -250,8 +250,18 @@ function renderStep(kind: ModelKind, r: ExplainResult, t: number, go: (t: number
 }
 
 export interface StepThrough {
-  /** Explain `text` with every loaded model and show step 1 (or keep the step when the sentence is the same). */
-  show(backend: Backend, text: string): Promise<void>;
+  /**
+   * Explain `text` with every loaded model and show step 1 (or keep the step when only the beam changed).
+   * `beam` is the page's beam menu (undefined: each model's own): the view follows the translation the
+   * heatmap shows, greedy for beam 1, else the beam's best hypothesis (forced along its path).
+   */
+  show(backend: Backend, text: string, beam: number | undefined): Promise<void>;
+}
+
+/** The beam a model decodes with on the page: the menu's, else the model's own. */
+function beamOf(backend: Backend, kind: ModelKind, beam: number | undefined): number {
+  const own = backend.models[kind]?.decoding?.['beam'];
+  return beam ?? (typeof own === 'number' ? own : 1);
 }
 
 /** The view, inside `root` (an empty section of the page). */
@@ -285,7 +295,7 @@ export function createStepThrough(root: HTMLElement): StepThrough {
 
   let results: Partial<Record<ModelKind, ExplainResult>> = {};
   let step = 1;
-  let current: { backend: Backend; text: string; target: string | undefined } | null = null;
+  let current: { backend: Backend; text: string; beam: number | undefined; target: string | undefined } | null = null;
   let latest = 0;
 
   const total = (): number => Math.max(0, ...Object.values(results).map((r) => r.steps.length));
@@ -310,19 +320,22 @@ export function createStepThrough(root: HTMLElement): StepThrough {
 
   const load = async (): Promise<void> => {
     if (current === null) return;
-    const { backend, text, target } = current;
+    const { backend, text, beam, target } = current;
     const mine = ++latest;
     const kinds = (['attention', 'baseline'] as const).filter((k) => backend.models[k] !== undefined);
     root.dataset['busy'] = 'true';
     status.textContent = target === undefined ? 'Explaining…' : `Forcing “${target}”…`;
     try {
-      const answers = await Promise.all(kinds.map((k) => backend.explain(k, text, { top: TOP, ...(target === undefined ? {} : { target }) })));
+      const answers = await Promise.all(kinds.map((k) => backend.explain(k, text, { top: TOP, ...(target === undefined ? { beam: beamOf(backend, k, beam) } : { target }) })));
       if (mine !== latest) return;
       results = {};
       kinds.forEach((k, i) => (results[k] = answers[i]));
       const r = answers[0];
+      const how = r?.mode === 'beam'
+        ? `the best translation of a beam search of ${r.beam} (the beam menu), explained along its path`
+        : 'greedy decoding (the most probable word each time; beam 1)';
       status.textContent = r === undefined ? '' : target === undefined
-        ? `${r.steps.length} steps of greedy decoding (the most probable word each time). Use ◀ ▶, the slider or the arrow keys.`
+        ? `${r.steps.length} steps of ${how}. Use ◀ ▶, the slider or the arrow keys.`
         : `The model reads “${target}” word by word (teacher forcing): each word shows the probability it gave it; red = surprised.`;
       root.hidden = false;
       root.dataset['mode'] = r?.mode ?? '';
@@ -361,13 +374,13 @@ export function createStepThrough(root: HTMLElement): StepThrough {
   });
 
   return {
-    async show(backend, text) {
+    async show(backend, text, beam) {
       const same = current?.text === text && current.backend === backend;
       if (!same) {
         step = 1;
         forceInput.value = '';
       }
-      current = { backend, text, target: same ? current?.target : undefined };
+      current = { backend, text, beam, target: same ? current?.target : undefined };
       await load();
     },
   };
