@@ -11,6 +11,7 @@ import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/t
 import { connectServer, type Backend } from './backend.js';
 import { attachHover } from './highlight.js';
 import { fetchCheckpoint, loadLocalBackend, type LocalSource } from './local.js';
+import { createStepThrough } from './step-through.js';
 import { setUpTrainHere } from './train-here.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -29,6 +30,7 @@ const results = $('results');
 const localSection = $('local');
 const fileInput = $<HTMLInputElement>('checkpoint-file');
 const gallery = $('gallery');
+const stepThrough = createStepThrough($('step-through'));
 
 let backend: Backend | null = null;
 /** Each translation request gets the next number; only the latest one's answer is shown. */
@@ -153,6 +155,7 @@ async function translate(text: string): Promise<void> {
     if (mine !== latest) return; // a newer request is on its way
     results.replaceChildren(...answers.map((r, i) => renderPanel(kinds[i] ?? 'attention', b.models[kinds[i] ?? 'attention'], r)));
     results.dataset['source'] = text;
+    void stepThrough.show(b, text, beam);
   } catch (err) {
     if (mine === latest) showError(err instanceof Error ? err.message : String(err));
   } finally {
