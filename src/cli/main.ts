@@ -99,6 +99,10 @@ export function buildProgram(): Command {
     .option('--svg <file>', 'write the heatmap as SVG here')
     .option('--png <file>', 'write the heatmap as PNG here')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
+    .addOption(new Option('--kind <kind>', 'Transformer: which attention to draw (cross: target over source; encoder-self; decoder-self)').choices(['cross', 'encoder-self', 'decoder-self']))
+    .option('--layer <l>', 'Transformer: draw layer L (from 0; default: the alignment layer), the mean of its heads', nonNegativeInt)
+    .option('--head <h>', 'Transformer: with --layer, draw this one head (from 0)', nonNegativeInt)
+    .option('--grid', 'Transformer: draw every layer x head of the kind as one picture (--svg/--png)')
     .action(async (sentence: string[], opts: unknown) => {
       const { attentionCommand } = await import('./attention.js');
       await attentionCommand(sentence.join(' '), opts);
@@ -147,6 +151,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'where models, SVG and report go', 'runs/demo')
     .option('--time <seconds>', 'training time budget for both models together', nonNegativeNumber, 170)
     .option('--seed <n>', 'random seed', nonNegativeInt, 1)
+    .addOption(new Option('--arch <family>', 'the attention model: rnn (Bahdanau attention) or transformer (multi-head attention); the baseline is the RNN fixed-context model').choices(['rnn', 'transformer']).default('rnn'))
     .addOption(new Option('--quiet', 'no progress output').hideHelp())
     .action(async (opts: unknown) => {
       const { demoCommand } = await import('./demo.js');

@@ -1,7 +1,8 @@
 /**
  * The HTTP API (fastify) and the web page.
  *
- *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam (default: the model's own), nbest, attention,
+ *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam (default: the model's own), nbest,
+ *                    attention (true: "weights"; "all": also a Transformer's "cross", "encoder_self", "decoder_self"),
  *                    model ("attention" or "baseline": which of the two loaded models answers; default the first loaded)
  *                    -> {"model", "translations": [{"text", "source_tokens", "target_tokens", "weights", "score", "nbest"?}]}
  *   GET  /health     -> {"status": "ok", "models", "pending", "uptime_s"}  (answers while a batch runs)
@@ -57,7 +58,7 @@ interface TranslateBody {
   texts?: string[];
   beam?: number;
   nbest?: number;
-  attention?: boolean;
+  attention?: boolean | 'all';
   model?: ModelKind;
 }
 
@@ -73,7 +74,7 @@ function translateSchema(limits: ServerLimits): Record<string, unknown> {
       texts: { type: 'array', minItems: 1, maxItems: limits.maxSentences, items: sentence },
       beam: { type: 'integer', minimum: 1, maximum: limits.maxBeam },
       nbest: { type: 'integer', minimum: 1, maximum: limits.maxBeam },
-      attention: { type: 'boolean' },
+      attention: { enum: [true, false, 'all'] },
       model: { type: 'string', enum: ['attention', 'baseline'] },
     },
   };

@@ -29,6 +29,8 @@ export interface CheckpointSource {
 export interface TranslateCall extends DecodingOverrides {
   /** Hypotheses per sentence, best first (default 1); asks for a beam of at least this size. */
   nbest?: number;
+  /** Also every layer's and head's attention of each hypothesis (a Transformer's; see TranslationHypothesis.heads). */
+  heads?: boolean;
 }
 
 /** A loaded checkpoint (or ensemble), ready to translate with its own settings. */
@@ -58,7 +60,7 @@ export class Translator implements TranslatorParts {
 
   /** The settings of one call: this translator's, the call's overrides on top; nbest N asks for a beam of at least N. */
   resolve(call: TranslateCall = {}): DecodingConfig & { nbest: number } {
-    const { nbest = 1, ...overrides } = call;
+    const { nbest = 1, heads: _heads, ...overrides } = call;
     if (!(Number.isInteger(nbest) && nbest >= 1)) throw new DecodingSettingsError(`nbest: must be a whole number >= 1 (got ${nbest})`);
     const s = applyOverrides(this.settings, overrides, 'options');
     if (overrides.beam !== undefined && nbest > overrides.beam) {
@@ -69,7 +71,7 @@ export class Translator implements TranslatorParts {
 
   /** Translations of `texts`, in order (a blank text gets an empty translation). */
   translate(texts: readonly string[], call: TranslateCall = {}): Translation[] {
-    return translateTexts(this, texts, this.resolve(call));
+    return translateTexts(this, texts, { ...this.resolve(call), heads: call.heads === true });
   }
 
   /** Teacher-forced attention of each (source, given translation) pair. */
