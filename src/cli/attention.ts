@@ -13,6 +13,7 @@
  * as one SVG/PNG (the terminal still shows the single matrix).
  */
 import { z } from 'zod';
+import { meanOfHeads } from '../translate/forced.js';
 import { openTranslator } from '../translate/open.js';
 import type { HypothesisHeads, Translation, TranslationHypothesis } from '../translate/translate.js';
 import { heatmapSvg } from '../viz/heatmap-svg.js';
@@ -65,12 +66,6 @@ export function headView(t: Translation, h: TranslationHypothesis & { heads: Hyp
   return { layers: h.heads.cross, queries: h.targetTokens, keys: t.sourceTokens };
 }
 
-/** The mean over heads of one layer. */
-export function headMean(layer: readonly number[][][]): number[][] {
-  const first = layer[0] ?? [];
-  return first.map((row, r) => row.map((_, c) => layer.reduce((s, m) => s + (m[r]?.[c] ?? 0), 0) / layer.length));
-}
-
 export async function attentionCommand(sentence: string, raw: unknown): Promise<void> {
   const o = parseOptions(AttentionOptionsSchema, raw);
   if (sentence.trim() === '') throw new UserError('attention: give a sentence to translate');
@@ -99,7 +94,7 @@ export async function attentionCommand(sentence: string, raw: unknown): Promise<
     const view = headView(t, { ...best, heads: best.heads }, kind);
     const layer = o.layer ?? (kind === 'cross' ? best.heads.alignmentLayer : view.layers.length - 1);
     const l = view.layers[layer] as number[][][];
-    const matrix = o.head === undefined ? headMean(l) : (l[o.head] as number[][]);
+    const matrix = o.head === undefined ? meanOfHeads(l) : (l[o.head] as number[][]);
     const which = `${kind} attention, layer ${layer}, ${o.head === undefined ? 'mean of the heads' : `head ${o.head}`}`;
     process.stdout.write(`${heatmapTerminal(matrix, view.keys, view.queries, { ...terminalOptionsFor(process.stdout, process.env), title: `${t.source}\n-> ${best.text}\n(${which})` })}\n`);
     svg = o.grid === true

@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { describeError } from './errors.js';
-import { collect, nonNegativeInt, nonNegativeNumber, positiveInt } from './options.js';
+import { collect, nonNegativeInt, nonNegativeNumber, parseLayer, positiveInt } from './options.js';
 import { scoreCommand } from './score.js';
 
 export function buildProgram(): Command {
@@ -86,6 +86,7 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write the Pharaoh lines here')
     .option('--json', 'print the result as JSON')
     .option('--threads <n>', 'compute threads', positiveInt)
+    .option('--layer <l|mean>', 'Transformer: align with this decoder layer\'s head-mean cross-attention (from 0), or "mean" of all; default: the model\'s alignment layer', parseLayer)
     .action(async (opts: unknown) => {
       const { alignCommand } = await import('./align.js');
       await alignCommand(opts);

@@ -14,7 +14,7 @@ import { CheckpointError, decodeCheckpoint, type CheckpointContents } from '../m
 import { Ensemble } from '../model/ensemble.js';
 import { loadModel, type TranslationModel } from '../model/model.js';
 import { codecFrom, type TextCodec } from './codec.js';
-import { forceTexts, type ForcedPair, type TextPair } from './forced.js';
+import { forceTexts, type ForcedPair, type ForceOptions, type TextPair } from './forced.js';
 import { applyOverrides, DecodingSettingsError, storedDecoding, type DecodingConfig, type DecodingOverrides } from './settings.js';
 import { translateTexts, type Translation, type TranslatorParts } from './translate.js';
 
@@ -75,8 +75,8 @@ export class Translator implements TranslatorParts {
   }
 
   /** Teacher-forced attention of each (source, given translation) pair. */
-  force(pairs: readonly TextPair[], batchSize = this.settings.batchSize): ForcedPair[] {
-    return forceTexts(this, pairs, batchSize);
+  force(pairs: readonly TextPair[], batchSize = this.settings.batchSize, opts: ForceOptions = {}): ForcedPair[] {
+    return forceTexts(this, pairs, batchSize, opts);
   }
 }
 
