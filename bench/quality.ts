@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 
   if (chosen !== null && !fs.existsSync(chosen)) throw new Error(`${values.checkpoint}: no such checkpoint`);
   if (chosen === null && !(values.reuse && checkpointIn(outDir) !== null)) {
-    const args = [configFile, '--out', outDir, ...(values.minutes === undefined ? [] : ['--max-time', String(Number(values.minutes) * 60)])];
+    const args = [configFile, '--out', outDir, '--overwrite', ...(values.minutes === undefined ? [] : ['--max-time', String(Number(values.minutes) * 60)])];
     console.log(`training: attnmt train ${args.join(' ')}  (log ${outDir}.log)`);
     fs.mkdirSync(path.dirname(outDir), { recursive: true });
     await trainChild(args, `${outDir}.log`);

@@ -118,7 +118,7 @@ function seedSetup(out: string, seconds: number): StudySetup {
     const file = path.join(out, `${role}.config.json`);
     const config = role === 'transformer' ? studyTransformerConfig(out, seconds, 1) : demoConfig(role, out, seconds, 1);
     writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
-    trainArgs[role] = [file, '--max-time', String(seconds), '--out', path.join(out, role)];
+    trainArgs[role] = [file, '--max-time', String(seconds), '--out', path.join(out, role), '--overwrite'];
   }
   return {
     roles: [...ROLES],
@@ -138,8 +138,8 @@ function tatoebaSetup(out: string, seconds: number): StudySetup {
   return {
     roles: ['attention', 'baseline'],
     trainArgs: {
-      attention: [config, '--max-time', String(seconds), '--out', path.join(out, 'attention')],
-      baseline: [config, '--max-time', String(seconds), '--set', 'model.attention=none', '--out', path.join(out, 'baseline')],
+      attention: [config, '--max-time', String(seconds), '--out', path.join(out, 'attention'), '--overwrite'],
+      baseline: [config, '--max-time', String(seconds), '--set', 'model.attention=none', '--out', path.join(out, 'baseline'), '--overwrite'],
     },
     sources: grouped.sources,
     references: grouped.references,

@@ -24,6 +24,7 @@ import { parsePairLines } from '../eval/references.js';
 import { openTranslator } from '../translate/open.js';
 import { readInputLines, withEngine, writeFileAtomic } from './common.js';
 import { UserError } from './errors.js';
+import { checkInputFile } from '../util/fs.js';
 import { opt, parseOptions } from './options.js';
 
 export const AlignOptionsSchema = z.object({
@@ -46,6 +47,7 @@ export async function alignCommand(raw: unknown): Promise<void> {
   let gold: GoldAlignment[] | undefined;
   if (o.gold !== undefined) {
     if (!fs.existsSync(o.gold)) throw new UserError(`${o.gold}: no such gold alignment file`);
+    checkInputFile(o.gold, 'gold alignment file');
     gold = parseGoldText(fs.readFileSync(o.gold, 'utf8'), o.gold);
     if (gold.length !== pairs.length) throw new UserError(`${o.gold}: ${gold.length} alignment lines for ${pairs.length} pairs`);
   }

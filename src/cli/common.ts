@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { initEngine, shutdownEngine, type EngineInfo } from '../engine/engine.js';
-import { splitLines } from '../eval/references.js';
+import { readLines } from '../data/readers.js';
 import { UserError } from './errors.js';
 
 /**
@@ -34,16 +34,17 @@ export async function withEngine<T>(threads: number, work: () => T, log?: (line:
   }
 }
 
-/** Lines of a file (or of stdin when `file` is undefined), without the final newline. */
+/**
+ * Lines of a file (or of stdin when `file` is undefined), without the final newline, streamed with the readers'
+ * limits: the file must be a regular file or a pipe, and no line may pass MAX_LINE_BYTES (errors name file:line).
+ * Invalid UTF-8 becomes U+FFFD, as Node's 'utf8' decoding does.
+ */
 export function readInputLines(file: string | undefined): string[] {
-  let text: string;
-  if (file === undefined) {
-    text = fs.readFileSync(0, 'utf8');
-  } else {
-    if (!fs.existsSync(file)) throw new UserError(`${file}: no such input file`);
-    text = fs.readFileSync(file, 'utf8');
-  }
-  return splitLines(text);
+  if (file !== undefined && !fs.existsSync(file)) throw new UserError(`${file}: no such input file`);
+  const decoder = new TextDecoder('utf-8');
+  const lines: string[] = [];
+  for (const { bytes } of readLines(file ?? 0, file ?? 'stdin')) lines.push(decoder.decode(bytes));
+  return lines;
 }
 
 export { writeFileAtomic } from '../util/fs.js';

@@ -33,6 +33,7 @@ async function run(): Promise<void> {
     let lastPost = -1;
     const result = await train({
       config,
+      overwrite: true, // every demo starts afresh in its output directory
       progress: false,
       log: (line) => post({ kind: 'log', role: input.role, line }),
       // A few progress messages a second are enough for the main thread's bars.

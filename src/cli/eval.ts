@@ -17,6 +17,7 @@ import { formatBucketTable, formatComparisonTable, sourceWordCount } from '../ev
 import { openTranslator } from '../translate/open.js';
 import type { Translator } from '../translate/translator.js';
 import { withEngine, writeFileAtomic } from './common.js';
+import { UserError } from './errors.js';
 import { opt, parseOptions } from './options.js';
 
 export const EvalOptionsSchema = z.object({
@@ -52,6 +53,7 @@ export async function evalCommand(raw: unknown): Promise<void> {
   const second = o.model2 === undefined ? undefined : openTranslator(o.model2);
   const [sourceColumn, targetColumn] = o.columns ?? [0, 1];
   const grouped = readGroupedTsv(o.test, { sourceColumn, targetColumn });
+  if (grouped.sources.length === 0) throw new UserError(`${o.test}: the test set is empty (no source<TAB>reference lines)`);
   const sources = o.limit === undefined ? grouped.sources : grouped.sources.slice(0, o.limit);
   const references = grouped.references.slice(0, sources.length);
   const byLength = o.byLength === true || o.chart !== undefined;

@@ -30,7 +30,9 @@ export function buildProgram(): Command {
     .option('--max-time <seconds>', 'stop after this many seconds (training.maxTime)', nonNegativeNumber)
     .option('--threads <n>', 'compute threads (training.threads)', positiveInt)
     .option('--seed <n>', 'random seed (training.seed)', nonNegativeInt)
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors)')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors); its model must match the config\'s')
+    .option('--checkpoint-config', 'with --resume: train the checkpoint\'s model even where the config\'s model section differs')
+    .option('--overwrite', 'start a new run in an outDir that holds one (deletes its checkpoints and valid.jsonl)')
     .option('--set <key=value>', 'override any config key, e.g. --set model.hidden=128 (repeatable)', collect, [])
     .action(async (config: string | undefined, opts: Record<string, unknown>, cmd: Command) => {
       // Nothing to train on: the usage says what to give.
@@ -139,8 +141,14 @@ export function buildProgram(): Command {
     .description('HTTP API and web page for translating and inspecting attention')
     .requiredOption('--model <file>', 'checkpoint (.safetensors): an attention model or a fixed-context baseline')
     .option('--model2 <file>', 'a second checkpoint, to compare attention with the baseline side by side')
-    .option('--port <n>', 'port', positiveInt, 8080)
+    .option('--port <n>', 'port (0: any free port, printed at start)', nonNegativeInt, 8080)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--allowed-hosts <names>',
+      'comma-separated Host names to answer besides localhost, 127.0.0.1 and [::1] ("*": any); guards against DNS rebinding',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((h) => h.trim()).filter((h) => h !== '')],
+    )
+    .option('--workers <n>', 'worker threads per model (the last one keeps short requests fast)', positiveInt, 2)
     .action(async (opts: unknown) => {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(opts);

@@ -23,6 +23,8 @@ export const TrainOptionsSchema = z.object({
   /** true: <outDir>/last.safetensors. */
   resume: z.union([z.literal(true), opt.file]).optional(),
   set: z.array(z.string()).default([]),
+  checkpointConfig: z.boolean().optional(),
+  overwrite: z.boolean().optional(),
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 
@@ -47,6 +49,8 @@ export async function trainCommand(configFile: string | undefined, raw: unknown)
   const o = parseOptions(TrainOptionsSchema, raw);
   const config = loadConfig(configFile, trainOverrides(o));
   let resume: string | undefined;
+  if (o.checkpointConfig === true && o.resume === undefined) throw new UserError('--checkpoint-config only applies with --resume');
+  if (o.overwrite === true && o.resume !== undefined) throw new UserError('--overwrite starts a new run: it cannot be combined with --resume');
   if (o.resume !== undefined) {
     resume = o.resume === true ? path.join(config.training.outDir, 'last.safetensors') : o.resume;
     if (!fs.existsSync(resume)) throw new UserError(`${resume}: no checkpoint to resume from`);
@@ -63,7 +67,7 @@ export async function trainCommand(configFile: string | undefined, raw: unknown)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await train({ config, ...(resume === undefined ? {} : { resume }) });
+    const result = await train({ config, ...(resume === undefined ? {} : { resume }), checkpointConfig: o.checkpointConfig === true, overwrite: o.overwrite === true });
     if (result.stopReason === 'interrupted') process.exitCode = 130;
   } finally {
     process.off('SIGINT', onSignal);

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { download, DownloadError, sha256File, type Downloaded } from './download.js';
 import { splitTrainDev } from './readers.js';
 import { writeSeedSplit, type SeedSplitSizes } from './seed-files.js';
@@ -64,7 +64,7 @@ export interface Manifest {
 /** Fetch (or generate) a corpus into opts.out; returns what MANIFEST.json records. */
 export async function getCorpus(name: CorpusName, opts: GetOptions): Promise<Manifest> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  fs.mkdirSync(opts.out, { recursive: true });
+  makeDirs(opts.out);
   const manifest: Manifest = { corpus: name, created: new Date().toISOString(), downloads: [], files: [], notes: [] };
   const fetchOne = async (url: string, file: string, sha?: string): Promise<Downloaded> => {
     const d = await download(url, path.join(opts.out, 'download', file), { sha256: sha ?? expectedSha256[url] ?? null, log, ...(opts.progress === undefined ? {} : { progress: opts.progress }) });

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { InputError } from '../util/errors.js';
+import { makeDirs } from '../util/fs.js';
 
 /** A download that failed; the message names the URL and the reason. */
 export class DownloadError extends InputError {
@@ -79,7 +80,7 @@ function isHttp(url: string): boolean {
  */
 export async function download(url: string, file: string, opts: DownloadOptions = {}): Promise<Downloaded> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   let resumedFrom = 0;
   if (!fs.existsSync(file)) {
     if (isHttp(url)) resumedFrom = await fetchHttp(url, file, opts.progress ?? process.stderr.isTTY === true, log);

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { Rng } from '../engine/random.js';
 import { normalizeText } from './normalize.js';
 import { InputError } from '../util/errors.js';
+import { checkInputFile, FileReadError } from '../util/fs.js';
 
 export type BadReason = 'invalid-utf8' | 'missing-column' | 'empty-side' | 'line-count-mismatch';
 
@@ -61,31 +62,57 @@ export interface RawLine {
 
 const CHUNK = 1 << 16;
 
+/** Longest line any reader accepts, in bytes: a longer one (or a file without newlines, /dev/zero) is an error, not a hang. */
+export const MAX_LINE_BYTES = 1 << 20;
+
 /**
  * Stream the lines of a file as bytes, reading 64 KiB at a time (each chunk is a fresh buffer, so yielded lines
- * stay valid). A final line without LF is yielded too.
+ * stay valid). A final line without LF is yielded too. `file` is a path (which must be a regular file or a pipe) or
+ * an open descriptor (0: stdin) named `name` in errors. A line longer than MAX_LINE_BYTES is a FileReadError
+ * naming file:line, raised before more than that is held in memory.
  */
-export function* readLines(file: string): Generator<RawLine> {
-  const fd = fs.openSync(file, 'r');
+export function* readLines(file: string | number, name = String(file)): Generator<RawLine> {
+  if (typeof file === 'string') checkInputFile(file);
+  const fd = typeof file === 'number' ? file : fs.openSync(file, 'r');
   try {
     let carry: Buffer = Buffer.alloc(0);
     let line = 0;
     for (;;) {
       const buf = Buffer.allocUnsafe(CHUNK);
-      const n = fs.readSync(fd, buf, 0, CHUNK, null);
+      const n = readChunk(fd, buf);
       if (n === 0) break;
       const data: Buffer = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
       let start = 0;
       for (let nl = data.indexOf(10, start); nl >= 0; nl = data.indexOf(10, start)) {
         line++;
+        if (nl - start > MAX_LINE_BYTES) throw tooLong(name, line);
         yield { line, bytes: stripCr(data.subarray(start, nl)) };
         start = nl + 1;
       }
       carry = data.subarray(start);
+      if (carry.length > MAX_LINE_BYTES) throw tooLong(name, line + 1);
     }
     if (carry.length > 0) yield { line: line + 1, bytes: stripCr(carry) };
   } finally {
-    fs.closeSync(fd);
+    if (typeof file === 'string') fs.closeSync(fd);
+  }
+}
+
+function tooLong(name: string, line: number): FileReadError {
+  return new FileReadError(`${name}:${line}`, `line longer than ${MAX_LINE_BYTES} bytes (1 MiB); is this a text file with one sentence per line?`);
+}
+
+/** readSync, waiting out EAGAIN (a non-blocking stdin pipe that has no data yet). */
+function readChunk(fd: number, buf: Buffer): number {
+  for (;;) {
+    try {
+      return fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = e instanceof Error && 'code' in e ? e.code : '';
+      if (code === 'EOF') return 0;
+      if (code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
 }
 

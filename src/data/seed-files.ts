@@ -3,9 +3,8 @@
  * alignments, and a whole corpus as seed.tsv + seed.align. The generator itself (seed-corpus.ts) runs
  * in the browser too.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 import { splitTrainDev } from './readers.js';
 import { generateSeedCorpus, seedAlignments, seedTsv, type SeedPair } from './seed-corpus.js';
 
@@ -29,7 +28,7 @@ export function writeSeedSplit(dir: string, seed: number, sizes: SeedSplitSizes)
   const dev = heldOut.slice(0, sizes.dev);
   const test = heldOut.slice(sizes.dev);
   const train = [first, ...trainRest];
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileAtomic(path.join(dir, 'train.tsv'), seedTsv(train));
   writeFileAtomic(path.join(dir, 'dev.tsv'), seedTsv(dev));
   writeFileAtomic(path.join(dir, 'test.tsv'), seedTsv(test));
@@ -39,7 +38,7 @@ export function writeSeedSplit(dir: string, seed: number, sizes: SeedSplitSizes)
 
 /** Write `seed.tsv` (English TAB French) and `seed.align` (Pharaoh lines) into `dir`, atomically. */
 export function exportSeedCorpus(pairs: readonly SeedPair[], dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileAtomic(path.join(dir, 'seed.tsv'), seedTsv(pairs));
   writeFileAtomic(path.join(dir, 'seed.align'), seedAlignments(pairs));
 }

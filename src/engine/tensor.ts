@@ -41,6 +41,11 @@ export interface TensorOptions {
   requiresGrad?: boolean;
   /** Name used in error messages and checkpoints. */
   name?: string;
+  /**
+   * No data, only the shape (`data` must be empty): what a model's parameters look like without allocating
+   * them, e.g. to count a config's parameters before building it. Such a tensor cannot be computed with.
+   */
+  shapeOnly?: boolean;
 }
 
 export class Tensor {
@@ -54,7 +59,7 @@ export class Tensor {
 
   constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}) {
     const size = shapeSize(shape);
-    if (data.length !== size) {
+    if (data.length !== size && !(options.shapeOnly === true && data.length === 0)) {
       throw new ShapeError('Tensor', `data has ${data.length} elements but the shape holds ${size}`, shape);
     }
     this.data = data;

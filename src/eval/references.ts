@@ -14,7 +14,9 @@
  * Errors (BleuError) name the file and the 1-based line.
  */
 import { readFileSync } from 'node:fs';
-import { DataError } from '../data/readers.js';
+import { DataError, MAX_LINE_BYTES } from '../data/readers.js';
+import { checkInputFile } from '../util/fs.js';
+import { InputError } from '../util/errors.js';
 import { BleuError } from './bleu.js';
 
 /** Splits text into lines on '\n' (as sacreBLEU opens files, newline="\n"); a final newline ends the last line. */
@@ -40,6 +42,7 @@ export function decodeLines(bytes: Uint8Array, name: string): string[] {
     if (end === -1) end = n;
     let stop = end;
     if (stop > start && bytes[stop - 1] === 0x0d) stop--;
+    if (stop - start > MAX_LINE_BYTES) throw new BleuError(`${name}:${lineNo}: line longer than ${MAX_LINE_BYTES} bytes (1 MiB)`);
     const slice = bytes.subarray(start, stop);
     let text: string;
     try {
@@ -64,8 +67,10 @@ function decodeNoBom(bytes: Uint8Array): string {
 export function readLines(path: string): string[] {
   let bytes: Uint8Array;
   try {
+    checkInputFile(path, 'text file');
     bytes = readFileSync(path);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     throw new BleuError(`cannot read ${path}: ${msg}`);
   }

@@ -180,6 +180,7 @@ function readTensors(
   const dataLen = bytes.length - dataStart;
   const out = new Map<string, Tensor>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ranges: Array<[number, number, string]> = [];
   for (const [tname, entry] of Object.entries(header)) {
     if (tname === '__metadata__') continue;
     if (!isRecord(entry)) throw new CheckpointError(name, `header entry '${tname}' is not an object`);
@@ -208,7 +209,22 @@ function readTensors(
       );
     }
     const data = readFloats(view, dataStart + begin, shapeSize(shape));
+    const bad = data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      throw new CheckpointError(name, `tensor '${tname}' holds ${data[bad]} at element ${bad}: the weights are not finite (did the training diverge?)`);
+    }
+    ranges.push([begin, end, tname]);
     out.set(tname, new Tensor(data, shape, { name: tname }));
+  }
+  // Every tensor owns its bytes: overlapping ranges would give two tensors the same (or mixed) data.
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let prev: [number, number, string] | null = null; // the range reaching furthest so far
+  for (const r of ranges) {
+    if (r[1] === r[0]) continue; // empty tensors own no bytes
+    if (prev !== null && r[0] < prev[1]) {
+      throw new CheckpointError(name, `tensors '${prev[2]}' [${prev[0]}, ${prev[1]}] and '${r[2]}' [${r[0]}, ${r[1]}] overlap in the data (corrupt header)`);
+    }
+    if (prev === null || r[1] > prev[1]) prev = r;
   }
   return out;
 }

@@ -11,6 +11,7 @@
  * `arch` and then checks the rules that involve several keys, naming them.
  */
 import { z } from 'zod';
+import { InputError } from '../util/errors.js';
 
 export interface RnnModelConfig {
   /** Model family; absent means rnn (configs and checkpoints from before the Transformer). */
@@ -169,26 +170,34 @@ export const modelConfigSchema = z.discriminatedUnion('arch', [rnnConfigSchema, 
 export function parseModelConfig(raw: unknown, source = 'model config'): ModelConfig {
   const r = modelConfigSchema.safeParse(raw);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
-    throw new Error(`${source}: invalid model configuration\n${lines.join('\n')}`);
+    const lines = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+    throw new ModelConfigError(`${source}: invalid model configuration: ${lines.join('; ')}`);
   }
   const c: ModelConfig = r.data;
   const problem = consistencyProblem(c)?.message ?? vocabularyProblem(c);
-  if (problem !== null) throw new Error(`${source}: ${problem}`);
+  if (problem !== null) throw new ModelConfigError(`${source}: ${problem}`);
   return c;
+}
+
+/** A model configuration that cannot be built (bad key, keys that contradict each other, too big). */
+export class ModelConfigError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelConfigError';
+  }
 }
 
 /** An RNN configuration (parseModelConfig, refusing a Transformer's). */
 export function parseRnnConfig(raw: unknown, source = 'model config'): RnnModelConfig {
   const c = parseModelConfig(raw, source);
-  if (c.arch === 'transformer') throw new Error(`${source}: expected an RNN configuration, got arch 'transformer'`);
+  if (c.arch === 'transformer') throw new ModelConfigError(`${source}: expected an RNN configuration, got arch 'transformer'`);
   return c;
 }
 
 /** A Transformer configuration (parseModelConfig, refusing an RNN's). */
 export function parseTransformerConfig(raw: unknown, source = 'model config'): TransformerModelConfig {
   const c = parseModelConfig(raw, source);
-  if (c.arch !== 'transformer') throw new Error(`${source}: expected arch 'transformer'`);
+  if (c.arch !== 'transformer') throw new ModelConfigError(`${source}: expected arch 'transformer'`);
   return c;
 }
 

@@ -13,9 +13,9 @@
 import type { Batch } from '../data/batch.js';
 import type { StepDecoder } from '../decode/common.js';
 import type { Rng } from '../engine/random.js';
-import { shapeStr, type Tensor } from '../engine/tensor.js';
+import { shapeSize, shapeStr, type Tensor } from '../engine/tensor.js';
 import { CheckpointError, type CheckpointContents } from './checkpoint.js';
-import type { ModelConfig } from './config.js';
+import { ModelConfigError, type ModelConfig } from './config.js';
 import { Seq2Seq } from './seq2seq.js';
 import { Transformer } from './transformer/model.js';
 
@@ -95,21 +95,65 @@ export interface CreateOptions {
   initialize?: boolean;
 }
 
+/**
+ * Most parameters a model may have: 2^28 (268M, 1 GiB of float32 weights; training holds 4 floats per parameter:
+ * weights, gradients and Adam's two moments). A bigger config is refused before anything is allocated: it would
+ * not fit in WebAssembly's 4 GiB memory, and initializing it takes minutes.
+ */
+export const MAX_PARAMETERS = 2 ** 28;
+
 /** A new model of the config's family (config.arch), its parameters initialized from `seed`. */
 export function createModel(config: ModelConfig, seed: number, opts: CreateOptions = {}): TrainableModel {
+  checkModelSize(config);
+  return buildModel(config, seed, opts);
+}
+
+function buildModel(config: ModelConfig, seed: number, opts: CreateOptions & { shapesOnly?: boolean }): TrainableModel {
   return config.arch === 'transformer' ? new Transformer(config, seed, opts) : new Seq2Seq(config, seed, opts);
 }
 
-/** Name -> shape of every parameter a config implies (nothing is initialized). */
+/** Name -> shape of every parameter a config implies (nothing is allocated). */
 export function parameterShapes(config: ModelConfig): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
-  for (const [n, t] of createModel(config, 0, { initialize: false }).parameters()) shapes.set(n, [...t.shape]);
+  for (const [n, t] of buildModel(config, 0, { shapesOnly: true }).parameters()) shapes.set(n, [...t.shape]);
   return shapes;
+}
+
+/** Scalar parameters a config implies, counted without allocating them. */
+export function countParameters(config: ModelConfig): number {
+  let n = 0;
+  for (const shape of parameterShapes(config).values()) n += shapeSize(shape);
+  return n;
+}
+
+/**
+ * Refuse a config with more than MAX_PARAMETERS parameters (a ModelConfigError saying how much memory it
+ * would need and which keys make it big), before anything is allocated. `source` starts the message.
+ */
+export function checkModelSize(config: ModelConfig, source = 'model'): void {
+  const n = countParameters(config);
+  if (n <= MAX_PARAMETERS) return;
+  const keys = config.arch === 'transformer'
+    ? `dModel ${config.dModel}, ffn ${config.ffn}, layers ${config.encoderLayers}+${config.decoderLayers}`
+    : `hidden ${config.hidden}, embedding ${config.embedding}, layers ${config.layers}`;
+  throw new ModelConfigError(
+    `${source}: ${formatCount(n)} parameters (${keys}, vocabularies ${config.srcVocabSize}/${config.tgtVocabSize}) would need ` +
+      `${formatBytes(n * 4)} for the weights and ${formatBytes(n * 16)} to train; the limit is ${formatCount(MAX_PARAMETERS)} parameters (${formatBytes(MAX_PARAMETERS * 4)} of weights)`,
+  );
+}
+
+function formatCount(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(1)}k`;
+}
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** The model a checkpoint holds: its config's family, with its weights. */
 export function loadModel(c: CheckpointContents, name = 'checkpoint'): TrainableModel {
-  const model = createModel(c.config, 0, { initialize: false });
+  checkModelSize(c.config, name);
+  const model = buildModel(c.config, 0, { initialize: false });
   const own = model.parameters();
   checkParameters(c.params, parameterShapes(c.config), name);
   for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);

@@ -13,8 +13,17 @@ import { shapeSize, Tensor } from '../engine/tensor.js';
 export class ParamStore {
   readonly params = new Map<string, Tensor>();
 
-  /** With rng null the parameters stay zero (shapes only, or weights about to be loaded). */
-  constructor(private readonly rng: Rng | null) {}
+  /**
+   * With rng null the parameters stay zero (weights about to be loaded); with 'shapes' they hold no data at all
+   * (shape-only tensors: what a config implies, counted before anything is allocated).
+   */
+  constructor(rng: Rng | null | 'shapes') {
+    this.rng = rng === 'shapes' ? null : rng;
+    this.shapesOnly = rng === 'shapes';
+  }
+
+  private readonly rng: Rng | null;
+  private readonly shapesOnly: boolean;
 
   /** Xavier uniform over (In, Out): U(-a, a), a = sqrt(6 / (In + Out)). */
   xavier(name: string, shape: [number, number]): Tensor {
@@ -55,7 +64,9 @@ export class ParamStore {
   /** A zero parameter tensor registered under `name`. */
   private add(name: string, shape: readonly number[]): Tensor {
     if (this.params.has(name)) throw new Error(`ParamStore: parameter '${name}' defined twice`);
-    const t = new Tensor(new Float32Array(shapeSize(shape)), shape, { requiresGrad: true, name });
+    const t = this.shapesOnly
+      ? new Tensor(new Float32Array(0), shape, { requiresGrad: true, name, shapeOnly: true })
+      : new Tensor(new Float32Array(shapeSize(shape)), shape, { requiresGrad: true, name });
     this.params.set(name, t);
     return t;
   }

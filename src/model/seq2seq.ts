@@ -49,8 +49,8 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
    * Parameters are initialized from `seed` (xavier for input weights, orthogonal for recurrent ones);
    * with `initialize: false` they stay zero (for weights about to be loaded from a checkpoint).
    */
-  constructor(config: RnnModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
-    super(new ParamStore(opts.initialize === false ? null : new Rng(seed)), new Rng(seed ^ 0x5eed));
+  constructor(config: RnnModelConfig, seed: number, opts: { initialize?: boolean; shapesOnly?: boolean } = {}) {
+    super(new ParamStore(opts.shapesOnly === true ? 'shapes' : opts.initialize === false ? null : new Rng(seed)), new Rng(seed ^ 0x5eed));
     this.config = parseRnnConfig(config);
     this.encoder = new Encoder(this.config, this.store);
     this.decoder = new Decoder(this.config, this.store);

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { consistencyProblem, rnnConfigSchema, transformerConfigSchema } from '../model/config.js';
 import { DecodingConfigSchema } from '../translate/settings.js';
 import { InputError } from '../util/errors.js';
+import { checkInputFile } from '../util/fs.js';
 
 const int = (min: number): z.ZodNumber => z.number().int().min(min);
 
@@ -272,12 +273,19 @@ export function parseConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
+/** A config file is a few hundred bytes; anything past this is not one. */
+const MAX_CONFIG_BYTES = 1 << 20;
+
 /** Read a YAML or JSON file into a plain object (no validation). */
 export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
+    checkInputFile(file, 'config file');
+    if (fs.statSync(file).size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: config file is larger than ${MAX_CONFIG_BYTES} bytes`);
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if (err instanceof InputError) throw new ConfigError(err.message);
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     throw new ConfigError(`${file}: cannot read config file${code === 'ENOENT' ? ' (no such file)' : code ? ` (${code})` : ''}`);
   }
@@ -292,7 +300,30 @@ export function readConfigFile(file: string): Record<string, unknown> {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${file}: a config file must hold a mapping with sections data, model, training, decoding`);
   }
+  checkTree(raw, file, [], []);
   return raw as Record<string, unknown>;
+}
+
+/** Keys that would reach Object.prototype when set on a plain object (prototype pollution): never config keys. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A parsed file is a tree of plain values: no object inside itself (a YAML alias to its own anchor, which
+ * JSON.stringify and the schema would loop on) and no key that reaches an object's prototype.
+ */
+function checkTree(v: unknown, file: string, keyPath: string[], ancestors: object[]): void {
+  if (v === null || typeof v !== 'object') return;
+  const where = keyPath.join('.') || '(top level)';
+  if (ancestors.includes(v)) throw new ConfigError(`${file}: key ${where} refers to itself (a YAML alias inside its own anchor)`);
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+    throw new ConfigError(`${file}: key ${keyPath.concat('__proto__').join('.')} is not allowed`);
+  }
+  const inner = [...ancestors, v];
+  for (const [k, child] of Object.entries(v)) {
+    if (FORBIDDEN_KEYS.has(k)) throw new ConfigError(`${file}: key ${keyPath.concat(k).join('.')} is not allowed`);
+    checkTree(child, file, [...keyPath, k], inner);
+  }
 }
 
 /**
@@ -318,6 +349,8 @@ export function parseOverride(text: string): { keyPath: string[]; value: unknown
   if (eq <= 0) throw new ConfigError(`command line: --set expects key.path=value, got "${text}"`);
   const keyPath = text.slice(0, eq).trim().split('.');
   if (keyPath.some((k) => k === '')) throw new ConfigError(`command line: --set has an empty key in "${text}"`);
+  const bad = keyPath.find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) throw new ConfigError(`command line: --set ${keyPath.join('.')}: key "${bad}" is not allowed`);
   const valueText = text.slice(eq + 1);
   let value: unknown;
   try {
@@ -325,6 +358,7 @@ export function parseOverride(text: string): { keyPath: string[]; value: unknown
   } catch {
     value = valueText;
   }
+  checkTree(value, 'command line: --set', keyPath, []);
   return { keyPath, value: value === null ? valueText : value };
 }
 

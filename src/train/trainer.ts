@@ -20,7 +20,7 @@ import { Tape, Tensor, withTape } from '../engine/tensor.js';
 import { Adam, clipGradNorm } from '../engine/optim.js';
 import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
 import { loadCheckpoint } from '../model/checkpoint-file.js';
-import { createModel, loadModel, type TrainableModel } from '../model/model.js';
+import { checkModelSize, createModel, loadModel, type TrainableModel } from '../model/model.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Batch } from '../data/batch.js';
 import { Batcher, type BatcherState } from '../data/batcher.js';
@@ -29,12 +29,24 @@ import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
 import { inverseSqrtLr, linearLr, warmupFactor } from './schedule.js';
 import { validate, type ValidationResult } from './validate.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, removeStaleTemps, writeFileAtomic } from '../util/fs.js';
+import { InputError } from '../util/errors.js';
 
 export interface TrainOptions {
   config: Config;
-  /** Continue from this checkpoint (its config's model must match). */
+  /**
+   * Continue from this checkpoint. Its model must match the config's model section (else an InputError naming the
+   * differing keys) unless `checkpointConfig` is set; training keys (lr, maxSteps, dropout...) may change and the
+   * log says which did.
+   */
   resume?: string;
+  /** Resuming: train the checkpoint's model even when the config's model section differs (default false). */
+  checkpointConfig?: boolean;
+  /**
+   * A new run into an outDir that already holds one (last/best checkpoint or valid.jsonl) is refused unless this
+   * is set; then the old run's checkpoints and log are deleted first (default false).
+   */
+  overwrite?: boolean;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
   /** Progress bar on a TTY (default: process.stderr.isTTY). */
@@ -46,6 +58,14 @@ export interface TrainOptions {
 }
 
 export type StopReason = 'maxSteps' | 'maxEpochs' | 'maxTime' | 'earlyStopping' | 'interrupted';
+
+/** A training that cannot start as asked (resume from a checkpoint that does not fit, an outDir in use...). */
+export class TrainingError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
 
 export interface TrainResult {
   steps: number;
@@ -91,26 +111,47 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   stopRequested = false;
 
+  // A model too big to build is refused before any data is read (the vocabularies can only make it bigger).
+  checkModelSize({ ...cfg.model, dropout: t.dropout, srcVocabSize: 5, tgtVocabSize: 5 } as ModelConfig, 'model');
+
   // Data and vocabularies (from the checkpoint when resuming, so ids stay the same).
   const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
+  if (resumed !== null) trainingStateOf(resumed, opts.resume as string);
   const data = opts.data ?? prepareData(cfg.data, resumed ?? undefined, log);
   log(`data: ${data.train.length} training pairs, ${data.dev ? `${data.dev.sources.length} dev sources` : 'no dev set'}, vocab ${data.srcVocab.size} source / ${data.tgtVocab.size} target`);
 
-  // Model and optimizer.
-  const modelConfig = resumed?.config ?? modelConfigFrom(cfg, data);
-  const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel(resumed, opts.resume);
+  // Model and optimizer. A resumed run trains the checkpoint's model, which must be the config's (or --checkpoint-config).
+  const modelConfig = resumed === null ? modelConfigFrom(cfg, data) : resumedModelConfig(cfg, resumed, opts, log);
+  const model = resumed === null ? createModel(modelConfig, t.seed) : loadModel({ ...resumed, config: modelConfig }, opts.resume);
   const params = model.parameters();
   const optim = new Adam(params, { lr: t.lr, beta1: t.adamBetas[0], beta2: t.adamBetas[1], weightDecay: t.weightDecay });
   const batcher = new Batcher(data.train, t.batchTokens > 0 ? { batchSize: t.batchTokens, unit: 'tokens', seed: t.seed + 1 } : { batchSize: t.batchSize, seed: t.seed + 1 });
-  const state = resumed === null ? freshState(t.lr, batcher, model) : restoreState(resumed, optim, batcher, model);
+  const state = resumed === null ? freshState(t.lr, batcher, model) : restoreState(resumed, opts.resume as string, optim, batcher, model);
+  // A new training.lr replaces the (possibly decayed) rate the checkpoint was at.
+  if (resumed !== null && changedSettings(cfg, resumed).some((d) => d.key === 'training.lr')) state.lr = t.lr;
   optim.lr = state.lr;
   log(`model: ${countParams(params)} parameters (${model.summary()})${resumed ? `; resumed at step ${state.step}` : ''}`);
 
-  fs.mkdirSync(t.outDir, { recursive: true });
-  writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   const lastPath = path.join(t.outDir, 'last.safetensors');
   const bestPath = path.join(t.outDir, 'best.safetensors');
   const validLog = path.join(t.outDir, 'valid.jsonl');
+
+  // A run that already reached its end is left as it is: resuming it changes nothing.
+  const finished = resumed === null ? null : finishedReason(cfg, state, batcher);
+  if (finished !== null) {
+    log(`resume: the run already finished at step ${state.step} (${finished.why}); nothing to do, nothing written`);
+    return {
+      steps: state.step, epochs: batcher.epoch + (batcher.epochDone ? 1 : 0), stopReason: finished.reason,
+      bestScore: state.bestScore, bestStep: state.bestStep, lastCheckpoint: null, bestCheckpoint: null, model, seconds: 0, validations: [],
+    };
+  }
+
+  makeDirs(t.outDir);
+  const stale = removeStaleTemps(t.outDir);
+  if (stale.length > 0) log(`removed ${stale.length} temporary file${stale.length > 1 ? 's' : ''} an interrupted save left: ${stale.join(', ')}`);
+  if (resumed === null) prepareFreshOutDir(t.outDir, opts.overwrite === true, log);
+  else truncateValidLog(validLog, state.step);
+  writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 
   /** The current training state, encoded once and written (atomically) to every file given. */
   const save = (...files: string[]): void => {
@@ -121,7 +162,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       tokenizer: data.tokenizer,
       params,
       extraTensors: optimizerTensors(optim),
-      metadata: { training: { ...state, batcher: batcher.state(), dropoutRng: rngState(model) }, adamStep: optim.state().step, decoding: cfg.decoding },
+      metadata: {
+        training: { ...state, batcher: batcher.state(), dropoutRng: rngState(model) }, adamStep: optim.state().step, decoding: cfg.decoding,
+        // What the run was asked to do, so a resume can say which settings changed.
+        settings: { data: cfg.data, training: cfg.training },
+      },
     });
     for (const file of files) writeFileAtomic(file, bytes);
   };
@@ -266,19 +311,125 @@ function freshState(lr: number, batcher: Batcher, model: TrainableModel): Traini
   return { step: 0, batcher: batcher.state(), dropoutRng: rngState(model), lr, bestScore: null, bestStep: null, plateau: 0, sinceBest: 0, seconds: 0, tokens: 0 };
 }
 
+/** The training state of a checkpoint; an averaged or exported model has none (a TrainingError naming `file`). */
+function trainingStateOf(c: CheckpointContents, file: string): TrainingState {
+  const s = (c.metadata ?? {})['training'] as TrainingState | undefined;
+  if (s === undefined || s === null || typeof s !== 'object' || typeof s.step !== 'number' || typeof s.batcher !== 'object' || !Array.isArray(s.dropoutRng)) {
+    throw new TrainingError(`${file}: cannot resume: the checkpoint has no training state (an averaged or exported model?); resume from a last.safetensors written by \`attnmt train\``);
+  }
+  return s;
+}
+
 /** Restore optimizer moments, batcher position and dropout rng from a checkpoint. */
-function restoreState(c: CheckpointContents, optim: Adam, batcher: Batcher, model: TrainableModel): TrainingState {
+function restoreState(c: CheckpointContents, file: string, optim: Adam, batcher: Batcher, model: TrainableModel): TrainingState {
   const meta = c.metadata ?? {};
-  const s = meta['training'] as TrainingState | undefined;
-  if (s === undefined || typeof s.step !== 'number') throw new Error('resume: the checkpoint has no training state (was it written by `attnmt train`?)');
+  const s = trainingStateOf(c, file);
   const tensors = new Map<string, Float32Array>();
   for (const [name, tensor] of c.extraTensors ?? new Map<string, Tensor>()) {
     if (name.startsWith('optim.')) tensors.set(name.slice('optim.'.length), tensor.data);
   }
-  optim.loadState({ step: Number(meta['adamStep'] ?? s.step), tensors });
-  batcher.setState(s.batcher);
+  try {
+    optim.loadState({ step: Number(meta['adamStep'] ?? s.step), tensors });
+    batcher.setState(s.batcher);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new TrainingError(`${file}: cannot resume: ${e instanceof Error ? e.message : String(e)} (was it trained on this corpus with these batch settings?)`);
+  }
   model.rng.setState(s.dropoutRng.map((v) => (v === null ? NaN : v)));
   return { ...s };
+}
+
+/** Model keys that are not architecture: vocabulary sizes come from the checkpoint, dropout from training.dropout. */
+const NOT_ARCHITECTURE = new Set(['srcVocabSize', 'tgtVocabSize', 'dropout']);
+
+/**
+ * The model a resumed run trains: the checkpoint's architecture with the run's dropout. If the config's model
+ * section differs from the checkpoint's, that is a TrainingError naming the keys, unless opts.checkpointConfig.
+ * Logs the training and data settings that changed since the checkpoint was written.
+ */
+function resumedModelConfig(cfg: Config, c: CheckpointContents, opts: TrainOptions, log: (line: string) => void): ModelConfig {
+  const file = opts.resume as string;
+  const wanted = modelConfigFrom(cfg, { srcVocab: c.srcVocab, tgtVocab: c.tgtVocab });
+  const differing = differences({ ...c.config, arch: c.config.arch ?? 'rnn' }, { ...wanted, arch: wanted.arch ?? 'rnn' }, 'model').filter((d) => !NOT_ARCHITECTURE.has(d.key.slice('model.'.length)));
+  const listed = differing.map((d) => `${d.key} ${show(d.before)} in the checkpoint, ${show(d.after)} in the config`).join('; ');
+  if (differing.length > 0 && opts.checkpointConfig !== true) {
+    throw new TrainingError(`${file}: cannot resume: the checkpoint's model differs from the config: ${listed}; pass --checkpoint-config to train the checkpoint's model, or train a new run in another outDir`);
+  }
+  if (differing.length > 0) log(`resume: training the checkpoint's model (--checkpoint-config); the config's model section differs: ${listed}`);
+  const changed = changedSettings(cfg, c);
+  if (changed.length > 0) log(`resume: settings changed since the checkpoint: ${changed.map((d) => `${d.key} ${show(d.before)} -> ${show(d.after)}`).join(', ')}`);
+  return { ...c.config, dropout: cfg.training.dropout };
+}
+
+/** The data and training settings that differ from the ones the checkpoint was trained with (none for old checkpoints). */
+function changedSettings(cfg: Config, c: CheckpointContents): Array<{ key: string; before: unknown; after: unknown }> {
+  const settings = (c.metadata ?? {})['settings'];
+  if (settings === null || typeof settings !== 'object') return [];
+  const before = settings as Record<string, unknown>;
+  return [...differences(before['training'], cfg.training, 'training'), ...differences(before['data'], cfg.data, 'data')];
+}
+
+/** The leaf keys (dotted, under `prefix`) whose values differ between two JSON-like values. */
+export function differences(a: unknown, b: unknown, prefix: string): Array<{ key: string; before: unknown; after: unknown }> {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => differences(a[k], b[k], `${prefix}.${k}`));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ key: prefix, before: a, after: b }];
+}
+
+function show(v: unknown): string {
+  return v === undefined ? '(unset)' : JSON.stringify(v);
+}
+
+/** Why a resumed run is already over before its first step (null: it is not). */
+function finishedReason(cfg: Config, state: TrainingState, batcher: Batcher): { reason: StopReason; why: string } | null {
+  const t = cfg.training;
+  if (t.maxSteps > 0 && state.step >= t.maxSteps) return { reason: 'maxSteps', why: `training.maxSteps ${t.maxSteps} reached; raise it to train further` };
+  if (t.maxEpochs > 0 && batcher.epoch + (batcher.epochDone ? 1 : 0) >= t.maxEpochs) {
+    return { reason: 'maxEpochs', why: `training.maxEpochs ${t.maxEpochs} done; raise it to train further` };
+  }
+  if (t.maxTime > 0 && state.seconds >= t.maxTime) return { reason: 'maxTime', why: `training.maxTime ${t.maxTime} s used; raise it to train further` };
+  if (t.earlyStopping.patience > 0 && state.sinceBest >= t.earlyStopping.patience) {
+    return { reason: 'earlyStopping', why: `${state.sinceBest} validations without improvement, training.earlyStopping.patience ${t.earlyStopping.patience}; raise it to train further` };
+  }
+  return null;
+}
+
+/** Files of a training run in an outDir. */
+const RUN_FILES = ['last.safetensors', 'best.safetensors', 'valid.jsonl'];
+
+/**
+ * A new run's outDir must not hold another run (its best checkpoint would survive under the new one's name):
+ * refused unless `overwrite`, which deletes the old run's checkpoints and log.
+ */
+function prepareFreshOutDir(dir: string, overwrite: boolean, log: (line: string) => void): void {
+  const present = fs.readdirSync(dir).filter((f) => RUN_FILES.includes(f) || /^step-\d+\.safetensors$/.test(f));
+  if (present.length === 0) return;
+  if (!overwrite) {
+    throw new TrainingError(`${dir}: already holds a training run (${present.join(', ')}): continue it with --resume, or start over with --overwrite (deletes them)`);
+  }
+  for (const f of present) fs.rmSync(path.join(dir, f), { force: true });
+  log(`overwrite: deleted ${present.join(', ')} of the previous run in ${dir}`);
+}
+
+/**
+ * Keep only the validations of steps the resumed checkpoint had reached: the ones after it are re-run (and
+ * logged again) by the resumed training.
+ */
+function truncateValidLog(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const keep = lines.filter((l) => {
+    try {
+      const v = JSON.parse(l) as { step?: unknown };
+      return typeof v.step === 'number' && v.step <= step;
+    } catch {
+      return false;
+    }
+  });
+  if (keep.length !== lines.length) writeFileAtomic(file, keep.map((l) => `${l}\n`).join(''));
 }
 
 function optimizerTensors(optim: Adam): Map<string, Tensor> {

@@ -9,6 +9,7 @@
  * the browser; src/translate/open.ts adds file paths for Node.
  */
 import type { Vocab } from '../data/vocab.js';
+import type { StopSignal } from '../decode/common.js';
 import { textDifference } from '../model/average.js';
 import { CheckpointError, decodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
 import { Ensemble } from '../model/ensemble.js';
@@ -31,6 +32,8 @@ export interface TranslateCall extends DecodingOverrides {
   nbest?: number;
   /** Also every layer's and head's attention of each hypothesis (a Transformer's; see TranslationHypothesis.heads). */
   heads?: boolean;
+  /** Stops the decode between steps once aborted (DecodeAbortedError); an AbortSignal works. */
+  signal?: StopSignal;
 }
 
 /** A loaded checkpoint (or ensemble), ready to translate with its own settings. */
@@ -60,7 +63,7 @@ export class Translator implements TranslatorParts {
 
   /** The settings of one call: this translator's, the call's overrides on top; nbest N asks for a beam of at least N. */
   resolve(call: TranslateCall = {}): DecodingConfig & { nbest: number } {
-    const { nbest = 1, heads: _heads, ...overrides } = call;
+    const { nbest = 1, heads: _heads, signal: _signal, ...overrides } = call;
     if (!(Number.isInteger(nbest) && nbest >= 1)) throw new DecodingSettingsError(`nbest: must be a whole number >= 1 (got ${nbest})`);
     const s = applyOverrides(this.settings, overrides, 'options');
     if (overrides.beam !== undefined && nbest > overrides.beam) {
@@ -71,7 +74,7 @@ export class Translator implements TranslatorParts {
 
   /** Translations of `texts`, in order (a blank text gets an empty translation). */
   translate(texts: readonly string[], call: TranslateCall = {}): Translation[] {
-    return translateTexts(this, texts, { ...this.resolve(call), heads: call.heads === true });
+    return translateTexts(this, texts, { ...this.resolve(call), heads: call.heads === true, signal: call.signal });
   }
 
   /** Teacher-forced attention of each (source, given translation) pair. */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import { writeFileAtomic } from '../util/fs.js';
+import { makeDirs, writeFileAtomic } from '../util/fs.js';
 
 export interface PngOptions {
   /** Zoom factor (2 = twice the SVG's pixel size). Default 1. */
@@ -84,7 +84,7 @@ export function svgToPng(svg: string, opts: PngOptions = {}): Uint8Array {
 
 /** Write bytes or text atomically (src/util/fs.ts), creating the directory first. */
 function writeInDir(file: string, data: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  makeDirs(path.dirname(path.resolve(file)));
   writeFileAtomic(file, data);
 }
 

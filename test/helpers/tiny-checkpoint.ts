@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
-import { Vocab } from '../../src/data/vocab.js';
+import { EOS, Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint-file.js';
 import { defaultModelConfig, defaultTransformerConfig, type RnnModelConfig, type TransformerModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
@@ -27,6 +27,8 @@ export interface TinyCheckpointOptions {
   decoding?: Record<string, unknown>;
   /** File name (default tiny-<attention>.safetensors). */
   name?: string;
+  /** Never emit end-of-sentence (its output bias is -1e4): every decode runs to its maximum length (decoding.maxLenRatio). */
+  neverEnds?: boolean;
 }
 
 /** Write a tiny model (file `tiny-<attention>.safetensors`); returns the file path. */
@@ -43,11 +45,17 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
     srcVocabSize: srcVocab.size,
     tgtVocabSize: tgtVocab.size,
   };
-  return save(new Seq2Seq(config, opts.seed ?? 7), srcVocab, tgtVocab, opts.dir, opts.name ?? `tiny-${config.attention}.safetensors`, opts.decoding);
+  const model = new Seq2Seq(config, opts.seed ?? 7);
+  if (opts.neverEnds === true) {
+    const bias = model.parameters().get('decoder.output.bias');
+    if (bias === undefined) throw new Error('tiny checkpoint: no decoder.output.bias');
+    bias.data[EOS] = -1e4;
+  }
+  return save(model, srcVocab, tgtVocab, opts.dir, opts.name ?? `tiny-${config.attention}.safetensors`, opts.decoding);
 }
 
 /** A tiny Transformer (2+2 layers unless given, dModel 16, 2 heads, random weights): file `tiny-transformer.safetensors`. */
-export function writeTinyTransformer(opts: Omit<TinyCheckpointOptions, 'attention' | 'hidden'> & { layers?: [number, number]; heads?: number } = {}): string {
+export function writeTinyTransformer(opts: Omit<TinyCheckpointOptions, 'attention' | 'hidden' | 'neverEnds'> & { layers?: [number, number]; heads?: number } = {}): string {
   const srcVocab = Vocab.build((opts.en ?? EN).map((s) => s.split(' ')));
   const tgtVocab = Vocab.build((opts.fr ?? FR).map((s) => s.split(' ')));
   const config: TransformerModelConfig = {

@@ -81,8 +81,8 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
   private readonly drop: Drop = (x, p) => dropout(x, p, this.rng, this.training);
 
   /** Parameters initialized from `seed`; with `initialize: false` they stay zero (about to be loaded). */
-  constructor(config: TransformerModelConfig, seed: number, opts: { initialize?: boolean } = {}) {
-    super(new ParamStore(opts.initialize === false ? null : new Rng(seed)), new Rng(seed ^ 0x5eed));
+  constructor(config: TransformerModelConfig, seed: number, opts: { initialize?: boolean; shapesOnly?: boolean } = {}) {
+    super(new ParamStore(opts.shapesOnly === true ? 'shapes' : opts.initialize === false ? null : new Rng(seed)), new Rng(seed ^ 0x5eed));
     this.config = parseTransformerConfig(config);
     const c = this.config;
     const a = Math.sqrt(3 / c.dModel); // uniform with standard deviation dModel^-1/2
@@ -97,7 +97,7 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
   /** Name -> shape of every parameter a config implies (nothing is initialized). */
   static parameterShapes(config: TransformerModelConfig): Map<string, number[]> {
     const shapes = new Map<string, number[]>();
-    for (const [n, t] of new Transformer(config, 0, { initialize: false }).parameters()) shapes.set(n, [...t.shape]);
+    for (const [n, t] of new Transformer(config, 0, { shapesOnly: true }).parameters()) shapes.set(n, [...t.shape]);
     return shapes;
   }
 
