@@ -8,7 +8,8 @@
  * A Transformer has layers and heads of three kinds (`--kind`): cross (target over source, the
  * default), encoder-self (source over source) and decoder-self (each target step over the decoder's
  * inputs, `<s>` and the words before it). Without --layer the picture is the model's alignment (the
- * head-mean cross-attention of its alignment layer); `--layer L` draws the head-mean of layer L,
+ * head-mean cross-attention of its alignment layer; for the self-attentions, the last layer's head-mean);
+ * `--layer L` draws the head-mean of layer L,
  * `--layer L --head H` one head (both counted from 0); `--grid` draws every layer x head of the kind
  * as one SVG/PNG (the terminal still shows the single matrix).
  */

@@ -31,6 +31,7 @@ import {
 import { corpusChrf, formatChrf, sentenceChrfScores, type ChrfOptions, type ChrfResult } from '../eval/chrf.js';
 import { decodeLines, readGroupedTsv, readReferenceFiles, toReferenceStreams } from '../eval/references.js';
 import { pythonRstrip, TOKENIZER_NAMES, type TokenizerName } from '../eval/tokenizers.js';
+import { InputError } from '../util/errors.js';
 import { nonNegativeInt, nonNegativeNumber, opt } from './options.js';
 
 export interface ScoreIO {
@@ -159,7 +160,8 @@ async function execute(refFiles: string[], raw: unknown, cmd: Command, io: Score
     io.stdout.write(out.join('\n') + '\n');
     return 0;
   } catch (err) {
-    if (err instanceof BleuError) return fail(err.message);
+    // Bad input of any kind (a reference file that cannot be read, a BLEU problem): one line, exit 1.
+    if (err instanceof BleuError || err instanceof InputError) return fail(err.message);
     throw err;
   }
 }

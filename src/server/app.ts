@@ -128,7 +128,7 @@ export function describeValidationError(e: AjvError, limits: ServerLimits): stri
     case 'maxItems':
       return `too many sentences in "texts" (at most ${limits.maxSentences} per request)`;
     case 'enum':
-      return `${where} must be one of ${(e.params['allowedValues'] as unknown[] | undefined)?.map((v) => `"${String(v)}"`).join(', ') ?? 'the allowed values'}`;
+      return `${where} must be one of ${(e.params['allowedValues'] as unknown[] | undefined)?.map((v) => JSON.stringify(v)).join(', ') ?? 'the allowed values'}`;
     default:
       return `${where} ${e.message ?? 'is invalid'}`;
   }

@@ -60,5 +60,5 @@ test('"attention": true gives the weights only; the baseline has no heads; other
   assert.equal(base?.cross, undefined);
   const bad = await post({ text: 'the black cat', attention: 'heads' });
   assert.equal(bad.status, 400);
-  assert.match(bad.json.message ?? '', /"attention" must be one of "true", "false", "all"/);
+  assert.match(bad.json.message ?? '', /"attention" must be one of true, false, "all"/);
 });
