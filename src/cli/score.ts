@@ -31,8 +31,8 @@ import {
 import { corpusChrf, formatChrf, sentenceChrfScores, type ChrfOptions, type ChrfResult } from '../eval/chrf.js';
 import { decodeLines, readGroupedTsv, readReferenceFiles, toReferenceStreams } from '../eval/references.js';
 import { pythonRstrip, TOKENIZER_NAMES, type TokenizerName } from '../eval/tokenizers.js';
-import { InputError } from '../util/errors.js';
 import { nonNegativeInt, nonNegativeNumber, opt } from './options.js';
+import { InputError } from '../util/errors.js';
 
 export interface ScoreIO {
   stdin: NodeJS.ReadableStream;
@@ -160,8 +160,7 @@ async function execute(refFiles: string[], raw: unknown, cmd: Command, io: Score
     io.stdout.write(out.join('\n') + '\n');
     return 0;
   } catch (err) {
-    // Bad input of any kind (a reference file that cannot be read, a BLEU problem): one line, exit 1.
-    if (err instanceof BleuError || err instanceof InputError) return fail(err.message);
+    if (err instanceof InputError) return fail(err.message);
     throw err;
   }
 }
