@@ -25,7 +25,7 @@ split is an argument: `--split torch1-blas2` (torch ops on 1 thread, OpenBLAS on
 import os
 import argparse
 
-from pytorch_common import THREAD_SPLITS, summary
+from pytorch_common import THREAD_SPLITS, measure, summary
 
 _args = argparse.ArgumentParser()
 _args.add_argument("--split", choices=sorted(THREAD_SPLITS), default="torch1-blas2")
@@ -35,10 +35,8 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(THREAD_SPLITS[SPLIT][1])
 
 import json
 import sys
-import time
 
 V, E, H, B, L = 5000, 256, 256, 64, 15
-TRAIN_STEPS, DECODE_REPS, B1_SENTENCES = 8, 5, 16
 
 
 def main():
@@ -110,30 +108,7 @@ def main():
     tgt_out[:, -1] = 3
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
-    train = []
-    for s in range(TRAIN_STEPS + 2):
-        t0 = time.perf_counter()
-        opt.zero_grad()
-        loss = model.loss(src, tgt_in, tgt_out) / (B * L)
-        loss.backward()
-        opt.step()
-        if s >= 2:
-            train.append((time.perf_counter() - t0) * 1000)
-    model.eval()
-    b64 = []
-    b1 = []
-    with torch.inference_mode():
-        for r in range(DECODE_REPS + 1):
-            t0 = time.perf_counter()
-            model.greedy(src, L)
-            if r > 0:
-                b64.append((time.perf_counter() - t0) * 1000)
-        for i in range(B1_SENTENCES + 1):
-            one = src[i % B : i % B + 1]
-            t0 = time.perf_counter()
-            model.greedy(one, L)
-            if i > 0:
-                b1.append((time.perf_counter() - t0) * 1000)
+    train, b64, b1 = measure(torch, model, opt, src, tgt_in, tgt_out, L)
     print(json.dumps(summary("rnn", SPLIT, B, train, b64, b1)))
 
 

@@ -21,7 +21,7 @@ Threads: as bench/model_pytorch.py, `--split torch1-blas2` (torch's own ops on 1
 import argparse
 import os
 
-from pytorch_common import THREAD_SPLITS, summary
+from pytorch_common import THREAD_SPLITS, measure, summary
 
 cli = argparse.ArgumentParser()
 cli.add_argument("--split", choices=sorted(THREAD_SPLITS), default="torch1-blas2")
@@ -32,11 +32,9 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(THREAD_SPLITS[split][1])
 import json
 import math
 import sys
-import time
 
 V, D, HEADS, FFN, LAYERS, B, L = 5000, 256, 4, 1024, 3, 64, 15
 BOS, EOS = 2, 3
-TRAIN_STEPS, DECODE_REPS, B1_SENTENCES = 8, 5, 16
 
 
 def run():
@@ -138,32 +136,11 @@ def run():
     tgt_out[:, -1] = EOS
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
-    train = []
-    for s in range(TRAIN_STEPS + 2):
-        t0 = time.perf_counter()
-        opt.zero_grad()
-        loss = model.loss(src, tgt_in, tgt_out) / (B * L)
-        loss.backward()
-        opt.step()
-        if s >= 2:
-            train.append((time.perf_counter() - t0) * 1000)
-    model.eval()
-    with torch.no_grad():
-        model.out_bias[EOS] = -1e9  # forced length: EOS never wins, as in attnmt's run
-    b64 = []
-    b1 = []
-    with torch.inference_mode():
-        for r in range(DECODE_REPS + 1):
-            t0 = time.perf_counter()
-            model.greedy(src, L)
-            if r > 0:
-                b64.append((time.perf_counter() - t0) * 1000)
-        for i in range(B1_SENTENCES + 1):
-            one = src[i % B : i % B + 1]
-            t0 = time.perf_counter()
-            model.greedy(one, L)
-            if i > 0:
-                b1.append((time.perf_counter() - t0) * 1000)
+    def force_length():  # EOS never wins, as in attnmt's run
+        with torch.no_grad():
+            model.out_bias[EOS] = -1e9
+
+    train, b64, b1 = measure(torch, model, opt, src, tgt_in, tgt_out, L, force_length)
     print(json.dumps(summary("transformer", split, B, train, b64, b1)))
 
 

@@ -53,6 +53,7 @@ export { DecodingConfigSchema, type DecodingConfig, type DecodingOverrides } fro
 export { codecFrom, makeCodec, type TextCodec } from './translate/codec.js';
 export type { Translation, TranslationHypothesis } from './translate/translate.js';
 export type { ForcedPair, WordAttention } from './translate/forced.js';
+export { explain, ExplainError, type ExplainOptions, type ExplainResult, type ExplainStep, type ExplainTop, type ExplainHead } from './translate/explain.js';
 
 // Evaluation
 export { corpusBleu, sentenceBleu, type BleuResult, type BleuOptions } from './eval/bleu.js';

@@ -112,6 +112,23 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('explain')
+    .description('translate one sentence and show every decoder step: state, scores, softmax weights, context, feed-forward, top words')
+    .requiredOption('--model <file>', 'checkpoint (.safetensors): attention, fixed-context baseline or Transformer')
+    .argument('<sentence...>', 'the source sentence')
+    .option('--step <k>', 'only decoder step K (1-based)', positiveInt)
+    .option('--target <text>', 'force this translation (teacher forcing) and show the probability of each of its words')
+    .option('--top <n>', 'next-word candidates shown per step', positiveInt, 5)
+    .option('--beam <k>', 'explain the best hypothesis of a beam search of size K (forced); default greedy', positiveInt)
+    .option('--layer <l>', 'Transformer: the decoder layer whose cross-attention the steps show (default: the alignment layer)', nonNegativeInt)
+    .option('--json <file>', 'also write every step as JSON here')
+    .option('--threads <n>', 'compute threads', positiveInt)
+    .action(async (sentence: string[], opts: unknown) => {
+      const { explainCommand } = await import('./explain.js');
+      await explainCommand(sentence.join(' '), opts);
+    });
+
+  program
     .command('average')
     .description('average the parameters of several checkpoints of one run (e.g. the last few validations) into one model')
     .argument('<checkpoints...>', 'checkpoints (.safetensors) of the same model')

@@ -44,6 +44,11 @@ export interface Attention {
   precompute(states: Tensor, lengths: Int32Array, summary: Tensor): AttentionMemory;
   /** Once per decoder step: query s_t (B, H). */
   step(query: Tensor, memory: AttentionMemory): AttentionStep;
+  /**
+   * The raw scores e_t (B, S) of `step`, before the softmax (entries past a row's length are not scores); null for the fixed context.
+   * Inference only (explain): `step` computes them inside its fused kernel and keeps only the weights.
+   */
+  scores(query: Tensor, memory: AttentionMemory): Tensor | null;
 }
 
 /**
@@ -76,6 +81,21 @@ export class AdditiveAttention implements Attention {
     const keys = memory.keys as Tensor;
     return additiveAttention(q, keys, this.v, memory.values, memory.lengths);
   }
+
+  scores(query: Tensor, memory: AttentionMemory): Tensor {
+    const q = linear(query, this.wq); // (B, A)
+    const keys = memory.keys as Tensor;
+    const [b, s, a] = keys.shape as [number, number, number];
+    const out = new Tensor(new Float32Array(b * s), [b, s]);
+    for (let r = 0; r < b; r++) {
+      for (let i = 0; i < (memory.lengths[r] as number); i++) {
+        let e = 0; // v_aᵀ tanh(W_a s_t + U_a h_i)
+        for (let j = 0; j < a; j++) e += (this.v.data[j] as number) * Math.tanh((q.data[r * a + j] as number) + (keys.data[(r * s + i) * a + j] as number));
+        out.data[r * s + i] = e;
+      }
+    }
+    return out;
+  }
 }
 
 /**
@@ -105,10 +125,16 @@ export class MultiplicativeAttention implements Attention {
     if (query.rank !== 2 || query.shape[0] !== b || query.shape[1] !== h) {
       throw new ShapeError('MultiplicativeAttention.step', `query must be (${b}, ${h})`, query.shape, keys.shape);
     }
-    const scores = reshape(bmm(keys, reshape(query, [b, h, 1])), [b, s]); // (B, S, H)(B, H, 1) -> (B, S)
+    const scores = this.scores(query, memory); // (B, S)
     const weights = softmax(scores, { lengths: memory.lengths }); // (B, S), 0 on padding
     const context = reshape(bmm(reshape(weights, [b, 1, s]), memory.values), [b, memory.values.shape[2] as number]);
     return { context, weights }; // context (B, H)
+  }
+
+  scores(query: Tensor, memory: AttentionMemory): Tensor {
+    const keys = memory.keys as Tensor;
+    const [b, s, h] = keys.shape as [number, number, number];
+    return reshape(bmm(keys, reshape(query, [b, h, 1])), [b, s]); // (B, S, H)(B, H, 1) -> (B, S)
   }
 }
 
@@ -129,6 +155,10 @@ export class FixedContext implements Attention {
       throw new ShapeError('FixedContext.step', 'query and context batch sizes differ', query.shape, memory.summary.shape);
     }
     return { context: memory.summary, weights: null };
+  }
+
+  scores(): null {
+    return null;
   }
 }
 

@@ -40,6 +40,10 @@ export interface DecoderStepResult {
   attentional: Tensor;
   /** alpha_t (N, S); null for the fixed-context baseline. */
   weights: Tensor | null;
+  /** s_t (N, H): the top layer's new state, the attention's query. */
+  query: Tensor;
+  /** c_t (N, H): the context the step used (the encoder's final state for the baseline). */
+  context: Tensor;
 }
 
 export class Decoder {
@@ -122,7 +126,7 @@ export class Decoder {
     const query = (layers[layers.length - 1] as RnnState).h; // s_t (N, H)
     const { context, weights } = this.attention.step(query, memory); // c_t (N, H), alpha_t (N, S)
     const attentional = drop(tanh(linear(concat([context, query]), this.combineWeight, this.combineBias))); // (N, H)
-    return { state: { layers, feed: this.feedWeight === null ? null : attentional }, attentional, weights };
+    return { state: { layers, feed: this.feedWeight === null ? null : attentional }, attentional, weights, query, context };
   }
 
   /** h~ (R, H) -> unnormalized scores over the target vocabulary (R, Vt): one GEMM for all rows. */

@@ -5,7 +5,8 @@
  * Separate methods, no mode switch:
  *  - `loss(batch)`: teacher-forced cross-entropy over the real target tokens (training, under a Tape);
  *  - `encode`, `initDecoder`, `decodeStep`, `selectState`, `selectMemory`: the pieces greedy and beam search use;
- *  - `forcedAttention(batch)`: the attention of teacher-forced pairs (alignment).
+ *  - `forcedAttention(batch)`: the attention of teacher-forced pairs (alignment);
+ *  - `explainStep`, `explainMemory`: a decoder step with its inside shown (src/model/explain.ts).
  * Dropout is on only after `setTraining(true)`.
  */
 import type { Batch } from '../data/batch.js';
@@ -18,6 +19,7 @@ import { selectMemory, type AttentionMemory } from './attention.js';
 import { parseRnnConfig, type RnnModelConfig } from './config.js';
 import { Decoder, type DecoderState } from './decoder.js';
 import { Encoder, type Dropper, type Encoded } from './encoder.js';
+import { rowOf, vectorsOf, type Explainable, type ExplainMemory, type StepInside } from './explain.js';
 import { ModelBase } from './model-base.js';
 import { ParamStore } from './params.js';
 import type { LossOptions, LossResult, TrainableModel } from './model.js';
@@ -39,7 +41,7 @@ export interface DecodeStepResult {
   weights: Tensor | null;
 }
 
-export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, AttentionMemory> {
+export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, AttentionMemory>, Explainable<DecoderState, AttentionMemory> {
   readonly config: RnnModelConfig;
   readonly encoder: Encoder;
   readonly decoder: Decoder;
@@ -127,6 +129,36 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
     const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
     const r = this.decoder.step(x, state, memory, this.drop);
     return { state: r.state, logProbs: logSoftmax(this.decoder.logits(r.attentional)), weights: r.weights };
+  }
+
+  /**
+   * decodeStep with each row's inside: s_t, the raw scores (the attention's `scores`, recomputed
+   * outside its fused kernel), the weights and the context the step used, and h~_t. Inference only.
+   */
+  explainStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecodeStepResult & { inside: StepInside[] } {
+    const n = prev.length;
+    const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
+    const r = this.decoder.step(x, state, memory, this.drop);
+    const scores = this.decoder.attention.scores(r.query, memory); // (N, S) or null
+    const inside = Array.from({ length: n }, (_, row): StepInside => {
+      const len = memory.lengths[row] as number;
+      return {
+        state: rowOf(r.query, row),
+        context: rowOf(r.context, row),
+        attention: r.weights === null || scores === null ? null : { scores: rowOf(scores, row, len), weights: rowOf(r.weights, row, len), context: rowOf(r.context, row) },
+        attentional: rowOf(r.attentional, row),
+        heads: null,
+      };
+    });
+    return { state: r.state, logProbs: logSoftmax(this.decoder.logits(r.attentional)), weights: r.weights, inside };
+  }
+
+  /** The encoder states h_1..h_S of sentence `row` (what the context averages), and the baseline's fixed context. */
+  explainMemory(memory: AttentionMemory, row: number): ExplainMemory {
+    return {
+      values: [vectorsOf(memory.values, row, memory.lengths[row] as number)],
+      fixedContext: this.hasAttention ? null : rowOf(memory.summary, row),
+    };
   }
 
   /** The decoder state for a new set of rows: row r is old row rows[r] (beam backpointers; inference only). */

@@ -5,6 +5,8 @@
  *                    attention (true: "weights"; "all": also a Transformer's "cross", "encoder_self", "decoder_self"),
  *                    model ("attention" or "baseline": which of the two loaded models answers; default the first loaded)
  *                    -> {"model", "translations": [{"text", "source_tokens", "target_tokens", "weights", "score", "nbest"?}]}
+ *   POST /explain    {"text": "...", "target"?, "top"?, "step"?, "beam"?, "layer"?, "model"?} -> every decoder step of the
+ *                    sentence: the object `attnmt explain --json` writes (src/translate/explain.ts)
  *   GET  /health     -> {"status": "ok", "models", "pending", "uptime_s", "rss_mb", "heap_mb"}  (answers while a batch runs)
  *   GET  /model      -> {"models": {"attention"?: ModelInfo, "baseline"?: ModelInfo}, "limits"}
  *   GET  /*          the built web page (web/dist)
@@ -24,6 +26,7 @@ import { registerStatic } from './static.js';
 import {
   TranslationInputError,
   TranslatorBusyError,
+  type ExplainRequest,
   modelBeam,
   type ModelKind,
   type TranslationResult,
@@ -85,6 +88,34 @@ interface TranslateBody {
 
 const OPTION_NAMES = ['text', 'texts', 'beam', 'nbest', 'attention', 'model'];
 
+interface ExplainBody extends ExplainRequest {
+  text: string;
+  model?: ModelKind;
+}
+
+const EXPLAIN_OPTION_NAMES = ['text', 'target', 'top', 'step', 'beam', 'layer', 'model'];
+
+/** Most next-word candidates per step POST /explain gives. */
+const MAX_TOP = 50;
+
+function explainSchema(limits: ServerLimits): Record<string, unknown> {
+  const sentence = { type: 'string', minLength: 1, maxLength: limits.maxChars, pattern: '\\S' };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['text'],
+    properties: {
+      text: sentence,
+      target: sentence,
+      top: { type: 'integer', minimum: 1, maximum: MAX_TOP },
+      step: { type: 'integer', minimum: 1 },
+      beam: { type: 'integer', minimum: 1, maximum: limits.maxBeam },
+      layer: { type: 'integer', minimum: 0 },
+      model: { type: 'string', enum: ['attention', 'baseline'] },
+    },
+  };
+}
+
 function translateSchema(limits: ServerLimits): Record<string, unknown> {
   const sentence = { type: 'string', minLength: 1, maxLength: limits.maxChars, pattern: '\\S' };
   return {
@@ -109,13 +140,15 @@ interface AjvError {
 }
 
 /** Turn ajv's first error into a sentence naming the field and the rule. */
-export function describeValidationError(e: AjvError, limits: ServerLimits): string {
+export function describeValidationError(e: AjvError, limits: ServerLimits, names: readonly string[] = OPTION_NAMES): string {
   const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
   const where = field === '' ? 'request body' : `"${field}"`;
-  const isText = /^(text|texts\.\d+)$/.test(field);
+  const isText = /^(text|texts\.\d+|target)$/.test(field);
   switch (e.keyword) {
     case 'additionalProperties':
-      return `unknown option "${String(e.params['additionalProperty'])}" (allowed: ${OPTION_NAMES.join(', ')})`;
+      return `unknown option "${String(e.params['additionalProperty'])}" (allowed: ${names.join(', ')})`;
+    case 'required':
+      return `"${String(e.params['missingProperty'])}" is missing`;
     case 'type':
       return `${where} must be ${e.params['type'] === 'object' ? 'a JSON object' : `of type ${String(e.params['type'])}`}`;
     case 'minLength':
@@ -285,6 +318,24 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         throw new Error(`translator returned ${results.length} results for ${texts.length} sentences`);
       }
       return { model: kind, translations: results.map((r): TranslationResult => (nbest > 1 ? r : withoutNbest(r))) };
+    } finally {
+      pending--;
+    }
+  });
+
+  app.post<{ Body: ExplainBody }>('/explain', {
+    schema: { body: explainSchema(limits) },
+    schemaErrorFormatter: (errors) => new Error(describeValidationError(errors[0] as AjvError, limits, EXPLAIN_OPTION_NAMES)),
+  }, async (request) => {
+    const { text, model, ...options } = request.body;
+    const kind: ModelKind = model ?? loaded[0] ?? 'attention';
+    const translator = translators[kind];
+    if (translator === undefined) throw new HttpError(400, `model "${kind}" is not loaded (loaded: ${loaded.join(', ')})`);
+    if (translator.explain === undefined) throw new HttpError(400, `model "${kind}" cannot explain its steps`);
+    const explain = translator.explain.bind(translator);
+    pending++;
+    try {
+      return await withDeadline(limits.timeoutMs, request, (signal) => explain(text, { ...options, signal }));
     } finally {
       pending--;
     }

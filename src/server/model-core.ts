@@ -6,8 +6,9 @@
  */
 import { openTranslator, type Translator } from '../translate/translator.js';
 import type { TranslationHypothesis } from '../translate/translate.js';
+import type { ExplainResult } from '../translate/explain.js';
 import type { StopSignal } from '../decode/common.js';
-import type { Hypothesis, ModelInfo, TranslateOptions, TranslationResult } from './translator.js';
+import type { ExplainRequest, Hypothesis, ModelInfo, TranslateOptions, TranslationResult } from './translator.js';
 
 /** What GET /model shows for a loaded checkpoint: its description, size, config, decoding settings and metadata. */
 export function describeTranslator(t: Translator, name = t.name): ModelInfo {
@@ -78,5 +79,10 @@ export class ModelRunner {
       if (opts.nbest > 1) result.nbest = hyps;
       return result;
     });
+  }
+
+  /** Every decoder step of one sentence (the work of `Translator.explain`, synchronously). */
+  explain(text: string, opts: ExplainRequest): ExplainResult {
+    return this.translator.explain(text, opts);
   }
 }

@@ -6,16 +6,19 @@
  * `shortWork` units, so a small request never waits behind a long sentence. Work units are characters x beam.
  * A request aborted (timeout, client gone) drops its queued chunks and stops its running ones between decoder
  * steps (a shared flag per lane that the worker's decode checks). At most `maxQueuedSentences` sentences wait
- * or run; more get `TranslatorBusyError` (HTTP 503).
+ * or run; more get `TranslatorBusyError` (HTTP 503). An explain request (POST /explain) is a one-sentence
+ * request whose chunk the worker explains instead of translating.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { ExplainResult } from '../translate/explain.js';
 import { InputError } from '../util/errors.js';
 import type { WorkerInit, WorkerJob, WorkerMessage } from './model-worker.js';
 import { FairScheduler, sentenceWork, splitIntoChunks, type Chunk } from './scheduler.js';
 import {
   TranslationInputError,
   TranslatorBusyError,
+  type ExplainRequest,
   modelBeam,
   type ModelInfo,
   type TranslateOptions,
@@ -56,6 +59,8 @@ interface Request {
   resolve: (r: TranslationResult[]) => void;
   reject: (e: Error) => void;
   settled: boolean;
+  /** Explain texts[0] with these options instead of translating; the worker's answer goes to `done`. */
+  explain?: { options: ExplainRequest; done: (r: ExplainResult) => void };
 }
 
 interface Lane {
@@ -97,6 +102,18 @@ export class PoolTranslator implements Translator {
   }
 
   translate(texts: string[], opts: TranslateOptions): Promise<TranslationResult[]> {
+    return this.submit(texts, opts);
+  }
+
+  async explain(text: string, opts: ExplainRequest & { signal?: AbortSignal }): Promise<ExplainResult> {
+    const { signal, ...options } = opts;
+    let result: ExplainResult | undefined;
+    await this.submit([text], { nbest: 1, attention: true, beam: options.beam, signal }, { options, done: (r) => (result = r) });
+    if (result === undefined) throw new Error(`translation worker of ${this.info.name} gave no explanation`);
+    return result;
+  }
+
+  private submit(texts: string[], opts: TranslateOptions, explain?: Request['explain']): Promise<TranslationResult[]> {
     if (this.closed) return Promise.reject(new Error(`translator for ${this.info.name} is closed`));
     if (this.broken !== null) return Promise.reject(this.broken);
     const { signal, ...rest } = opts;
@@ -110,7 +127,7 @@ export class PoolTranslator implements Translator {
     const beam = Math.max(rest.beam ?? modelBeam(this.info), rest.nbest);
     const chunks = splitIntoChunks(texts.map((t) => sentenceWork(t, beam)), this.opts.chunkWork);
     return new Promise((resolve, reject) => {
-      const request: Request = { texts, opts: rest, results: new Array(texts.length), remaining: texts.length, resolve, reject, settled: false };
+      const request: Request = { texts, opts: rest, results: new Array(texts.length), remaining: texts.length, resolve, reject, settled: false, explain };
       this.queued += texts.length;
       this.active.add(request);
       this.scheduler.add(request, chunks);
@@ -135,7 +152,7 @@ export class PoolTranslator implements Translator {
       const lane = this.lanes[i] as Lane;
       const id = this.nextId++;
       lane.running = { request: a.job, chunk: a.chunk, id };
-      const job: WorkerJob = { id, texts: a.chunk.indices.map((k) => a.job.texts[k] as string), opts: a.job.opts };
+      const job: WorkerJob = { id, texts: a.chunk.indices.map((k) => a.job.texts[k] as string), opts: a.job.opts, ...(a.job.explain ? { explain: a.job.explain.options } : {}) };
       lane.worker.postMessage(job);
     }
   }
@@ -143,16 +160,19 @@ export class PoolTranslator implements Translator {
   private onMessage(i: number, m: WorkerMessage): void {
     const lane = this.lanes[i] as Lane;
     const run = lane.running;
-    if ((m.type !== 'result' && m.type !== 'error') || run === null || m.id !== run.id) return;
+    if ((m.type !== 'result' && m.type !== 'explained' && m.type !== 'error') || run === null || m.id !== run.id) return;
     lane.running = null;
     this.scheduler.finish(i);
     if (m.type === 'error' && m.aborted) this.stoppedChunks++;
     const { request, chunk } = run;
     if (!request.settled) {
-      if (m.type === 'result') {
-        chunk.indices.forEach((k, j) => {
-          request.results[k] = m.results[j];
-        });
+      if (m.type !== 'error') {
+        if (m.type === 'explained') request.explain?.done(m.result);
+        else {
+          chunk.indices.forEach((k, j) => {
+            request.results[k] = m.results[j];
+          });
+        }
         request.remaining -= chunk.indices.length;
         if (request.remaining === 0) {
           this.settle(request);

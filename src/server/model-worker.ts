@@ -6,8 +6,9 @@
  * decoding buffers are released, so one huge request does not keep the worker's memory high.
  *
  * Messages in:  { id, texts, opts }                      (opts: beam (absent: the checkpoint's), nbest, attention)
+ *               { id, texts: [text], opts, explain }      (explain: the options of POST /explain)
  * Messages out: { type: 'ready', info } | { type: 'failed', message, name, input }     (once, at start)
- *               { type: 'result', id, results } | { type: 'error', id, message, input, aborted }
+ *               { type: 'result', id, results } | { type: 'explained', id, result } | { type: 'error', id, message, input, aborted }
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine } from '../engine/engine.js';
@@ -17,7 +18,8 @@ import { openTranslator } from '../translate/translator.js';
 import { ModelRunner } from './model-core.js';
 import { sentenceWork } from './scheduler.js';
 import { InputError } from '../util/errors.js';
-import type { TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
+import type { ExplainResult } from '../translate/explain.js';
+import type { ExplainRequest, TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
 
 export interface WorkerInit {
   checkpoint: string;
@@ -31,12 +33,15 @@ export interface WorkerJob {
   id: number;
   texts: string[];
   opts: Omit<TranslateOptions, 'signal'>;
+  /** Explain texts[0] with these options instead of translating. */
+  explain?: ExplainRequest;
 }
 
 export type WorkerMessage =
   | { type: 'ready'; info: ModelInfo; engine: string }
   | { type: 'failed'; message: string; name: string; input: boolean }
   | { type: 'result'; id: number; results: TranslationResult[] }
+  | { type: 'explained'; id: number; result: ExplainResult }
   | { type: 'error'; id: number; message: string; input: boolean; aborted: boolean };
 
 /** Characters x beam of a chunk after which the decoding buffers are released. */
@@ -69,7 +74,8 @@ async function main(): Promise<void> {
       },
     };
     try {
-      post({ type: 'result', id: job.id, results: runner.translate(job.texts, { ...job.opts, signal }) });
+      if (job.explain !== undefined) post({ type: 'explained', id: job.id, result: runner.explain(job.texts[0] ?? '', job.explain) });
+      else post({ type: 'result', id: job.id, results: runner.translate(job.texts, { ...job.opts, signal }) });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       post({ type: 'error', id: job.id, message: e.message, input: e instanceof InputError, aborted: e instanceof DecodeAbortedError });

@@ -92,7 +92,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const boundPort = addr !== null && typeof addr === 'object' ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`;
-  log(`serve: listening on ${url} (POST /translate, GET /model, GET /health; Ctrl-C stops)`);
+  log(`serve: listening on ${url} (POST /translate, POST /explain, GET /model, GET /health; Ctrl-C stops)`);
   return { app, url, close: () => app.close() };
 }
 

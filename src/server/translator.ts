@@ -1,4 +1,5 @@
 import { InputError } from '../util/errors.js';
+import type { ExplainOptions, ExplainResult } from '../translate/explain.js';
 
 /**
  * What the HTTP server needs from a model: a description and a batch translate call.
@@ -68,10 +69,15 @@ export interface TranslationResult extends Hypothesis {
   nbest?: Hypothesis[];
 }
 
+/** What POST /explain may ask for (src/translate/explain.ts). */
+export type ExplainRequest = Pick<ExplainOptions, 'target' | 'top' | 'step' | 'beam' | 'layer'>;
+
 export interface Translator {
   describe(): ModelInfo;
   /** One result per input text, in order. */
   translate(texts: string[], opts: TranslateOptions): Promise<TranslationResult[]>;
+  /** Every decoder step of one sentence (POST /explain); absent: this translator cannot explain. */
+  explain?(text: string, opts: ExplainRequest & { signal?: AbortSignal }): Promise<ExplainResult>;
   /** Release resources (worker threads). */
   close?(): Promise<void>;
 }

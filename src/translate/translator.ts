@@ -15,6 +15,7 @@ import { CheckpointError, decodeCheckpoint, type CheckpointContents } from '../m
 import { Ensemble } from '../model/ensemble.js';
 import { loadModel, type TranslationModel } from '../model/model.js';
 import { codecFrom, type TextCodec } from './codec.js';
+import { explain, type ExplainOptions, type ExplainResult } from './explain.js';
 import { forceTexts, type ForcedPair, type ForceOptions, type TextPair } from './forced.js';
 import { applyOverrides, DecodingSettingsError, storedDecoding, type DecodingConfig, type DecodingOverrides } from './settings.js';
 import { translateTexts, type Translation, type TranslatorParts } from './translate.js';
@@ -75,6 +76,15 @@ export class Translator implements TranslatorParts {
   /** Translations of `texts`, in order (a blank text gets an empty translation). */
   translate(texts: readonly string[], call: TranslateCall = {}): Translation[] {
     return translateTexts(this, texts, { ...this.resolve(call), heads: call.heads === true, signal: call.signal });
+  }
+
+  /**
+   * Every decoder step of one sentence's translation, with its numbers (src/translate/explain.ts):
+   * greedy unless a target is forced or a beam is asked for; length limits and the beam's length
+   * penalty are this translator's settings unless given.
+   */
+  explain(text: string, opts: ExplainOptions = {}): ExplainResult {
+    return explain(this, text, { ...opts, maxLenRatio: opts.maxLenRatio ?? this.settings.maxLenRatio, alpha: opts.alpha ?? this.settings.alpha });
   }
 
   /** Teacher-forced attention of each (source, given translation) pair. */

@@ -296,14 +296,14 @@ describe('attnmt serve refuses bad setups with one line and exit code 1', () => 
     await new Promise<void>((resolve) => busy.close(() => resolve()));
   });
 
-  /** Vocabulary sizes in the config that contradict the vocabularies: an invalid model config in the metadata. */
-  function badConfigCheckpoint(): string {
-    const file = path.join(dir, 'bad-config.safetensors');
+  /** A copy of `model` whose metadata's model config has `key` set to `value`. */
+  function withConfig(name: string, key: string, value: unknown): string {
+    const file = path.join(dir, name);
     const bytes = fs.readFileSync(model);
     const n = Number(bytes.readBigUInt64LE(0));
     const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as { __metadata__: Record<string, string> };
     const config = JSON.parse(header.__metadata__['config'] as string) as Record<string, unknown>;
-    config['srcVocabSize'] = 7;
+    config[key] = value;
     header.__metadata__['config'] = JSON.stringify(config);
     let h = Buffer.from(JSON.stringify(header), 'utf8');
     h = Buffer.concat([h, Buffer.alloc((8 - (h.length % 8)) % 8, 0x20)]);
@@ -319,7 +319,8 @@ describe('attnmt serve refuses bad setups with one line and exit code 1', () => 
     ['an unresolvable host', () => ['--model', model, '--host', 'no-such-host.invalid', '--port', '0'], /^error: serve: cannot resolve --host no-such-host\.invalid/],
     ['a host that is not this machine', () => ['--model', model, '--host', '192.0.2.1', '--port', '0'], /^error: serve: cannot listen on 192\.0\.2\.1:0: --host 192\.0\.2\.1 is not an address of this machine$/],
     ['the same file as --model and --model2', () => ['--model', model, '--model2', model], /^error: serve: --model and --model2 are the same file/],
-    ['a checkpoint whose config contradicts its vocabulary', () => ['--model', badConfigCheckpoint(), '--port', '0'], /^error: .*bad-config\.safetensors: .*srcVocabSize 7/],
+    ['a checkpoint whose config contradicts its vocabulary', () => ['--model', withConfig('bad-vocab.safetensors', 'srcVocabSize', 7), '--port', '0'], /^error: .*bad-vocab\.safetensors: .*srcVocabSize 7/],
+    ['a checkpoint whose config is invalid', () => ['--model', withConfig('bad-rnn.safetensors', 'rnn', 'bogus'), '--port', '0'], /^error: .*bad-rnn\.safetensors: .*rnn/],
   ];
   for (const [name, args, message] of cases) {
     test(name, { timeout: 30_000 }, () => {

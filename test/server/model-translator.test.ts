@@ -125,6 +125,21 @@ describe('loading problems', () => {
     }
   });
 
+  test('a worker that dies fails its request and every later one at once', async () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-dead-'));
+    const t = await createModelTranslator(writeTinyCheckpoint({ dir: d }), { workers: 2 });
+    try {
+      // The pool's own threads, reached from outside only to kill one as a crash would.
+      const lanes = (t as unknown as { lanes: { worker: { terminate(): Promise<number> } }[] }).lanes;
+      assert.equal(lanes.length, 2);
+      await lanes[0]?.worker.terminate();
+      await assert.rejects(t.translate(['the cat'], { beam: 1, nbest: 1, attention: false }), /translation worker of tiny-additive\.safetensors exited/);
+    } finally {
+      await t.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   test('a worker translator closes and refuses further work', async () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-close-'));
     const t = await createModelTranslator(writeTinyCheckpoint({ dir: d }));

@@ -2,7 +2,8 @@
  * Where translations come from: the attnmt server (`/model`, `/translate`) or checkpoints loaded
  * into the page (in-browser mode). Both give the server's JSON shapes.
  */
-import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
+import type { ExplainResult } from '../../src/translate/explain.js';
+import type { ExplainRequest, ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
 
 export interface Backend {
   /** 'server' or 'in-browser'. */
@@ -10,6 +11,8 @@ export interface Backend {
   readonly models: Partial<Record<ModelKind, ModelInfo>>;
   /** `beam` undefined: the model's own (its checkpoint's decoding settings); `attention` 'all': every head too (a Transformer's). */
   translate(kind: ModelKind, text: string, beam: number | undefined, attention?: true | 'all'): Promise<TranslationResult>;
+  /** Every decoder step of one sentence (POST /explain's object). */
+  explain(kind: ModelKind, text: string, opts: ExplainRequest): Promise<ExplainResult>;
 }
 
 interface ErrorReply {
@@ -39,6 +42,16 @@ export async function connectServer(base = ''): Promise<Backend | null> {
       const t = json.translations?.[0];
       if (!res.ok || t === undefined) throw new Error(json.message ?? `server answered ${res.status}`);
       return t;
+    },
+    async explain(kind, text, opts) {
+      const res = await fetch(`${base}/explain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text, ...opts, model: kind }),
+      });
+      const json = (await res.json()) as ExplainResult & ErrorReply;
+      if (!res.ok) throw new Error(json.message ?? `server answered ${res.status}`);
+      return json;
     },
   };
 }

@@ -5,7 +5,8 @@
  * sentence is decoded. Nothing is uploaded anywhere.
  */
 import type { EngineInfo } from '../../src/engine/engine.js';
-import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
+import type { ExplainResult } from '../../src/translate/explain.js';
+import type { ExplainRequest, ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
 import type { Backend } from './backend.js';
 
 export interface LocalSource {
@@ -16,12 +17,14 @@ export interface LocalSource {
 /** Messages to the worker. */
 export type LocalRequest =
   | { id: number; type: 'load'; sources: LocalSource[] }
-  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number | undefined; attention: true | 'all' };
+  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number | undefined; attention: true | 'all' }
+  | { id: number; type: 'explain'; kind: ModelKind; text: string; opts: ExplainRequest };
 
 /** Messages from the worker. */
 export type LocalReply =
   | { id: number; ok: true; type: 'loaded'; engine: EngineInfo; models: Partial<Record<ModelKind, ModelInfo>> }
   | { id: number; ok: true; type: 'translated'; result: TranslationResult }
+  | { id: number; ok: true; type: 'explained'; result: ExplainResult }
   | { id: number; ok: false; message: string };
 
 type Pending = (reply: LocalReply) => void;
@@ -80,6 +83,11 @@ export async function loadLocalBackend(sources: readonly LocalSource[]): Promise
     async translate(kind, text, beam, attention = true) {
       const r = await c.request({ id: c.id(), type: 'translate', kind, text, beam, attention });
       if (!r.ok || r.type !== 'translated') throw new Error('the translation worker gave no translation');
+      return r.result;
+    },
+    async explain(kind, text, opts) {
+      const r = await c.request({ id: c.id(), type: 'explain', kind, text, opts });
+      if (!r.ok || r.type !== 'explained') throw new Error('the translation worker gave no explanation');
       return r.result;
     },
   };

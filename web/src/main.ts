@@ -12,6 +12,7 @@ import { connectServer, type Backend } from './backend.js';
 import { attachHover } from './highlight.js';
 import { headAttentionOption, headView } from './head-view.js';
 import { fetchCheckpoint, loadLocalBackend, type LocalSource } from './local.js';
+import { createStepThrough } from './step-through.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -29,6 +30,7 @@ const results = $('results');
 const localSection = $('local');
 const fileInput = $<HTMLInputElement>('checkpoint-file');
 const gallery = $('gallery');
+const stepThrough = createStepThrough($('step-through'));
 
 let backend: Backend | null = null;
 /** Each translation request gets the next number; only the latest one's answer is shown. */
@@ -154,6 +156,7 @@ async function translate(text: string): Promise<void> {
     results.replaceChildren(...answers.map((r, i) => renderPanel(kinds[i] ?? 'attention', b.models[kinds[i] ?? 'attention'], r)));
     results.append(...answers.flatMap((r) => headView(r) ?? [])); // a Transformer's every head, below the panels
     results.dataset['source'] = text;
+    void stepThrough.show(b, text, beam);
   } catch (err) {
     if (mine === latest) showError(err instanceof Error ? err.message : String(err));
   } finally {

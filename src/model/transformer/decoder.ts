@@ -20,7 +20,7 @@ import type { TransformerModelConfig } from '../config.js';
 import type { ParamStore } from '../params.js';
 import { gatherRows } from '../select.js';
 import type { KvCache } from './cache.js';
-import { FeedForward, LayerNorm, MultiHeadAttention, Residual, type Drop, type ProjectedKeys } from './layers.js';
+import { FeedForward, LayerNorm, MultiHeadAttention, Residual, type AttentionOutput, type Drop, type ProjectedKeys } from './layers.js';
 import { Positions } from './positions.js';
 
 /** The cross-attention inputs of one batch: per layer the source keys and values (B, S, D), and the source lengths. */
@@ -46,6 +46,8 @@ export interface DecoderStep {
   selfAttention: Tensor[];
   /** (N, H, 1, S) per layer. */
   crossAttention: Tensor[];
+  /** Every layer's cross-attention sublayer output: weights, unscaled scores (N, H, 1, S), head contexts (N, 1, D). */
+  cross: AttentionOutput[];
 }
 
 class DecoderLayer {
@@ -69,12 +71,12 @@ class DecoderLayer {
   /** The self-attention sublayer (given how it attends), then cross-attention and feed-forward. */
   run(
     x: Tensor, self: (h: Tensor) => { out: Tensor; weights: Tensor }, cross: ProjectedKeys, lengths: Int32Array, drop: Drop, c: TransformerModelConfig,
-  ): { x: Tensor; self: Tensor; cross: Tensor } {
+  ): { x: Tensor; self: Tensor; cross: Tensor; crossOutput: AttentionOutput } {
     const residualDrop = (t: Tensor): Tensor => drop(t, c.dropout);
     const s = this.selfBlock.run(x, self, residualDrop);
     const a = this.crossBlock.run(s.x, (h) => this.crossAttention.attend(this.crossAttention.queries(h), cross, { lengths }, drop, c.attentionDropout), residualDrop);
     const f = this.ffnBlock.run(a.x, (h) => ({ out: this.ffn.forward(h) }), residualDrop);
-    return { x: f.x, self: s.result.weights, cross: a.result.weights };
+    return { x: f.x, self: s.result.weights, cross: a.result.weights, crossOutput: a.result };
   }
 }
 
@@ -126,6 +128,7 @@ export class TransformerDecoder {
     let x = this.positions.add(embedding(this.table, prev, [n, 1]), t); // (N, 1, D)
     const selfAttention: Tensor[] = [];
     const crossAttention: Tensor[] = [];
+    const cross: AttentionOutput[] = [];
     this.layers.forEach((layer, l) => {
       const layerCache = cache.layer(l);
       const self = (h: Tensor) => layer.selfAttention.stepCached(h, layerCache, t);
@@ -133,9 +136,10 @@ export class TransformerDecoder {
       x = r.x;
       selfAttention.push(r.self);
       crossAttention.push(r.cross);
+      cross.push(r.crossOutput);
     });
     cache.advance();
-    return { state: this.finalNorm === null ? x : this.finalNorm.apply(x), selfAttention, crossAttention };
+    return { state: this.finalNorm === null ? x : this.finalNorm.apply(x), selfAttention, crossAttention, cross };
   }
 
   /** h (..., D) -> scores over the target vocabulary (..., Vt): one GEMM for all rows. */

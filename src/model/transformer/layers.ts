@@ -31,6 +31,10 @@ export interface AttentionOutput {
   out: Tensor;
   /** The attention weights of every head (B, H, T, S), exactly 0 on masked keys (before attention dropout). */
   weights: Tensor;
+  /** q·k per head (B, H, T, S), before the 1/sqrt(dHead) scale and the masked softmax (explain shows them). */
+  scores: Tensor;
+  /** The heads' contexts Σ_i α_i v_i side by side (B, T, D), before the output projection. */
+  context: Tensor;
 }
 
 /** Keys and values of the memory an attention reads, projected once: (B, S, D) each. */
@@ -97,7 +101,7 @@ export class MultiHeadAttention {
     const scores = headScores(queries, kv.keys, this.heads); // (B, H, T, S)
     const weights = maskedSoftmax(scores, { lengths: mask.lengths, causal: mask.causal, scale: this.scale });
     const context = headContext(drop(weights, attentionDropout), kv.values, this.heads); // (B, T, D)
-    return { out: linear(context, this.wo, this.bo), weights };
+    return { out: linear(context, this.wo, this.bo), weights, scores, context };
   }
 
   /** Self- or cross-attention of x (B, T, D) over memory (B, S, D) (pass x itself for self-attention). */
@@ -133,7 +137,12 @@ export class MultiHeadAttention {
       outer: n, inner: this.heads, m: 1, n: dh, k: len,
       a: weights.data, aStride: [this.heads * len, len], b: cache.values, ldb: d, bStride: [rowStride, dh], c: context.data, ldc: d, cStride: [d, dh],
     });
-    return { out: linear(context, this.wo, this.bo), weights };
+    return { out: linear(context, this.wo, this.bo), weights, scores, context };
+  }
+
+  /** The scale of the scores inside the softmax: 1 / sqrt(dHead). */
+  get scoreScale(): number {
+    return this.scale;
   }
 }
 

@@ -25,6 +25,7 @@ import { crossEntropy, dropout, logSoftmax, reshape } from '../../engine/ops.js'
 import { Rng } from '../../engine/random.js';
 import { output, ShapeError, Tensor } from '../../engine/tensor.js';
 import { parseTransformerConfig, type TransformerModelConfig } from '../config.js';
+import { rowOf, vectorsOf, type AttentionInside, type Explainable, type ExplainMemory, type StepInside } from '../explain.js';
 import { ModelBase } from '../model-base.js';
 import { ParamStore } from '../params.js';
 import type { HeadAttention, HeadAttentionSource, LossOptions, LossResult, TrainableModel } from '../model.js';
@@ -73,7 +74,7 @@ export interface ForwardAttention {
 /** Steps of room a new cache gets per source token (it doubles when decoding goes further). */
 const CACHE_PER_SOURCE = 2;
 
-export class Transformer extends ModelBase implements TrainableModel<TransformerState, TransformerMemory>, HeadAttentionSource {
+export class Transformer extends ModelBase implements TrainableModel<TransformerState, TransformerMemory>, Explainable<TransformerState, TransformerMemory>, HeadAttentionSource {
   readonly config: TransformerModelConfig;
   readonly encoder: TransformerEncoder;
   readonly decoder: TransformerDecoder;
@@ -217,6 +218,48 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
     const logits = this.decoder.logits(reshape(r.state, [n, this.config.dModel])); // (N, Vt)
     const weights = headMean(r.crossAttention[this.alignment] as Tensor);
     return { state, logProbs: logSoftmax(logits), weights, attention: { self: r.selfAttention, cross: r.crossAttention } };
+  }
+
+  /**
+   * decodeStep with each row's inside: the decoder's output state, and for every layer and head of the
+   * cross-attention the scores q·k_i / sqrt(dHead) entering the softmax, the weights, and the head's
+   * context Σ_i α_i v_i (its dHead slice, before the output projection). Inference only.
+   */
+  explainStep(prev: Int32Array, state: TransformerState, memory: TransformerMemory): TransformerStepResult & { inside: StepInside[] } {
+    const n = prev.length;
+    if (n !== state.cache.rows || n !== memory.cross.lengths.length) {
+      throw new ShapeError('Transformer.explainStep', `${n} previous ids for a cache of ${state.cache.rows} rows and a memory of ${memory.cross.lengths.length}`);
+    }
+    const r = this.decoder.step(prev, state.cache, memory.cross, this.drop);
+    const top = reshape(r.state, [n, this.config.dModel]);
+    const logits = this.decoder.logits(top); // (N, Vt)
+    const heads = this.config.heads;
+    const dh = this.config.dModel / heads;
+    const inside = Array.from({ length: n }, (_, row): StepInside => {
+      const len = memory.cross.lengths[row] as number;
+      const layers = r.cross.map((out, l): AttentionInside[] => {
+        const scale = this.decoder.layers[l]?.crossAttention.scoreScale as number;
+        const s = out.weights.shape[3] as number;
+        const ctx = rowOf(out.context, row); // (D)
+        return Array.from({ length: heads }, (_, h) => {
+          const o = (row * heads + h) * s;
+          return {
+            scores: Float32Array.from(out.scores.data.subarray(o, o + len), (x) => x * scale),
+            weights: out.weights.data.slice(o, o + len),
+            context: ctx.slice(h * dh, (h + 1) * dh),
+          };
+        });
+      });
+      return { state: rowOf(top, row), context: null, attention: null, attentional: null, heads: layers };
+    });
+    const weights = headMean(r.crossAttention[this.alignment] as Tensor);
+    return { state, logProbs: logSoftmax(logits), weights, attention: { self: r.selfAttention, cross: r.crossAttention }, inside };
+  }
+
+  /** Per decoder layer, the cross-attention value vectors of sentence `row` (head k reads its dHead slice). */
+  explainMemory(memory: TransformerMemory, row: number): ExplainMemory {
+    const len = memory.cross.lengths[row] as number;
+    return { values: memory.cross.layers.map((kv) => vectorsOf(kv.values, row, len)), fixedContext: null };
   }
 
   /** Row r of the result is row rows[r] of `state` (the cache is reordered in place). */
