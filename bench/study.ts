@@ -1,7 +1,8 @@
 /**
- * The study the seed corpus is about (Bahdanau et al. 2015, Figure 2): an attention model and the
- * fixed-context baseline of the same size, trained on the same data with the same time budget, scored
- * by source sentence length.
+ * The study the seed corpus is about (Bahdanau et al. 2015, Figure 2), one step further: the fixed-context
+ * baseline, the RNN attention model and a Transformer, of about the same size (parameter counts within
+ * 10% of each other), trained on the same data with the same time budget, scored by source sentence
+ * length. (Tatoeba: the baseline and the RNN attention model.)
  *
  *   node dist/bench/study.js --corpus seed    [--minutes 4]  [--out runs/study-seed]
  *   node dist/bench/study.js --corpus tatoeba [--minutes 22] [--out runs/study-tatoeba]
@@ -11,8 +12,9 @@
  * --limit N (score only the first N test sources).
  *
  * seed: the demo's corpus and model settings (src/train/demo-config.ts: sentences of up to 50 words,
- * so the long buckets exist); scored on the held-out test part; also the attention
- * model's alignment error rate against the gold word alignments. tatoeba: configs/study-tatoeba.yaml
+ * so the long buckets exist), and the Transformer of studyTransformerConfig (sized like the RNN models);
+ * scored on the held-out test part; also the alignment error rate of the attention models against the
+ * gold word alignments (the Transformer's for each layer's head-mean too). tatoeba: configs/study-tatoeba.yaml
  * (the baseline is the same with model.attention=none), scored on every unique source of dev.tsv with
  * all its references. tatoeba needs data/tatoeba-eng-fra (`attnmt data get tatoeba-eng-fra`).
  *
@@ -29,10 +31,10 @@ import { parseArgs } from 'node:util';
 import type { SeedPair } from '../src/data/seed-corpus.js';
 import { writeSeedSplit } from '../src/data/seed-files.js';
 import { initEngine, shutdownEngine } from '../src/engine/engine.js';
-import { byLengthChart, evaluateModel, goldOf, scoreAlignments, type AlignmentScore, type ModelEval } from '../src/eval/evaluate.js';
+import { alignmentByLayer, byLengthChart, evaluateModel, goldOf, scoreAlignments, type AlignmentScore, type LayerAlignmentScore, type ModelEval } from '../src/eval/evaluate.js';
 import { readGroupedTsv } from '../src/eval/references.js';
 import { formatComparisonTable, markdownComparisonTable, sourceWordCount } from '../src/eval/scores.js';
-import { DEMO_CORPUS, demoConfig } from '../src/train/demo-config.js';
+import { DEMO_CORPUS, demoConfig, studyTransformerConfig } from '../src/train/demo-config.js';
 import { openTranslator } from '../src/translate/open.js';
 import type { Translator } from '../src/translate/translator.js';
 import { writeFileAtomic } from '../src/util/fs.js';
@@ -42,8 +44,9 @@ const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 /** Where configs/study-tatoeba.yaml reads Tatoeba (`attnmt data get tatoeba-eng-fra`, or a link to ../shared/data/tatoeba-eng-fra). */
 export const TATOEBA_DIR = path.join(ROOT, 'data', 'tatoeba-eng-fra');
 
-export type Role = 'attention' | 'baseline';
-export const ROLES: readonly Role[] = ['attention', 'baseline'];
+export type Role = 'attention' | 'baseline' | 'transformer';
+/** Every role, in the order the tables show them. */
+export const ROLES: readonly Role[] = ['attention', 'baseline', 'transformer'];
 
 /** One validation line of valid.jsonl (the learning curve). */
 export interface CurvePoint {
@@ -96,8 +99,10 @@ export function trainChild(args: readonly string[], logFile: string): Promise<vo
 }
 
 export interface StudySetup {
+  /** The models this study trains. */
+  roles: Role[];
   /** Arguments of `attnmt train` for each role (output directory included). */
-  trainArgs: Record<Role, string[]>;
+  trainArgs: Partial<Record<Role, string[]>>;
   sources: string[];
   references: string[][];
   /** Pairs with gold alignments (seed corpus only). */
@@ -108,13 +113,15 @@ export interface StudySetup {
 function seedSetup(out: string, seconds: number): StudySetup {
   const sizes = DEMO_CORPUS;
   const corpus = writeSeedSplit(out, 1, sizes);
-  const trainArgs = {} as Record<Role, string[]>;
+  const trainArgs: Partial<Record<Role, string[]>> = {};
   for (const role of ROLES) {
     const file = path.join(out, `${role}.config.json`);
-    writeFileAtomic(file, `${JSON.stringify(demoConfig(role, out, seconds, 1), null, 2)}\n`);
+    const config = role === 'transformer' ? studyTransformerConfig(out, seconds, 1) : demoConfig(role, out, seconds, 1);
+    writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
     trainArgs[role] = [file, '--max-time', String(seconds), '--out', path.join(out, role), '--overwrite'];
   }
   return {
+    roles: [...ROLES],
     trainArgs,
     sources: corpus.test.map((p) => p.src),
     references: corpus.test.map((p) => [p.tgt]),
@@ -129,6 +136,7 @@ function tatoebaSetup(out: string, seconds: number): StudySetup {
   const config = path.join(ROOT, 'configs', 'study-tatoeba.yaml');
   const grouped = readGroupedTsv(dev);
   return {
+    roles: ['attention', 'baseline'],
     trainArgs: {
       attention: [config, '--max-time', String(seconds), '--out', path.join(out, 'attention'), '--overwrite'],
       baseline: [config, '--max-time', String(seconds), '--set', 'model.attention=none', '--out', path.join(out, 'baseline'), '--overwrite'],
@@ -146,7 +154,13 @@ export interface StudyResult {
   beam: number;
   models: Array<Omit<ModelEval, 'hypotheses'> & { steps: number; trainSeconds: number; curve: CurvePoint[] }>;
   alignment?: AlignmentScore[];
+  /** The Transformer's AER (t2s) of each decoder layer's head-mean cross-attention, and of their mean. */
+  transformerAlignment?: AlignmentScore[];
+  transformerLayers?: LayerAlignmentScore[];
 }
+
+/** The names the table and the chart give the roles. */
+export const ROLE_NAMES: Record<Role, string> = { baseline: 'fixed-context baseline', attention: 'RNN attention', transformer: 'Transformer' };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -172,12 +186,14 @@ async function main(): Promise<void> {
 
   // Training: both at once (one thread each, the configs say threads: 1) or one after the other.
   const dirOf = (role: Role): string => path.join(out, role);
-  const todo = ROLES.filter((role) => !(values.reuse && checkpointIn(dirOf(role)) !== null));
-  for (const role of ROLES) if (!todo.includes(role)) console.log(`${role}: reusing ${checkpointIn(dirOf(role))}`);
+  const roles = setup.roles;
+  const todo = roles.filter((role) => !(values.reuse && checkpointIn(dirOf(role)) !== null));
+  for (const role of roles) if (!todo.includes(role)) console.log(`${role}: reusing ${checkpointIn(dirOf(role))}`);
   const t0 = performance.now();
   const run = (role: Role): Promise<void> => {
-    console.log(`${role}: attnmt train ${setup.trainArgs[role].join(' ')}  (log ${path.join(out, `${role}.log`)})`);
-    return trainChild(setup.trainArgs[role], path.join(out, `${role}.log`));
+    const args = setup.trainArgs[role] ?? [];
+    console.log(`${role}: attnmt train ${args.join(' ')}  (log ${path.join(out, `${role}.log`)})`);
+    return trainChild(args, path.join(out, `${role}.log`));
   };
   if (values.sequential) for (const role of todo) await run(role);
   else await Promise.all(todo.map(run));
@@ -187,9 +203,9 @@ async function main(): Promise<void> {
   const limit = values.limit === undefined ? setup.sources.length : Number(values.limit);
   const sources = setup.sources.slice(0, limit);
   const references = setup.references.slice(0, limit);
-  const loaded = {} as Record<Role, Translator>;
-  const trained = {} as Record<Role, TrainedModel>;
-  for (const role of ROLES) {
+  const loaded: Partial<Record<Role, Translator>> = {};
+  const trained: Partial<Record<Role, TrainedModel>> = {};
+  for (const role of roles) {
     const checkpoint = checkpointIn(dirOf(role));
     if (checkpoint === null) throw new Error(`${role}: no checkpoint in ${dirOf(role)}`);
     const curve = readCurve(dirOf(role));
@@ -202,11 +218,17 @@ async function main(): Promise<void> {
   await initEngine({ threads: 1 });
   const evals: ModelEval[] = [];
   let alignment: AlignmentScore[] | undefined;
+  let transformerAlignment: AlignmentScore[] | undefined;
+  let transformerLayers: LayerAlignmentScore[] | undefined;
   try {
-    for (const role of ROLES) evals.push(evaluateModel(role, loaded[role], sources, references, lengths, dec));
+    for (const role of roles) evals.push(evaluateModel(role, loaded[role] as Translator, sources, references, lengths, dec));
     if (setup.gold !== undefined) {
       const gold = setup.gold.slice(0, limit);
-      alignment = scoreAlignments(loaded.attention, gold, goldOf(gold));
+      alignment = scoreAlignments(loaded.attention as Translator, gold, goldOf(gold));
+      if (loaded.transformer !== undefined) {
+        transformerAlignment = scoreAlignments(loaded.transformer, gold, goldOf(gold));
+        transformerLayers = alignmentByLayer(loaded.transformer, gold, goldOf(gold));
+      }
     }
   } finally {
     await shutdownEngine();
@@ -219,18 +241,27 @@ async function main(): Promise<void> {
     machine,
     beam,
     models: evals.map(({ hypotheses: _h, ...e }) => {
-      const t = trained[e.name as Role];
+      const t = trained[e.name as Role] as TrainedModel;
       return { ...e, steps: t.steps, trainSeconds: t.seconds, curve: t.curve };
     }),
     ...(alignment === undefined ? {} : { alignment }),
+    ...(transformerAlignment === undefined ? {} : { transformerAlignment, transformerLayers }),
   };
-  const named = evals.map((e) => ({ name: e.name, rows: e.byLength }));
+  const named = evals.map((e) => ({ name: ROLE_NAMES[e.name as Role], rows: e.byLength }));
   const chartFile = path.join(out, 'bleu-by-length.svg');
-  writeFileAtomic(chartFile, byLengthChart(evals, `BLEU by source length: ${corpusName === 'seed' ? 'seed corpus' : 'Tatoeba eng→fra dev'}`));
+  const shown = evals.map((e) => ({ ...e, name: ROLE_NAMES[e.name as Role] }));
+  writeFileAtomic(chartFile, byLengthChart(shown, `BLEU by source length: ${corpusName === 'seed' ? 'seed corpus' : 'Tatoeba eng→fra dev'}`));
+  const counts = evals.map((e) => e.parameters);
+  const spread = Math.max(...counts) / Math.min(...counts);
   writeFileAtomic(path.join(out, 'study.json'), `${JSON.stringify(result, null, 2)}\n`);
   const summary = result.models.map((m) =>
-    `- ${m.name}: ${(m.parameters / 1e6).toFixed(2)}M parameters, ${m.steps} steps in ${m.trainSeconds.toFixed(0)} s; BLEU ${m.total.bleu.toFixed(1)}, chrF ${m.total.chrf.toFixed(1)}, exact match ${(m.total.exact * 100).toFixed(1)}%`);
-  const aerLines = alignment === undefined ? [] : ['', `Alignment error rate of the attention model (teacher-forced, gold word alignments): ${alignment.map((a) => `${a.method} ${(a.aer * 100).toFixed(1)}%`).join(', ')}.`];
+    `- ${ROLE_NAMES[m.name as Role]}: ${m.parameters.toLocaleString('en-US')} parameters, ${m.steps} steps in ${m.trainSeconds.toFixed(0)} s; BLEU ${m.total.bleu.toFixed(1)}, chrF ${m.total.chrf.toFixed(1)}, exact match ${(m.total.exact * 100).toFixed(1)}%`);
+  summary.push(`- parameter counts: the largest is ${((spread - 1) * 100).toFixed(1)}% above the smallest`);
+  const aer = (list: AlignmentScore[]): string => list.map((a) => `${a.method} ${(a.aer * 100).toFixed(1)}%`).join(', ');
+  const aerLines = alignment === undefined ? [] : ['', `Alignment error rate of the RNN attention model (teacher-forced, gold word alignments): ${aer(alignment)}.`];
+  if (transformerAlignment !== undefined && transformerLayers !== undefined) {
+    aerLines.push(`Alignment error rate of the Transformer (its alignment layer): ${aer(transformerAlignment)}; t2s by layer (head-mean cross-attention): ${transformerLayers.map((l) => `${l.layer === 'mean' ? 'mean of all' : `layer ${l.layer}`} ${(l.aer * 100).toFixed(1)}%`).join(', ')}.`);
+  }
   const md = [
     `**${setup.corpus}**, ${minutes} min of training per model (${machine}), beam ${beam}:`,
     '',

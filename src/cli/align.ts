@@ -11,11 +11,15 @@
  *
  * Prints one Pharaoh line (`i-j`, source-target) per pair; with `--gold` (one gold line per pair, `i-j`
  * sure, `i?j` possible) also the corpus AER on stderr (or in the JSON report).
+ *
+ * A Transformer aligns with the head-mean cross-attention of one decoder layer: `--layer L` (from 0),
+ * `--layer mean` (every layer and head), by default its alignment layer (the model's `weights`). With
+ * --gold it also reports the AER of every layer's head-mean and of the mean, and which is best.
  */
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { ALIGN_METHODS, corpusAlignmentErrorRate, formatPharaoh, hardAlign, parseGoldText, type GoldAlignment } from '../eval/alignment.js';
-import { checkGoldTokens, wordAttentionOf } from '../eval/evaluate.js';
+import { alignmentByLayer, bestLayer, checkGoldTokens, wordAttentionOf, type LayerAlignmentScore } from '../eval/evaluate.js';
 import { parsePairLines } from '../eval/references.js';
 import { openTranslator } from '../translate/open.js';
 import { readInputLines, withEngine, writeFileAtomic } from './common.js';
@@ -31,7 +35,10 @@ export const AlignOptionsSchema = z.object({
   output: opt.file.optional(),
   json: opt.flag,
   threads: opt.count.optional(),
+  layer: z.union([z.literal('mean'), z.number().int().nonnegative()]).optional(),
 });
+
+const layerName = (l: number | 'mean'): string => (l === 'mean' ? 'mean of all layers' : `layer ${l}`);
 
 export async function alignCommand(raw: unknown): Promise<void> {
   const o = parseOptions(AlignOptionsSchema, raw);
@@ -44,7 +51,12 @@ export async function alignCommand(raw: unknown): Promise<void> {
     gold = parseGoldText(fs.readFileSync(o.gold, 'utf8'), o.gold);
     if (gold.length !== pairs.length) throw new UserError(`${o.gold}: ${gold.length} alignment lines for ${pairs.length} pairs`);
   }
-  const words = await withEngine(o.threads ?? 0, () => wordAttentionOf(translator, pairs), () => {});
+  const transformer = translator.model.config.arch === 'transformer';
+  if (o.layer !== undefined && !transformer) throw new UserError(`align: --layer needs a Transformer; ${o.model} is a ${translator.model.summary()}`);
+  const { words, byLayer } = await withEngine(o.threads ?? 0, () => ({
+    words: wordAttentionOf(translator, pairs, o.layer),
+    byLayer: gold !== undefined && transformer ? alignmentByLayer(translator, pairs, gold, o.method) : undefined,
+  }), () => {});
   const links = words.map((w) => hardAlign(w.weights, o.method));
   const lines = links.map((l) => formatPharaoh(l));
   let aer: number | undefined;
@@ -52,11 +64,25 @@ export async function alignCommand(raw: unknown): Promise<void> {
     checkGoldTokens(words, pairs);
     aer = corpusAlignmentErrorRate(links, gold.map((g) => g.sure), gold.map((g) => g.possible));
   }
+  const layer = transformer ? (o.layer ?? (translator.model as unknown as { alignmentLayer: number }).alignmentLayer) : undefined;
+  const best: LayerAlignmentScore | undefined = byLayer === undefined ? undefined : bestLayer(byLayer);
   if (o.output !== undefined) writeFileAtomic(o.output, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   if (o.json === true) {
-    process.stdout.write(`${JSON.stringify({ method: o.method, pairs: pairs.length, ...(aer === undefined ? {} : { aer }), ...(o.output === undefined ? { alignments: lines } : {}) }, null, 2)}\n`);
+    const report = {
+      method: o.method,
+      pairs: pairs.length,
+      ...(layer === undefined ? {} : { layer }),
+      ...(aer === undefined ? {} : { aer }),
+      ...(byLayer === undefined ? {} : { layers: byLayer, best_layer: best?.layer }),
+      ...(o.output === undefined ? { alignments: lines } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
   if (o.output === undefined && lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
-  if (aer !== undefined) process.stderr.write(`AER (${o.method}) on ${pairs.length} pairs: ${(aer * 100).toFixed(1)}%\n`);
+  if (aer !== undefined) process.stderr.write(`AER (${o.method}${layer === undefined ? '' : `, ${layerName(layer)}`}) on ${pairs.length} pairs: ${(aer * 100).toFixed(1)}%\n`);
+  if (byLayer !== undefined) {
+    const parts = byLayer.map((s) => `${s.layer === 'mean' ? 'mean' : `layer ${s.layer}`} ${(s.aer * 100).toFixed(1)}%`);
+    process.stderr.write(`AER by layer (head-mean cross-attention): ${parts.join(', ')}; best: ${layerName(best?.layer ?? 0)}\n`);
+  }
 }

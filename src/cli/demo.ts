@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { goldOf, scoreAlignments, type AlignmentScore } from '../eval/evaluate.js';
 import { formatBucketTable, scoreByLength, scoreSet, sourceWordCount, type BucketScore, type SetScore } from '../eval/scores.js';
 import type { ConfigInput } from '../train/config.js';
-import { checkDemoSentence, DEMO_CORPUS, DEMO_SENTENCE, demoConfig, type AlignmentCheck, type DemoRole } from '../train/demo-config.js';
+import { checkDemoSentence, DEMO_CORPUS, DEMO_SENTENCE, demoConfig, type AlignmentCheck, type DemoArch, type DemoRole } from '../train/demo-config.js';
 
 export { checkDemoSentence, DEMO_EXPECTED, DEMO_SENTENCE, type AlignmentCheck } from '../train/demo-config.js';
 import { BudgetClock, formatSeconds } from '../train/progress.js';
@@ -136,6 +136,8 @@ export interface DemoOptions {
   sizes?: typeof DEMO_CORPUS;
   /** Progress bars on stderr while training (a terminal only). */
   bars?: boolean;
+  /** The attention model's family (default rnn); the baseline is the RNN fixed-context model either way. */
+  arch?: DemoArch;
 }
 
 /** The demo without printing the final report (tests call this with a smaller budget). */
@@ -146,7 +148,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ report: DemoReport; 
   log(`demo: seed corpus ${corpus.train.length} training pairs, ${corpus.dev.length} dev, ${corpus.test.length} held-out test (in ${dir})`);
   // Both models train at the same time; keep a few seconds of the budget for loading and scoring.
   const trainSeconds = Math.max(5, opts.seconds - 8);
-  const configs = { attention: demoConfig('attention', dir, trainSeconds, seed), baseline: demoConfig('baseline', dir, trainSeconds, seed) };
+  const arch = opts.arch ?? 'rnn';
+  const configs = { attention: demoConfig('attention', dir, trainSeconds, seed, arch), baseline: demoConfig('baseline', dir, trainSeconds, seed) };
   const done = await trainInWorkers(configs, trainSeconds, log, opts.bars === true);
 
   const models = {} as Record<DemoRole, Translator>;
@@ -228,6 +231,7 @@ export const DemoOptionsSchema = z.object({
   out: opt.file.default('runs/demo'),
   time: opt.number.min(10, 'the demo needs at least 10 seconds').default(170),
   seed: z.number().int().nonnegative().default(1),
+  arch: z.enum(['rnn', 'transformer']).default('rnn'),
   quiet: opt.flag,
 });
 
@@ -237,7 +241,7 @@ export const DEMO_CHECK_FAILED = 3;
 export async function demoCommand(raw: unknown): Promise<void> {
   const o = parseOptions(DemoOptionsSchema, raw);
   const log = o.quiet === true ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const { report, demo } = await runDemo({ dir: o.out, seconds: o.time, seed: o.seed, log, bars: o.quiet !== true });
+  const { report, demo } = await runDemo({ dir: o.out, seconds: o.time, seed: o.seed, log, bars: o.quiet !== true, arch: o.arch });
   process.stdout.write(`${formatDemoReport(report, demo)}\n`);
   if (!report.check.holds) process.exitCode = DEMO_CHECK_FAILED;
 }

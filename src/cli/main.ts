@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { describeError } from './errors.js';
-import { collect, nonNegativeInt, nonNegativeNumber, positiveInt } from './options.js';
+import { collect, nonNegativeInt, nonNegativeNumber, parseLayer, positiveInt } from './options.js';
 import { scoreCommand } from './score.js';
 
 export function buildProgram(): Command {
@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write the Pharaoh lines here')
     .option('--json', 'print the result as JSON')
     .option('--threads <n>', 'compute threads', positiveInt)
+    .option('--layer <l|mean>', 'Transformer: align with this decoder layer\'s head-mean cross-attention (from 0), or "mean" of all; default: the model\'s alignment layer', parseLayer)
     .action(async (opts: unknown) => {
       const { alignCommand } = await import('./align.js');
       await alignCommand(opts);
@@ -104,6 +105,10 @@ export function buildProgram(): Command {
     .option('--png <file>', 'write the heatmap as PNG here')
     .option('--beam <k>', 'beam size (1: greedy)', positiveInt)
     .option('--animate <snapshots>', 'snapshots.json of attnmt train --snapshot-sentence: write them to --svg as one animated SVG (no model needed)')
+    .addOption(new Option('--kind <kind>', 'Transformer: which attention to draw (cross: target over source; encoder-self; decoder-self)').choices(['cross', 'encoder-self', 'decoder-self']))
+    .option('--layer <l>', 'Transformer: draw layer L (from 0; default: the alignment layer), the mean of its heads', nonNegativeInt)
+    .option('--head <h>', 'Transformer: with --layer, draw this one head (from 0)', nonNegativeInt)
+    .option('--grid', 'Transformer: draw every layer x head of the kind as one picture (--svg/--png)')
     .action(async (sentence: string[], opts: unknown) => {
       const { attentionCommand } = await import('./attention.js');
       await attentionCommand(sentence.join(' '), opts);
@@ -185,6 +190,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'where models, SVG and report go', 'runs/demo')
     .option('--time <seconds>', 'training time budget for both models together', nonNegativeNumber, 170)
     .option('--seed <n>', 'random seed', nonNegativeInt, 1)
+    .addOption(new Option('--arch <family>', 'the attention model: rnn (Bahdanau attention) or transformer (multi-head attention); the baseline is the RNN fixed-context model').choices(['rnn', 'transformer']).default('rnn'))
     .addOption(new Option('--quiet', 'no progress output').hideHelp())
     .action(async (opts: unknown) => {
       const { demoCommand } = await import('./demo.js');

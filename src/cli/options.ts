@@ -22,6 +22,14 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** Commander value parser of a layer choice: a whole number >= 0, or "mean". */
+export function parseLayer(value: string): number | 'mean' {
+  if (value === 'mean') return 'mean';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a layer number (0, 1, ...) or "mean", got "${value}"`);
+  return n;
+}
+
 /** Commander value parser: a finite number >= 0. */
 export function nonNegativeNumber(value: string): number {
   const n = Number(value);

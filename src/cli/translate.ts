@@ -5,8 +5,12 @@
  * --nbest N: N lines per sentence, "i ||| translation ||| score", i counted from 0 as in Moses).
  * --attention writes a JSON array with, per sentence, {"source_tokens", "target_tokens", "weights"}:
  * one row per target token, one column per source token (both end with "</s>"), each row summing to
- * 1; empty weights for the fixed-context baseline, which has no attention. Source words the model
- * does not know are reported once on stderr.
+ * 1; empty weights for the fixed-context baseline, which has no attention. For a Transformer,
+ * `weights` is the mean over heads of the cross-attention of its alignment layer ("alignment_layer"),
+ * and each record also has every layer's and head's attention, [layer][head][query][key]: "cross"
+ * (target x source tokens), "encoder_self" (source x source) and "decoder_self" (decoder inputs x
+ * decoder inputs, "decoder_tokens": "<s>" then the target tokens but the last; 0 above the diagonal).
+ * Source words the model does not know are reported once on stderr.
  */
 import { z } from 'zod';
 import type { Translation } from '../translate/translate.js';
@@ -26,13 +30,37 @@ export const TranslateOptionsSchema = z.object({
   threads: opt.count.optional(),
 });
 
-/** The JSON record of one sentence's attention (best hypothesis). */
-export function attentionRecord(t: Translation): { source_tokens: string[]; target_tokens: string[]; weights: number[][] } {
+/** The JSON record of one sentence's attention (best hypothesis); see the file comment. */
+export interface AttentionRecord {
+  source_tokens: string[];
+  target_tokens: string[];
+  weights: number[][];
+  alignment_layer?: number;
+  decoder_tokens?: string[];
+  cross?: number[][][][];
+  encoder_self?: number[][][][];
+  decoder_self?: number[][][][];
+}
+
+const round6 = (w: number): number => Math.round(w * 1e6) / 1e6;
+const roundHeads = (layers: number[][][][]): number[][][][] => layers.map((l) => l.map((m) => m.map((row) => row.map(round6))));
+
+export function attentionRecord(t: Translation): AttentionRecord {
   const best = t.hypotheses[0];
-  return {
+  const record: AttentionRecord = {
     source_tokens: t.sourceTokens,
     target_tokens: best?.targetTokens ?? [],
-    weights: (best?.weights ?? []).map((row) => row.map((w) => Math.round(w * 1e6) / 1e6)),
+    weights: (best?.weights ?? []).map((row) => row.map(round6)),
+  };
+  const h = best?.heads;
+  if (h === undefined) return record;
+  return {
+    ...record,
+    alignment_layer: h.alignmentLayer,
+    decoder_tokens: h.decoderTokens,
+    cross: roundHeads(h.cross),
+    encoder_self: roundHeads(h.encoderSelf),
+    decoder_self: roundHeads(h.decoderSelf),
   };
 }
 
@@ -51,7 +79,7 @@ export async function translateCommand(raw: unknown): Promise<void> {
   const translator = openTranslator(o.model);
   const input = readInputLines(o.input);
   const nbest = o.nbest ?? 1;
-  const call = { nbest, beam: o.beam, alpha: o.alpha, batchSize: o.batchSize };
+  const call = { nbest, beam: o.beam, alpha: o.alpha, batchSize: o.batchSize, heads: o.attention !== undefined };
   translator.resolve(call); // a bad combination (nbest > beam) fails before the engine starts
   const results = await withEngine(o.threads ?? 0, () => translator.translate(input, call));
   const lines: string[] = [];

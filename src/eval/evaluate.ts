@@ -6,7 +6,7 @@
  */
 import { tokenize } from '../data/tokenize.js';
 import type { TextPair } from '../translate/forced.js';
-import { overWords, type WordAttention } from '../translate/forced.js';
+import { meanOfHeads, overWords, type ForcedPair, type WordAttention } from '../translate/forced.js';
 import type { Translator } from '../translate/translator.js';
 import type { TranslateCall } from '../translate/translator.js';
 import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
@@ -63,10 +63,58 @@ export function byLengthChart(evals: readonly ModelEval[], title?: string): stri
   return bleuByLengthChartSvg(evals.map((e) => ({ name: e.name, values: bucketBleuSeries(e.byLength) })), title === undefined ? {} : { title });
 }
 
+/**
+ * Which attention of a Transformer aligns: a decoder layer's head-mean cross-attention, or 'mean' (over
+ * every layer and head). Absent: the model's own (its alignment layer; an RNN's only attention).
+ */
+export type AlignLayer = number | 'mean';
+
+/** A forced pair's attention with `layer` chosen (see AlignLayer). */
+function withLayer(f: ForcedPair, layer: AlignLayer): ForcedPair {
+  const layers = f.layers ?? [];
+  const weights = layer === 'mean' ? meanOfHeads(layers) : layers[layer];
+  if (weights === undefined) throw new AlignmentError(`align: layer ${layer} is not a decoder layer (0..${layers.length - 1})`);
+  return { ...f, weights };
+}
+
 /** Teacher-forced attention of every pair over words (see overWords); the model must have attention. */
-export function wordAttentionOf(translator: Translator, pairs: readonly TextPair[]): WordAttention[] {
+export function wordAttentionOf(translator: Translator, pairs: readonly TextPair[], layer?: AlignLayer): WordAttention[] {
   if (!translator.model.hasAttention) throw new AlignmentError(`${translator.name}: the model has no attention (attention: none, the fixed-context baseline)`);
-  return translator.force(pairs).map((f) => overWords(translator.codec, f));
+  if (layer !== undefined) checkLayered(translator);
+  const forced = translator.force(pairs, undefined, { layers: layer !== undefined });
+  return forced.map((f) => overWords(translator.codec, layer === undefined ? f : withLayer(f, layer)));
+}
+
+function checkLayered(translator: Translator): void {
+  if (translator.model.config.arch !== 'transformer') throw new AlignmentError(`${translator.name}: only a Transformer has layers to choose from (this is a ${translator.model.summary()})`);
+}
+
+/** The AER of one layer's head-mean cross-attention ('mean': of all layers and heads). */
+export interface LayerAlignmentScore {
+  layer: AlignLayer;
+  aer: number;
+}
+
+/**
+ * A Transformer's corpus AER for every decoder layer's head-mean cross-attention and for the mean of all
+ * of them, from one teacher-forced pass: which layer aligns best (Garg et al. 2019 found the penultimate).
+ */
+export function alignmentByLayer(translator: Translator, pairs: readonly TextPair[], gold: readonly GoldAlignment[], method: AlignMethod = 't2s'): LayerAlignmentScore[] {
+  checkLayered(translator);
+  if (gold.length !== pairs.length) throw new AlignmentError(`align: ${pairs.length} pairs but ${gold.length} gold alignment lines`);
+  const forced = translator.force(pairs, undefined, { layers: true });
+  const count = forced[0]?.layers?.length ?? 0;
+  const layers: AlignLayer[] = [...Array.from({ length: count }, (_, l) => l), 'mean'];
+  return layers.map((layer) => {
+    const words = forced.map((f) => overWords(translator.codec, withLayer(f, layer)));
+    checkGoldTokens(words, pairs);
+    return { layer, aer: corpusAlignmentErrorRate(words.map((w) => hardAlign(w.weights, method)), gold.map((g) => g.sure), gold.map((g) => g.possible)) };
+  });
+}
+
+/** The layer of the lowest AER (the first on ties; 'mean' only when it beats every single layer). */
+export function bestLayer(scores: readonly LayerAlignmentScore[]): LayerAlignmentScore {
+  return scores.reduce((best, s) => (s.aer < best.aer ? s : best));
 }
 
 /**

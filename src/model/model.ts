@@ -59,6 +59,33 @@ export interface TranslationModel<S = unknown, M = unknown> extends StepDecoder<
   forcedAttention(batch: Batch): Float32Array[][];
 }
 
+/**
+ * Every layer's and every head's attention of one teacher-forced pair, over its real tokens only:
+ * [layer][head][query][key]. Rows are distributions (each sums to 1); a decoder self-attention row t
+ * is 0 beyond key t (causal). Queries of the decoder are its inputs: BOS, then the target tokens.
+ */
+export interface HeadAttention {
+  /** (L_enc, H, S, S): source token over source tokens (EOS included). */
+  encoderSelf: number[][][][];
+  /** (L_dec, H, T, T): decoder input over decoder inputs (BOS, y_1, ..). */
+  decoderSelf: number[][][][];
+  /** (L_dec, H, T, S): decoder input over source tokens. */
+  cross: number[][][][];
+  /** The decoder layer whose head-mean cross-attention is the model's alignment (`weights`). */
+  alignmentLayer: number;
+}
+
+/** A model with layers and heads of attention (a Transformer) gives them per pair, on request. */
+export interface HeadAttentionSource {
+  /** Teacher-forced attention of every layer and head, per pair of the batch (rows: its tgtLengths). */
+  headAttention(batch: Batch): HeadAttention[];
+}
+
+/** Whether a model gives every layer's and head's attention (a Transformer does; an RNN or an ensemble does not). */
+export function hasHeadAttention(model: object): model is HeadAttentionSource {
+  return typeof (model as Partial<HeadAttentionSource>).headAttention === 'function';
+}
+
 /** A model that trains: its dropout random stream is part of a training checkpoint. */
 export interface TrainableModel<S = unknown, M = unknown> extends TranslationModel<S, M> {
   readonly rng: Rng;

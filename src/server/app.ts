@@ -1,7 +1,8 @@
 /**
  * The HTTP API (fastify) and the web page.
  *
- *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam (default: the model's own), nbest, attention,
+ *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam (default: the model's own), nbest,
+ *                    attention (true: "weights"; "all": also a Transformer's "cross", "encoder_self", "decoder_self"),
  *                    model ("attention" or "baseline": which of the two loaded models answers; default the first loaded)
  *                    -> {"model", "translations": [{"text", "source_tokens", "target_tokens", "weights", "score", "nbest"?}]}
  *   POST /explain    {"text": "...", "target"?, "top"?, "step"?, "beam"?, "layer"?, "model"?} -> every decoder step of the
@@ -81,7 +82,7 @@ interface TranslateBody {
   texts?: string[];
   beam?: number;
   nbest?: number;
-  attention?: boolean;
+  attention?: boolean | 'all';
   model?: ModelKind;
 }
 
@@ -125,7 +126,7 @@ function translateSchema(limits: ServerLimits): Record<string, unknown> {
       texts: { type: 'array', minItems: 1, maxItems: limits.maxSentences, items: sentence },
       beam: { type: 'integer', minimum: 1, maximum: limits.maxBeam },
       nbest: { type: 'integer', minimum: 1, maximum: limits.maxBeam },
-      attention: { type: 'boolean' },
+      attention: { enum: [true, false, 'all'] },
       model: { type: 'string', enum: ['attention', 'baseline'] },
     },
   };
@@ -160,7 +161,7 @@ export function describeValidationError(e: AjvError, limits: ServerLimits, names
     case 'maxItems':
       return `too many sentences in "texts" (at most ${limits.maxSentences} per request)`;
     case 'enum':
-      return `${where} must be one of ${(e.params['allowedValues'] as unknown[] | undefined)?.map((v) => `"${String(v)}"`).join(', ') ?? 'the allowed values'}`;
+      return `${where} must be one of ${(e.params['allowedValues'] as unknown[] | undefined)?.map((v) => JSON.stringify(v)).join(', ') ?? 'the allowed values'}`;
     default:
       return `${where} ${e.message ?? 'is invalid'}`;
   }

@@ -32,14 +32,23 @@ function roundWeights(w: number[][]): number[][] {
   return w.map((row) => row.map((x) => Math.round(x * 1e5) / 1e5));
 }
 
-function toHypothesis(h: TranslationHypothesis, attention: boolean): Hypothesis {
-  return {
+function toHypothesis(h: TranslationHypothesis, attention: boolean | 'all'): Hypothesis {
+  const out: Hypothesis = {
     text: h.text,
     target_tokens: h.targetTokens,
     score: h.score,
     // The fixed-context baseline has no attention: its weights are empty, reported as null.
-    weights: attention && h.weights.length > 0 ? roundWeights(h.weights) : null,
+    weights: attention !== false && h.weights.length > 0 ? roundWeights(h.weights) : null,
   };
+  if (attention === 'all' && h.heads !== undefined) {
+    const heads = (layers: number[][][][]): number[][][][] => layers.map((l) => l.map(roundWeights));
+    out.alignment_layer = h.heads.alignmentLayer;
+    out.decoder_tokens = h.heads.decoderTokens;
+    out.cross = heads(h.heads.cross);
+    out.encoder_self = heads(h.heads.encoderSelf);
+    out.decoder_self = heads(h.heads.decoderSelf);
+  }
+  return out;
 }
 
 /** A Translator (src/translate) answering in the JSON API's shapes: the server's worker and the page's in-browser mode. */
@@ -61,7 +70,7 @@ export class ModelRunner {
    * (beam) are the checkpoint's own settings, as for `attnmt translate`.
    */
   translate(texts: readonly string[], opts: Omit<TranslateOptions, 'signal'> & { signal?: StopSignal }): TranslationResult[] {
-    const translations = this.translator.translate(texts, { beam: opts.beam, nbest: opts.nbest, signal: opts.signal });
+    const translations = this.translator.translate(texts, { beam: opts.beam, nbest: opts.nbest, signal: opts.signal, heads: opts.attention === 'all' });
     return translations.map((t) => {
       const hyps = t.hypotheses.map((h) => toHypothesis(h, opts.attention));
       const best = hyps[0];

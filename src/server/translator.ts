@@ -36,8 +36,8 @@ export interface TranslateOptions {
   beam?: number;
   /** How many hypotheses to return per input (<= beam). */
   nbest: number;
-  /** Return the attention weights. */
-  attention: boolean;
+  /** Return the attention weights; 'all': also every layer's and head's attention (a Transformer's). */
+  attention: boolean | 'all';
   /** Aborted when the request times out or the client goes away: drop the work if not started. */
   signal?: AbortSignal;
 }
@@ -50,6 +50,16 @@ export interface Hypothesis {
   score: number;
   /** T x S, one row per target token (incl. the final '</s>'), one column per source token (incl. '</s>'). */
   weights: number[][] | null;
+  /**
+   * With "attention": "all" and a Transformer: every layer's and head's attention, [layer][head][query][key]
+   * (cross: target x source; encoder_self: source x source; decoder_self: decoder_tokens x decoder_tokens),
+   * and the decoder layer whose head-mean cross-attention is `weights`.
+   */
+  alignment_layer?: number;
+  decoder_tokens?: string[];
+  cross?: number[][][][];
+  encoder_self?: number[][][][];
+  decoder_self?: number[][][][];
 }
 
 export interface TranslationResult extends Hypothesis {

@@ -6,6 +6,7 @@
 import { makeBatch } from '../data/batch.js';
 import { mergeSubwords, pieceWords } from '../data/bpe.js';
 import { wordAttention } from '../eval/alignment.js';
+import { hasHeadAttention } from '../model/model.js';
 import type { TextCodec } from './codec.js';
 import { EOS_TOKEN, type TranslatorParts } from './translate.js';
 
@@ -24,10 +25,17 @@ export interface ForcedPair {
   targetTokens: string[];
   /** (T+1, S+1): row t is the attention while predicting target token t; empty without attention. */
   weights: number[][];
+  /** When asked for and the model has layers of heads (a Transformer): each decoder layer's head-mean cross-attention, (T+1, S+1) each. */
+  layers?: number[][][];
+}
+
+export interface ForceOptions {
+  /** Also every decoder layer's head-mean cross-attention (`layers`), for a Transformer. */
+  layers?: boolean;
 }
 
 /** Forced attention of every pair, in input order, `batchSize` pairs at a time. */
-export function forceTexts(parts: TranslatorParts, pairs: readonly TextPair[], batchSize: number): ForcedPair[] {
+export function forceTexts(parts: TranslatorParts, pairs: readonly TextPair[], batchSize: number, opts: ForceOptions = {}): ForcedPair[] {
   const { model, srcVocab, tgtVocab, codec } = parts;
   const srcTokens = pairs.map((p) => codec.source(p.src));
   const tgtTokens = pairs.map((p) => codec.target(p.tgt));
@@ -36,7 +44,9 @@ export function forceTexts(parts: TranslatorParts, pairs: readonly TextPair[], b
   model.inferenceMode(() => {
     for (let start = 0; start < pairs.length; start += batchSize) {
       const rows = Array.from({ length: Math.min(batchSize, pairs.length - start) }, (_, r) => start + r);
-      const attention = model.forcedAttention(makeBatch(rows.map((i) => ids[i] as { src: number[]; tgt: number[] }), rows));
+      const batch = makeBatch(rows.map((i) => ids[i] as { src: number[]; tgt: number[] }), rows);
+      const attention = model.forcedAttention(batch);
+      const heads = opts.layers === true && hasHeadAttention(model) ? model.headAttention(batch) : null;
       rows.forEach((i, r) => {
         const p = pairs[i] as TextPair;
         out[i] = {
@@ -46,10 +56,18 @@ export function forceTexts(parts: TranslatorParts, pairs: readonly TextPair[], b
           targetTokens: [...(tgtTokens[i] as string[]), EOS_TOKEN],
           weights: (attention[r] ?? []).map((row) => Array.from(row)),
         };
+        const h = heads?.[r];
+        if (h !== undefined) (out[i] as ForcedPair).layers = h.cross.map(meanOfHeads);
       });
     }
   });
   return out;
+}
+
+/** The mean over heads of one layer's weights [head][query][key]. */
+export function meanOfHeads(layer: readonly (readonly (readonly number[])[])[]): number[][] {
+  const first = layer[0] ?? [];
+  return first.map((row, r) => row.map((_, c) => layer.reduce((sum, m) => sum + (m[r]?.[c] ?? 0), 0) / layer.length));
 }
 
 /** A pair's attention over words: end-of-sentence row and column dropped, a BPE model's pieces merged. */

@@ -9,16 +9,18 @@
  * included) and sums to 1. A text with no tokens (a blank line) is not decoded: its translation is
  * the empty string, so output line i always answers input line i.
  */
-import { makeSourceBatch } from '../data/batch.js';
+import { makeBatch, makeSourceBatch } from '../data/batch.js';
 import type { Vocab } from '../data/vocab.js';
 import { beamSearch } from '../decode/beam.js';
 import { greedy } from '../decode/greedy.js';
 import { replaceUnknowns } from '../decode/unk.js';
 import { checkStop, type Hypothesis, type StopSignal } from '../decode/common.js';
-import type { TranslationModel } from '../model/model.js';
+import { hasHeadAttention, type HeadAttention, type TranslationModel } from '../model/model.js';
 import type { TextCodec } from './codec.js';
 
 export const EOS_TOKEN = '</s>';
+/** The decoder's first input (the first query and key of its self-attention). */
+export const BOS_TOKEN = '<s>';
 
 /** How one decode runs: every field set (the Translator resolves them from the checkpoint and overrides). */
 export interface TranslateOptions {
@@ -33,8 +35,24 @@ export interface TranslateOptions {
   batchSize: number;
   /** Replace <unk> outputs by the most attended source token. */
   replaceUnknowns: boolean;
+  /**
+   * Also give every layer's and head's attention (`heads`) of each hypothesis, for models that have
+   * them (a Transformer). Off by default: it costs one teacher-forced pass over the hypotheses.
+   */
+  heads?: boolean;
   /** Checked between decoder steps: stops the decode (DecodeAbortedError) once aborted. */
   signal?: StopSignal;
+}
+
+/**
+ * Every layer's and head's attention of one hypothesis (a Transformer's), [layer][head][query][key]:
+ * `cross` (T x S: targetTokens over sourceTokens), `encoderSelf` (S x S), `decoderSelf` (T x T: the
+ * decoder's inputs `decoderTokens` over themselves, 0 above the diagonal). The mean over the heads of
+ * cross[alignmentLayer] is `weights`.
+ */
+export interface HypothesisHeads extends HeadAttention {
+  /** The decoder's inputs, the queries of `cross` and `decoderSelf`: '<s>', then targetTokens without the last. */
+  decoderTokens: string[];
 }
 
 export interface TranslationHypothesis {
@@ -47,6 +65,8 @@ export interface TranslationHypothesis {
    * several attentions (a Transformer's layers and heads) add their own fields next to this one.
    */
   weights: number[][];
+  /** Every layer's and head's attention, when asked for (TranslateOptions.heads) and the model has them. */
+  heads?: HypothesisHeads;
 }
 
 export interface Translation {
@@ -108,9 +128,42 @@ export function translateTokens(
           hypotheses: (lists[r] as Hypothesis[]).slice(0, nbest).map((h) => toText(parts, h, srcToks, opts.replaceUnknowns)),
         };
       });
+      if (opts.heads === true) addHeads(parts, rows.map((i) => ids[i] as number[]), lists.map((l) => l.slice(0, nbest)), rows.map((i) => out[i] as Translation));
     }
   });
   return out;
+}
+
+/**
+ * Every layer's and head's attention of each hypothesis: one teacher-forced pass of the model over
+ * (source, hypothesis), which gives the attention the cached decoding computed (the same numbers up to
+ * float rounding), so decoding does not keep them when nobody asked. Nothing for a model without heads.
+ */
+function addHeads(parts: TranslatorParts, srcIds: readonly number[][], lists: readonly Hypothesis[][], results: readonly Translation[]): void {
+  const { model } = parts;
+  if (!hasHeadAttention(model)) return;
+  const pairs: Array<{ src: number[]; tgt: number[] }> = [];
+  const where: Array<{ result: number; hyp: number }> = [];
+  lists.forEach((list, r) => list.forEach((h, k) => {
+    pairs.push({ src: srcIds[r] as number[], tgt: h.tokens });
+    where.push({ result: r, hyp: k });
+  }));
+  if (pairs.length === 0) return;
+  const heads = model.headAttention(makeBatch(pairs, pairs.map((_, n) => n)));
+  where.forEach(({ result, hyp }, n) => {
+    const t = (results[result] as Translation).hypotheses[hyp] as TranslationHypothesis;
+    const a = heads[n] as HeadAttention;
+    // A hypothesis cut at the length limit has no EOS row: keep as many rows as it has target tokens.
+    const rows = t.targetTokens.length;
+    const cut = (layers: number[][][][], cols: number): number[][][][] => layers.map((l) => l.map((m) => m.slice(0, rows).map((row) => row.slice(0, cols))));
+    t.heads = {
+      encoderSelf: a.encoderSelf,
+      decoderSelf: cut(a.decoderSelf, rows),
+      cross: cut(a.cross, Infinity),
+      alignmentLayer: a.alignmentLayer,
+      decoderTokens: [BOS_TOKEN, ...t.targetTokens.slice(0, rows - 1)],
+    };
+  });
 }
 
 function toText(parts: TranslatorParts, h: Hypothesis, srcTokens: readonly string[], unk: boolean): TranslationHypothesis {

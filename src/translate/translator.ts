@@ -16,7 +16,7 @@ import { Ensemble } from '../model/ensemble.js';
 import { loadModel, type TranslationModel } from '../model/model.js';
 import { codecFrom, type TextCodec } from './codec.js';
 import { explain, type ExplainOptions, type ExplainResult } from './explain.js';
-import { forceTexts, type ForcedPair, type TextPair } from './forced.js';
+import { forceTexts, type ForcedPair, type ForceOptions, type TextPair } from './forced.js';
 import { applyOverrides, DecodingSettingsError, storedDecoding, type DecodingConfig, type DecodingOverrides } from './settings.js';
 import { translateTexts, type Translation, type TranslatorParts } from './translate.js';
 
@@ -31,6 +31,8 @@ export interface CheckpointSource {
 export interface TranslateCall extends DecodingOverrides {
   /** Hypotheses per sentence, best first (default 1); asks for a beam of at least this size. */
   nbest?: number;
+  /** Also every layer's and head's attention of each hypothesis (a Transformer's; see TranslationHypothesis.heads). */
+  heads?: boolean;
   /** Stops the decode between steps once aborted (DecodeAbortedError); an AbortSignal works. */
   signal?: StopSignal;
 }
@@ -62,7 +64,7 @@ export class Translator implements TranslatorParts {
 
   /** The settings of one call: this translator's, the call's overrides on top; nbest N asks for a beam of at least N. */
   resolve(call: TranslateCall = {}): DecodingConfig & { nbest: number } {
-    const { nbest = 1, signal: _signal, ...overrides } = call;
+    const { nbest = 1, heads: _heads, signal: _signal, ...overrides } = call;
     if (!(Number.isInteger(nbest) && nbest >= 1)) throw new DecodingSettingsError(`nbest: must be a whole number >= 1 (got ${nbest})`);
     const s = applyOverrides(this.settings, overrides, 'options');
     if (overrides.beam !== undefined && nbest > overrides.beam) {
@@ -73,7 +75,7 @@ export class Translator implements TranslatorParts {
 
   /** Translations of `texts`, in order (a blank text gets an empty translation). */
   translate(texts: readonly string[], call: TranslateCall = {}): Translation[] {
-    return translateTexts(this, texts, { ...this.resolve(call), signal: call.signal });
+    return translateTexts(this, texts, { ...this.resolve(call), heads: call.heads === true, signal: call.signal });
   }
 
   /**
@@ -86,8 +88,8 @@ export class Translator implements TranslatorParts {
   }
 
   /** Teacher-forced attention of each (source, given translation) pair. */
-  force(pairs: readonly TextPair[], batchSize = this.settings.batchSize): ForcedPair[] {
-    return forceTexts(this, pairs, batchSize);
+  force(pairs: readonly TextPair[], batchSize = this.settings.batchSize, opts: ForceOptions = {}): ForcedPair[] {
+    return forceTexts(this, pairs, batchSize, opts);
   }
 }
 

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
 import { EOS, Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint-file.js';
-import { defaultModelConfig, type RnnModelConfig } from '../../src/model/config.js';
+import { defaultModelConfig, defaultTransformerConfig, type RnnModelConfig, type TransformerModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
+import { Transformer } from '../../src/model/transformer/model.js';
 import { tempDir } from './tmp.js';
 
 const EN = ['the black cat ate the mouse', 'the white dog sees the cat', 'a small house', 'i am hungry'];
@@ -50,8 +51,31 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
     if (bias === undefined) throw new Error('tiny checkpoint: no decoder.output.bias');
     bias.data[EOS] = -1e4;
   }
-  const dir = opts.dir ?? tempDir('tiny');
-  const file = path.join(dir, opts.name ?? `tiny-${config.attention}.safetensors`);
+  return save(model, srcVocab, tgtVocab, opts.dir, opts.name ?? `tiny-${config.attention}.safetensors`, opts.decoding);
+}
+
+/** A tiny Transformer (2+2 layers unless given, dModel 16, 2 heads, random weights): file `tiny-transformer.safetensors`. */
+export function writeTinyTransformer(opts: Omit<TinyCheckpointOptions, 'attention' | 'hidden' | 'neverEnds'> & { layers?: [number, number]; heads?: number } = {}): string {
+  const srcVocab = Vocab.build((opts.en ?? EN).map((s) => s.split(' ')));
+  const tgtVocab = Vocab.build((opts.fr ?? FR).map((s) => s.split(' ')));
+  const config: TransformerModelConfig = {
+    ...defaultTransformerConfig,
+    encoderLayers: opts.layers?.[0] ?? 2,
+    decoderLayers: opts.layers?.[1] ?? 2,
+    dModel: 16,
+    heads: opts.heads ?? 2,
+    ffn: 32,
+    dropout: 0,
+    attentionDropout: 0,
+    srcVocabSize: srcVocab.size,
+    tgtVocabSize: tgtVocab.size,
+  };
+  return save(new Transformer(config, opts.seed ?? 7), srcVocab, tgtVocab, opts.dir, opts.name ?? 'tiny-transformer.safetensors', opts.decoding);
+}
+
+function save(model: Seq2Seq | Transformer, srcVocab: Vocab, tgtVocab: Vocab, dir: string | undefined, name: string, decoding: Record<string, unknown> | undefined): string {
+  const file = path.join(dir ?? tempDir('tiny'), name);
+  const { config } = model;
   saveCheckpoint(file, {
     config,
     srcVocab,
@@ -61,7 +85,7 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
       tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
     }),
     params: model.parameters(),
-    metadata: { step: 0, note: 'random weights for tests', ...(opts.decoding === undefined ? {} : { decoding: opts.decoding }) },
+    metadata: { step: 0, note: 'random weights for tests', ...(decoding === undefined ? {} : { decoding }) },
   });
   return file;
 }

@@ -121,7 +121,7 @@ describe('API with one attention model', () => {
     ['beam as a string', { text: 'a', beam: '2' }, /"beam" must be of type integer/],
     ['huge beam', { text: 'a', beam: 1000 }, /"beam" must be <= 16/],
     ['nbest above beam', { text: 'a', beam: 2, nbest: 3 }, /"nbest" \(3\) cannot be larger than "beam" \(2\)/],
-    ['attention not a boolean', { text: 'a', attention: 'yes' }, /"attention" must be of type boolean/],
+    ['attention neither a boolean nor "all"', { text: 'a', attention: 'yes' }, /"attention" must be one of true, false, "all"/],
     ['unknown model', { text: 'a', model: 'gpt' }, /"model" must be one of "attention", "baseline"/],
     ['a model that is not loaded', { text: 'a', model: 'baseline' }, /model "baseline" is not loaded \(loaded: attention\)/],
     ['input the translator refuses', { text: 'a BADWORD' }, /the word BADWORD is not allowed/],

@@ -9,8 +9,8 @@ export interface Backend {
   /** 'server' or 'in-browser'. */
   readonly mode: string;
   readonly models: Partial<Record<ModelKind, ModelInfo>>;
-  /** `beam` undefined: the model's own (its checkpoint's decoding settings). */
-  translate(kind: ModelKind, text: string, beam: number | undefined): Promise<TranslationResult>;
+  /** `beam` undefined: the model's own (its checkpoint's decoding settings); `attention` 'all': every head too (a Transformer's). */
+  translate(kind: ModelKind, text: string, beam: number | undefined, attention?: true | 'all'): Promise<TranslationResult>;
   /** Every decoder step of one sentence (POST /explain's object). */
   explain(kind: ModelKind, text: string, opts: ExplainRequest): Promise<ExplainResult>;
 }
@@ -32,11 +32,11 @@ export async function connectServer(base = ''): Promise<Backend | null> {
   return {
     mode: 'server',
     models,
-    async translate(kind, text, beam) {
+    async translate(kind, text, beam, attention = true) {
       const res = await fetch(`${base}/translate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text, ...(beam === undefined ? {} : { beam }), attention: true, model: kind }),
+        body: JSON.stringify({ text, ...(beam === undefined ? {} : { beam }), attention, model: kind }),
       });
       const json = (await res.json()) as { translations?: TranslationResult[] } & ErrorReply;
       const t = json.translations?.[0];

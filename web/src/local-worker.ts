@@ -31,7 +31,7 @@ async function handle(req: LocalRequest): Promise<LocalReply> {
   const r = runners[req.kind];
   if (r === undefined) throw new Error(`no ${req.kind} model loaded`);
   if (req.type === 'explain') return { id: req.id, ok: true, type: 'explained', result: r.explain(req.text, req.opts) };
-  const [result] = r.translate([req.text], { beam: req.beam, nbest: 1, attention: true });
+  const [result] = r.translate([req.text], { beam: req.beam, nbest: 1, attention: req.attention });
   if (result === undefined) throw new Error('no translation');
   return { id: req.id, ok: true, type: 'translated', result };
 }

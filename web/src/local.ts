@@ -17,7 +17,7 @@ export interface LocalSource {
 /** Messages to the worker. */
 export type LocalRequest =
   | { id: number; type: 'load'; sources: LocalSource[] }
-  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number | undefined }
+  | { id: number; type: 'translate'; kind: ModelKind; text: string; beam: number | undefined; attention: true | 'all' }
   | { id: number; type: 'explain'; kind: ModelKind; text: string; opts: ExplainRequest };
 
 /** Messages from the worker. */
@@ -80,8 +80,8 @@ export async function loadLocalBackend(sources: readonly LocalSource[]): Promise
     mode: 'in-browser',
     engine: reply.engine,
     models: reply.models,
-    async translate(kind, text, beam) {
-      const r = await c.request({ id: c.id(), type: 'translate', kind, text, beam });
+    async translate(kind, text, beam, attention = true) {
+      const r = await c.request({ id: c.id(), type: 'translate', kind, text, beam, attention });
       if (!r.ok || r.type !== 'translated') throw new Error('the translation worker gave no translation');
       return r.result;
     },

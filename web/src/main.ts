@@ -10,6 +10,7 @@ import { seedExamples } from '../../src/data/seed-corpus.js';
 import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
 import { connectServer, type Backend } from './backend.js';
 import { attachHover } from './highlight.js';
+import { headAttentionOption, headView } from './head-view.js';
 import { fetchCheckpoint, loadLocalBackend, type LocalSource } from './local.js';
 import { createStepThrough } from './step-through.js';
 import { setUpTrainHere } from './train-here.js';
@@ -151,9 +152,10 @@ async function translate(text: string): Promise<void> {
   button.textContent = 'Translating…';
   try {
     const beam = chosenBeam();
-    const answers = await Promise.all(kinds.map((k) => b.translate(k, text, beam)));
+    const answers = await Promise.all(kinds.map((k) => b.translate(k, text, beam, headAttentionOption(b.models[k]))));
     if (mine !== latest) return; // a newer request is on its way
     results.replaceChildren(...answers.map((r, i) => renderPanel(kinds[i] ?? 'attention', b.models[kinds[i] ?? 'attention'], r)));
+    results.append(...answers.flatMap((r) => headView(r) ?? [])); // a Transformer's every head, below the panels
     results.dataset['source'] = text;
     void stepThrough.show(b, text, beam);
   } catch (err) {

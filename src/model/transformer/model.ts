@@ -28,7 +28,7 @@ import { parseTransformerConfig, type TransformerModelConfig } from '../config.j
 import { rowOf, vectorsOf, type AttentionInside, type Explainable, type ExplainMemory, type StepInside } from '../explain.js';
 import { ModelBase } from '../model-base.js';
 import { ParamStore } from '../params.js';
-import type { LossOptions, LossResult, TrainableModel } from '../model.js';
+import type { HeadAttention, HeadAttentionSource, LossOptions, LossResult, TrainableModel } from '../model.js';
 import { KvCache } from './cache.js';
 import { selectCrossMemory, TransformerDecoder, type CrossMemory, type DecoderForward } from './decoder.js';
 import { TransformerEncoder, type TransformerEncoded } from './encoder.js';
@@ -74,7 +74,7 @@ export interface ForwardAttention {
 /** Steps of room a new cache gets per source token (it doubles when decoding goes further). */
 const CACHE_PER_SOURCE = 2;
 
-export class Transformer extends ModelBase implements TrainableModel<TransformerState, TransformerMemory>, Explainable<TransformerState, TransformerMemory> {
+export class Transformer extends ModelBase implements TrainableModel<TransformerState, TransformerMemory>, Explainable<TransformerState, TransformerMemory>, HeadAttentionSource {
   readonly config: TransformerModelConfig;
   readonly encoder: TransformerEncoder;
   readonly decoder: TransformerDecoder;
@@ -178,6 +178,28 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
     return out;
   }
 
+  /**
+   * Every layer's and head's attention of each pair of a teacher-forced batch, cut to its real tokens:
+   * encoder self (S_i x S_i), decoder self (T_i x T_i), cross (T_i x S_i) per layer and head. The
+   * translate layer calls this with the decoded hypotheses (only when asked), so decoding itself keeps
+   * nothing but the alignment layer's mean.
+   */
+  headAttention(batch: Batch): HeadAttention[] {
+    const all = this.forcedAttentionAll(batch);
+    const out: HeadAttention[] = [];
+    for (let i = 0; i < batch.size; i++) {
+      const s = batch.srcLengths[i] as number;
+      const t = batch.tgtLengths[i] as number;
+      out.push({
+        encoderSelf: all.encoderSelf.map((w) => sentenceHeads(w, i, s, s)),
+        decoderSelf: all.decoderSelf.map((w) => sentenceHeads(w, i, t, t)),
+        cross: all.cross.map((w) => sentenceHeads(w, i, t, s)),
+        alignmentLayer: this.alignment,
+      });
+    }
+    return out;
+  }
+
   /** Encode the batch and project the cross-attention keys and values; an empty cache for its rows. */
   startDecoding(batch: Batch): { state: TransformerState; memory: TransformerMemory } {
     const encoded = this.encoder.encode(batch.src, batch.srcLengths, batch.size, batch.srcLen, this.drop);
@@ -250,6 +272,21 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
   selectMemory(memory: TransformerMemory, rows: Int32Array): TransformerMemory {
     return { cross: selectCrossMemory(memory.cross, rows), encoderSelf: [] };
   }
+}
+
+/** Sentence i of weights (B, H, Q, K): per head its first `rows` queries over its first `cols` keys. */
+function sentenceHeads(w: Tensor, i: number, rows: number, cols: number): number[][][] {
+  const [, h, q, k] = w.shape as [number, number, number, number];
+  const heads: number[][][] = [];
+  for (let head = 0; head < h; head++) {
+    const m: number[][] = [];
+    for (let r = 0; r < rows; r++) {
+      const o = ((i * h + head) * q + r) * k;
+      m.push(Array.from(w.data.subarray(o, o + cols)));
+    }
+    heads.push(m);
+  }
+  return heads;
 }
 
 /** Weights (N, H, 1, S) -> their mean over heads (N, S). */
