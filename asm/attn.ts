@@ -10,7 +10,7 @@ import { madd } from './common';
 // tanh is ±1; within a few float ulps of tanh.
 const CLAMP: f32 = 7.90531110763549805;
 
-@inline function tanhV(x: v128): v128 {
+@inline export function tanhV(x: v128): v128 {
   const c = f32x4.splat(CLAMP);
   const v = f32x4.min(f32x4.max(x, f32x4.neg(c)), c);
   const x2 = f32x4.mul(v, v);

@@ -25,6 +25,9 @@ export { attnForward, attnBackward } from './attn';
 export { maskedSoftmax, maskedSoftmaxBackward } from './softmax';
 export { layerNormForward, layerNormBackward } from './layernorm';
 export { geluForward, geluBackward } from './gelu';
+export { gruGatesForward, gruGatesBackward } from './gru';
+export { expRows, subRows } from './rows';
+export { adamStep } from './adam';
 
 /** Job kinds. */
 export const KIND_PACK_A: i32 = 0;

@@ -18,8 +18,9 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { gemm } from '../src/engine/gemm.js';
-import { enableRelaxedSimd, enginePoolJobs, initEngine, shutdownEngine } from '../src/engine/engine.js';
+import { enginePoolJobs, initEngine, shutdownEngine } from '../src/engine/engine.js';
 import { Rng } from '../src/engine/random.js';
+import { fmaCeiling } from './ceiling.js';
 
 type Mode = 'NN' | 'NT' | 'TN';
 type Impl = 'attnmt' | 'tfjs-wasm';
@@ -159,31 +160,6 @@ function table(results: Result[], copies: Map<string, number>): void {
   console.log('GEMM GFLOP/s (median of 7; C = A·B with A MxK, B KxN; copy % = share of the 1-thread time spent copying;');
   console.log('pool jobs/call: with 2 threads the engine times each shape both ways and keeps the faster, 0 = one thread)');
   for (const r of rows) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
-}
-
-/**
- * This machine's 128-bit FMA ceiling in WebAssembly (build/peak.wasm: register-only loops with 8 and
- * 12 independent accumulator chains), median of 7, on one thread.
- */
-async function fmaCeiling(): Promise<{ chains8: number; chains12: number } | null> {
-  const { readFile } = await import('node:fs/promises');
-  const bytes = await readFile(new URL('../../build/peak.wasm', import.meta.url));
-  if (!WebAssembly.validate(bytes) && !(await enableRelaxedSimd(bytes))) return null;
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: () => {} } });
-  const run = (name: string, chains: number): number => {
-    const fn = instance.exports[name] as (iters: number) => number;
-    const iters = 20_000_000;
-    const ms: number[] = [];
-    fn(iters / 10);
-    for (let r = 0; r < SAMPLES; r++) {
-      const t0 = performance.now();
-      fn(iters);
-      ms.push(performance.now() - t0);
-    }
-    ms.sort((a, b) => a - b);
-    return (iters * chains * 8) / (ms[SAMPLES >> 1] as number) / 1e6;
-  };
-  return { chains8: run('chains8', 8), chains12: run('chains12', 12) };
 }
 
 async function main(): Promise<void> {

@@ -16,8 +16,14 @@
  *
  *   npm run bench:model             readable table with ratios
  *   npm run bench:model -- --json   one JSON object per engine and model per line:
- *     {"engine":"attnmt","model":"rnn"|"transformer","train_step_ms":..,"train_step_spread_ms":[min,max],
- *      "greedy_b64_sent_s":..,"greedy_b1_sent_s":..,"peak_rss_mb":..}
+ *     {"engine":"attnmt","model":"rnn"|"transformer","precision":"float32","threads":2,
+ *      "train_step_ms":..,"train_step_spread_ms":[min,max],"greedy_b64_sent_s":..,"greedy_b64_spread_sent_s":[min,max],
+ *      "greedy_b1_sent_s":..,"greedy_b1_spread_sent_s":[min,max],"peak_rss_mb":..,
+ *      "ceiling_gflop_s":..,"train_gflop":..,"train_ceiling_share":..,"greedy_b64_ceiling_share":..,"greedy_b1_ceiling_share":..}
+ *   Medians are the mean of the two middle samples for an even count (as Python's statistics.median);
+ *   spreads are the fastest and slowest sample. The ceiling shares (attnmt rows) are the GEMM FLOPs the
+ *   engine counted for the work, divided by (time x threads x the one-core 8-chain FMA ceiling of
+ *   bench:engine, measured at the start of the run): how close the run comes to what the cores can do.
  *   npm run bench:model -- --model transformer   one model only (rnn or transformer)
  *     or {"engine":"...","error":"why"} (with the numbers that could still be measured, if any:
  *     TensorFlow.js' wasm backend cannot train this model, see the error, but it can decode)
@@ -30,6 +36,7 @@ import { EOS } from '../src/data/vocab.js';
 import type { StepDecoder } from '../src/decode/common.js';
 import { greedy } from '../src/decode/greedy.js';
 import { initEngine } from '../src/engine/engine.js';
+import { gemmFlops } from '../src/engine/gemm.js';
 import { Adam } from '../src/engine/optim.js';
 import { Rng } from '../src/engine/random.js';
 import { Tape, withTape } from '../src/engine/tensor.js';
@@ -37,6 +44,7 @@ import { parseRnnConfig, parseTransformerConfig } from '../src/model/config.js';
 import type { TrainableModel } from '../src/model/model.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
 import { Transformer } from '../src/model/transformer/model.js';
+import { fmaCeiling } from './ceiling.js';
 
 export interface BenchSizes {
   vocab: number;
@@ -59,14 +67,26 @@ export const DECODE_B1_SENTENCES = 16;
 export interface EngineResult {
   engine: 'attnmt' | 'pytorch' | 'tfjs-wasm';
   model?: ModelKind;
+  precision?: 'float32';
+  /** attnmt: threads of its engine. */
+  threads?: number;
   /** PyTorch: the thread split of each number (bench/model_pytorch.py --split). */
   split?: string;
   train_step_ms?: number;
   /** Fastest and slowest timed training step. */
   train_step_spread_ms?: [number, number];
   greedy_b64_sent_s?: number;
+  /** Slowest and fastest decoding run, in sentences/s. */
+  greedy_b64_spread_sent_s?: [number, number];
   greedy_b1_sent_s?: number;
+  greedy_b1_spread_sent_s?: [number, number];
   peak_rss_mb?: number;
+  /** attnmt: the one-core 8-chain FMA ceiling (GFLOP/s) and each metric's share of threads x ceiling. */
+  ceiling_gflop_s?: number;
+  train_gflop?: number;
+  train_ceiling_share?: number;
+  greedy_b64_ceiling_share?: number;
+  greedy_b1_ceiling_share?: number;
   error?: string;
 }
 
@@ -77,22 +97,43 @@ export interface Timings {
   b1: number[];
   /** Set when a part could not run (its numbers are then missing). */
   error?: string;
+  /** attnmt: GEMM FLOPs of one training step, one batch-64 decode and one batch-1 decode; threads; ceiling. */
+  flops?: { train: number; b64: number; b1: number; threads: number; ceiling: number };
 }
 
 function summarize(engine: EngineResult['engine'], t: Timings): EngineResult {
+  const rate = (n: number, ms: number): number => round((n * 1000) / ms);
+  const f = t.flops;
+  // Share of the ceiling: FLOPs / (seconds x threads x GFLOP/s x 1e9), in percent with one decimal.
+  const share = (flops: number, ms: number): number => (f === undefined ? NaN : Math.round((1000 * flops) / ((ms / 1000) * f.threads * f.ceiling * 1e9)) / 10);
   return {
     engine,
+    precision: 'float32',
+    ...(f === undefined ? {} : { threads: f.threads }),
     ...(t.error === undefined ? {} : { error: t.error }),
     ...(t.train.length === 0 ? {} : { train_step_ms: round(median(t.train)), train_step_spread_ms: [round(Math.min(...t.train)), round(Math.max(...t.train))] }),
-    greedy_b64_sent_s: round((SIZES.batch * 1000) / median(t.b64)),
-    greedy_b1_sent_s: round(1000 / median(t.b1)),
+    greedy_b64_sent_s: rate(SIZES.batch, median(t.b64)),
+    greedy_b64_spread_sent_s: [rate(SIZES.batch, Math.max(...t.b64)), rate(SIZES.batch, Math.min(...t.b64))],
+    greedy_b1_sent_s: rate(1, median(t.b1)),
+    greedy_b1_spread_sent_s: [rate(1, Math.max(...t.b1)), rate(1, Math.min(...t.b1))],
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+    ...(f === undefined || f.ceiling <= 0
+      ? {}
+      : {
+          ceiling_gflop_s: round(f.ceiling),
+          train_gflop: Math.round(f.train / 1e7) / 100,
+          ...(t.train.length === 0 ? {} : { train_ceiling_share: share(f.train, median(t.train)) }),
+          greedy_b64_ceiling_share: share(f.b64, median(t.b64)),
+          greedy_b1_ceiling_share: share(f.b1, median(t.b1)),
+        }),
   };
 }
 
+/** The median; for an even count the mean of the two middle values (as Python's statistics.median). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** Deterministic random sentences of ids in [4, vocab). */
@@ -119,7 +160,8 @@ function referenceModel(kind: ModelKind): TrainableModel {
 }
 
 async function runAttnmt(kind: ModelKind): Promise<Timings> {
-  await initEngine();
+  const ceiling = await fmaCeiling(5, 10_000_000);
+  const { threads } = await initEngine();
   const model = referenceModel(kind);
   const opt = new Adam(model.parameters(), { lr: 1e-4 });
   const srcs = sentences(SIZES.batch, 1);
@@ -129,7 +171,9 @@ async function runAttnmt(kind: ModelKind): Promise<Timings> {
   const tape = new Tape();
   model.setTraining(true);
   const times: number[] = [];
+  let trainFlops = 0;
   for (let s = 0; s < TRAIN_STEPS + 2; s++) {
+    const f0 = gemmFlops();
     const t0 = performance.now();
     opt.zeroGrad();
     const r = withTape(tape, () => model.loss(batch));
@@ -137,6 +181,7 @@ async function runAttnmt(kind: ModelKind): Promise<Timings> {
     opt.step();
     tape.reset();
     if (s >= 2) times.push(performance.now() - t0);
+    trainFlops = gemmFlops() - f0;
   }
   model.setTraining(false);
   // Forced length: EOS can never win, so greedy runs exactly maxLen = 15 steps.
@@ -145,20 +190,27 @@ async function runAttnmt(kind: ModelKind): Promise<Timings> {
   const decoder: StepDecoder<unknown, unknown> = model;
   const b64 = makeSourceBatch(srcs);
   const decodeTimes: number[] = [];
+  let b64Flops = 0;
   for (let r = 0; r < DECODE_REPS + 1; r++) {
+    const f0 = gemmFlops();
     const t0 = performance.now();
     const hyps = greedy(decoder, b64, { maxLen: SIZES.length });
     if (hyps[0]?.tokens.length !== SIZES.length) throw new Error('forced-length decoding did not run 15 steps');
     if (r > 0) decodeTimes.push(performance.now() - t0);
+    b64Flops = gemmFlops() - f0;
   }
   const oneTimes: number[] = [];
+  let b1Flops = 0;
   for (let i = 0; i < DECODE_B1_SENTENCES + 1; i++) {
     const one = makeSourceBatch([srcs[i % srcs.length] as number[]]);
+    const f0 = gemmFlops();
     const t0 = performance.now();
     greedy(decoder, one, { maxLen: SIZES.length });
     if (i > 0) oneTimes.push(performance.now() - t0);
+    if (i > 0) b1Flops += (gemmFlops() - f0) / DECODE_B1_SENTENCES;
   }
-  return { train: times, b64: decodeTimes, b1: oneTimes };
+  const flops = { train: trainFlops, b64: b64Flops, b1: b1Flops, threads, ceiling: ceiling?.chains8 ?? 0 };
+  return { train: times, b64: decodeTimes, b1: oneTimes, flops };
 }
 
 function round(x: number): number {
@@ -181,11 +233,14 @@ function pytorch(model: ModelKind): EngineResult {
   return {
     engine: 'pytorch',
     model,
+    precision: 'float32',
     split: `train ${train.split}, b64 ${b64.split}, b1 ${b1.split}`,
     train_step_ms: train.train_step_ms,
     ...(train.train_step_spread_ms === undefined ? {} : { train_step_spread_ms: train.train_step_spread_ms }),
     greedy_b64_sent_s: b64.greedy_b64_sent_s,
+    ...(b64.greedy_b64_spread_sent_s === undefined ? {} : { greedy_b64_spread_sent_s: b64.greedy_b64_spread_sent_s }),
     greedy_b1_sent_s: b1.greedy_b1_sent_s,
+    ...(b1.greedy_b1_spread_sent_s === undefined ? {} : { greedy_b1_spread_sent_s: b1.greedy_b1_spread_sent_s }),
     peak_rss_mb: Math.min(...ok.map((r) => r.peak_rss_mb ?? Infinity)),
   };
 }
@@ -204,7 +259,8 @@ function child(engine: EngineResult['engine'], model: ModelKind, extra: string[]
   const last = lines[lines.length - 1] ?? '';
   try {
     const parsed = JSON.parse(last) as EngineResult;
-    if (parsed.engine === engine) return { ...parsed, model };
+    // engine and model first on the line, as the attnmt rows print them
+    if (parsed.engine === engine) return Object.assign({ engine, model }, parsed);
   } catch {
     // fall through to the error below
   }
@@ -220,19 +276,28 @@ const DESCRIPTIONS: Record<ModelKind, string> = {
 function table(model: ModelKind, results: EngineResult[]): string {
   const base = results.find((r) => r.engine === 'attnmt');
   const lines = [
-    `reference ${model}: ${DESCRIPTIONS[model]}, batch ${SIZES.batch}, length ${SIZES.length}`,
+    `reference ${model}: ${DESCRIPTIONS[model]}, batch ${SIZES.batch}, length ${SIZES.length}, float32`,
+    'medians (min-max of the samples); share = GEMM FLOPs / (time x threads x 8-chain FMA ceiling)',
     '',
-    'engine      train step ms (min-max)   greedy b64 sent/s   greedy b1 sent/s   peak RSS MB',
+    `${'engine'.padEnd(10)}  ${'train step ms'.padStart(26)}   ${'greedy b64 sent/s'.padStart(26)}   ${'greedy b1 sent/s'.padStart(24)}   peak RSS MB`,
   ];
-  const cell = (x: number | undefined, w: number): string => (x === undefined ? '-' : String(x)).padStart(w);
+  const cell = (x: number | undefined, spread: [number, number] | undefined, w: number): string =>
+    `${x ?? '-'}${spread === undefined ? '' : ` (${spread[0]}-${spread[1]})`}`.padStart(w);
   for (const r of results) {
-    const spread = r.train_step_spread_ms === undefined ? '' : ` (${r.train_step_spread_ms[0]}-${r.train_step_spread_ms[1]})`;
     lines.push(
-      `${r.engine.padEnd(10)}  ${`${r.train_step_ms ?? '-'}${spread}`.padStart(23)}   ${cell(r.greedy_b64_sent_s, 17)}   ${cell(r.greedy_b1_sent_s, 16)}   ${cell(r.peak_rss_mb, 11)}`,
+      `${r.engine.padEnd(10)}  ${cell(r.train_step_ms, r.train_step_spread_ms, 26)}   ${cell(r.greedy_b64_sent_s, r.greedy_b64_spread_sent_s, 26)}   ` +
+        `${cell(r.greedy_b1_sent_s, r.greedy_b1_spread_sent_s, 24)}   ${String(r.peak_rss_mb ?? '-').padStart(11)}`,
     );
   }
   for (const r of results) if (r.error !== undefined) lines.push(`${r.engine}: error: ${r.error}`);
   for (const r of results) if (r.split !== undefined) lines.push(`${r.engine} thread split (best of ${PYTORCH_SPLITS.join(', ')}): ${r.split}`);
+  if (base?.ceiling_gflop_s !== undefined) {
+    const pct = (x?: number): string => (x === undefined ? '-' : `${x}%`);
+    lines.push(
+      `attnmt on ${base.threads} thread(s), ceiling ${base.ceiling_gflop_s} GFLOP/s per core, training step ${base.train_gflop} GFLOP: ` +
+        `share of the ceiling: training ${pct(base.train_ceiling_share)}, greedy b64 ${pct(base.greedy_b64_ceiling_share)}, greedy b1 ${pct(base.greedy_b1_ceiling_share)}`,
+    );
+  }
   if (base !== undefined && base.train_step_ms !== undefined) {
     lines.push('', 'ratios (attnmt relative to the other engine; > 1 means attnmt is better):');
     for (const r of results) {
@@ -252,9 +317,11 @@ async function runChild(engine: string, model: ModelKind): Promise<EngineResult>
     if (engine === 'tfjs-wasm') {
       const { runTfjs } = await import('./model_tfjs.js');
       const setup = { sizes: SIZES, trainSteps: TRAIN_STEPS, decodeReps: DECODE_REPS, b1Sentences: DECODE_B1_SENTENCES, sentences };
-      return { ...summarize('tfjs-wasm', await runTfjs(setup)), model };
+      const { engine: name, ...rest } = summarize('tfjs-wasm', await runTfjs(setup));
+      return { engine: name, model, ...rest };
     }
-    return { ...summarize('attnmt', await runAttnmt(model)), model };
+    const { engine: name, ...rest } = summarize('attnmt', await runAttnmt(model));
+    return { engine: name, model, ...rest };
   } catch (e) {
     return { engine: engine === 'tfjs-wasm' ? 'tfjs-wasm' : 'attnmt', model, error: e instanceof Error ? e.message : String(e) };
   }

@@ -1,33 +1,39 @@
 """The reference model of bench/model.ts in PyTorch, for comparison.
 
 Same equations and sizes as attnmt's reference model: vocabularies 5000/5000, embedding 256,
-bidirectional GRU encoder (2 x 128 = 256), linear+tanh bridge, GRU decoder 256 with input feeding,
-additive attention 256 (Bahdanau 2015 A.1.2, scored on the current decoder state), tanh combine
-layer over [c_t; s_t], output layer, summed cross-entropy, Adam. Batch 64, source and target
-length 15, on the machine's 2 cores. Prints one JSON line:
-  {"engine": "pytorch", "train_step_ms": ..., "greedy_b64_sent_s": ..., "greedy_b1_sent_s": ..., "peak_rss_mb": ...}
-or {"engine": "pytorch", "error": "why"} when torch is not installed
+bidirectional GRU encoder (2 x 128 = 256, nn.GRU), linear+tanh bridge, GRU decoder 256 with input
+feeding (nn.GRUCell over [embedding; previous attentional state]), additive attention 256 (Bahdanau
+2015 A.1.2, scored on the current decoder state, keys projected once per sentence), tanh combine layer
+over [c_t; s_t], output layer, summed cross-entropy, Adam. Batch 64, source and target length 15, on
+the machine's 2 cores.
+
+Written the idiomatic fastest way for PyTorch: the built-in nn.GRU and nn.GRUCell (one op per step
+instead of a dozen hand-written ones), the output layer and the loss batched over all time steps in
+training, greedy decoding under torch.inference_mode(). Prints one JSON line (bench/pytorch_common.py):
+  {"engine": "pytorch", "model": "rnn", "precision": "float32", "split": ..., "train_step_ms": ...,
+   "train_step_spread_ms": [min, max], "greedy_b64_sent_s": ..., "greedy_b64_spread_sent_s": [min, max],
+   "greedy_b1_sent_s": ..., "greedy_b1_spread_sent_s": [min, max], "peak_rss_mb": ...}
+or {"engine": "pytorch", "model": "rnn", "error": "why"} when torch is not installed
 (apt-get install -y python3-torch libopenblas0).
 
 Threads: Debian's torch runs its own ops on OpenMP threads (torch.set_num_threads) and its matrix
 products in OpenBLAS, which has a thread pool of its own. Left at their defaults on this 2-core
 machine the two pools oversubscribe the cores and a training step takes about 2.7x longer, so the
-split is an argument: `--split torch1-blas2` (torch ops on 1 thread, OpenBLAS on 2; the fastest
-here) or `torch2-blas1`. bench/model.ts runs both and keeps the faster.
+split is an argument: `--split torch1-blas2` (torch ops on 1 thread, OpenBLAS on 2) or
+`torch2-blas1`. bench/model.ts runs both and keeps the better number of each metric.
 """
 import os
 import argparse
 
-SPLITS = {"torch1-blas2": (1, 2), "torch2-blas1": (2, 1)}
+from pytorch_common import THREAD_SPLITS, summary
+
 _args = argparse.ArgumentParser()
-_args.add_argument("--split", choices=sorted(SPLITS), default="torch1-blas2")
+_args.add_argument("--split", choices=sorted(THREAD_SPLITS), default="torch1-blas2")
 SPLIT = _args.parse_args().split
 # OpenBLAS reads its thread count when the library loads, i.e. when torch is imported below.
-os.environ["OPENBLAS_NUM_THREADS"] = str(SPLITS[SPLIT][1])
+os.environ["OPENBLAS_NUM_THREADS"] = str(THREAD_SPLITS[SPLIT][1])
 
 import json
-import resource
-import statistics
 import sys
 import time
 
@@ -40,9 +46,9 @@ def main():
         import torch
         from torch import nn
     except Exception as e:  # report, never crash: the bench prints the reason
-        print(json.dumps({"engine": "pytorch", "error": f"cannot import torch: {e}"}))
+        print(json.dumps({"engine": "pytorch", "model": "rnn", "error": f"cannot import torch: {e}"}))
         return
-    torch.set_num_threads(SPLITS[SPLIT][0])
+    torch.set_num_threads(THREAD_SPLITS[SPLIT][0])
     torch.manual_seed(1)
 
     class Model(nn.Module):
@@ -52,9 +58,7 @@ def main():
             self.encoder = nn.GRU(E, H // 2, batch_first=True, bidirectional=True)
             self.bridge = nn.Linear(H, H)
             self.tgt_emb = nn.Embedding(V, E)
-            self.dec_ih = nn.Linear(E, 3 * H)  # embedding part of the layer-0 input projection
-            self.feed = nn.Linear(H, 3 * H, bias=False)  # input-feeding part
-            self.dec_hh = nn.Linear(H, 3 * H)
+            self.cell = nn.GRUCell(E + H, H)  # input feeding: [embedding; previous attentional state]
             self.wq = nn.Linear(H, H, bias=False)
             self.wk = nn.Linear(H, H, bias=False)
             self.v = nn.Parameter(torch.empty(H).uniform_(-H ** -0.5, H ** -0.5))
@@ -66,17 +70,8 @@ def main():
             h0 = torch.tanh(self.bridge(torch.cat([final[0], final[1]], dim=1)))
             return states, self.wk(states), h0
 
-        def gru(self, gx, h):
-            gh = self.dec_hh(h)
-            xr, xz, xn = gx.chunk(3, 1)
-            hr, hz, hn = gh.chunk(3, 1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            return (1 - z) * n + z * h
-
-        def step(self, gx, h, feed, states, keys):
-            h = self.gru(gx + self.feed(feed), h)
+        def step(self, emb, h, feed, states, keys):
+            h = self.cell(torch.cat([emb, feed], dim=1), h)
             e = torch.tanh(keys + self.wq(h).unsqueeze(1)) @ self.v  # (B, S)
             alpha = torch.softmax(e, dim=1)
             ctx = torch.bmm(alpha.unsqueeze(1), states).squeeze(1)
@@ -85,23 +80,22 @@ def main():
 
         def loss(self, src, tgt_in, tgt_out):
             states, keys, h = self.encode(src)
-            gxs = self.dec_ih(self.tgt_emb(tgt_in))  # (B, T, 3H) one GEMM for all steps
+            embs = self.tgt_emb(tgt_in)  # (B, T, E)
             feed = torch.zeros(src.shape[0], H)
             atts = []
             for t in range(tgt_in.shape[1]):
-                h, feed = self.step(gxs[:, t], h, feed, states, keys)
+                h, feed = self.step(embs[:, t], h, feed, states, keys)
                 atts.append(feed)
-            logits = self.out(torch.stack(atts, 1).reshape(-1, H))
+            logits = self.out(torch.stack(atts, 1).reshape(-1, H))  # one GEMM over all steps
             return nn.functional.cross_entropy(logits, tgt_out.reshape(-1), reduction="sum")
 
-        @torch.no_grad()
         def greedy(self, src, length):
             states, keys, h = self.encode(src)
             feed = torch.zeros(src.shape[0], H)
             prev = torch.full((src.shape[0],), 2, dtype=torch.long)
             out = []
             for _ in range(length):
-                h, feed = self.step(self.dec_ih(self.tgt_emb(prev)), h, feed, states, keys)
+                h, feed = self.step(self.tgt_emb(prev), h, feed, states, keys)
                 prev = torch.log_softmax(self.out(feed), dim=1).argmax(1)
                 out.append(prev)
             return torch.stack(out, 1)
@@ -125,32 +119,27 @@ def main():
         opt.step()
         if s >= 2:
             train.append((time.perf_counter() - t0) * 1000)
+    model.eval()
     b64 = []
-    for r in range(DECODE_REPS + 1):
-        t0 = time.perf_counter()
-        model.greedy(src, L)
-        if r > 0:
-            b64.append((time.perf_counter() - t0) * 1000)
     b1 = []
-    for i in range(B1_SENTENCES + 1):
-        one = src[i % B : i % B + 1]
-        t0 = time.perf_counter()
-        model.greedy(one, L)
-        if i > 0:
-            b1.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({
-        "engine": "pytorch",
-        "split": SPLIT,
-        "train_step_ms": round(statistics.median(train), 1),
-        "greedy_b64_sent_s": round(B * 1000 / statistics.median(b64), 1),
-        "greedy_b1_sent_s": round(1000 / statistics.median(b1), 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    with torch.inference_mode():
+        for r in range(DECODE_REPS + 1):
+            t0 = time.perf_counter()
+            model.greedy(src, L)
+            if r > 0:
+                b64.append((time.perf_counter() - t0) * 1000)
+        for i in range(B1_SENTENCES + 1):
+            one = src[i % B : i % B + 1]
+            t0 = time.perf_counter()
+            model.greedy(one, L)
+            if i > 0:
+                b1.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps(summary("rnn", SPLIT, B, train, b64, b1)))
 
 
 if __name__ == "__main__":
     try:
         main()
     except Exception as e:  # noqa: BLE001 - the bench reports any failure as an error line
-        print(json.dumps({"engine": "pytorch", "error": f"{type(e).__name__}: {e}"}))
+        print(json.dumps({"engine": "pytorch", "model": "rnn", "error": f"{type(e).__name__}: {e}"}))
         sys.exit(0)

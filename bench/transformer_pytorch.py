@@ -11,8 +11,8 @@ F.scaled_dot_product_attention): training through nn.TransformerEncoderLayer / n
 an incremental decoder over the same layers' weights that caches the self-attention keys and values of
 earlier positions and projects the source keys and values once (what attnmt does), so neither side
 recomputes the prefix. Prints one JSON line:
-  {"engine": "pytorch", "model": "transformer", "split": ..., "train_step_ms": ..., "greedy_b64_sent_s": ...,
-   "greedy_b1_sent_s": ..., "peak_rss_mb": ...}
+  {"engine": "pytorch", "model": "transformer", "precision": "float32", "split": ..., "train_step_ms": ...,
+   "train_step_spread_ms": [min, max], "greedy_b64_sent_s": ..., ... (bench/pytorch_common.py)}
 or {"engine": "pytorch", "model": "transformer", "error": "why"}.
 
 Threads: as bench/model_pytorch.py, `--split torch1-blas2` (torch's own ops on 1 thread, OpenBLAS on 2) or
@@ -21,7 +21,8 @@ Threads: as bench/model_pytorch.py, `--split torch1-blas2` (torch's own ops on 1
 import argparse
 import os
 
-THREAD_SPLITS = {"torch1-blas2": (1, 2), "torch2-blas1": (2, 1)}
+from pytorch_common import THREAD_SPLITS, summary
+
 cli = argparse.ArgumentParser()
 cli.add_argument("--split", choices=sorted(THREAD_SPLITS), default="torch1-blas2")
 split = cli.parse_args().split
@@ -30,8 +31,6 @@ os.environ["OPENBLAS_NUM_THREADS"] = str(THREAD_SPLITS[split][1])
 
 import json
 import math
-import resource
-import statistics
 import sys
 import time
 
@@ -165,16 +164,7 @@ def run():
             model.greedy(one, L)
             if i > 0:
                 b1.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({
-        "engine": "pytorch",
-        "model": "transformer",
-        "split": split,
-        "train_step_ms": round(statistics.median(train), 1),
-        "train_step_spread_ms": [round(min(train), 1), round(max(train), 1)],
-        "greedy_b64_sent_s": round(B * 1000 / statistics.median(b64), 1),
-        "greedy_b1_sent_s": round(1000 / statistics.median(b1), 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    print(json.dumps(summary("transformer", split, B, train, b64, b1)))
 
 
 if __name__ == "__main__":

@@ -136,8 +136,14 @@ export function buildProgram(): Command {
     .description('HTTP API and web page for translating and inspecting attention')
     .requiredOption('--model <file>', 'checkpoint (.safetensors): an attention model or a fixed-context baseline')
     .option('--model2 <file>', 'a second checkpoint, to compare attention with the baseline side by side')
-    .option('--port <n>', 'port', positiveInt, 8080)
+    .option('--port <n>', 'port (0: any free port, printed at start)', nonNegativeInt, 8080)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--allowed-hosts <names>',
+      'comma-separated Host names to answer besides localhost, 127.0.0.1 and [::1] ("*": any); guards against DNS rebinding',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((h) => h.trim()).filter((h) => h !== '')],
+    )
+    .option('--workers <n>', 'worker threads per model (the last one keeps short requests fast)', positiveInt, 2)
     .action(async (opts: unknown) => {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(opts);

@@ -15,7 +15,7 @@
 import type { Batch } from '../data/batch.js';
 import { BOS, EOS } from '../data/vocab.js';
 import type { Tensor } from '../engine/tensor.js';
-import { attentionRow, canEmit, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions, type StepDecoder } from './common.js';
+import { attentionRow, canEmit, checkStop, lengthPenalty, maxSteps, withArena, type Hypothesis, type LengthOptions, type StepDecoder } from './common.js';
 
 export type { Hypothesis } from './common.js';
 
@@ -77,6 +77,7 @@ export function beamSearch<S, M>(model: StepDecoder<S, M>, batch: Batch, opts: B
       let live: Live[] = Array.from({ length: b }, (_, s) => ({ sentence: s, node: null, score: 0 }));
       let rowSentences = Int32Array.from({ length: b }, (_, s) => s);
       while (live.length > 0) {
+        checkStop(opts.signal);
         const prev = Int32Array.from(live, (h) => (h.node === null ? BOS : h.node.word));
         const r = arena.nextStep(() => model.decodeStep(prev, state, memory));
         const v = r.logProbs.shape[1] as number;

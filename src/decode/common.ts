@@ -42,11 +42,31 @@ export interface StepDecoder<S, M> {
   selectMemory(memory: M, rows: Int32Array): M;
 }
 
+/** Checked before every decoder step: once `aborted` is true the decode throws DecodeAbortedError (an AbortSignal is one). */
+export interface StopSignal {
+  readonly aborted: boolean;
+}
+
+/** A decode stopped by its StopSignal (the server's client went away, or its time ran out). */
+export class DecodeAbortedError extends Error {
+  constructor() {
+    super('decoding was stopped');
+    this.name = 'DecodeAbortedError';
+  }
+}
+
+/** Throw DecodeAbortedError when `signal` says stop. */
+export function checkStop(signal: StopSignal | undefined): void {
+  if (signal?.aborted === true) throw new DecodeAbortedError();
+}
+
 export interface LengthOptions {
   /** Maximum decoder steps as a ratio of the real source length (EOS included). Default 2. */
   maxLenRatio?: number;
   /** Maximum decoder steps, for every sentence (overrides maxLenRatio). */
   maxLen?: number;
+  /** Stop between decoder steps when this says so (throws DecodeAbortedError). */
+  signal?: StopSignal;
 }
 
 /** Per sentence, the maximum number of decoder steps (EOS step included). */
@@ -118,7 +138,15 @@ export class InferenceArena {
 }
 
 /** One arena for the process: decoding is synchronous, so calls never overlap. */
-const shared = new InferenceArena();
+let shared = new InferenceArena();
+
+/**
+ * Drop the arena's pooled buffers (they keep the size of the largest decode so far): a server calls this after
+ * a large request so its memory goes back down. The next decode warms a new pool.
+ */
+export function releaseDecodeBuffers(): void {
+  shared = new InferenceArena();
+}
 
 /**
  * Run a whole decode with the shared arena, resetting it before and after. The model's parameters

@@ -5,7 +5,7 @@
  */
 import type { Batch } from '../data/batch.js';
 import { BOS, EOS } from '../data/vocab.js';
-import { argmaxRow, attentionRow, maxSteps, withArena, type Hypothesis, type LengthOptions, type StepDecoder } from './common.js';
+import { argmaxRow, attentionRow, checkStop, maxSteps, withArena, type Hypothesis, type LengthOptions, type StepDecoder } from './common.js';
 
 export type { Hypothesis, LengthOptions } from './common.js';
 
@@ -23,6 +23,7 @@ export function greedy<S, M>(model: StepDecoder<S, M>, batch: Batch, opts: Lengt
       let rows = Int32Array.from({ length: b }, (_, i) => i); // row -> sentence
       let prev = new Int32Array(b).fill(BOS);
       for (let step = 0; rows.length > 0; step++) {
+        checkStop(opts.signal);
         const r = arena.nextStep(() => model.decodeStep(prev, state, memory));
         const v = r.logProbs.shape[1] as number;
         const keep: number[] = [];

@@ -3,5 +3,5 @@ export { greedy } from './greedy.js';
 export { beamSearch } from './beam.js';
 export type { BeamOptions } from './beam.js';
 export { replaceUnknowns } from './unk.js';
-export { lengthPenalty } from './common.js';
-export type { Hypothesis, LengthOptions } from './common.js';
+export { DecodeAbortedError, lengthPenalty } from './common.js';
+export type { Hypothesis, LengthOptions, StopSignal } from './common.js';

@@ -14,7 +14,7 @@
  *
  * C items must not overlap one another (each element of C belongs to at most one item).
  */
-import { gemmReference, type GemmArgs } from './gemm.js';
+import { countFlops, gemmReference, type GemmArgs } from './gemm.js';
 
 /**
  * The arguments of one product (see `GemmArgs`: sizes, transpositions, alpha, beta, row strides, and
@@ -49,6 +49,7 @@ export function batchedGemmImpl(): BatchedGemmImpl {
 export function gemmBatched(args: BatchedGemmArgs): void {
   checkBatched(args);
   if (args.outer === 0 || args.inner === 0) return;
+  countFlops(args.m, args.n, args.k, args.outer * args.inner);
   impl(args);
 }
 

@@ -11,13 +11,17 @@ import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
 import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
+import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
 import { WorkerPool } from './pool.js';
-import { setRowKernels, wasmRowKernels } from './row-kernels.js';
+import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
+import { wasmGruKernels } from './wasm-recurrent.js';
+import { setAdamKernel } from './optim.js';
+import { wasmAdamKernel } from './wasm-optim.js';
 
 export interface EngineOptions {
-  /** Threads for one GEMM, the calling thread included. Default: available cores, at most 2 (1 in a browser). */
+  /** Threads for one GEMM, the calling thread included. Default: all available cores (1 in a browser). */
   threads?: number;
   /** Use the relaxed-SIMD (FMA) build: true requires it, false never, 'auto' (default) when the runtime validates it. */
   relaxed?: boolean | 'auto';
@@ -62,7 +66,7 @@ async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
 async function defaultThreads(): Promise<number> {
   if (!isNode) return 1;
   const os = await nodeBuiltin('os');
-  return Math.max(1, Math.min(2, os.availableParallelism()));
+  return Math.max(1, os.availableParallelism());
 }
 
 /**
@@ -137,11 +141,13 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   setBatchedGemmImpl((args) => impl.gemmBatched(args));
   const rows = impl.alone ?? impl;
   setRowKernels(wasmRowKernels(rows));
-  setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats));
+  setRowKernel((src, off, len, dst, dstOff, stats) => rows.expRow(src, off, len, dst, dstOff, stats), wasmRowsKernel(rows));
   setAttentionKernels({
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
+  setGruKernels(wasmGruKernels(rows));
+  setAdamKernel(wasmAdamKernel(rows));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -162,6 +168,8 @@ export async function shutdownEngine(): Promise<void> {
   setRowKernels(null);
   setRowKernel(null);
   setAttentionKernels(null);
+  setGruKernels(null);
+  setAdamKernel(null);
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;

@@ -94,8 +94,21 @@ export function setGemmImpl(next: GemmImpl): void {
   impl = next;
 }
 
+let flops = 0;
+
+/** Floating-point operations (2·M·N·K per product) of every GEMM and batched GEMM run so far (benchmarks read it). */
+export function gemmFlops(): number {
+  return flops;
+}
+
+/** Adds a product's 2·M·N·K to the counter `gemmFlops` reads. */
+export function countFlops(m: number, n: number, k: number, count = 1): void {
+  flops += 2 * m * n * k * count;
+}
+
 export function gemm(args: GemmArgs): void {
   checkGemm(args);
+  countFlops(args.m, args.n, args.k);
   impl(args);
 }
 

@@ -50,6 +50,40 @@ function zeroGrads(params: Map<string, Tensor>): void {
   for (const p of params.values()) p.zeroGrad();
 }
 
+/** The per-step constants of Adam's update (see `Adam.step`). */
+export interface AdamConstants {
+  b1: number;
+  b2: number;
+  g1: number;
+  g2: number;
+  stepSize: number;
+  invC2: number;
+  eps: number;
+  wd: number;
+}
+
+/**
+ * The engine's Adam update of one parameter (asm/adam.ts via wasm-optim.ts), installed by `initEngine`:
+ * the same bits as the loop in `Adam.step` (f64 arithmetic in the same order). Returns false (nothing
+ * written) when it cannot run, and the loop does the work.
+ */
+export type AdamKernel = (w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: AdamConstants) => boolean;
+
+let adamKernel: AdamKernel | null = null;
+
+/** Installs (or with null removes) the engine's Adam kernel. */
+export function setAdamKernel(next: AdamKernel | null): void {
+  adamKernel = next;
+}
+
+/** The installed Adam kernel (null: the TypeScript loop). */
+export function currentAdamKernel(): AdamKernel | null {
+  return adamKernel;
+}
+
+/** Parameters of fewer elements are updated by the TypeScript loop (a kernel call's copies cost more). */
+export const ADAM_KERNEL_MIN = 4096;
+
 /**
  * Adam (Kingma and Ba 2015) with bias correction:
  *   m = β1 m + (1-β1) g,  v = β2 v + (1-β2) g²,  p -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε)
@@ -95,12 +129,14 @@ export class Adam {
     const g2 = 1 - b2;
     const eps = this.eps;
     const wd = this.weightDecay;
+    const consts: AdamConstants = { b1, b2, g1, g2, stepSize, invC2, eps, wd };
     for (const [name, p] of this.params) {
       const g = p.grad;
       if (g === null) continue;
       const m = this.m.get(name) as Float32Array;
       const v = this.v.get(name) as Float32Array;
       const w = p.data;
+      if (w.length >= ADAM_KERNEL_MIN && adamKernel?.(w, g, m, v, consts)) continue;
       for (let i = 0; i < w.length; i++) {
         const wi = w[i];
         const gi = g[i] + wd * wi;

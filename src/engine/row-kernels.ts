@@ -6,6 +6,7 @@
  * after `shutdownEngine`, and for tensors below ROW_KERNELS_MIN elements (the copies would cost more
  * than they save) the ops use their TypeScript loops.
  */
+import type { RowsKernel } from './ops/vector.js';
 import type { WasmGemm } from './wasm.js';
 
 export interface RowKernels {
@@ -118,6 +119,42 @@ export function wasmRowKernels(w: WasmGemm): RowKernels {
       f.set(g.subarray(0, n), pg >> 2);
       k.geluBackward(px, pg, pg, n);
       dx.set(f.subarray(pg >> 2, (pg >> 2) + n));
+      return true;
+    },
+  };
+}
+
+/** The bulk softmax-family row kernel (ops/vector.ts `RowsKernel`) over an engine instance's memory (asm/rows.ts). */
+export function wasmRowsKernel(w: WasmGemm): RowsKernel {
+  const k = w.kernels;
+  return {
+    exp(src, rows, d, dst, max, sum) {
+      const n = rows * d;
+      const at = w.callRegions([n, 4 * rows]);
+      if (at === null) return false;
+      const [px, ps] = at as [number, number];
+      w.heapF32.set(src.subarray(0, n), px >> 2);
+      if (k.expRows(px, rows, d, dst === null ? 0 : 1, ps) === 0) return false;
+      const stats = new Float64Array(w.heapF32.buffer, ps, 2 * rows);
+      for (let r = 0; r < rows; r++) {
+        max[r] = stats[2 * r] as number;
+        sum[r] = stats[2 * r + 1] as number;
+      }
+      if (dst !== null) dst.set(w.heapF32.subarray(px >> 2, (px >> 2) + n));
+      return true;
+    },
+    logSoftmax(src, rows, d, dst) {
+      const n = rows * d;
+      const at = w.callRegions([n, 4 * rows]);
+      if (at === null) return false;
+      const [px, ps] = at as [number, number];
+      w.heapF32.set(src.subarray(0, n), px >> 2);
+      if (k.expRows(px, rows, d, 0, ps) === 0) return false;
+      const stats = new Float64Array(w.heapF32.buffer, ps, 2 * rows);
+      // lse_r = max_r + log sum_r, written over the max (subRows reads one f64 per row).
+      for (let r = 0; r < rows; r++) stats[r] = (stats[2 * r] as number) + Math.log(stats[2 * r + 1] as number);
+      k.subRows(px, px, rows, d, ps);
+      dst.set(w.heapF32.subarray(px >> 2, (px >> 2) + n));
       return true;
     },
   };

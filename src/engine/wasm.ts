@@ -39,6 +39,14 @@ export interface GemmKernels {
   layerNormBackward(x: number, dy: number, gamma: number, stats: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
   geluForward(x: number, y: number, n: number): void;
   geluBackward(x: number, g: number, dx: number, n: number): void;
+  /** GRU gate arithmetic of one step (asm/gru.ts; see wasm-recurrent.ts). */
+  gruGatesForward(x: number, gh: number, bias: number, h: number, hNew: number, act: number, active: number, batch: number, hidden: number): void;
+  gruGatesBackward(h: number, act: number, dh: number, dg: number, dx: number, active: number, batch: number, hidden: number): void;
+  /** Bulk row kernels (asm/rows.ts). */
+  expRows(ptr: number, rows: number, d: number, keep: number, stats: number): number;
+  subRows(src: number, dst: number, rows: number, d: number, shift: number): void;
+  /** Adam's update of one parameter (asm/adam.ts; see optim.ts). */
+  adamStep(w: number, g: number, m: number, v: number, n: number, b1: number, b2: number, g1: number, g2: number, stepSize: number, invC2: number, eps: number, wd: number): void;
 }
 
 export const KIND_PACK_A = 0;
@@ -650,6 +658,11 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const layerNormBackward = exported(instance.exports, 'layerNormBackward');
   const geluForward = exported(instance.exports, 'geluForward');
   const geluBackward = exported(instance.exports, 'geluBackward');
+  const gruGatesForward = exported(instance.exports, 'gruGatesForward');
+  const gruGatesBackward = exported(instance.exports, 'gruGatesBackward');
+  const expRows = exported(instance.exports, 'expRows');
+  const subRows = exported(instance.exports, 'subRows');
+  const adamStep = exported(instance.exports, 'adamStep');
   return {
     run: (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch),
     prepSmall: (params) => void prepSmall(params),
@@ -667,5 +680,10 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     layerNormBackward: (x, dy, gamma, stats, dx, dgamma, dbeta, rows, d) => void layerNormBackward(x, dy, gamma, stats, dx, dgamma, dbeta, rows, d),
     geluForward: (x, y, n) => void geluForward(x, y, n),
     geluBackward: (x, g, dx, n) => void geluBackward(x, g, dx, n),
+    gruGatesForward: (x, gh, bias, h, hNew, act, active, batch, hidden) => void gruGatesForward(x, gh, bias, h, hNew, act, active, batch, hidden),
+    gruGatesBackward: (h, act, dh, dg, dx, active, batch, hidden) => void gruGatesBackward(h, act, dh, dg, dx, active, batch, hidden),
+    expRows: (ptr, rows, d, keep, stats) => expRows(ptr, rows, d, keep, stats),
+    subRows: (src, dst, rows, d, shift) => void subRows(src, dst, rows, d, shift),
+    adamStep: (w, g, m, v, n, b1, b2, g1, g2, stepSize, invC2, eps, wd) => void adamStep(w, g, m, v, n, b1, b2, g1, g2, stepSize, invC2, eps, wd),
   };
 }

@@ -4,19 +4,26 @@
  *   POST /translate  {"text": "..."} or {"texts": [...]}, options beam (default: the model's own), nbest, attention,
  *                    model ("attention" or "baseline": which of the two loaded models answers; default the first loaded)
  *                    -> {"model", "translations": [{"text", "source_tokens", "target_tokens", "weights", "score", "nbest"?}]}
- *   GET  /health     -> {"status": "ok", "models", "pending", "uptime_s"}  (answers while a batch runs)
+ *   GET  /health     -> {"status": "ok", "models", "pending", "uptime_s", "rss_mb", "heap_mb"}  (answers while a batch runs)
  *   GET  /model      -> {"models": {"attention"?: ModelInfo, "baseline"?: ModelInfo}, "limits"}
  *   GET  /*          the built web page (web/dist)
  *
  * Every client error is a JSON {statusCode, error, message} whose message says what is wrong:
  * 400 bad JSON / wrong types / unknown options / empty or too long text / too many sentences,
- * 413 body too large, 503 translator saturated, 504 translation took longer than the timeout.
+ * 403 a Host name this server does not answer (DNS rebinding), 405 a method other than GET, HEAD, POST,
+ * 408 the request body did not arrive within the body timeout, 413 body too large or too much work
+ * (sentences x characters x beam), 503 translator saturated, 504 translation took longer than the timeout.
+ * A request whose client goes away is cancelled (queued work dropped, a running decode stopped).
+ * The method list, the Host check and the security headers live in http-policy.ts.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { applyHttpPolicy, clientErrorHandler, hostAllowList } from './http-policy.js';
+import { sentenceWork } from './scheduler.js';
 import { registerStatic } from './static.js';
 import {
   TranslationInputError,
   TranslatorBusyError,
+  modelBeam,
   type ModelKind,
   type TranslationResult,
   type Translator,
@@ -33,6 +40,14 @@ export interface ServerLimits {
   bodyLimit: number;
   /** A translation taking longer than this many milliseconds gets 504 (default 60 s). */
   timeoutMs: number;
+  /** A request (headers and body) not received within this many milliseconds gets 408 (default 10 s). */
+  bodyTimeoutMs: number;
+  /**
+   * Most work in one request, in character-beams: the sum over its sentences of characters x beam (the
+   * model's own beam when the request gives none). More gets 413 (default 128,000: 8 sentences of 1,000
+   * characters at beam 16, or 32 of 1,000 at beam 4).
+   */
+  maxWork: number;
 }
 
 export const defaultLimits: ServerLimits = {
@@ -41,6 +56,8 @@ export const defaultLimits: ServerLimits = {
   maxBeam: 16,
   bodyLimit: 64 * 1024,
   timeoutMs: 60_000,
+  bodyTimeoutMs: 10_000,
+  maxWork: 128_000,
 };
 
 export interface ServerOptions {
@@ -50,6 +67,10 @@ export interface ServerOptions {
   staticDir?: string | null;
   /** fastify's request log (default false). */
   logger?: boolean;
+  /** The interface the server will listen on (default 127.0.0.1): on loopback only loopback Host names are answered. */
+  host?: string;
+  /** Host names answered besides the loopback ones ("*": any); on a public interface, none given: any. */
+  allowedHosts?: readonly string[];
 }
 
 interface TranslateBody {
@@ -123,8 +144,10 @@ class HttpError extends Error {
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
@@ -132,20 +155,35 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-/** Run `work` with an abort signal that fires after `ms`; rejects with a 504 HttpError then. */
-async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Why a translation was given up: the client left (nothing is sent), or the timeout passed (504). */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * Run `work` with an abort signal that fires after `ms` (reason: a 504 HttpError) or when the client closes the
+ * connection (reason: ClientGoneError); the translator drops queued work and stops a running decode on it.
+ */
+async function withDeadline<T>(ms: number, request: FastifyRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new HttpError(504, `translation did not finish within ${ms} ms; try fewer or shorter sentences or a smaller beam`));
-    }, ms);
+  const timer = setTimeout(
+    () => controller.abort(new HttpError(504, `translation did not finish within ${ms} ms; try fewer or shorter sentences or a smaller beam`)),
+    ms,
+  );
+  const socket = request.raw.socket;
+  const onClose = (): void => controller.abort(new ClientGoneError());
+  socket.once('close', onClose);
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
   });
   try {
-    return await Promise.race([work(controller.signal), timeout]);
+    return await Promise.race([work(controller.signal), aborted]);
   } finally {
     clearTimeout(timer);
+    socket.off('close', onClose);
   }
 }
 
@@ -161,16 +199,30 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: limits.bodyLimit,
+    // Node answers 408 when a request's headers and body take longer than this (checked every 1/4 of it, at most 1 s).
+    requestTimeout: limits.bodyTimeoutMs,
+    http: {
+      headersTimeout: limits.bodyTimeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.bodyTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientErrorHandler(limits.bodyTimeoutMs),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     schemaErrorFormatter: (errors) => new Error(describeValidationError(errors[0] as AjvError, limits)),
   });
 
   // Only JSON bodies: other content types get 415 rather than being parsed as text.
   app.removeContentTypeParser('text/plain');
+  applyHttpPolicy(app, hostAllowList(opts.host ?? '127.0.0.1', opts.allowedHosts));
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let status = err.statusCode ?? 500;
     let message = err.message;
+    if (err instanceof ClientGoneError) {
+      // Nobody is listening: close without an answer.
+      reply.hijack();
+      reply.raw.destroy();
+      return;
+    }
     if (err instanceof TranslationInputError) status = 400;
     else if (err instanceof TranslatorBusyError) status = 503;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than ${limits.bodyLimit} bytes`;
@@ -190,6 +242,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     models: loaded,
     pending,
     uptime_s: Math.round((Date.now() - started) / 1000),
+    ...memoryReport(),
   }));
 
   app.get('/model', async () => {
@@ -213,9 +266,18 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const nbest = body.nbest ?? 1;
     if (beam !== undefined && nbest > beam) throw new HttpError(400, `"nbest" (${nbest}) cannot be larger than "beam" (${beam})`);
     const texts = body.texts ?? [body.text ?? ''];
+    const effectiveBeam = Math.max(beam ?? modelBeam(translator.describe()), nbest);
+    const work = texts.reduce((n, t) => n + sentenceWork(t, effectiveBeam), 0);
+    if (work > limits.maxWork) {
+      throw new HttpError(
+        413,
+        `too much work in one request: ${texts.length} sentence(s), ${work / effectiveBeam} characters at beam ${effectiveBeam} = ${work} ` +
+          `character-beams (at most ${limits.maxWork}); send fewer or shorter sentences, or a smaller beam`,
+      );
+    }
     pending++;
     try {
-      const results = await withTimeout(limits.timeoutMs, (signal) =>
+      const results = await withDeadline(limits.timeoutMs, request, (signal) =>
         translator.translate(texts, { beam, nbest, attention: body.attention ?? false, signal }),
       );
       if (results.length !== texts.length) {
@@ -229,6 +291,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   registerStatic(app, opts.staticDir);
   return app;
+}
+
+/** Process memory for /health, in MB (worker threads included in rss). */
+export function memoryReport(): { rss_mb: number; heap_mb: number } {
+  const m = process.memoryUsage();
+  return { rss_mb: Math.round(m.rss / 2 ** 20), heap_mb: Math.round(m.heapUsed / 2 ** 20) };
 }
 
 function withoutNbest(r: TranslationResult): TranslationResult {

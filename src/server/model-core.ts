@@ -6,6 +6,7 @@
  */
 import { openTranslator, type Translator } from '../translate/translator.js';
 import type { TranslationHypothesis } from '../translate/translate.js';
+import type { StopSignal } from '../decode/common.js';
 import type { Hypothesis, ModelInfo, TranslateOptions, TranslationResult } from './translator.js';
 
 /** What GET /model shows for a loaded checkpoint: its description, size, config, decoding settings and metadata. */
@@ -58,8 +59,8 @@ export class ModelRunner {
    * One result per text, in order (the work of `Translator.translate`, synchronously). Options left out
    * (beam) are the checkpoint's own settings, as for `attnmt translate`.
    */
-  translate(texts: readonly string[], opts: Omit<TranslateOptions, 'signal'>): TranslationResult[] {
-    const translations = this.translator.translate(texts, { beam: opts.beam, nbest: opts.nbest });
+  translate(texts: readonly string[], opts: Omit<TranslateOptions, 'signal'> & { signal?: StopSignal }): TranslationResult[] {
+    const translations = this.translator.translate(texts, { beam: opts.beam, nbest: opts.nbest, signal: opts.signal });
     return translations.map((t) => {
       const hyps = t.hypotheses.map((h) => toHypothesis(h, opts.attention));
       const best = hyps[0];

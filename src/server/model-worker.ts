@@ -1,17 +1,21 @@
 /**
- * Worker thread of `createModelTranslator`: loads one checkpoint and translates the batches the
- * main thread sends, one at a time, so the server's event loop stays free (GET /health answers
- * while a long batch runs).
+ * Worker thread of `createModelTranslator`: loads one checkpoint and translates the chunks the main thread
+ * sends, one at a time, so the server's event loop stays free (GET /health answers while a long chunk runs).
+ * The main thread stops a running chunk by writing its id into the shared `stop` flag: the decode checks it
+ * before every step and gives up (an `aborted` error). After a chunk of more than `releaseWork` units the
+ * decoding buffers are released, so one huge request does not keep the worker's memory high.
  *
  * Messages in:  { id, texts, opts }                      (opts: beam (absent: the checkpoint's), nbest, attention)
- * Messages out: { type: 'ready', info } | { type: 'failed', message }     (once, at start)
- *               { type: 'result', id, results } | { type: 'error', id, message, input }
+ * Messages out: { type: 'ready', info } | { type: 'failed', message, name, input }     (once, at start)
+ *               { type: 'result', id, results } | { type: 'error', id, message, input, aborted }
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine } from '../engine/engine.js';
+import { DecodeAbortedError, releaseDecodeBuffers, type StopSignal } from '../decode/common.js';
 import { readCheckpointBytes } from '../model/checkpoint-file.js';
 import { openTranslator } from '../translate/translator.js';
 import { ModelRunner } from './model-core.js';
+import { sentenceWork } from './scheduler.js';
 import { InputError } from '../util/errors.js';
 import type { TranslateOptions, TranslationResult, ModelInfo } from './translator.js';
 
@@ -19,6 +23,8 @@ export interface WorkerInit {
   checkpoint: string;
   name: string;
   threads: number;
+  /** Shared with the main thread: [0] is the id of the chunk to stop. */
+  stop: Int32Array;
 }
 
 export interface WorkerJob {
@@ -29,10 +35,12 @@ export interface WorkerJob {
 
 export type WorkerMessage =
   | { type: 'ready'; info: ModelInfo; engine: string }
-  | { type: 'failed'; message: string; name: string }
+  | { type: 'failed'; message: string; name: string; input: boolean }
   | { type: 'result'; id: number; results: TranslationResult[] }
-  | { type: 'error'; id: number; message: string; input: boolean };
+  | { type: 'error'; id: number; message: string; input: boolean; aborted: boolean };
 
+/** Characters x beam of a chunk after which the decoding buffers are released. */
+const RELEASE_WORK = 4000;
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -49,16 +57,25 @@ async function main(): Promise<void> {
     }
     runner = new ModelRunner(openTranslator({ name: init.checkpoint, bytes: readCheckpointBytes(init.checkpoint) }), init.name);
   } catch (err) {
-    post({ type: 'failed', message: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : 'Error' });
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({ type: 'failed', message: e.message, name: e.name, input: e instanceof InputError });
     return;
   }
+  const defaultBeam = runner.translator.settings.beam;
   port.on('message', (job: WorkerJob) => {
+    const signal: StopSignal = {
+      get aborted() {
+        return Atomics.load(init.stop, 0) === job.id;
+      },
+    };
     try {
-      post({ type: 'result', id: job.id, results: runner.translate(job.texts, job.opts) });
+      post({ type: 'result', id: job.id, results: runner.translate(job.texts, { ...job.opts, signal }) });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      post({ type: 'error', id: job.id, message: e.message, input: e instanceof InputError });
+      post({ type: 'error', id: job.id, message: e.message, input: e instanceof InputError, aborted: e instanceof DecodeAbortedError });
     }
+    const beam = Math.max(job.opts.beam ?? defaultBeam, job.opts.nbest);
+    if (job.texts.reduce((n, t) => n + sentenceWork(t, beam), 0) > RELEASE_WORK) releaseDecodeBuffers();
   });
   post({ type: 'ready', info: runner.info, engine });
 }

@@ -76,7 +76,6 @@ export function registerStatic(app: FastifyInstance, staticDir: string | null | 
     return reply
       .type(type)
       .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .header('x-content-type-options', 'nosniff')
       .send(fs.readFileSync(file));
   });
 }

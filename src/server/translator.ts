@@ -66,6 +66,12 @@ export interface Translator {
   close?(): Promise<void>;
 }
 
+/** The beam a model decodes with when a request gives none (its checkpoint's decoding settings; default 5). */
+export function modelBeam(info: ModelInfo): number {
+  const b = info.decoding?.['beam'];
+  return typeof b === 'number' && b >= 1 ? b : 5;
+}
+
 /** A problem with the input (e.g. a sentence the model cannot take): the server answers 400. */
 export class TranslationInputError extends InputError {
   constructor(message: string) {

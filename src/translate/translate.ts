@@ -14,7 +14,7 @@ import type { Vocab } from '../data/vocab.js';
 import { beamSearch } from '../decode/beam.js';
 import { greedy } from '../decode/greedy.js';
 import { replaceUnknowns } from '../decode/unk.js';
-import type { Hypothesis } from '../decode/common.js';
+import { checkStop, type Hypothesis, type StopSignal } from '../decode/common.js';
 import type { TranslationModel } from '../model/model.js';
 import type { TextCodec } from './codec.js';
 
@@ -33,6 +33,8 @@ export interface TranslateOptions {
   batchSize: number;
   /** Replace <unk> outputs by the most attended source token. */
   replaceUnknowns: boolean;
+  /** Checked between decoder steps: stops the decode (DecodeAbortedError) once aborted. */
+  signal?: StopSignal;
 }
 
 export interface TranslationHypothesis {
@@ -90,12 +92,13 @@ export function translateTokens(
   order.sort((a, b) => (ids[a] as number[]).length - (ids[b] as number[]).length || a - b);
   model.inferenceMode(() => {
     for (let start = 0; start < order.length; start += opts.batchSize) {
+      checkStop(opts.signal);
       const rows = order.slice(start, start + opts.batchSize);
       const batch = makeSourceBatch(rows.map((i) => ids[i] as number[]));
       const lists: Hypothesis[][] =
         opts.beam <= 1
-          ? greedy(model, batch, { maxLenRatio: opts.maxLenRatio }).map((h) => [h])
-          : beamSearch(model, batch, { beamSize: opts.beam, nbest, alpha: opts.alpha, maxLenRatio: opts.maxLenRatio });
+          ? greedy(model, batch, { maxLenRatio: opts.maxLenRatio, signal: opts.signal }).map((h) => [h])
+          : beamSearch(model, batch, { beamSize: opts.beam, nbest, alpha: opts.alpha, maxLenRatio: opts.maxLenRatio, signal: opts.signal });
       rows.forEach((i, r) => {
         const srcToks = sourceTokens[i] as string[];
         out[i] = {

@@ -9,6 +9,7 @@
  * the browser; src/translate/open.ts adds file paths for Node.
  */
 import type { Vocab } from '../data/vocab.js';
+import type { StopSignal } from '../decode/common.js';
 import { textDifference } from '../model/average.js';
 import { CheckpointError, decodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
 import { Ensemble } from '../model/ensemble.js';
@@ -29,6 +30,8 @@ export interface CheckpointSource {
 export interface TranslateCall extends DecodingOverrides {
   /** Hypotheses per sentence, best first (default 1); asks for a beam of at least this size. */
   nbest?: number;
+  /** Stops the decode between steps once aborted (DecodeAbortedError); an AbortSignal works. */
+  signal?: StopSignal;
 }
 
 /** A loaded checkpoint (or ensemble), ready to translate with its own settings. */
@@ -58,7 +61,7 @@ export class Translator implements TranslatorParts {
 
   /** The settings of one call: this translator's, the call's overrides on top; nbest N asks for a beam of at least N. */
   resolve(call: TranslateCall = {}): DecodingConfig & { nbest: number } {
-    const { nbest = 1, ...overrides } = call;
+    const { nbest = 1, signal: _signal, ...overrides } = call;
     if (!(Number.isInteger(nbest) && nbest >= 1)) throw new DecodingSettingsError(`nbest: must be a whole number >= 1 (got ${nbest})`);
     const s = applyOverrides(this.settings, overrides, 'options');
     if (overrides.beam !== undefined && nbest > overrides.beam) {
@@ -69,7 +72,7 @@ export class Translator implements TranslatorParts {
 
   /** Translations of `texts`, in order (a blank text gets an empty translation). */
   translate(texts: readonly string[], call: TranslateCall = {}): Translation[] {
-    return translateTexts(this, texts, this.resolve(call));
+    return translateTexts(this, texts, { ...this.resolve(call), signal: call.signal });
   }
 
   /** Teacher-forced attention of each (source, given translation) pair. */

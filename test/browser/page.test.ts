@@ -42,10 +42,13 @@ async function launch(): Promise<Browser> {
   });
 }
 
-/** Collect page errors so a broken script fails the test with its message. */
+/** Collect page errors (and anything the server's Content-Security-Policy blocked) so the test fails with the message. */
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   return errors;
 }
 
@@ -144,7 +147,7 @@ describe('web page', { skip }, () => {
         }
         const ext = path.extname(file);
         const type = ext === '.html' ? 'text/html' : ext === '.js' ? 'text/javascript' : ext === '.css' ? 'text/css' : ext === '.wasm' ? 'application/wasm' : 'application/octet-stream';
-        res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+        res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(fs.readFileSync(file));
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -235,7 +238,7 @@ describe('web page', { skip }, () => {
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
         const ext = path.extname(file);
         const type = ext === '.html' ? 'text/html' : ext === '.js' ? 'text/javascript' : ext === '.css' ? 'text/css' : ext === '.wasm' ? 'application/wasm' : 'application/octet-stream';
-        res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+        res.writeHead(200, { 'content-type': type, 'access-control-allow-origin': '*' }).end(fs.readFileSync(file));
       });
       await new Promise<void>((resolve) => statics.listen(0, '127.0.0.1', resolve));
     });
@@ -256,8 +259,11 @@ describe('web page', { skip }, () => {
       const greedy = spawnSync(process.execPath, [MAIN, 'translate', '--model', model, '--threads', '1', '--beam', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
       assert.notDeepEqual(greedy.stdout.split('\n').slice(0, -1), fromCli, 'beam 3 / alpha 1 and greedy agree on every sentence: the test would not see a wrong default');
       const port = (statics.address() as AddressInfo).port;
-      for (const [mode, url] of [['server', server.url], ['in-browser', `http://127.0.0.1:${port}/?model=model.safetensors`]] as const) {
+      const elsewhere = encodeURIComponent(`http://127.0.0.1:${port}/model.safetensors`);
+      // The last: the page from `serve` (under its Content-Security-Policy) decoding in the browser (Web Worker, WebAssembly).
+      for (const [mode, url] of [['server', server.url], ['in-browser', `http://127.0.0.1:${port}/?model=model.safetensors`], ['in-browser', `${server.url}?model=${elsewhere}`]] as const) {
         const page = await browser.newPage();
+        const errors = watchErrors(page);
         await page.goto(url);
         await page.waitForSelector(`body[data-ready="${mode}"]`);
         assert.equal(await page.$eval('#beam', (e) => (e as HTMLSelectElement).value), '', 'the beam menu starts on the model\'s own');
@@ -270,6 +276,7 @@ describe('web page', { skip }, () => {
           fromPage.push((await page.textContent('.panel[data-model="attention"] .output')) ?? '');
         }
         assert.deepEqual(fromPage, fromCli, `${mode} page`);
+        assert.deepEqual(errors, [], url);
         await page.close();
       }
     });

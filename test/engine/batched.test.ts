@@ -153,16 +153,18 @@ describe('gemmBatched: WebAssembly, one thread', () => {
   suite();
 });
 
-describe('gemmBatched: WebAssembly, two threads (pool and one-thread runs give the same bits)', () => {
-  before(async () => {
-    await initEngine({ threads: 2 });
+for (const threads of [2, 4]) {
+  describe(`gemmBatched: WebAssembly, ${threads} threads (pool and one-thread runs give the same bits)`, () => {
+    before(async () => {
+      await initEngine({ threads });
+    });
+    after(() => shutdownEngine());
+    suite();
+    it('gives the same results on every call whichever thread count the engine picks', () => {
+      // Large enough for the pool (the engine times both ways on the first calls of a shape).
+      const c: Case = { outer: 64, inner: 4, m: 15, n: 15, k: 64, transA: false, transB: true, layout: 'heads' };
+      const first = check(c, 77);
+      for (let r = 0; r < 8; r++) assert.deepEqual(Array.from(check(c, 77)), Array.from(first));
+    });
   });
-  after(() => shutdownEngine());
-  suite();
-  it('gives the same results on every call whichever thread count the engine picks', () => {
-    // Large enough for the pool (the engine times both ways on the first calls of a shape).
-    const c: Case = { outer: 64, inner: 4, m: 15, n: 15, k: 64, transA: false, transB: true, layout: 'heads' };
-    const first = check(c, 77);
-    for (let r = 0; r < 8; r++) assert.deepEqual(Array.from(check(c, 77)), Array.from(first));
-  });
-});
+}

@@ -5,7 +5,9 @@ import {
 } from '../../src/engine/ops.js';
 import { Rng } from '../../src/engine/random.js';
 import { ShapeError, Tensor } from '../../src/engine/tensor.js';
-import { assertGrads, assertSameAsReference, param } from './ops-helpers.js';
+import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { currentGruKernels, GRU_KERNEL_MIN, setGruKernels } from '../../src/engine/fused/gru.js';
+import { assertClose, assertGrads, assertSameAsReference, param, valuesAndGrads } from './ops-helpers.js';
 
 /** Position row b reads at step k (-1 when past its end), as documented for gruSequence. */
 function pos(k: number, len: number, reverse: boolean): number {
@@ -130,4 +132,43 @@ test('GRU kernels reject bad shapes naming op and shapes', () => {
     (e: unknown) => e instanceof ShapeError && /^gruCell/.test(e.message) && e.message.includes('[2, 5]'));
   assert.throws(() => gruSequence(xProj, h0, wHh, bHh, { lengths: new Int32Array([1]) }), ShapeError);
   assert.throws(() => gruSequence(xProj, h0, wHh, bHh, { lengths: new Int32Array([1, 4]) }), RangeError);
+});
+
+test('the WebAssembly gate kernels give the TypeScript loops\' values and gradients (padding, reverse, cell)', async () => {
+  // B x H above GRU_KERNEL_MIN, H a multiple of 4, rows of different lengths (one empty) in both directions.
+  const batch = 5;
+  const steps = 4;
+  const hidden = 64;
+  assert.ok(batch * hidden >= GRU_KERNEL_MIN);
+  const { xProj, h0, wHh, bHh } = setup(9, batch, steps, hidden);
+  const lengths = new Int32Array([4, 1, 0, 3, 4]);
+  const inputs = [xProj, h0, wHh, bHh];
+  const runs = [false, true].map((reverse) => () => { const r = gruSequence(xProj, h0, wHh, bHh, { lengths, reverse }); return [r.outputs, r.final]; });
+  const cellX = param(new Rng(10), [batch, 3 * hidden]);
+  const cell = () => [gruCell(cellX, h0, wHh, bHh)];
+  const all = [...runs, cell];
+  const inputsOf = (i: number) => (i < 2 ? inputs : [cellX, h0, wHh, bHh]);
+  const ts = all.map((run, i) => valuesAndGrads(run, inputsOf(i)));
+  await initEngine({ threads: 1 });
+  try {
+    const installed = currentGruKernels();
+    assert.ok(installed !== null, 'initEngine installs the GRU kernels');
+    let forward = 0;
+    let backward = 0;
+    setGruKernels({
+      forward: (...args) => { forward++; return installed.forward(...args); },
+      backward: (...args) => { backward++; return installed.backward(...args); },
+    });
+    all.forEach((run, i) => {
+      const wasm = valuesAndGrads(run, inputsOf(i));
+      const ref = ts[i] as ReturnType<typeof valuesAndGrads>;
+      wasm.values.forEach((x, k) => assertClose(x, ref.values[k] as Float32Array, 2e-6, `run ${i} output ${k}`));
+      wasm.grads.forEach((g, k) => assertClose(g, ref.grads[k] as Float32Array, 2e-5, `run ${i} gradient of input ${k}`));
+    });
+    assert.equal(forward, 2 * steps + 1);
+    assert.equal(backward, 2 * steps + 1);
+  } finally {
+    await shutdownEngine();
+  }
+  assert.equal(currentGruKernels(), null, 'shutdownEngine removes the kernels');
 });

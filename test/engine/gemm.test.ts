@@ -243,7 +243,7 @@ function mainSuites(): void {
     });
   });
 
-  describe('gemm: WebAssembly SIMD, two threads', () => {
+  describe('gemm: WebAssembly SIMD, two and four threads', () => {
     const single: Float32Array[] = [];
     after(() => shutdownEngine());
 
@@ -258,6 +258,16 @@ function mainSuites(): void {
       PARALLEL_CASES.forEach((cs, i) => {
         const c = check(cs, 300 + i);
         assert.ok(c.every((v, j) => Object.is(v, single[i][j])), `two threads differ from one on ${JSON.stringify(cs)}`);
+      });
+      assert.ok(enginePoolJobs() > 0, 'no job went through the worker pool');
+    });
+
+    it('gives bitwise the same results on four threads (more workers than this machine may have cores)', async () => {
+      const info = await initEngine({ threads: 4, relaxed: false });
+      assert.deepEqual(info, { backend: 'wasm-simd', threads: 4 });
+      PARALLEL_CASES.forEach((cs, i) => {
+        const c = check(cs, 300 + i);
+        assert.ok(c.every((v, j) => Object.is(v, single[i][j])), `four threads differ from one on ${JSON.stringify(cs)}`);
       });
       assert.ok(enginePoolJobs() > 0, 'no job went through the worker pool');
     });

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { add, crossEntropy, logSoftmax, softmax } from '../../src/engine/ops.js';
+import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { installedRowKernel, ROW_KERNEL_MIN, setRowKernel } from '../../src/engine/ops/vector.js';
 import { Rng } from '../../src/engine/random.js';
 import { ShapeError, Tape, Tensor, withTape } from '../../src/engine/tensor.js';
-import { assertClose, assertGrads, param } from './ops-helpers.js';
+import { assertClose, assertGrads, param, valuesAndGrads } from './ops-helpers.js';
 
 test('softmax rows sum to 1 and match exp(x)/Σexp(x), even for large logits', () => {
   const x = Tensor.fromArray([0, Math.log(2), 0, 1000, 1000, 1000], [2, 3]);
@@ -106,4 +108,38 @@ test('crossEntropy rejects mismatched shapes and out-of-range targets', () => {
   assert.throws(() => crossEntropy(logits, new Int32Array([1, 1, 1])),
     (e: unknown) => e instanceof ShapeError && /^crossEntropy/.test(e.message) && e.message.includes('[2, 3]') && e.message.includes('[3]'));
   assert.throws(() => crossEntropy(logits, new Int32Array([1, 3])), RangeError);
+});
+
+test('the engine\'s bulk row kernel gives logSoftmax and crossEntropy bitwise the results of its per-row kernel', async () => {
+  // 7 rows of an odd length above ROW_KERNEL_MIN (SIMD tails), label smoothing and an ignored row.
+  const rows = 7;
+  const d = ROW_KERNEL_MIN + 13;
+  const x = param(new Rng(21), [rows, d], -8, 8);
+  const targets = new Int32Array([5, 0, d - 1, 17, 3, 250, 1]);
+  const runs = [
+    () => [logSoftmax(x)],
+    () => [crossEntropy(x, targets, { labelSmoothing: 0.1, ignoreIndex: 0 }).loss],
+  ];
+  await initEngine({ threads: 1 });
+  try {
+    const { row, bulk } = installedRowKernel();
+    assert.ok(row !== null && bulk !== null, 'initEngine installs the row kernel and its bulk form');
+    let bulkCalls = 0;
+    setRowKernel(row, {
+      exp: (...a) => (bulkCalls++, bulk.exp(...a)),
+      logSoftmax: (...a) => (bulkCalls++, bulk.logSoftmax(...a)),
+    });
+    const withBulk = runs.map((run) => valuesAndGrads(run, [x]));
+    assert.equal(bulkCalls, 2);
+    setRowKernel(row, null);
+    const perRow = runs.map((run) => valuesAndGrads(run, [x]));
+    withBulk.forEach((r, i) => {
+      const p = perRow[i] as typeof r;
+      r.values.forEach((v, k) => assert.ok(v.every((e, j) => Object.is(e, p.values[k]?.[j])), `run ${i}: values differ`));
+      r.grads.forEach((g, k) => assert.ok(g.every((e, j) => Object.is(e, p.grads[k]?.[j])), `run ${i}: gradients differ`));
+    });
+  } finally {
+    await shutdownEngine();
+  }
+  assert.equal(installedRowKernel().bulk, null, 'shutdownEngine removes the kernels');
 });

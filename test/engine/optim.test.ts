@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Adam, clipGradNorm, SGD } from '../../src/engine/optim.js';
+import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { Adam, ADAM_KERNEL_MIN, clipGradNorm, currentAdamKernel, setAdamKernel, SGD } from '../../src/engine/optim.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tensor } from '../../src/engine/tensor.js';
 
@@ -108,4 +109,35 @@ test('clipGradNorm returns the norm before clipping and scales only when above m
   assert.ok(Math.abs((a.grad as Float32Array)[0] - 0.6) < 1e-5);
   assert.ok(Math.abs((b.grad as Float32Array)[0] - 0.8) < 1e-5);
   assert.ok(Math.abs(clipGradNorm([a, b], 1) - 1) < 1e-5);
+});
+
+test('the engine\'s Adam kernel gives bitwise the parameters and moments of the TypeScript loop', async () => {
+  // An odd size above ADAM_KERNEL_MIN (SIMD tail), weight decay, gradients of mixed sizes and signs, 5 steps.
+  const n = ADAM_KERNEL_MIN + 7;
+  const run = (): Float32Array[] => {
+    const rng = new Rng(31);
+    const p = new Tensor(rng.uniformArray(n), [n], { requiresGrad: true, name: 'w' });
+    const opt = new Adam(new Map([['w', p]]), { lr: 3e-3, weightDecay: 0.01 });
+    for (let s = 0; s < 5; s++) {
+      const g = p.ensureGrad();
+      for (let i = 0; i < n; i++) g[i] = (rng.uniform(-1, 1) * 10 ** rng.int(6)) / 1000;
+      opt.step();
+    }
+    const st = opt.state();
+    return [p.data.slice(), st.tensors.get('m.w') as Float32Array, st.tensors.get('v.w') as Float32Array];
+  };
+  const ts = run();
+  await initEngine({ threads: 1 });
+  try {
+    const kernel = currentAdamKernel();
+    assert.ok(kernel !== null, 'initEngine installs the Adam kernel');
+    let calls = 0;
+    setAdamKernel((...a) => (calls++, kernel(...a)));
+    const wasm = run();
+    assert.equal(calls, 5);
+    wasm.forEach((x, k) => assert.ok(x.every((e, i) => Object.is(e, ts[k]?.[i])), `buffer ${k} differs from the TypeScript loop's`));
+  } finally {
+    await shutdownEngine();
+  }
+  assert.equal(currentAdamKernel(), null, 'shutdownEngine removes the kernel');
 });

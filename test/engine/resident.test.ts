@@ -33,7 +33,7 @@ const shapes = [
   { m: 40, n: 48, k: 33, transB: true },
 ];
 
-for (const threads of [1, 2]) {
+for (const threads of [1, 2, 4]) {
   describe(`resident B operands (${threads} thread${threads > 1 ? 's' : ''})`, () => {
     before(async () => {
       await initEngine({ threads });

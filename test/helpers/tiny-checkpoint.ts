@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
-import { Vocab } from '../../src/data/vocab.js';
+import { EOS, Vocab } from '../../src/data/vocab.js';
 import { saveCheckpoint } from '../../src/model/checkpoint-file.js';
 import { defaultModelConfig, type RnnModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
@@ -26,6 +26,8 @@ export interface TinyCheckpointOptions {
   decoding?: Record<string, unknown>;
   /** File name (default tiny-<attention>.safetensors). */
   name?: string;
+  /** Never emit end-of-sentence (its output bias is -1e4): every decode runs to its maximum length (decoding.maxLenRatio). */
+  neverEnds?: boolean;
 }
 
 /** Write a tiny model (file `tiny-<attention>.safetensors`); returns the file path. */
@@ -43,6 +45,11 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
     tgtVocabSize: tgtVocab.size,
   };
   const model = new Seq2Seq(config, opts.seed ?? 7);
+  if (opts.neverEnds === true) {
+    const bias = model.parameters().get('decoder.output.bias');
+    if (bias === undefined) throw new Error('tiny checkpoint: no decoder.output.bias');
+    bias.data[EOS] = -1e4;
+  }
   const dir = opts.dir ?? tempDir('tiny');
   const file = path.join(dir, opts.name ?? `tiny-${config.attention}.safetensors`);
   saveCheckpoint(file, {

@@ -118,7 +118,8 @@ describe('loading problems', () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'attnmt-same-'));
     const a = writeTinyCheckpoint({ dir: d });
     try {
-      await assert.rejects(startServer({ models: [a, a], port: 0, staticDir: null, log: () => undefined }), /both attention models; give one of each/);
+      const b = writeTinyCheckpoint({ dir: d, name: 'other.safetensors' });
+      await assert.rejects(startServer({ models: [a, b], port: 0, staticDir: null, log: () => undefined }), /both attention models; give one of each/);
     } finally {
       fs.rmSync(d, { recursive: true, force: true });
     }

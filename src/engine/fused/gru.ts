@@ -14,6 +14,39 @@ import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type
 export type { SequenceOptions } from './common.js';
 
 /**
+ * The gate kernels of the WebAssembly engine (asm/gru.ts via wasm-recurrent.ts), installed by
+ * `initEngine`, with the arguments and results of `gruForwardStep` and `gruBackwardStep` below. They
+ * return false (nothing written) when they cannot run, and the TypeScript loops do the work.
+ */
+export interface GruKernels {
+  forward(
+    hidden: number, batch: number, x: Float32Array, xRowOffset: (b: number) => number,
+    hPrev: Float32Array, hPrevOff: number, gh: Float32Array, bias: Float32Array,
+    hNew: Float32Array, hNewOff: number, act: Float32Array, actOff: number, active: (b: number) => boolean,
+  ): boolean;
+  backward(
+    hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
+    dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
+    active: (b: number) => boolean,
+  ): boolean;
+}
+
+let kernels: GruKernels | null = null;
+
+/** The installed gate kernels (null: the TypeScript loops). */
+export function currentGruKernels(): GruKernels | null {
+  return kernels;
+}
+
+/** Installs (or with null removes) the engine's gate kernels. */
+export function setGruKernels(next: GruKernels | null): void {
+  kernels = next;
+}
+
+/** Steps of fewer state elements (B x H) stay in TypeScript: the copies cost more than they save. */
+export const GRU_KERNEL_MIN = 256;
+
+/**
  * One GRU step for the active rows. gh (B, 3H) holds h·W_hh on entry. Writes hNew (B, H) and the
  * saved activations act (B, 4H) = r | z | n | (h·W_n + b_n). Rows with pos[b] < 0 keep their state.
  */
@@ -22,6 +55,7 @@ function gruForwardStep(
   hPrev: Float32Array, hPrevOff: number, gh: Float32Array, bias: Float32Array,
   hNew: Float32Array, hNewOff: number, act: Float32Array, actOff: number, active: (b: number) => boolean,
 ): void {
+  if (batch * hidden >= GRU_KERNEL_MIN && kernels?.forward(hidden, batch, x, xRowOffset, hPrev, hPrevOff, gh, bias, hNew, hNewOff, act, actOff, active)) return;
   const h3 = 3 * hidden;
   for (let b = 0; b < batch; b++) {
     const ho = hPrevOff + b * hidden;
@@ -56,6 +90,7 @@ function gruBackwardStep(
   dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
   active: (b: number) => boolean,
 ): void {
+  if (batch * hidden >= GRU_KERNEL_MIN && kernels?.backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active)) return;
   const h3 = 3 * hidden;
   for (let b = 0; b < batch; b++) {
     const go = b * h3;

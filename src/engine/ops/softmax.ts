@@ -2,7 +2,7 @@
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 import { expNonPositive } from './elementwise.js';
 import { scratch } from './util.js';
-import { expRow } from './vector.js';
+import { expRow, rowsKernelFor } from './vector.js';
 
 export interface SoftmaxOptions {
   /**
@@ -73,7 +73,8 @@ export function logSoftmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
   const out = output(x.shape, [x]);
   const y = out.data;
   const xs = x.data;
-  for (let r = 0; r < rows; r++) {
+  const bulk = opts.lengths === undefined && rows > 1 && rowsKernelFor(d)?.logSoftmax(xs, rows, d, y) === true;
+  for (let r = 0; r < (bulk ? 0 : rows); r++) {
     const o = r * d;
     const len = limit(r);
     const lse = logSumExp(xs, o, len);
@@ -141,12 +142,16 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, opts: CrossEnt
   let loss = 0;
   let nll = 0;
   let count = 0;
+  // Every row at once when the engine can (the same numbers as row by row).
+  const rowMax = n > 1 ? new Float64Array(n) : null;
+  const rowSum = n > 1 ? new Float64Array(n) : null;
+  const bulk = rowMax !== null && rowSum !== null && rowsKernelFor(v)?.exp(xs, n, v, probs, rowMax, rowSum) === true;
   for (let r = 0; r < n; r++) {
     const t = targets[r] as number;
     if (t === ignore) continue;
     if (!(t >= 0 && t < v)) throw new RangeError(`crossEntropy: target ${t} in row ${r} outside [0, ${v})`);
     const o = r * v;
-    const { max, sum } = expRow(xs, o, v, probs, o);
+    const { max, sum } = bulk ? { max: rowMax[r] as number, sum: rowSum[r] as number } : expRow(xs, o, v, probs, o);
     inv[r] = 1 / sum;
     // max = -Infinity (every logit -Infinity): log Σ exp is -Infinity, as logSumExp gives.
     const l = max === -Infinity ? -Infinity : max + Math.log(sum);

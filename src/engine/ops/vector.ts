@@ -21,12 +21,35 @@ export type RowKernel = (src: Float32Array, off: number, len: number, dst: Float
 /** Shorter rows stay in TypeScript (the copy and call cost more than they save). */
 export const ROW_KERNEL_MIN = 256;
 
+/**
+ * The bulk form for a whole (rows, d) block of full-length rows, one call instead of one per row, with
+ * the results of the row kernel row by row: `exp` fills max[r] and sum[r] (and with dst the exp values);
+ * `logSoftmax` writes dst[r, j] = src[r, j] - (max_r + log sum_r). Both return false (nothing usable
+ * written) when they cannot run, e.g. when a row's maximum is not finite; the caller then goes row by row.
+ */
+export interface RowsKernel {
+  exp(src: Float32Array, rows: number, d: number, dst: Float32Array | null, max: Float64Array, sum: Float64Array): boolean;
+  logSoftmax(src: Float32Array, rows: number, d: number, dst: Float32Array): boolean;
+}
+
 let kernel: RowKernel | null = null;
+let rowsKernel: RowsKernel | null = null;
 const stats: RowStats = { max: -Infinity, sum: 0 };
 
-/** Installs (or with null removes) the engine's row kernel. */
-export function setRowKernel(next: RowKernel | null): void {
+/** Installs (or with null removes) the engine's row kernel and its bulk form. */
+export function setRowKernel(next: RowKernel | null, bulk: RowsKernel | null = null): void {
   kernel = next;
+  rowsKernel = next === null ? null : bulk;
+}
+
+/** The installed row kernel and its bulk form (null before initEngine). */
+export function installedRowKernel(): { row: RowKernel | null; bulk: RowsKernel | null } {
+  return { row: kernel, bulk: rowsKernel };
+}
+
+/** The engine's bulk row kernel for rows of length d (null: go row by row with `expRow`). */
+export function rowsKernelFor(d: number): RowsKernel | null {
+  return d >= ROW_KERNEL_MIN ? rowsKernel : null;
 }
 
 /**
