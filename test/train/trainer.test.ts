@@ -208,15 +208,15 @@ test('maxEpochs stops after the last epoch even when an accumulated step crosses
 });
 
 test('plateau decay comes after lrDecay.patience + 1 flat validations, early stopping after earlyStopping.patience, the same across a resume', async () => {
-  // lr 1e-12: Adam's updates are below float32's resolution of the weights, so every validation scores the same.
-  const training = { lr: 1e-12, minLr: 0, validMetric: 'loss', validEvery: 1, maxSteps: 20, lrDecay: { factor: 0.5, patience: 2 }, earlyStopping: { patience: 4 } };
-  const logOf = (dir: string): Array<{ step: number; lr: number; loss: number; best: boolean }> =>
-    fs.readFileSync(path.join(dir, 'out', 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number; loss: number; best: boolean });
+  // lr 1e-12: the weights move by about 1e-12, too little to change a greedy decode, so every validation's BLEU is the same.
+  const training = { lr: 1e-12, minLr: 0, validMetric: 'bleu', validEvery: 1, maxSteps: 20, lrDecay: { factor: 0.5, patience: 2 }, earlyStopping: { patience: 4 } };
+  const logOf = (dir: string): Array<{ step: number; lr: number; bleu: number; best: boolean }> =>
+    fs.readFileSync(path.join(dir, 'out', 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number; bleu: number; best: boolean });
 
   const straight = tmpDir();
   const full = await train({ config: tinyConfig(straight, training), ...quiet });
   const log = logOf(straight);
-  assert.ok(log.every((v) => v.loss === log[0]?.loss), 'precondition: the score never improves after the first validation');
+  assert.ok(log.every((v) => v.bleu === log[0]?.bleu), 'precondition: the score never improves after the first validation');
   // Validation 1 is the best; 2 and 3 are flat (plateau 1, 2: not above patience 2); the 4th flat one (plateau 3 > 2)
   // halves the rate, which step 5 uses; step 5 is the 4th validation without improvement (sinceBest 4 >= 4): stop.
   assert.deepEqual(log.map((v) => v.step), [1, 2, 3, 4, 5]);
