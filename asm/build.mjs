@@ -3,6 +3,9 @@
 //   gemm-relaxed.wasm     relaxed SIMD (f32x4.relaxed_madd), unshared memory
 //   gemm-simd-mt.wasm     plain SIMD, shared imported memory (worker threads)
 //   gemm-relaxed-mt.wasm  relaxed SIMD, shared memory
+// and asm/int8.ts into the int8 decoding kernels (src/engine/int8.ts), one thread, unshared memory:
+//   int8-simd.wasm        plain SIMD (i16x8.extmul + i32x4.extadd_pairwise)
+//   int8-relaxed.wasm     relaxed SIMD (i32x4.relaxed_dot_i8x16_i7x16_add_s), same results
 // Run by `npm run build:wasm` (part of `npm run build`, which `npm ci` runs through `prepare`).
 import asc from 'assemblyscript/asc';
 import { mkdirSync } from 'node:fs';
@@ -39,6 +42,19 @@ for (const v of variants) {
     process.exit(1);
   }
 }
+for (const v of [{ name: 'int8-simd', relaxed: false }, { name: 'int8-relaxed', relaxed: true }]) {
+  const args = [
+    join(root, 'asm', 'int8.ts'), '--outFile', join(outDir, `${v.name}.wasm`),
+    '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--enable', 'simd',
+  ];
+  if (v.relaxed) args.push('--enable', 'relaxed-simd');
+  const { error, stderr } = await asc.main(args);
+  if (error) {
+    console.error(stderr.toString());
+    console.error(`asm/build.mjs: compiling ${v.name}.wasm failed: ${error.message}`);
+    process.exit(1);
+  }
+}
 // The FMA ceiling probe of bench/engine.ts (not loaded by the engine).
 {
   const { error, stderr } = await asc.main([
@@ -51,4 +67,4 @@ for (const v of variants) {
     process.exit(1);
   }
 }
-console.log(`asm/build.mjs: wrote ${variants.map((v) => `build/${v.name}.wasm`).join(', ')}, build/peak.wasm`);
+console.log(`asm/build.mjs: wrote ${variants.map((v) => `build/${v.name}.wasm`).join(', ')}, build/int8-simd.wasm, build/int8-relaxed.wasm, build/peak.wasm`);

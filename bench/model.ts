@@ -25,6 +25,9 @@
  *   engine counted for the work, divided by (time x threads x the one-core 8-chain FMA ceiling of
  *   bench:engine, measured at the start of the run): how close the run comes to what the cores can do.
  *   npm run bench:model -- --model transformer   one model only (rnn or transformer)
+ *   int8 row (rnn): {"engine":"attnmt","model":"rnn","precision":"int8","greedy_b64_sent_s":..,"greedy_b1_sent_s":..,
+ *     "float32_greedy_b64_sent_s":..,"float32_greedy_b1_sent_s":..,"speedup_b64":..,"speedup_b1":..}: the same
+ *     model decoded from int8 weights (attnmt quantize) and from float32, interleaved in one process
  *     or {"engine":"...","error":"why"} (with the numbers that could still be measured, if any:
  *     TensorFlow.js' wasm backend cannot train this model, see the error, but it can decode)
  */
@@ -36,6 +39,7 @@ import { EOS } from '../src/data/vocab.js';
 import type { StepDecoder } from '../src/decode/common.js';
 import { greedy } from '../src/decode/greedy.js';
 import { initEngine } from '../src/engine/engine.js';
+import { dequantizeMatrix, int8Info, registerInt8 } from '../src/engine/int8.js';
 import { gemmFlops } from '../src/engine/gemm.js';
 import { Adam } from '../src/engine/optim.js';
 import { Rng } from '../src/engine/random.js';
@@ -45,6 +49,7 @@ import type { TrainableModel } from '../src/model/model.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
 import { Transformer } from '../src/model/transformer/model.js';
 import { fmaCeiling } from './ceiling.js';
+import { quantizeParameters } from '../src/model/quantize.js';
 
 export interface BenchSizes {
   vocab: number;
@@ -67,7 +72,8 @@ export const DECODE_B1_SENTENCES = 16;
 export interface EngineResult {
   engine: 'attnmt' | 'pytorch' | 'tfjs-wasm';
   model?: ModelKind;
-  precision?: 'float32';
+  /** Weights the numbers were measured with (attnmt rows). */
+  precision?: 'float32' | 'int8';
   /** attnmt: threads of its engine. */
   threads?: number;
   /** PyTorch: the thread split of each number (bench/model_pytorch.py --split). */
@@ -320,6 +326,7 @@ async function runChild(engine: string, model: ModelKind): Promise<EngineResult>
       const { engine: name, ...rest } = summarize('tfjs-wasm', await runTfjs(setup));
       return { engine: name, model, ...rest };
     }
+    if (engine === 'attnmt-int8') return await runInt8Decoding();
     const { engine: name, ...rest } = summarize('attnmt', await runAttnmt(model));
     return { engine: name, model, ...rest };
   } catch (e) {
@@ -348,8 +355,101 @@ async function main(): Promise<void> {
       if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
     }
     tables.push(table(model, results));
+    if (model === 'rnn') {
+      const r = int8Row();
+      if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
+      tables.push(int8Table(r));
+    }
   }
   if (!args.includes('--json')) process.stdout.write(`${tables.join('\n\n')}\n`);
+}
+
+// ---- int8 decoding (attnmt quantize): the RNN decoded from int8 and from float32 weights ----------------
+
+interface Int8Result extends EngineResult {
+  float32_greedy_b64_sent_s?: number;
+  float32_greedy_b1_sent_s?: number;
+  speedup_b64?: number;
+  speedup_b1?: number;
+  int8_backend?: string;
+}
+
+/** The int8 row, measured in its own child process (its numbers next to float32's from the same process). */
+function int8Row(): Int8Result {
+  const r = child('attnmt-int8' as EngineResult['engine'], 'rnn') as Int8Result;
+  return { ...r, engine: 'attnmt', model: 'rnn', precision: 'int8' };
+}
+
+/**
+ * Greedy decoding of the reference RNN from float32 weights and from their int8 version (every matrix
+ * quantized as `attnmt quantize` does, the int8 GEMM behind it), alternating float32 and int8 in each
+ * repetition so that both see the same machine load.
+ */
+async function runInt8Decoding(): Promise<Int8Result> {
+  await initEngine();
+  const float = referenceModel('rnn');
+  const int8 = referenceModel('rnn');
+  const quantized = quantizeParameters(float.parameters());
+  for (const [n, p] of int8.parameters()) {
+    const q = quantized.get(n);
+    p.data.set(q === undefined ? (float.parameters().get(n) as { data: Float32Array }).data : dequantizeMatrix(q));
+    if (q !== undefined) registerInt8(p.data, q);
+  }
+  for (const m of [float, int8]) {
+    const bias = m.parameters().get('decoder.output.bias');
+    if (bias !== undefined) bias.data[EOS] = -1e9; // forced length, as in runAttnmt
+  }
+  const srcs = sentences(SIZES.batch, 1);
+  const b64 = makeSourceBatch(srcs);
+  const times = { f64: [] as number[], q64: [] as number[], f1: [] as number[], q1: [] as number[] };
+  const run = (m: StepDecoder<unknown, unknown>, batch: Batch): number => {
+    const t0 = performance.now();
+    const hyps = greedy(m, batch, { maxLen: SIZES.length });
+    if (hyps[0]?.tokens.length !== SIZES.length) throw new Error('forced-length decoding did not run 15 steps');
+    return performance.now() - t0;
+  };
+  for (let r = 0; r < DECODE_REPS + 1; r++) {
+    const f = run(float, b64);
+    const q = run(int8, b64);
+    if (r > 0) {
+      times.f64.push(f);
+      times.q64.push(q);
+    }
+  }
+  for (let i = 0; i < 2 * DECODE_B1_SENTENCES + 1; i++) {
+    const one = makeSourceBatch([srcs[i % srcs.length] as number[]]);
+    const f = run(float, one);
+    const q = run(int8, one);
+    if (i > 0) {
+      times.f1.push(f);
+      times.q1.push(q);
+    }
+  }
+  const sent64 = (ms: number[]): number => round((SIZES.batch * 1000) / median(ms));
+  const sent1 = (ms: number[]): number => round(1000 / median(ms));
+  return {
+    // The child's name for this row (child() matches it); int8Row() reports it as engine attnmt.
+    engine: 'attnmt-int8' as EngineResult['engine'],
+    model: 'rnn',
+    precision: 'int8',
+    greedy_b64_sent_s: sent64(times.q64),
+    greedy_b1_sent_s: sent1(times.q1),
+    float32_greedy_b64_sent_s: sent64(times.f64),
+    float32_greedy_b1_sent_s: sent1(times.f1),
+    speedup_b64: Math.round((median(times.f64) / median(times.q64)) * 100) / 100,
+    speedup_b1: Math.round((median(times.f1) / median(times.q1)) * 100) / 100,
+    int8_backend: int8Info().backend,
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function int8Table(r: Int8Result): string {
+  if (r.error !== undefined) return `int8 decoding (rnn): error: ${r.error}`;
+  return [
+    `int8 decoding (rnn, the same model from int8 weights, ${r.int8_backend ?? '?'} kernels; float32 measured alternately in the same process):`,
+    `  greedy b64: ${r.greedy_b64_sent_s} sent/s vs float32 ${r.float32_greedy_b64_sent_s} (${r.speedup_b64}x)`,
+    `  greedy b1:  ${r.greedy_b1_sent_s} sent/s vs float32 ${r.float32_greedy_b1_sent_s} (${r.speedup_b1}x)`,
+  ].join('\n');
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

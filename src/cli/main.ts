@@ -116,6 +116,16 @@ export function buildProgram(): Command {
       averageCommand(checkpoints, opts);
     });
 
+  program
+    .command('quantize')
+    .description('write an int8 copy of a checkpoint (weight matrices int8 with per-output-row scales, about 4x smaller) for faster decoding')
+    .requiredOption('--input <file>', 'float32 checkpoint (.safetensors)')
+    .requiredOption('--output <file>', 'write the int8 checkpoint here')
+    .action(async (opts: unknown) => {
+      const { quantizeCommand } = await import('./quantize.js');
+      quantizeCommand(opts);
+    });
+
   program.addCommand(scoreCommand().exitOverride());
 
   const data = program.command('data').description('get the corpora the configs in configs/ train on');

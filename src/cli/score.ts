@@ -32,6 +32,7 @@ import { corpusChrf, formatChrf, sentenceChrfScores, type ChrfOptions, type Chrf
 import { decodeLines, readGroupedTsv, readReferenceFiles, toReferenceStreams } from '../eval/references.js';
 import { pythonRstrip, TOKENIZER_NAMES, type TokenizerName } from '../eval/tokenizers.js';
 import { nonNegativeInt, nonNegativeNumber, opt } from './options.js';
+import { InputError } from '../util/errors.js';
 
 export interface ScoreIO {
   stdin: NodeJS.ReadableStream;
@@ -159,7 +160,7 @@ async function execute(refFiles: string[], raw: unknown, cmd: Command, io: Score
     io.stdout.write(out.join('\n') + '\n');
     return 0;
   } catch (err) {
-    if (err instanceof BleuError) return fail(err.message);
+    if (err instanceof InputError) return fail(err.message);
     throw err;
   }
 }

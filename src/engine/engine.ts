@@ -13,6 +13,7 @@ import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
+import { initInt8, shutdownInt8, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
@@ -26,7 +27,7 @@ export interface EngineOptions {
   /** Use the relaxed-SIMD (FMA) build: true requires it, false never, 'auto' (default) when the runtime validates it. */
   relaxed?: boolean | 'auto';
   /** Module bytes (a browser must pass them; Node reads build/*.wasm when absent). */
-  wasm?: { simd: BufferSource; relaxed?: BufferSource };
+  wasm?: { simd: BufferSource; relaxed?: BufferSource; int8?: { simd: BufferSource; relaxed?: BufferSource } };
 }
 
 export interface EngineInfo {
@@ -148,8 +149,19 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   });
   setGruKernels(wasmGruKernels(rows));
   setAdamKernel(wasmAdamKernel(rows));
+  // The int8 kernels (int8 checkpoints; see int8Info()): relaxed only after their own self-test.
+  await loadInt8(opts, wantRelaxed === false ? false : 'auto');
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
+}
+
+/** The int8 kernels (plain SIMD, relaxed SIMD after its self-test), from opts.wasm.int8 or build/int8-*.wasm. */
+async function loadInt8(opts: EngineOptions, want: boolean | 'auto'): Promise<Int8Info> {
+  const simd = opts.wasm ? opts.wasm.int8?.simd : isNode ? await readBuild('int8-simd') : undefined;
+  if (simd === undefined) return { backend: 'js' };
+  let relaxed = opts.wasm ? opts.wasm.int8?.relaxed : want !== false && isNode ? await readBuild('int8-relaxed') : undefined;
+  if (relaxed !== undefined && !WebAssembly.validate(relaxed) && !(await enableRelaxedSimd(relaxed))) relaxed = undefined;
+  return initInt8({ simd, ...(relaxed === undefined ? {} : { relaxed }), want });
 }
 
 /** A one-thread GEMM on its own unshared memory, from build/<name>.wasm (Node). */
@@ -170,6 +182,7 @@ export async function shutdownEngine(): Promise<void> {
   setAttentionKernels(null);
   setGruKernels(null);
   setAdamKernel(null);
+  shutdownInt8();
   info = { backend: 'js', threads: 1 };
   const p = pool;
   pool = undefined;

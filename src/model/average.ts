@@ -21,11 +21,13 @@ export function averageCheckpoints(inputs: readonly NamedCheckpoint[]): Checkpoi
   if (inputs.length === 0) throw new CheckpointError('average', 'no checkpoints to average');
   const [first, ...rest] = inputs as [NamedCheckpoint, ...NamedCheckpoint[]];
   const base = first.load();
+  if (base.quantized !== undefined) throw new CheckpointError(first.name, 'is an int8 checkpoint: average the float32 checkpoints, then quantize the result');
   const sums = new Map<string, Float64Array>();
   for (const [n, t] of base.params) sums.set(n, Float64Array.from(t.data));
   const steps: Array<number | null> = [stepOf(base)];
   for (const input of rest) {
     const c = input.load();
+    if (c.quantized !== undefined) throw new CheckpointError(input.name, 'is an int8 checkpoint: average the float32 checkpoints, then quantize the result');
     const mismatch = difference(base, c);
     if (mismatch !== null) {
       throw new CheckpointError(input.name, `cannot be averaged with ${first.name}: ${mismatch}`);

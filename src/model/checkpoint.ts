@@ -14,10 +14,19 @@
  * Model parameters keep their hierarchical names ('encoder.rnn.l0.weight_hh'); extra tensors keep the
  * names the caller gave them and are listed in `__metadata__.extra_tensors`.
  *
+ * Int8 checkpoints (`attnmt quantize`, format_version 2): every matrix listed in
+ * `__metadata__.quantization` (JSON: {"dtype": "int8", "scheme": "symmetric-per-output-unit",
+ * "tensors": {name: {"axis": 0|1}}}) is stored as dtype I8 under its own name, with its float32 scales
+ * (one per output unit: along `axis` of its shape) under '<name>.int8_scale'; w ≈ scale·q. Decoding
+ * gives the dequantized float32 parameters (so every reader sees a complete model) plus the int8
+ * matrices (`quantized`). Float checkpoints stay format_version 1, so older attnmt reads them and
+ * refuses int8 ones at the version check.
+ *
  * This file is the byte codec only (it runs in the browser too); reading and writing files is
  * src/model/checkpoint-file.ts.
  */
 import { Vocab } from '../data/vocab.js';
+import { dequantizeMatrix, type QuantizedMatrix } from '../engine/int8.js';
 import { shapeSize, shapeStr, Tensor } from '../engine/tensor.js';
 import { parseModelConfig, type ModelConfig } from './config.js';
 import { checkParameters, parameterShapes } from './model.js';
@@ -34,11 +43,19 @@ export interface CheckpointContents {
   extraTensors?: Map<string, Tensor>;
   /** E.g. training state: step, epoch, rng state, best score. */
   metadata?: Record<string, unknown>;
+  /** Int8 matrices by parameter name (an int8 checkpoint); `params` then holds their dequantized values. */
+  quantized?: Map<string, QuantizedMatrix>;
 }
 
 /** Marks our files; bumped when the layout changes. */
 const FORMAT = 'attnmt-checkpoint';
 const FORMAT_VERSION = '1';
+/** The version of checkpoints with int8 matrices (older readers refuse it). */
+const FORMAT_VERSION_INT8 = '2';
+/** Suffix of the tensor holding an int8 matrix's scales. */
+export const INT8_SCALE_SUFFIX = '.int8_scale';
+const QUANT_DTYPE = 'int8';
+const QUANT_SCHEME = 'symmetric-per-output-unit';
 /** safetensors refuses headers above 100 MB; so do we (a corrupt length must not allocate gigabytes). */
 const MAX_HEADER = 100_000_000;
 
@@ -51,22 +68,27 @@ export class CheckpointError extends InputError {
 }
 
 interface HeaderEntry {
-  dtype: 'F32';
+  dtype: 'F32' | 'I8';
   shape: number[];
   data_offsets: [number, number];
 }
 
 /** Serialize to bytes (works in the browser). */
 export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
-  const tensors: Array<[string, Tensor]> = [...c.params];
+  const quantized = c.quantized ?? new Map<string, QuantizedMatrix>();
+  const tensors: Array<[string, Tensor]> = [...c.params].filter(([n]) => !quantized.has(n));
   const extra = c.extraTensors ?? new Map<string, Tensor>();
   for (const [name, t] of extra) {
     if (c.params.has(name)) throw new Error(`encodeCheckpoint: extra tensor '${name}' has the name of a parameter`);
     tensors.push([name, t]);
   }
+  for (const [name, q] of quantized) {
+    if (!c.params.has(name)) throw new Error(`encodeCheckpoint: int8 matrix '${name}' is not a parameter`);
+    tensors.push([name + INT8_SCALE_SUFFIX, new Tensor(q.scales, [q.scales.length])]);
+  }
   const metadata: Record<string, string> = {
     format: FORMAT,
-    format_version: FORMAT_VERSION,
+    format_version: quantized.size > 0 ? FORMAT_VERSION_INT8 : FORMAT_VERSION,
     config: JSON.stringify(c.config),
     src_vocab: JSON.stringify(c.srcVocab.toJSON()),
     tgt_vocab: JSON.stringify(c.tgtVocab.toJSON()),
@@ -74,6 +96,11 @@ export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
     extra_tensors: JSON.stringify([...extra.keys()]),
     metadata: JSON.stringify(c.metadata ?? {}),
   };
+  if (quantized.size > 0) {
+    const list: Record<string, { axis: 0 | 1 }> = {};
+    for (const [name, q] of quantized) list[name] = { axis: q.axis };
+    metadata['quantization'] = JSON.stringify({ dtype: QUANT_DTYPE, scheme: QUANT_SCHEME, tensors: list });
+  }
   const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {
@@ -81,6 +108,11 @@ export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
     const bytes = t.size * 4;
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
+  }
+  // Int8 matrices last, so every float32 tensor starts at a multiple of 4 bytes.
+  for (const [name, q] of quantized) {
+    header[name] = { dtype: 'I8', shape: [...q.shape], data_offsets: [offset, offset + q.values.length] };
+    offset += q.values.length;
   }
   let json = JSON.stringify(header);
   let headerBytes = new TextEncoder().encode(json);
@@ -99,6 +131,10 @@ export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
     writeFloats(out, view, pos, t.data);
     pos += t.size * 4;
   }
+  for (const q of quantized.values()) {
+    out.set(new Uint8Array(q.values.buffer, q.values.byteOffset, q.values.length), pos);
+    pos += q.values.length;
+  }
   return out;
 }
 
@@ -115,9 +151,11 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   if (meta['format'] !== FORMAT) {
     throw new CheckpointError(name, `__metadata__.format is ${JSON.stringify(meta['format'])}, expected '${FORMAT}'`);
   }
-  if (meta['format_version'] !== FORMAT_VERSION) {
-    throw new CheckpointError(name, `unsupported format_version ${JSON.stringify(meta['format_version'])}`);
+  const version = meta['format_version'];
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_INT8) {
+    throw new CheckpointError(name, `unsupported format_version ${JSON.stringify(version)}`);
   }
+  const axes = version === FORMAT_VERSION_INT8 ? quantizationAxes(meta, name) : new Map<string, 0 | 1>();
   const config = parseModelConfig(metaJson(meta, 'config', name), `${name}: __metadata__.config`);
   const srcVocab = vocabFrom(metaJson(meta, 'src_vocab', name), 'src_vocab', name);
   const tgtVocab = vocabFrom(metaJson(meta, 'tgt_vocab', name), 'tgt_vocab', name);
@@ -137,7 +175,22 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   const metadata = metaJson(meta, 'metadata', name);
   if (!isRecord(metadata)) throw new CheckpointError(name, '__metadata__.metadata is not a JSON object');
 
-  const tensors = readTensors(bytes, header, dataStart, name);
+  const { tensors, int8 } = readTensors(bytes, header, dataStart, name, axes);
+  const quantized = new Map<string, QuantizedMatrix>();
+  for (const [n, axis] of axes) {
+    const values = int8.get(n);
+    if (values === undefined) throw new CheckpointError(name, `int8 tensor '${n}' is listed in __metadata__.quantization but not stored as I8`);
+    const scaleName = n + INT8_SCALE_SUFFIX;
+    const scales = tensors.get(scaleName);
+    const units = values.shape[axis] as number;
+    if (scales === undefined || scales.rank !== 1 || scales.size !== units) {
+      throw new CheckpointError(name, `int8 tensor '${n}' needs its scales '${scaleName}' of shape [${units}]`);
+    }
+    tensors.delete(scaleName);
+    const q: QuantizedMatrix = { values: values.data, scales: scales.data, shape: values.shape, axis };
+    quantized.set(n, q);
+    tensors.set(n, new Tensor(dequantizeMatrix(q), values.shape, { name: n }));
+  }
   const extraSet = new Set(extraNames);
   const params = new Map<string, Tensor>();
   const extraTensors = new Map<string, Tensor>();
@@ -146,7 +199,22 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     if (!tensors.has(n)) throw new CheckpointError(name, `extra tensor '${n}' is listed but not stored`);
   }
   checkParameters(params, parameterShapes(config), name);
-  return { config, srcVocab, tgtVocab, tokenizer, params, extraTensors, metadata };
+  return { config, srcVocab, tgtVocab, tokenizer, params, extraTensors, metadata, ...(quantized.size > 0 ? { quantized } : {}) };
+}
+
+/** The int8 matrices of a format_version 2 header: name -> axis of its scales. */
+function quantizationAxes(meta: Record<string, string>, name: string): Map<string, 0 | 1> {
+  const j = metaJson(meta, 'quantization', name);
+  if (!isRecord(j) || j['dtype'] !== QUANT_DTYPE || j['scheme'] !== QUANT_SCHEME || !isRecord(j['tensors'])) {
+    throw new CheckpointError(name, `__metadata__.quantization is not {"dtype": "${QUANT_DTYPE}", "scheme": "${QUANT_SCHEME}", "tensors": {...}}`);
+  }
+  const out = new Map<string, 0 | 1>();
+  for (const [n, e] of Object.entries(j['tensors'])) {
+    const axis = isRecord(e) ? e['axis'] : undefined;
+    if (axis !== 0 && axis !== 1) throw new CheckpointError(name, `__metadata__.quantization.tensors['${n}'].axis must be 0 or 1`);
+    out.set(n, axis);
+  }
+  return out;
 }
 
 function readHeader(bytes: Uint8Array, name: string): { header: Record<string, unknown>; dataStart: number } {
@@ -176,16 +244,24 @@ function readTensors(
   header: Record<string, unknown>,
   dataStart: number,
   name: string,
-): Map<string, Tensor> {
+  int8Names: ReadonlyMap<string, unknown>,
+): { tensors: Map<string, Tensor>; int8: Map<string, { data: Int8Array; shape: [number, number] }> } {
   const dataLen = bytes.length - dataStart;
   const out = new Map<string, Tensor>();
+  const int8 = new Map<string, { data: Int8Array; shape: [number, number] }>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ranges: Array<[number, number, string]> = [];
   for (const [tname, entry] of Object.entries(header)) {
     if (tname === '__metadata__') continue;
     if (!isRecord(entry)) throw new CheckpointError(name, `header entry '${tname}' is not an object`);
-    if (entry['dtype'] !== 'F32') {
-      throw new CheckpointError(name, `tensor '${tname}' has dtype ${JSON.stringify(entry['dtype'])}, only F32 is supported`);
+    const isInt8 = int8Names.has(tname);
+    if (entry['dtype'] !== (isInt8 ? 'I8' : 'F32')) {
+      throw new CheckpointError(
+        name,
+        isInt8
+          ? `tensor '${tname}' is listed as int8 but has dtype ${JSON.stringify(entry['dtype'])}`
+          : `tensor '${tname}' has dtype ${JSON.stringify(entry['dtype'])}, only F32${int8Names.size > 0 ? ' (and I8 for the matrices __metadata__.quantization lists)' : ''} is supported`,
+      );
     }
     const shape = entry['shape'];
     if (!Array.isArray(shape) || !shape.every((d): d is number => Number.isInteger(d) && d >= 0)) {
@@ -202,11 +278,19 @@ function readTensors(
         `tensor '${tname}' data_offsets [${begin}, ${end}] fall outside the ${dataLen} data bytes (truncated file?)`,
       );
     }
-    if (end - begin !== shapeSize(shape) * 4) {
+    const width = isInt8 ? 1 : 4;
+    if (end - begin !== shapeSize(shape) * width) {
       throw new CheckpointError(
         name,
-        `tensor '${tname}' has ${end - begin} bytes but shape ${shapeStr(shape)} needs ${shapeSize(shape) * 4}`,
+        `tensor '${tname}' has ${end - begin} bytes but shape ${shapeStr(shape)} needs ${shapeSize(shape) * width}`,
       );
+    }
+    if (isInt8) {
+      if (shape.length !== 2) throw new CheckpointError(name, `int8 tensor '${tname}' has shape ${shapeStr(shape)}, int8 tensors are matrices`);
+      const copy = bytes.slice(dataStart + begin, dataStart + end);
+      int8.set(tname, { data: new Int8Array(copy.buffer, copy.byteOffset, copy.length), shape: shape as [number, number] });
+      ranges.push([begin, end, tname]);
+      continue;
     }
     const data = readFloats(view, dataStart + begin, shapeSize(shape));
     const bad = data.findIndex((x) => !Number.isFinite(x));
@@ -226,7 +310,7 @@ function readTensors(
     }
     if (prev === null || r[1] > prev[1]) prev = r;
   }
-  return out;
+  return { tensors: out, int8 };
 }
 
 const littleEndian = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;

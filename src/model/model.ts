@@ -12,6 +12,7 @@
  */
 import type { Batch } from '../data/batch.js';
 import type { StepDecoder } from '../decode/common.js';
+import { registerInt8 } from '../engine/int8.js';
 import type { Rng } from '../engine/random.js';
 import { shapeSize, shapeStr, type Tensor } from '../engine/tensor.js';
 import { CheckpointError, type CheckpointContents } from './checkpoint.js';
@@ -130,6 +131,8 @@ export function loadModel(c: CheckpointContents, name = 'checkpoint'): Trainable
   const own = model.parameters();
   checkParameters(c.params, parameterShapes(c.config), name);
   for (const [n, p] of own) p.data.set((c.params.get(n) as Tensor).data);
+  // An int8 checkpoint: products with these weights take the int8 GEMM.
+  for (const [n, q] of c.quantized ?? []) registerInt8((own.get(n) as Tensor).data, q);
   return model;
 }
 

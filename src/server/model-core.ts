@@ -15,7 +15,7 @@ export function describeTranslator(t: Translator, name = t.name): ModelInfo {
   const info: ModelInfo = {
     name,
     kind: t.model.hasAttention ? 'attention' : 'baseline',
-    architecture: t.model.summary(),
+    architecture: first?.quantized === undefined ? t.model.summary() : `${t.model.summary()}, int8 weights`,
     parameters: t.model.parameterCount(),
     source_vocab_size: t.srcVocab.size,
     target_vocab_size: t.tgtVocab.size,

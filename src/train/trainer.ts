@@ -18,8 +18,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tape, Tensor, withTape } from '../engine/tensor.js';
 import { Adam, clipGradNorm } from '../engine/optim.js';
-import { encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
+import { CheckpointError, encodeCheckpoint, type CheckpointContents } from '../model/checkpoint.js';
 import { loadCheckpoint } from '../model/checkpoint-file.js';
+import { isQuantized } from '../model/quantize.js';
 import { checkModelSize, createModel, loadModel, type TrainableModel } from '../model/model.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Batch } from '../data/batch.js';
@@ -116,6 +117,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // Data and vocabularies (from the checkpoint when resuming, so ids stay the same).
   const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
+  if (resumed !== null && isQuantized(resumed)) {
+    throw new CheckpointError(opts.resume as string, 'is an int8 checkpoint (attnmt quantize), for decoding only: resume training from the float32 checkpoint it was made from');
+  }
   if (resumed !== null) trainingStateOf(resumed, opts.resume as string);
   const data = opts.data ?? prepareData(cfg.data, resumed ?? undefined, log);
   log(`data: ${data.train.length} training pairs, ${data.dev ? `${data.dev.sources.length} dev sources` : 'no dev set'}, vocab ${data.srcVocab.size} source / ${data.tgtVocab.size} target`);

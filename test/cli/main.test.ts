@@ -28,7 +28,7 @@ function tinyCheckpoint(dir: string, attention: RnnModelConfig['attention']): st
 test('--help of the command and of every sub-command exits 0', () => {
   const top = run(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['train', 'translate', 'eval', 'align', 'attention', 'average', 'score', 'serve', 'demo', 'data']) {
+  for (const cmd of ['train', 'translate', 'eval', 'align', 'attention', 'average', 'quantize', 'score', 'serve', 'demo', 'data']) {
     assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`), `${cmd} listed in --help`);
     const r = run([cmd, '--help']);
     assert.equal(r.code, 0, `${cmd} --help: ${r.stderr}`);

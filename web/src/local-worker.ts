@@ -9,7 +9,11 @@ import type { ModelInfo, ModelKind } from '../../src/server/translator.js';
 import type { LocalReply, LocalRequest } from './local.js';
 
 /** URLs of the kernels when `npm run build:wasm` has produced them (empty otherwise). */
-const wasmUrls = import.meta.glob(['../../build/gemm-simd.wasm', '../../build/gemm-relaxed.wasm'], { query: '?url', import: 'default', eager: true });
+const wasmUrls = import.meta.glob(['../../build/gemm-simd.wasm', '../../build/gemm-relaxed.wasm', '../../build/int8-simd.wasm', '../../build/int8-relaxed.wasm'], {
+  query: '?url',
+  import: 'default',
+  eager: true,
+});
 
 async function fetchBytes(name: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const url = Object.entries(wasmUrls).find(([file]) => file.endsWith(`/${name}`))?.[1];
@@ -19,13 +23,18 @@ async function fetchBytes(name: string): Promise<Uint8Array<ArrayBuffer> | undef
 
 let engine: Promise<EngineInfo> | null = null;
 
-/** The engine, started once: the relaxed-SIMD (FMA) kernels where the browser has them, else plain SIMD, else TypeScript. */
+/**
+ * The engine, started once: the relaxed-SIMD (FMA) kernels where the browser has them, else plain SIMD,
+ * else TypeScript; with the int8 kernels for int8 checkpoints (relaxed SIMD after its self-test).
+ */
 function startEngine(): Promise<EngineInfo> {
   engine ??= (async (): Promise<EngineInfo> => {
     try {
-      const [simd, relaxed] = await Promise.all([fetchBytes('gemm-simd.wasm'), fetchBytes('gemm-relaxed.wasm')]);
+      const names = ['gemm-simd.wasm', 'gemm-relaxed.wasm', 'int8-simd.wasm', 'int8-relaxed.wasm'];
+      const [simd, relaxed, int8Simd, int8Relaxed] = await Promise.all(names.map(fetchBytes));
       if (simd === undefined) return await initEngine({ threads: 1 });
-      return await initEngine({ threads: 1, wasm: relaxed === undefined ? { simd } : { simd, relaxed } });
+      const int8 = int8Simd === undefined ? {} : { int8: int8Relaxed === undefined ? { simd: int8Simd } : { simd: int8Simd, relaxed: int8Relaxed } };
+      return await initEngine({ threads: 1, wasm: { simd, ...(relaxed === undefined ? {} : { relaxed }), ...int8 } });
     } catch {
       return initEngine({ threads: 1 });
     }

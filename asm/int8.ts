@@ -1,0 +1,174 @@
+// Int8 GEMM for decoding with quantized weights (src/engine/int8.ts loads it; build/int8-*.wasm).
+//
+//   C (m x n) = beta * C + dequant(Xq) · dequant(Wq)ᵀ
+//
+// Weights W (n rows x kp values, K padded to a multiple of 16 with zeros) are int8 in [-127, 127] with
+// one float scale per row (output unit) and the row's integer sum. Activations X are quantized here,
+// per row, to 7 unsigned bits with a zero point: x ≈ s·(q - z), q in [0, 127]. One output is then
+//
+//   C[i][j] = s_i · ws_j · (Σ_k q_ik · w_jk  -  z_i · Σ_k w_jk)
+//
+// where the sum is exact in i32 (|Σ| <= K·127·127). Built twice from this file:
+//   plain SIMD    8 values at a time widened to i16 as they are loaded (v128.load8x8_s/_u, one
+//                 instruction each), then i32x4.dot_i16x8_s: 8 products per instruction (i16x8.extmul
+//                 on 16 bytes costs about as many instructions per product as the float32 kernel)
+//   relaxed SIMD  16 values at a time, i32x4.relaxed_dot_i8x16_i7x16_add_s: 16 products per
+//                 instruction (its second operand must be 7-bit, which q is)
+// Both read the same layout (one byte per value) and compute the same integers, and the float steps around them use the same (non-relaxed)
+// instructions, so both builds give bit-identical C. The loader checks that on the running host
+// before it trusts the relaxed build (V8 may lower relaxed instructions differently from the spec).
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes per weight and per quantized activation (the same layout in both builds). */
+export function valueBytes(): i32 {
+  return 1;
+}
+
+/** Values per step of the inner loop. */
+// @ts-ignore: decorator
+@inline const STEP: i32 = ASC_FEATURE_RELAXED_SIMD ? 16 : 8;
+
+/** A step of quantized activations (unsigned 7-bit): 16 bytes, or 8 widened to i16. */
+@inline function loadQ(ptr: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.load(ptr);
+  return v128.load8x8_u(ptr);
+}
+
+/** A step of int8 weights: 16 bytes, or 8 sign-extended to i16. */
+@inline function loadW(ptr: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.load(ptr);
+  return v128.load8x8_s(ptr);
+}
+
+/** Horizontal sums of four i32x4 accumulators: [Σa0, Σa1, Σa2, Σa3]. */
+@inline function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 4, 1, 5), v128.shuffle<i32>(a0, a1, 2, 6, 3, 7));
+  const s23 = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 4, 1, 5), v128.shuffle<i32>(a2, a3, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(s01, s23, 0, 1, 4, 5), v128.shuffle<i32>(s01, s23, 2, 3, 6, 7));
+}
+
+/** acc + the products w·q of one step (16 int8, or 8 widened to i16) summed into four i32 lanes. */
+@inline function dot(acc: v128, w: v128, q: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, q, acc);
+  } else {
+    return i32x4.add(acc, i32x4.dot_i16x8_s(w, q));
+  }
+}
+
+/**
+ * Quantizes m rows of x (floats, stride kp, zero padded past K) to q (stride kp values): per row the
+ * range [min(0, min x), max(0, max x)] is mapped onto [0, 127]; scales[i] = step, zeros[i] = z.
+ */
+export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize, zeros: usize): void {
+  for (let i = 0; i < m; i++) {
+    const row = x + (<usize>(i * kp) << 2);
+    let vmin = f32x4.splat(0);
+    let vmax = f32x4.splat(0);
+    for (let p = 0; p < kp; p += 4) {
+      const v = v128.load(row + (<usize>p << 2));
+      vmin = f32x4.min(vmin, v);
+      vmax = f32x4.max(vmax, v);
+    }
+    const lo = min(min(f32x4.extract_lane(vmin, 0), f32x4.extract_lane(vmin, 1)), min(f32x4.extract_lane(vmin, 2), f32x4.extract_lane(vmin, 3)));
+    const hi = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
+    let step: f32 = (hi - lo) / 127;
+    if (!(step > 0) || !isFinite(step)) step = 1;
+    const inv: f32 = 1 / step;
+    const z: f32 = min<f32>(127, max<f32>(0, nearest<f32>(-lo * inv)));
+    store<f32>(scales + (<usize>i << 2), step);
+    store<i32>(zeros + (<usize>i << 2), <i32>z);
+    const vinv = f32x4.splat(inv);
+    const vz = f32x4.splat(z);
+    const v0 = f32x4.splat(0);
+    const v127 = f32x4.splat(127);
+    const dst = q + <usize>(i * kp);
+    for (let p = 0; p < kp; p += 16) {
+      const s = row + (<usize>p << 2);
+      const c0 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s), vinv)), vz))));
+      const c1 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s, 16), vinv)), vz))));
+      const c2 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s, 32), vinv)), vz))));
+      const c3 = i32x4.trunc_sat_f32x4_s(f32x4.min(v127, f32x4.max(v0, f32x4.add(f32x4.nearest(f32x4.mul(v128.load(s, 48), vinv)), vz))));
+      v128.store(dst + <usize>p, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3)));
+    }
+  }
+}
+
+/** Writes four outputs of one row: C = beta·C + s·ws·(acc - z·wsum). */
+@inline function finish(c: usize, acc: v128, s: f32, z: i32, ws: usize, wsum: usize, beta: f32): void {
+  const v = f32x4.mul(
+    f32x4.convert_i32x4_s(i32x4.sub(acc, i32x4.mul(i32x4.splat(z), v128.load(wsum)))),
+    f32x4.mul(f32x4.splat(s), v128.load(ws)),
+  );
+  v128.store(c, beta == 0 ? v : f32x4.add(v, f32x4.mul(f32x4.splat(beta), v128.load(c))));
+}
+
+/**
+ * C (m x np floats, stride np) = beta·C + the int8 products of the quantized rows q (m x kp, with
+ * scales xs and zero points xz) and the weight rows w (np x kp, scales ws, row sums wsum); np and kp
+ * are multiples of 4 and 16. Weight rows go in blocks that stay in L1 while every row pair uses them.
+ */
+export function gemmInt8(
+  q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32,
+): void {
+  const rb = kp; // bytes per row
+  const block = max(4, (16384 / rb) & ~3);
+  for (let j0 = 0; j0 < np; j0 += block) {
+    const j1 = min(np, j0 + block);
+    let i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const q0 = q + <usize>(i * rb);
+      const q1 = q0 + <usize>rb;
+      for (let j = j0; j < j1; j += 4) {
+        const w0 = w + <usize>(j * rb);
+        const w1 = w0 + <usize>rb;
+        const w2 = w1 + <usize>rb;
+        const w3 = w2 + <usize>rb;
+        let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
+        let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
+        for (let p = 0; p < rb; p += STEP) {
+          const x0 = loadQ(q0 + <usize>p);
+          const x1 = loadQ(q1 + <usize>p);
+          let b = loadW(w0 + <usize>p);
+          a00 = dot(a00, b, x0);
+          a10 = dot(a10, b, x1);
+          b = loadW(w1 + <usize>p);
+          a01 = dot(a01, b, x0);
+          a11 = dot(a11, b, x1);
+          b = loadW(w2 + <usize>p);
+          a02 = dot(a02, b, x0);
+          a12 = dot(a12, b, x1);
+          b = loadW(w3 + <usize>p);
+          a03 = dot(a03, b, x0);
+          a13 = dot(a13, b, x1);
+        }
+        const jo = <usize>j << 2;
+        const c0 = c + (<usize>(i * np) << 2) + jo;
+        finish(c0, sum4(a00, a01, a02, a03), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta);
+        finish(c0 + (<usize>np << 2), sum4(a10, a11, a12, a13), load<f32>(xs + (<usize>(i + 1) << 2)), load<i32>(xz + (<usize>(i + 1) << 2)), ws + jo, wsum + jo, beta);
+      }
+    }
+    if (i < m) {
+      const q0 = q + <usize>(i * rb);
+      for (let j = j0; j < j1; j += 4) {
+        const w0 = w + <usize>(j * rb);
+        const w1 = w0 + <usize>rb;
+        const w2 = w1 + <usize>rb;
+        const w3 = w2 + <usize>rb;
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (let p = 0; p < rb; p += STEP) {
+          const x0 = loadQ(q0 + <usize>p);
+          a0 = dot(a0, loadW(w0 + <usize>p), x0);
+          a1 = dot(a1, loadW(w1 + <usize>p), x0);
+          a2 = dot(a2, loadW(w2 + <usize>p), x0);
+          a3 = dot(a3, loadW(w3 + <usize>p), x0);
+        }
+        const jo = <usize>j << 2;
+        finish(c + (<usize>(i * np) << 2) + jo, sum4(a0, a1, a2, a3), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta);
+      }
+    }
+  }
+}
