@@ -159,7 +159,6 @@ export function gemmReference(args: GemmArgs): void {
     row.fill(0);
     for (let p = 0; p < k; p++) {
       const av = transA ? a[ao + p * lda + i] : a[ao + i * lda + p];
-      if (av === 0) continue;
       if (transB) {
         for (let j = 0; j < n; j++) row[j] += av * b[bo + j * ldb + p];
       } else {

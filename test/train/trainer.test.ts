@@ -206,3 +206,40 @@ test('maxEpochs stops after the last epoch even when an accumulated step crosses
   assert.equal(result.stopReason, 'maxEpochs');
   assert.equal(result.steps, 3, 'steps 1-3 draw batches 1-9: two epochs of 4 batches are done after step 3');
 });
+
+test('plateau decay comes after lrDecay.patience + 1 flat validations, early stopping after earlyStopping.patience, the same across a resume', async () => {
+  // lr 1e-12: the weights move by about 1e-12, too little to change a greedy decode, so every validation's BLEU is the same.
+  const training = { lr: 1e-12, minLr: 0, validMetric: 'bleu', validEvery: 1, maxSteps: 20, lrDecay: { factor: 0.5, patience: 2 }, earlyStopping: { patience: 4 } };
+  const logOf = (dir: string): Array<{ step: number; lr: number; bleu: number; best: boolean }> =>
+    fs.readFileSync(path.join(dir, 'out', 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number; bleu: number; best: boolean });
+
+  const straight = tmpDir();
+  const full = await train({ config: tinyConfig(straight, training), ...quiet });
+  const log = logOf(straight);
+  assert.ok(log.every((v) => v.bleu === log[0]?.bleu), 'precondition: the score never improves after the first validation');
+  // Validation 1 is the best; 2 and 3 are flat (plateau 1, 2: not above patience 2); the 4th flat one (plateau 3 > 2)
+  // halves the rate, which step 5 uses; step 5 is the 4th validation without improvement (sinceBest 4 >= 4): stop.
+  assert.deepEqual(log.map((v) => v.step), [1, 2, 3, 4, 5]);
+  assert.deepEqual(log.map((v) => v.best), [true, false, false, false, false]);
+  assert.deepEqual(log.map((v) => v.lr), [1e-12, 1e-12, 1e-12, 1e-12, 5e-13]);
+  assert.equal(full.stopReason, 'earlyStopping');
+  assert.equal(full.steps, 5);
+
+  const split = tmpDir();
+  await train({ config: tinyConfig(split, { ...training, maxSteps: 3 }), ...quiet });
+  const last = path.join(split, 'out', 'last.safetensors');
+  const resumed = await train({ config: tinyConfig(split, training), resume: last, ...quiet });
+  assert.equal(resumed.stopReason, 'earlyStopping');
+  assert.equal(resumed.steps, 5);
+  assert.deepEqual(logOf(split).map(({ step, lr, best }) => ({ step, lr, best })), log.map(({ step, lr, best }) => ({ step, lr, best })));
+
+  // Resuming the finished run trains nothing and writes nothing.
+  const bytes = fs.readFileSync(last);
+  const mtime = fs.statSync(last).mtimeMs;
+  const lines: string[] = [];
+  const again = await train({ config: tinyConfig(split, training), resume: last, log: (l) => lines.push(l), progress: false });
+  assert.equal(again.stopReason, 'earlyStopping');
+  assert.equal(again.steps, 5);
+  assert.ok(fs.readFileSync(last).equals(bytes) && fs.statSync(last).mtimeMs === mtime, 'last.safetensors was rewritten');
+  assert.ok(lines.some((l) => /already finished at step 5 .*earlyStopping\.patience 4/.test(l)), lines.join('\n'));
+});
