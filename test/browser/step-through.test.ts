@@ -109,6 +109,9 @@ describe('step-through view', { skip: skipBrowser }, () => {
       await page.waitForFunction(() => document.querySelector('#step-through')?.getAttribute('data-busy') === null && document.querySelector('#step-through .st-panel') !== null);
       const api = await explainApi(server.url, { text: SENTENCE, top: 5 });
       assert.equal(api.mode, 'greedy');
+      // The view may still be answering an earlier request of the page (the first example, the beam menu): wait
+      // until it settles on this sentence's explanation (fails after the default timeout if it never does).
+      await page.waitForFunction((sel) => /steps of greedy decoding/.test(document.querySelector(sel)?.textContent ?? '') && document.querySelector('#step-through')?.getAttribute('data-busy') === null, `${ST} .st-status`);
       assert.match(await page.textContent(`${ST} .st-status`) ?? '', /steps of greedy decoding/);
       const base = await explainApi(server.url, { text: SENTENCE, top: 5, model: 'baseline' });
       await stepThroughAndCompare(page, api, base, 1e-9);
