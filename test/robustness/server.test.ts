@@ -248,7 +248,10 @@ describe('real worker threads: cancelling and fairness', () => {
     }
     // The worker reports the stopped decode (not a finished one) soon after; the test's timeout fails it otherwise.
     while (translator.stoppedChunks === 0) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(translator.stoppedChunks, 1, 'the running decode was stopped');
+    // The long decode was stopped; the short request was either still queued at its own deadline (never started)
+    // or had just reached the freed worker and was stopped there too: which one depends on the machine's timing.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(translator.stoppedChunks === 1 || translator.stoppedChunks === 2, `stopped chunks: ${translator.stoppedChunks}`);
   });
 
   test('fair: a small request finishes while a big one still runs (one worker, chunks interleave)', { timeout: 120_000 }, async () => {
