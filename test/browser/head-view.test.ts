@@ -10,23 +10,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { ModelRunner } from '../../src/server/model-core.js';
-import { packageRoot } from '../../src/server/static.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import type { TranslationResult } from '../../src/server/translator.js';
 import { tempDir } from '../helpers/tmp.js';
+import { artifacts, dist, launchChromium, skipBrowser } from './helpers.js';
 import { writeTinyCheckpoint, writeTinyTransformer } from '../helpers/tiny-checkpoint.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = packageRoot();
-const dist = path.join(root, 'web', 'dist');
-const artifacts = path.join(root, 'test-artifacts');
-const skip = !fs.existsSync(CHROMIUM)
-  ? `${CHROMIUM} is not installed (apt-get install chromium; CI installs it)`
-  : !fs.existsSync(path.join(dist, 'index.html'))
-    ? 'web/dist is not built (npm run build:web)'
-    : false;
+const skip = skipBrowser;
 
 const SENTENCE = 'the white dog saw the black cat';
 
@@ -78,10 +70,7 @@ describe('head view', { skip }, () => {
   let expected: TranslationResult;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    browser = await launchChromium();
     fs.mkdirSync(artifacts, { recursive: true });
     dir = tempDir('head-view');
     fs.cpSync(dist, dir, { recursive: true });

@@ -10,22 +10,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { packageRoot, startPageServer } from '../../src/server/static.js';
+import { type Browser } from 'playwright-core';
+import { startPageServer } from '../../src/server/static.js';
 import { ISOLATION_HEADERS } from '../../src/server/http-policy.js';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { tempDir } from '../helpers/tmp.js';
+import { artifacts, dist, launchChromium, skipBrowser } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const root = packageRoot();
-const dist = path.join(root, 'web', 'dist');
-const artifacts = path.join(root, 'test-artifacts');
-const skip = !fs.existsSync(CHROMIUM)
-  ? `${CHROMIUM} is not installed (apt-get install chromium; CI installs it)`
-  : !fs.existsSync(path.join(dist, 'index.html'))
-    ? 'web/dist is not built (npm run build:web)'
-    : false;
+const skip = skipBrowser;
 
 /** Steps the attention model trains before the test pauses it. */
 const STEPS = 200;
@@ -34,10 +27,7 @@ describe('Train here', { skip }, () => {
   let browser: Browser;
   let server: { url: string; close: () => Promise<void> };
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    browser = await launchChromium();
     server = await startPageServer(dist);
     fs.mkdirSync(artifacts, { recursive: true });
   });
