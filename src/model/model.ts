@@ -177,6 +177,8 @@ export function checkParameters(params: ReadonlyMap<string, Tensor>, expected: R
     if (!expected.has(n)) problems.push(`unexpected tensor '${n}' (not a parameter of this config)`);
   }
   if (problems.length > 0) {
-    throw new CheckpointError(name, `weights do not match the config:\n  ${problems.join('\n  ')}`);
+    // One line (the command line's rule for errors): the first few problems, and how many more there are.
+    const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+    throw new CheckpointError(name, `weights do not match the config: ${problems.slice(0, 3).join('; ')}${more}`);
   }
 }

@@ -98,7 +98,7 @@ test('corrupt and truncated files give errors naming the file and the problem', 
   const shape = structuredClone(json);
   const bw = shape['bridge.weight'] as { shape: number[] };
   bw.shape = [bw.shape[1] as number, bw.shape[0] as number, 1];
-  assert.throws(() => loadCheckpoint(write('shape.safetensors', withHeader(shape))), /shape\.safetensors: weights do not match the config:\n\s+parameter 'bridge\.weight' has shape \[8, 8, 1\], the config needs \[8, 8\]/);
+  assert.throws(() => loadCheckpoint(write('shape.safetensors', withHeader(shape))), /shape\.safetensors: weights do not match the config: parameter 'bridge\.weight' has shape \[8, 8, 1\], the config needs \[8, 8\]$/);
   const missing = structuredClone(json);
   delete missing['decoder.output.bias'];
   assert.throws(() => loadCheckpoint(write('missing.safetensors', withHeader(missing))), /missing parameter 'decoder\.output\.bias'/);
