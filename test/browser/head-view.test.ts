@@ -7,15 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { type Browser, type Page } from 'playwright-core';
 import { ModelRunner } from '../../src/server/model-core.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import type { TranslationResult } from '../../src/server/translator.js';
 import { tempDir } from '../helpers/tmp.js';
-import { artifacts, dist, launchChromium, skipBrowser } from './helpers.js';
+import { artifacts, dist, launchChromium, serveStatic, skipBrowser, watchErrors } from './helpers.js';
 import { writeTinyCheckpoint, writeTinyTransformer } from '../helpers/tiny-checkpoint.js';
 
 const skip = skipBrowser;
@@ -90,8 +88,7 @@ describe('head view', { skip }, () => {
     const server: RunningServer = await startServer({ models: [transformerFile, path.join(dir, 'tiny-none.safetensors')], port: 0, staticDir: dir, log: () => undefined });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+      const errors = watchErrors(page);
       await page.goto(server.url);
       await page.waitForSelector('body[data-ready="server"]');
       await exercise(page, expected, 'head-view-server.png');
@@ -104,29 +101,17 @@ describe('head view', { skip }, () => {
   });
 
   test('in-browser mode: the same head view from ?model=', async () => {
-    const server = http.createServer((req, res) => {
-      const rel = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
-      const file = path.join(dir, rel === '/' ? 'index.html' : path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
-      if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-        return;
-      }
-      const ext = path.extname(file);
-      const type = ext === '.html' ? 'text/html' : ext === '.js' ? 'text/javascript' : ext === '.css' ? 'text/css' : ext === '.wasm' ? 'application/wasm' : 'application/octet-stream';
-      res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await serveStatic(dir);
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?model=tiny-transformer.safetensors&model2=tiny-none.safetensors`);
+      const errors = watchErrors(page);
+      await page.goto(`${server.url}?model=tiny-transformer.safetensors&model2=tiny-none.safetensors`);
       await page.waitForSelector('body[data-ready="in-browser"]');
       await exercise(page, expected, 'head-view-in-browser.png');
       assert.deepEqual(errors, []);
       await page.close();
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });
