@@ -53,7 +53,8 @@ export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void 
   if (kind == KIND_PACK_A) packAChunk(params, chunk);
   else if (kind == KIND_COMPUTE) computeChunk(params, chunk, scratch);
   else if (kind == KIND_BATCHED) batchedChunk(params, chunk, scratch);
-  else smallChunk(params, chunk);
+  else if (kind == KIND_SMALL) smallChunk(params, chunk);
+  else unreachable(); // another module's kind (the int8 jobs run asm/int8.ts)
 }
 
 // ---------------------------------------------------------------------------------------------

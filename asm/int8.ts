@@ -8,7 +8,8 @@
 //
 //   C[i][j] = s_i · ws_j · (Σ_k q_ik · w_jk  -  z_i · Σ_k w_jk)
 //
-// where the sum is exact in i32 (|Σ| <= K·127·127). Built twice from this file:
+// where the sum is exact in i32 (|Σ| <= K·127·127). Built twice from this file (and each again for shared
+// memory, the -mt builds whose `run` jobs the engine's worker pool takes, see the end of this file):
 //   plain SIMD    8 values at a time widened to i16 as they are loaded (v128.load8x8_s/_u, one
 //                 instruction each), then i32x4.dot_i16x8_s: 8 products per instruction (i16x8.extmul
 //                 on 16 bytes costs about as many instructions per product as the float32 kernel)
@@ -109,20 +110,32 @@ export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize,
 /**
  * C (m x np floats, stride np) = beta·C + the int8 products of the quantized rows q (m x kp, with
  * scales xs and zero points xz) and the weight rows w (np x kp, scales ws, row sums wsum); np and kp
- * are multiples of 4 and 16. Weight rows go in blocks that stay in L1 while every row pair uses them.
+ * are multiples of 4 and 16.
  */
 export function gemmInt8(
   q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32,
 ): void {
+  gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, beta, 0, np);
+}
+
+/**
+ * The output units [j0, j1) (multiples of 4) of `gemmInt8`, for every row. Each output is computed
+ * the same way whatever the range (its exact i32 sum, then the same float steps), so splitting the
+ * units (or rows) across calls or threads gives bit-identical C. Weight rows go in blocks that stay
+ * in L1 while every row pair uses them.
+ */
+function gemmColumns(
+  q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32, j0: i32, j1: i32,
+): void {
   const rb = kp; // bytes per row
   const block = max(4, (16384 / rb) & ~3);
-  for (let j0 = 0; j0 < np; j0 += block) {
-    const j1 = min(np, j0 + block);
+  for (let jb = j0; jb < j1; jb += block) {
+    const je = min(j1, jb + block);
     let i = 0;
     for (; i + 2 <= m; i += 2) {
       const q0 = q + <usize>(i * rb);
       const q1 = q0 + <usize>rb;
-      for (let j = j0; j < j1; j += 4) {
+      for (let j = jb; j < je; j += 4) {
         const w0 = w + <usize>(j * rb);
         const w1 = w0 + <usize>rb;
         const w2 = w1 + <usize>rb;
@@ -153,7 +166,7 @@ export function gemmInt8(
     }
     if (i < m) {
       const q0 = q + <usize>(i * rb);
-      for (let j = j0; j < j1; j += 4) {
+      for (let j = jb; j < je; j += 4) {
         const w0 = w + <usize>(j * rb);
         const w1 = w0 + <usize>rb;
         const w2 = w1 + <usize>rb;
@@ -170,5 +183,57 @@ export function gemmInt8(
         finish(c + (<usize>(i * np) << 2) + jo, sum4(a0, a1, a2, a3), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta);
       }
     }
+  }
+}
+
+// ---- jobs on the engine's worker pool ----------------------------------------------------------------
+// The -mt builds (shared memory) run on the float GEMM's worker threads (src/engine/pool.ts): the pool
+// calls `run(kind, params, chunk, scratch)` of this module for the kinds below (src/engine/int8.ts
+// `withInt8Jobs`), and the float module's `run` for the others. Chunks of a job write disjoint rows
+// (quantization) or output units (product).
+
+export const KIND_INT8_QUANTIZE: i32 = 16;
+export const KIND_INT8_GEMM: i32 = 17;
+
+// Parameter block of a job (byte offsets; i32 unless noted), written by src/engine/int8.ts.
+const J_X = 0; // float rows of A (m x kp)
+const J_Q = 4; // quantized rows (m x kp bytes)
+const J_XS = 8;
+const J_XZ = 12;
+const J_M = 16;
+const J_KP = 20;
+const J_W = 24;
+const J_WS = 28;
+const J_WSUM = 32;
+const J_NP = 36;
+const J_C = 40;
+const J_BETA = 44; // f32
+const J_ROWS = 48; // rows per quantization chunk
+const J_COLS = 52; // output units per product chunk (multiple of 4)
+
+/** Runs chunk `chunk` of an int8 job (`scratch` is unused: the kernels need none). */
+export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void {
+  const m = load<i32>(params + J_M);
+  const kp = load<i32>(params + J_KP);
+  const q = <usize>load<i32>(params + J_Q);
+  const xs = <usize>load<i32>(params + J_XS);
+  const xz = <usize>load<i32>(params + J_XZ);
+  if (kind == KIND_INT8_QUANTIZE) {
+    const rows = load<i32>(params + J_ROWS);
+    const i0 = chunk * rows;
+    const i1 = min(m, i0 + rows);
+    const x = <usize>load<i32>(params + J_X);
+    quantizeRows(x + (<usize>(i0 * kp) << 2), i1 - i0, kp, q + <usize>(i0 * kp), xs + (<usize>i0 << 2), xz + (<usize>i0 << 2));
+  } else if (kind == KIND_INT8_GEMM) {
+    const np = load<i32>(params + J_NP);
+    const cols = load<i32>(params + J_COLS);
+    const j0 = chunk * cols;
+    const w = <usize>load<i32>(params + J_W);
+    const ws = <usize>load<i32>(params + J_WS);
+    const wsum = <usize>load<i32>(params + J_WSUM);
+    const c = <usize>load<i32>(params + J_C);
+    gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, load<f32>(params + J_BETA), j0, min(np, j0 + cols));
+  } else {
+    unreachable();
   }
 }

@@ -13,7 +13,7 @@ import { gemmReference, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
-import { initInt8, shutdownInt8, type Int8Info } from './int8.js';
+import { attachInt8Pool, initInt8, int8JobModule, shutdownInt8, withInt8Jobs, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
@@ -27,7 +27,12 @@ export interface EngineOptions {
   /** Use the relaxed-SIMD (FMA) build: true requires it, false never, 'auto' (default) when the runtime validates it. */
   relaxed?: boolean | 'auto';
   /** Module bytes (a browser must pass them; Node reads build/*.wasm when absent). */
-  wasm?: { simd: BufferSource; relaxed?: BufferSource; int8?: { simd: BufferSource; relaxed?: BufferSource } };
+  wasm?: {
+    simd: BufferSource;
+    relaxed?: BufferSource;
+    /** The int8 kernels; `shared` (their -mt builds) lets a pool of threads run the int8 products. */
+    int8?: { simd: BufferSource; relaxed?: BufferSource; shared?: { simd: BufferSource; relaxed?: BufferSource } };
+  };
 }
 
 export interface EngineInfo {
@@ -126,15 +131,27 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   const kernels = kernelsOf(instance);
   memory.grow(Math.max(0, initialPages(kernels.heapBase(), threads) - 1));
 
+  // The int8 kernels (int8 checkpoints; see int8Info()): relaxed only after their own self-test, whatever
+  // the float build above; with a pool, their shared-memory build runs the big products on its threads.
+  await loadInt8(opts, wantRelaxed === false ? false : 'auto', threads > 1);
   let impl: WasmGemm;
   if (threads > 1) {
     const { ctrl, scratch, scratchStride } = memoryLayout(kernels.heapBase(), threads);
-    const started = await WorkerPool.start(module, memory, kernels.run, threads, ctrl, scratch, scratchStride);
+    const int8Module = int8JobModule() ?? undefined;
+    const int8 = int8Module === undefined ? undefined : new WebAssembly.Instance(int8Module, { env: { memory } });
+    const run = withInt8Jobs(kernels.run, int8);
+    const started = await WorkerPool.start(module, memory, run, threads, ctrl, scratch, scratchStride, int8Module);
     pool = started;
+    const runJob = (kind: number, params: number, chunks: number): void => started.runJob(kind, params, chunks);
     // Copies into a SharedArrayBuffer are about half as fast (V8 copies them with relaxed atomics),
     // so calls that run on one thread use a second instance on unshared memory when there is one.
     const alone = opts.wasm ? undefined : await loneInstance(relaxed ? 'gemm-relaxed' : 'gemm-simd');
-    impl = new WasmGemm(memory, kernels, threads, (kind, params, chunks) => started.runJob(kind, params, chunks), alone);
+    const shared = new WasmGemm(memory, kernels, threads, runJob, alone);
+    impl = shared;
+    if (int8 !== undefined) {
+      const host = { memory, threads, runJob, keep: (key: object, bytes: number) => shared.keep(key, bytes), callRegions: (words: readonly number[]) => shared.callRegions(words) };
+      attachInt8Pool(host, int8);
+    }
   } else {
     impl = new WasmGemm(memory, kernels, 1);
   }
@@ -149,19 +166,29 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   });
   setGruKernels(wasmGruKernels(rows));
   setAdamKernel(wasmAdamKernel(rows));
-  // The int8 kernels (int8 checkpoints; see int8Info()): relaxed only after their own self-test.
-  await loadInt8(opts, wantRelaxed === false ? false : 'auto');
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
 
-/** The int8 kernels (plain SIMD, relaxed SIMD after its self-test), from opts.wasm.int8 or build/int8-*.wasm. */
-async function loadInt8(opts: EngineOptions, want: boolean | 'auto'): Promise<Int8Info> {
-  const simd = opts.wasm ? opts.wasm.int8?.simd : isNode ? await readBuild('int8-simd') : undefined;
+/**
+ * The int8 kernels (plain SIMD, relaxed SIMD after its self-test), from opts.wasm.int8 or
+ * build/int8-*.wasm; with `pool`, their shared-memory builds too (build/int8-*-mt.wasm, or
+ * opts.wasm.int8.shared).
+ */
+async function loadInt8(opts: EngineOptions, want: boolean | 'auto', pool: boolean): Promise<Int8Info> {
+  const given = opts.wasm?.int8;
+  const simd = opts.wasm ? given?.simd : isNode ? await readBuild('int8-simd') : undefined;
   if (simd === undefined) return { backend: 'js' };
-  let relaxed = opts.wasm ? opts.wasm.int8?.relaxed : want !== false && isNode ? await readBuild('int8-relaxed') : undefined;
-  if (relaxed !== undefined && !WebAssembly.validate(relaxed) && !(await enableRelaxedSimd(relaxed))) relaxed = undefined;
-  return initInt8({ simd, ...(relaxed === undefined ? {} : { relaxed }), want });
+  const usable = async (bytes: BufferSource | undefined): Promise<BufferSource | undefined> =>
+    bytes !== undefined && (WebAssembly.validate(bytes) || (await enableRelaxedSimd(bytes))) ? bytes : undefined;
+  const relaxed = await usable(opts.wasm ? given?.relaxed : want !== false && isNode ? await readBuild('int8-relaxed') : undefined);
+  let shared: { simd: BufferSource; relaxed?: BufferSource } | undefined;
+  if (pool) {
+    const sharedSimd = opts.wasm ? given?.shared?.simd : await readBuild('int8-simd-mt');
+    const sharedRelaxed = await usable(opts.wasm ? given?.shared?.relaxed : want !== false ? await readBuild('int8-relaxed-mt') : undefined);
+    if (sharedSimd !== undefined) shared = { simd: sharedSimd, ...(sharedRelaxed === undefined ? {} : { relaxed: sharedRelaxed }) };
+  }
+  return initInt8({ simd, ...(relaxed === undefined ? {} : { relaxed }), ...(shared === undefined ? {} : { shared }), want });
 }
 
 /** A one-thread GEMM on its own unshared memory, from build/<name>.wasm (Node). */

@@ -14,6 +14,8 @@
  * engine loader, engine.ts).
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
+import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
+import type { RunChunk } from './pool.js';
 
 /** An int8 matrix with one scale per output unit; `axis` is the dimension of `shape` that indexes output units. */
 export interface QuantizedMatrix {
@@ -27,6 +29,8 @@ export interface Int8Info {
   backend: 'int8-simd' | 'int8-relaxed-simd' | 'js';
   /** Why the relaxed build is not used (absent when it is, or was not asked for). */
   relaxedUnused?: string;
+  /** Threads the big int8 products run on (the float engine's worker pool); absent: one. */
+  threads?: number;
 }
 
 /** Symmetric per-output-unit quantization of a (rows, cols) matrix: scale = max|w| / 127, q = round(w / scale). */
@@ -87,157 +91,83 @@ interface Int8Kernels {
   gemmInt8(q: number, xs: number, xz: number, m: number, kp: number, w: number, ws: number, wsum: number, np: number, c: number, beta: number): void;
 }
 
-/** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16). */
+/** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16), scales and row sums. */
 interface PlacedWeight {
   w: number;
   ws: number;
   wsum: number;
+}
+
+/** An int8 product's sizes: n output units of k values (padded to np, a multiple of 4, and kp, of 16) and beta (0 or 1). */
+interface Int8Shape {
   n: number;
   k: number;
   np: number;
   kp: number;
+  beta: number;
 }
 
 const PAGE = 65536;
-/** Largest memory asked for, in pages (2 GiB). */
+/** Largest memory asked for, in pages (2 GiB; asm/build.mjs builds the -mt modules with this maximum). */
 const MAX_PAGES = 32768;
 
 function align(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
 
-/** One instance of the int8 kernels on its own (unshared) memory. */
-export class Int8Gemm {
-  private f32: Float32Array;
-  private i32: Int32Array;
-  private i8: Int8Array;
-  /** End of the weights placed so far; per-call data goes after it. */
-  private weightsEnd: number;
-  private readonly placed = new WeakMap<QuantizedMatrix, PlacedWeight>();
-
-  private constructor(
-    private readonly memory: WebAssembly.Memory,
-    private readonly kernels: Int8Kernels,
-  ) {
-    this.f32 = new Float32Array(memory.buffer);
-    this.i32 = new Int32Array(memory.buffer);
-    this.i8 = new Int8Array(memory.buffer);
-    this.weightsEnd = align(kernels.heapBase(), 64);
-  }
-
-  static async create(bytes: BufferSource): Promise<Int8Gemm> {
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
-    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-    const fn = (name: string): ((...a: number[]) => number) => {
-      const f = instance.exports[name];
-      if (typeof f !== 'function') throw new Error(`int8 wasm module: export '${name}' is missing`);
-      return f as (...a: number[]) => number;
-    };
-    const heapBase = fn('heapBase');
-    if (fn('valueBytes')() !== 1) throw new Error('int8 wasm module: unexpected value layout (rebuild with `npm run build:wasm`)');
-    const quantizeRows = fn('quantizeRows');
-    const gemmInt8 = fn('gemmInt8');
-    return new Int8Gemm(memory, {
-      heapBase: () => heapBase(),
-      quantizeRows: (x, m, kp, q, s, z) => void quantizeRows(x, m, kp, q, s, z),
-      gemmInt8: (q, xs, xz, m, kp, w, ws, wsum, np, c, beta) => void gemmInt8(q, xs, xz, m, kp, w, ws, wsum, np, c, beta),
-    });
-  }
-
-  /**
-   * C = beta·C + A·op(W) through the int8 kernels, for W given as its int8 matrix. False when the call
-   * does not fit (W used along its other axis, strided or offset B, alpha ≠ 1, memory exhausted):
-   * the caller then runs the float GEMM on the dequantized weights.
-   */
-  gemm(args: GemmArgs, q: QuantizedMatrix): boolean {
-    const { m, n, k } = args;
-    const transB = args.transB ?? false;
-    const wantAxis = transB ? 0 : 1;
-    const [r, c] = q.shape;
-    if (q.axis !== wantAxis || (transB ? r !== n || c !== k : r !== k || c !== n)) return false;
-    if ((args.bOffset ?? 0) !== 0 || (args.ldb !== undefined && args.ldb !== c) || args.transA || (args.alpha ?? 1) !== 1) return false;
-    const beta = args.beta ?? 0;
-    if (beta !== 0 && beta !== 1) return false;
-    if (m === 0 || n === 0) return true;
-    const w = this.place(q);
-    if (w === null) return false;
-    const { kp, np } = w;
-    const [px, pq, ps, pz, pc, end] = this.regions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, m * np * 4]);
-    if (!this.reserve(end as number)) return false;
-    const f32 = this.f32;
-    const a = args.a;
-    const lda = args.lda ?? k;
-    const ao = args.aOffset ?? 0;
-    const x0 = (px as number) >> 2;
-    for (let i = 0; i < m; i++) {
-      const dst = x0 + i * kp;
-      f32.set(a.subarray(ao + i * lda, ao + i * lda + k), dst);
-      if (kp > k) f32.fill(0, dst + k, dst + kp);
-    }
-    const cOut = args.c;
-    const ldc = args.ldc ?? n;
-    const co = args.cOffset ?? 0;
-    const c0 = (pc as number) >> 2;
-    if (beta !== 0) for (let i = 0; i < m; i++) f32.set(cOut.subarray(co + i * ldc, co + i * ldc + n), c0 + i * np);
-    this.kernels.quantizeRows(px as number, m, kp, pq as number, ps as number, pz as number);
-    this.kernels.gemmInt8(pq as number, ps as number, pz as number, m, kp, w.w, w.ws, w.wsum, np, pc as number, beta);
-    for (let i = 0; i < m; i++) cOut.set(f32.subarray(c0 + i * np, c0 + i * np + n), co + i * ldc);
-    return true;
-  }
-
-  /** The weight rows in linear memory (copied, transposed to output-unit rows, on first use). */
-  private place(q: QuantizedMatrix): PlacedWeight | null {
-    const have = this.placed.get(q);
-    if (have !== undefined) return have;
-    const [r, c] = q.shape;
-    const n = q.axis === 0 ? r : c;
-    const k = q.axis === 0 ? c : r;
-    const kp = align(k, 16);
-    const np = align(n, 4);
-    const [pw, ps, psum, end] = this.regions(this.weightsEnd, [np * kp, np * 4, np * 4]);
-    if (!this.reserve(end as number)) return null;
-    const dst = this.i8;
-    const v = q.values;
-    const sums = new Int32Array(np);
-    const base = pw as number;
-    dst.fill(0, base, base + np * kp);
-    for (let j = 0; j < n; j++) {
-      const row = base + j * kp;
-      let s = 0;
-      if (q.axis === 0) {
-        dst.set(v.subarray(j * k, (j + 1) * k), row);
-        for (let p = 0; p < k; p++) s += v[j * k + p] as number;
-      } else {
-        for (let p = 0; p < k; p++) {
-          const x = v[p * n + j] as number;
-          dst[row + p] = x;
-          s += x;
-        }
-      }
-      sums[j] = s;
-    }
-    this.f32.fill(0, (ps as number) >> 2, ((ps as number) >> 2) + np);
-    this.f32.set(q.scales, (ps as number) >> 2);
-    this.i32.set(sums, (psum as number) >> 2);
-    this.weightsEnd = end as number;
-    const placed = { w: pw as number, ws: ps as number, wsum: psum as number, n, k, np, kp };
-    this.placed.set(q, placed);
-    return placed;
-  }
-
-  /** Consecutive 64-byte aligned regions of the given byte counts from `start`; the last entry is their end. */
-  private regions(start: number, bytes: readonly number[]): number[] {
-    const out: number[] = [];
-    let at = align(start, 64);
-    for (const b of bytes) {
-      out.push(at);
-      at = align(at + b, 64);
-    }
+/** Consecutive 64-byte aligned regions of the given byte counts from `start`; the last entry is their end. */
+function regions(start: number, bytes: readonly number[]): number[] {
+  const out: number[] = [];
+  let at = align(start, 64);
+  for (const b of bytes) {
     out.push(at);
-    return out;
+    at = align(at + b, 64);
+  }
+  out.push(at);
+  return out;
+}
+
+/**
+ * The sizes of a call the int8 kernels can run, or null when it does not fit (W used along its other
+ * axis, strided or offset B, transposed A, alpha ≠ 1, beta other than 0 and 1, K = 0): the caller then
+ * runs the float GEMM on the dequantized weights.
+ */
+function int8Shape(args: GemmArgs, q: QuantizedMatrix): Int8Shape | null {
+  const { n, k } = args;
+  const transB = args.transB ?? false;
+  const [r, c] = q.shape;
+  if (q.axis !== (transB ? 0 : 1) || (transB ? r !== n || c !== k : r !== k || c !== n)) return null;
+  if ((args.bOffset ?? 0) !== 0 || (args.ldb !== undefined && args.ldb !== c) || args.transA || (args.alpha ?? 1) !== 1) return null;
+  const beta = args.beta ?? 0;
+  if ((beta !== 0 && beta !== 1) || k === 0) return null;
+  return { n, k, np: align(n, 4), kp: align(k, 16), beta };
+}
+
+/** The regions of a placed weight from `start`: values (np x kp bytes), scales, row sums, end. */
+function weightRegions(start: number, s: Int8Shape): number[] {
+  return regions(start, [s.np * s.kp, s.np * 4, s.np * 4]);
+}
+
+/** Views of a whole linear memory, taken again when it grew (here, in another module or on another thread). */
+class Heap {
+  f32!: Float32Array;
+  i32!: Int32Array;
+  i8!: Int8Array;
+
+  constructor(readonly memory: WebAssembly.Memory) {
+    this.refresh();
   }
 
-  private reserve(bytes: number): boolean {
+  refresh(): void {
+    const buffer = this.memory.buffer;
+    if (this.f32 !== undefined && this.f32.buffer === buffer && this.f32.length * 4 === buffer.byteLength) return;
+    this.f32 = new Float32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.i8 = new Int8Array(buffer);
+  }
+
+  /** Makes memory at least `bytes` long; false when it cannot grow that far. */
+  reserve(bytes: number): boolean {
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
       try {
@@ -246,18 +176,263 @@ export class Int8Gemm {
         return false;
       }
     }
-    if (this.f32.buffer !== this.memory.buffer) {
-      this.f32 = new Float32Array(this.memory.buffer);
-      this.i32 = new Int32Array(this.memory.buffer);
-      this.i8 = new Int8Array(this.memory.buffer);
-    }
+    this.refresh();
     return true;
   }
+}
+
+/**
+ * Writes q as the kernels read it at the regions `at` (weightRegions): its output units as rows of kp
+ * values (transposed when q is stored by input, zero padded), np scales (0 past n) and np row sums.
+ */
+function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly number[]): void {
+  const { n, k, np, kp } = s;
+  const [pw, ps, psum] = at as [number, number, number];
+  const dst = heap.i8;
+  const v = q.values;
+  const sums = new Int32Array(np);
+  dst.fill(0, pw, pw + np * kp);
+  for (let j = 0; j < n; j++) {
+    const row = pw + j * kp;
+    let sum = 0;
+    if (q.axis === 0) {
+      dst.set(v.subarray(j * k, (j + 1) * k), row);
+      for (let p = 0; p < k; p++) sum += v[j * k + p] as number;
+    } else {
+      for (let p = 0; p < k; p++) {
+        const x = v[p * n + j] as number;
+        dst[row + p] = x;
+        sum += x;
+      }
+    }
+    sums[j] = sum;
+  }
+  heap.f32.fill(0, ps >> 2, (ps >> 2) + np);
+  heap.f32.set(q.scales, ps >> 2);
+  heap.i32.set(sums, psum >> 2);
+}
+
+/** Copies the rows of A to `x` (m rows of kp floats, zero padded past K) and, when beta ≠ 0, C's rows to `c` (stride np). */
+function stageCall(f32: Float32Array, args: GemmArgs, s: Int8Shape, x: number, c: number): void {
+  const { m, k } = args;
+  const { n, np, kp } = s;
+  const a = args.a;
+  const lda = args.lda ?? k;
+  const ao = args.aOffset ?? 0;
+  for (let i = 0; i < m; i++) {
+    const dst = (x >> 2) + i * kp;
+    f32.set(a.subarray(ao + i * lda, ao + i * lda + k), dst);
+    if (kp > k) f32.fill(0, dst + k, dst + kp);
+  }
+  if (s.beta === 0) return;
+  const ldc = args.ldc ?? n;
+  const co = args.cOffset ?? 0;
+  for (let i = 0; i < m; i++) f32.set(args.c.subarray(co + i * ldc, co + i * ldc + n), (c >> 2) + i * np);
+}
+
+/** Copies the m rows of np floats at `c` out to C. */
+function unstageC(f32: Float32Array, c: number, args: GemmArgs, s: Int8Shape): void {
+  const { n, np } = s;
+  const ldc = args.ldc ?? n;
+  const co = args.cOffset ?? 0;
+  for (let i = 0; i < args.m; i++) args.c.set(f32.subarray((c >> 2) + i * np, (c >> 2) + i * np + n), co + i * ldc);
+}
+
+/** One instance of the int8 kernels on its own memory, run on the calling thread. */
+export class Int8Gemm {
+  /** End of the weights placed so far; per-call data goes after it. */
+  private weightsEnd: number;
+  private readonly placed = new WeakMap<QuantizedMatrix, PlacedWeight>();
+
+  private constructor(
+    private readonly heap: Heap,
+    private readonly kernels: Int8Kernels,
+  ) {
+    this.weightsEnd = align(kernels.heapBase(), 64);
+  }
+
+  /** An instance of `bytes` on a memory of its own (shared for the -mt builds, which import a shared memory). */
+  static async create(bytes: BufferSource, shared = false): Promise<Int8Gemm> {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+    const fn = (name: string): ((...a: number[]) => number) => exported(instance, name);
+    const heapBase = fn('heapBase');
+    if (fn('valueBytes')() !== 1) throw new Error('int8 wasm module: unexpected value layout (rebuild with `npm run build:wasm`)');
+    const quantizeRows = fn('quantizeRows');
+    const gemmInt8 = fn('gemmInt8');
+    return new Int8Gemm(new Heap(memory), {
+      heapBase: () => heapBase(),
+      quantizeRows: (x, m, kp, q, s, z) => void quantizeRows(x, m, kp, q, s, z),
+      gemmInt8: (q, xs, xz, m, kp, w, ws, wsum, np, c, beta) => void gemmInt8(q, xs, xz, m, kp, w, ws, wsum, np, c, beta),
+    });
+  }
+
+  /**
+   * C = beta·C + A·op(W) through the int8 kernels, for W given as its int8 matrix. False when the call
+   * does not fit (see int8Shape) or memory is exhausted: the caller then runs the float GEMM on the
+   * dequantized weights.
+   */
+  gemm(args: GemmArgs, q: QuantizedMatrix): boolean {
+    const s = int8Shape(args, q);
+    if (s === null) return false;
+    const m = args.m;
+    if (m === 0 || s.n === 0) return true;
+    const w = this.place(q, s);
+    if (w === null) return false;
+    const { kp, np } = s;
+    const [px, pq, ps, pz, pc, end] = regions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, m * np * 4]) as [number, number, number, number, number, number];
+    if (!this.heap.reserve(end)) return false;
+    stageCall(this.heap.f32, args, s, px, pc);
+    this.kernels.quantizeRows(px, m, kp, pq, ps, pz);
+    this.kernels.gemmInt8(pq, ps, pz, m, kp, w.w, w.ws, w.wsum, np, pc, s.beta);
+    unstageC(this.heap.f32, pc, args, s);
+    return true;
+  }
+
+  /** The weight rows in linear memory (copied, transposed to output-unit rows, on first use). */
+  private place(q: QuantizedMatrix, s: Int8Shape): PlacedWeight | null {
+    const have = this.placed.get(q);
+    if (have !== undefined) return have;
+    const at = weightRegions(this.weightsEnd, s);
+    const end = at[3] as number;
+    if (!this.heap.reserve(end)) return null;
+    writeWeight(q, s, this.heap, at);
+    this.weightsEnd = end;
+    const placed = { w: at[0] as number, ws: at[1] as number, wsum: at[2] as number };
+    this.placed.set(q, placed);
+    return placed;
+  }
+}
+
+function exported(instance: WebAssembly.Instance, name: string): (...a: number[]) => number {
+  const f = instance.exports[name];
+  if (typeof f !== 'function') throw new Error(`int8 wasm module: export '${name}' is missing`);
+  return f as (...a: number[]) => number;
+}
+
+// ---- int8 jobs on the float engine's worker pool ------------------------------------------------------
+
+/** Job kinds of the -mt builds (asm/int8.ts; the float module's kinds are below 16). */
+export const KIND_INT8_QUANTIZE = 16;
+export const KIND_INT8_GEMM = 17;
+/** Bytes of a job's parameter block (asm/int8.ts J_*). */
+const JOB_PARAMS_BYTES = 64;
+/** Chunks per thread a product job aims for (dynamic balancing, as the float GEMM's). */
+const CHUNKS_PER_THREAD = 8;
+/** Fewest multiply-adds (rows x units x kp) per product chunk: smaller chunks cost more to hand out than they balance. */
+const MIN_CHUNK_MACS = 1 << 16;
+/** Activations (rows x kp) below this are quantized by the calling thread alone (a pool round costs more). */
+const QUANTIZE_POOL_MIN = 1 << 15;
+
+/** The float engine's shared memory and worker pool, as the int8 jobs use them (engine.ts builds it from wasm.ts and pool.ts). */
+export interface Int8Host {
+  memory: WebAssembly.Memory;
+  /** Threads of the pool, the calling thread included. */
+  threads: number;
+  /** A block that stays at one address (WasmGemm.keep): fresh when it must be written; null when memory is full. */
+  keep(key: object, bytes: number): { ptr: number; fresh: boolean } | null;
+  /** Per-call regions of the given counts of 4-byte words (WasmGemm.callRegions), the last entry their end. */
+  callRegions(words: readonly number[]): number[] | null;
+  /** Runs the chunks of a job over all threads (WorkerPool.runJob). */
+  runJob(kind: number, params: number, chunks: number): void;
+}
+
+/**
+ * The int8 GEMM over the worker pool: the weights placed once in the shared memory, A quantized in
+ * chunks of rows, C computed in chunks of output units, each chunk by whichever thread takes it. Every
+ * output is computed the same way whatever the chunk, so results do not depend on the thread count.
+ * Products below PARALLEL_MIN_FLOPS, and shapes measured faster alone (pool-choice.ts), run on the
+ * one-thread instance on unshared memory.
+ */
+class Int8Pool {
+  private readonly heap: Heap;
+  private readonly choice: PoolChoice;
+
+  constructor(
+    private readonly host: Int8Host,
+    private readonly local: RunChunk,
+    private readonly alone: Int8Gemm,
+  ) {
+    this.heap = new Heap(host.memory);
+    this.choice = new PoolChoice(host.threads);
+  }
+
+  gemm(args: GemmArgs, q: QuantizedMatrix): boolean {
+    const s = int8Shape(args, q);
+    if (s === null) return false;
+    if (args.m === 0 || s.n === 0) return true;
+    const call = this.choice.plan(2 * args.m * s.n * s.k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
+    if (call.threads > 1 && this.onPool(args, q, s)) {
+      this.choice.record(call);
+      return true;
+    }
+    const ok = this.alone.gemm(args, q);
+    if (call.threads === 1) this.choice.record(call);
+    return ok;
+  }
+
+  /** The product as two pool jobs (quantize rows, then output units); false when memory is full. */
+  private onPool(args: GemmArgs, q: QuantizedMatrix, s: Int8Shape): boolean {
+    const m = args.m;
+    const { kp, np } = s;
+    const threads = this.host.threads;
+    const kept = this.host.keep(q, (weightRegions(0, s)[3] as number));
+    if (kept === null) return false;
+    const at = weightRegions(kept.ptr, s);
+    const call = this.host.callRegions([JOB_PARAMS_BYTES / 4, m * kp, Math.ceil((m * kp) / 4), m, m, m * np]);
+    if (call === null) return false;
+    const [pp, px, pq, ps, pz, pc] = call as [number, number, number, number, number, number];
+    const heap = this.heap;
+    heap.refresh();
+    if (kept.fresh) writeWeight(q, s, heap, at);
+    stageCall(heap.f32, args, s, px, pc);
+    const rows = m * kp >= QUANTIZE_POOL_MIN ? Math.ceil(m / (2 * threads)) : m;
+    const minCols = align(Math.ceil(MIN_CHUNK_MACS / (m * kp)), 4);
+    const cols = Math.min(np, Math.max(minCols, align(Math.ceil(np / (threads * CHUNKS_PER_THREAD)), 4)));
+    const p = pp >> 2;
+    const words = [px, pq, ps, pz, m, kp, at[0] as number, at[1] as number, at[2] as number, np, pc];
+    words.forEach((w, i) => (heap.i32[p + i] = w));
+    heap.f32[p + 11] = s.beta;
+    heap.i32[p + 12] = rows;
+    heap.i32[p + 13] = cols;
+    this.runJob(KIND_INT8_QUANTIZE, pp, Math.ceil(m / rows));
+    this.runJob(KIND_INT8_GEMM, pp, Math.ceil(np / cols));
+    unstageC(heap.f32, pc, args, s);
+    return true;
+  }
+
+  private runJob(kind: number, params: number, chunks: number): void {
+    if (chunks > 1) this.host.runJob(kind, params, chunks);
+    else this.local(kind, params, 0, 0);
+  }
+}
+
+/** The `run` of an instance of an -mt build, checked to use the job kinds above. */
+function jobRunner(instance: WebAssembly.Instance): RunChunk {
+  for (const [name, kind] of [['KIND_INT8_QUANTIZE', KIND_INT8_QUANTIZE], ['KIND_INT8_GEMM', KIND_INT8_GEMM]] as const) {
+    const g = instance.exports[name];
+    if (!(g instanceof WebAssembly.Global) || g.value !== kind) throw new Error(`int8 wasm module: job kind ${name} is not ${kind} (rebuild with \`npm run build:wasm\`)`);
+  }
+  const run = exported(instance, 'run');
+  return (kind, params, chunk, scratch) => void run(kind, params, chunk, scratch);
+}
+
+/**
+ * The pool's chunk runner with the int8 job kinds sent to `instance` (an -mt int8 build on the pool's
+ * memory) and the others to `run` (the float module's); `run` itself without an instance.
+ */
+export function withInt8Jobs(run: RunChunk, instance: WebAssembly.Instance | undefined): RunChunk {
+  if (instance === undefined) return run;
+  const int8 = jobRunner(instance);
+  return (kind, params, chunk, scratch) => (kind >= KIND_INT8_QUANTIZE ? int8(kind, params, chunk, scratch) : run(kind, params, chunk, scratch));
 }
 
 // ---- loading ----------------------------------------------------------------------------------------
 
 let active: Int8Gemm | null = null;
+let pooled: Int8Pool | null = null;
+/** The compiled -mt build of the flavour chosen (plain or relaxed), for the pool's threads. */
+let jobModule: WebAssembly.Module | null = null;
 let info: Int8Info = { backend: 'js' };
 
 export function int8Info(): Int8Info {
@@ -272,6 +447,7 @@ export function int8Info(): Int8Info {
 export function int8Gemm(args: GemmArgs): boolean {
   const q = registry.get(args.b);
   if (q === undefined) return false;
+  if (pooled !== null) return pooled.gemm(args, q);
   if (active !== null) return active.gemm(args, q);
   return int8Reference(args, q);
 }
@@ -281,14 +457,22 @@ export interface Int8Options {
   simd: BufferSource;
   /** Relaxed SIMD module bytes (used after the self-test passes). */
   relaxed?: BufferSource;
+  /**
+   * The shared-memory builds (int8-simd-mt, int8-relaxed-mt) for the worker pool's int8 jobs
+   * (`attachInt8Pool`); the relaxed one must pass the self-test too for the relaxed flavour to be used.
+   */
+  shared?: { simd: BufferSource; relaxed?: BufferSource };
   /** true: require the relaxed build; false: never; 'auto' (default): when it validates and passes the self-test. */
   want?: boolean | 'auto';
 }
 
-/** Loads the int8 kernels: the relaxed build when asked for, valid and bit-identical to the plain one here. */
+/**
+ * Loads the int8 kernels: the relaxed build when asked for, valid and bit-identical to the plain one
+ * here (the shared-memory relaxed build too, when given). This choice is the int8 kernels' own: the
+ * float engine's relaxed build (relaxed_madd) says nothing about the integer dot product.
+ */
 export async function initInt8(opts: Int8Options): Promise<Int8Info> {
-  active = null;
-  info = { backend: 'js' };
+  shutdownInt8();
   if (!WebAssembly.validate(opts.simd)) return int8Info();
   const plain = await Int8Gemm.create(opts.simd);
   const want = opts.want ?? 'auto';
@@ -298,20 +482,45 @@ export async function initInt8(opts: Int8Options): Promise<Int8Info> {
     if (opts.relaxed === undefined || !WebAssembly.validate(opts.relaxed)) relaxedUnused = 'this runtime rejects relaxed SIMD';
     else {
       const relaxed = await Int8Gemm.create(opts.relaxed);
-      const diff = selfTest(plain, relaxed);
+      let diff = selfTest(plain, relaxed);
+      if (diff === null && opts.shared !== undefined) {
+        const sharedRelaxed = opts.shared.relaxed;
+        if (sharedRelaxed === undefined || !WebAssembly.validate(sharedRelaxed)) diff = 'no valid shared-memory relaxed build';
+        else diff = selfTest(plain, await Int8Gemm.create(sharedRelaxed, true));
+      }
       if (diff === null) chosen = relaxed;
       else relaxedUnused = `self-test: ${diff}`;
     }
     if (want === true && chosen === plain) throw new Error(`initInt8: the relaxed-SIMD int8 build was required but is not usable (${relaxedUnused})`);
   }
+  const sharedBytes = chosen === plain ? opts.shared?.simd : opts.shared?.relaxed;
+  if (sharedBytes !== undefined && WebAssembly.validate(sharedBytes)) jobModule = await WebAssembly.compile(sharedBytes);
   active = chosen;
   info = chosen === plain ? { backend: 'int8-simd', ...(relaxedUnused === undefined || want === false ? {} : { relaxedUnused }) } : { backend: 'int8-relaxed-simd' };
   return int8Info();
 }
 
+/** The compiled shared-memory build `initInt8` chose (null without one): the pool's threads instantiate it. */
+export function int8JobModule(): WebAssembly.Module | null {
+  return jobModule;
+}
+
+/**
+ * Runs the int8 products big enough to pay on the float engine's worker pool from now on. `instance`
+ * is `int8JobModule()` instantiated on `host.memory` on this thread (the one `withInt8Jobs` gave the
+ * pool's calling thread).
+ */
+export function attachInt8Pool(host: Int8Host, instance: WebAssembly.Instance): void {
+  if (active === null) throw new Error('attachInt8Pool: initInt8 loaded no kernels');
+  pooled = new Int8Pool(host, jobRunner(instance), active);
+  info = { ...info, threads: host.threads };
+}
+
 /** Drops the kernels (registered matrices then run on the TypeScript reference). */
 export function shutdownInt8(): void {
   active = null;
+  pooled = null;
+  jobModule = null;
   info = { backend: 'js' };
 }
 

@@ -95,6 +95,8 @@ export interface WorkerInit {
   memory: WebAssembly.Memory;
   ctrl: number;
   tid: number;
+  /** The int8 kernels' shared-memory build (int8.ts), whose job kinds the worker runs too. */
+  int8?: WebAssembly.Module;
 }
 
 /** A started worker thread, as much of node:worker_threads' Worker as the pool uses. */
@@ -141,7 +143,9 @@ export class WorkerPool {
   /**
    * Starts `threads - 1` workers on the shared memory (the main thread is the last one).
    * `ctrlPtr` is the byte offset of the control block; scratch buffers start at `scratch`,
-   * `stride` bytes apart, indexed by thread (0 = main).
+   * `stride` bytes apart, indexed by thread (0 = main). `int8`: a second module the workers
+   * instantiate on the same memory for the int8 job kinds (int8.ts `withInt8Jobs`; `run` must
+   * dispatch them the same way on this thread).
    */
   static async start(
     module: WebAssembly.Module,
@@ -151,6 +155,7 @@ export class WorkerPool {
     ctrlPtr: number,
     scratch: number,
     stride: number,
+    int8?: WebAssembly.Module,
   ): Promise<WorkerPool> {
     const { Worker } = await nodeBuiltin('worker_threads');
     const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
@@ -160,7 +165,7 @@ export class WorkerPool {
     const url = new URL(script, import.meta.url);
     const started = [];
     for (let tid = 1; tid < threads; tid++) {
-      const init: WorkerInit = { module, memory, ctrl: ctrlPtr, tid };
+      const init: WorkerInit = { module, memory, ctrl: ctrlPtr, tid, ...(int8 === undefined ? {} : { int8 }) };
       const worker = new Worker(url, { workerData: init });
       started.push(
         new Promise<PoolWorker>((resolve, reject) => {

@@ -15,6 +15,7 @@
  */
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
+import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
 
@@ -67,17 +68,8 @@ export const SMALL_M = 8;
 const SMALL_NB = 128;
 /** Floats of B per block the one-thread small-M path copies and consumes while it is in cache (128 KiB). */
 const STREAM_FLOATS = 32768;
-/**
- * GEMMs below this many flops (2*M*N*K, about 50 us on one thread) stay on the calling thread: the
- * hand-off and moving A and C between cores' caches cost more than the second thread saves.
- */
-export const PARALLEL_MIN_FLOPS = 1 << 21;
 /** Packed A of fewer floats (M x K) is packed by the calling thread alone. */
 const PARALLEL_PACK_FLOATS = 65536;
-/** Shapes whose one- and two-thread timings are kept (the table is cleared when full). */
-const MAX_SHAPES = 256;
-/** Probability that a call runs in the mode currently measured slower for its shape, to re-measure it. */
-const EXPLORE = 1 / 16;
 /** Chunks per thread a parallel job aims for (dynamic balancing). */
 const CHUNKS_PER_THREAD = 8;
 /** The pool's counter holds chunk indices in 16 bits; bigger jobs run on the calling thread. */
@@ -139,43 +131,21 @@ export function initialPages(heapBase: number, threads: number): number {
   return Math.ceil((memoryLayout(heapBase, threads).dynamic + 4 * 1024 * 1024) / PAGE);
 }
 
-/**
- * Milliseconds per call of one shape on the pool and on the calling thread alone (moving averages),
- * and how many calls each average has seen (the first, with cold caches and fresh pages, is dropped).
- */
-interface ShapeTiming {
-  pool: number;
-  alone: number;
-  poolCalls: number;
-  aloneCalls: number;
-}
-
 interface Placed {
   ptr: number;
   ld: number;
-}
-
-/** A call's mode and, when its shape is timed, its timing entry and start time. */
-interface CallPlan {
-  timing: ShapeTiming | undefined;
-  threads: number;
-  start: number;
 }
 
 export class WasmGemm {
   readonly layout: MemoryLayout;
   private f32: Float32Array;
   private i32: Int32Array;
-  /**
-   * Whether the pool pays, measured per shape. Two threads beat one on an idle machine, but when
-   * other processes hold the cores a worker is descheduled mid-chunk or spins on the core the
-   * calling thread needs, and one thread is faster. So each shape above PARALLEL_MIN_FLOPS is timed
-   * both ways (first calls), then runs the faster way, re-timing the other on a random 1/16 of calls.
-   */
-  private readonly timings = new Map<string, ShapeTiming>();
-  private explore = 0x9e3779b9;
+  /** Whether the pool pays, measured per shape (pool-choice.ts) for the calls above PARALLEL_MIN_FLOPS. */
+  private readonly choice: PoolChoice;
   /** Resident copies by buffer (weak: a dropped model's weights do not stay reachable). */
   private resident = new WeakMap<Float32Array, ResidentCopy>();
+  /** Blocks of `keep` by key, in the same region. */
+  private kept = new WeakMap<object, number>();
   private residentEnd: number;
   /** Start of the per-call region (after the resident copies). */
   private dynamic: number;
@@ -193,6 +163,7 @@ export class WasmGemm {
     readonly alone?: WasmGemm,
   ) {
     this.layout = memoryLayout(kernels.heapBase(), threads);
+    this.choice = new PoolChoice(threads);
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
     this.residentEnd = this.layout.dynamic;
@@ -212,11 +183,11 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const call = this.planCall(this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
+    const call = this.choice.plan(this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
     const threads = call.threads;
     if (threads === 1 && this.alone) {
       this.alone.gemm(args);
-      this.recordCall(call);
+      this.choice.record(call);
       return;
     }
     // A parameter B is read from its resident copy (refreshed only when its generation changed).
@@ -281,22 +252,7 @@ export class WasmGemm {
     else this.runPacked(n, k, mpad, threads);
 
     copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
-    this.recordCall(call);
-  }
-
-  /** How a call runs: on the pool or alone, timed under its shape key ('' for calls too small to time). */
-  private planCall(key: string): CallPlan {
-    const timing = key === '' ? undefined : this.timingOf(key);
-    return { timing, threads: timing && this.usePool(timing) ? this.threads : 1, start: timing ? performance.now() : 0 };
-  }
-
-  /** Adds a finished call's time to its shape's average for the mode it ran in. */
-  private recordCall(call: CallPlan): void {
-    const t = call.timing;
-    if (t === undefined) return;
-    const ms = performance.now() - call.start;
-    if (call.threads > 1) t.pool = average(t.pool, t.poolCalls++, ms);
-    else t.alone = average(t.alone, t.aloneCalls++, ms);
+    this.choice.record(call);
   }
 
   /**
@@ -311,11 +267,11 @@ export class WasmGemm {
       gemmBatchedReference(args);
       return;
     }
-    const call = this.planCall(this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${count},${shapeKey(args)}` : '');
+    const call = this.choice.plan(this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${count},${shapeKey(args)}` : '');
     const threads = call.threads;
     if (threads === 1 && this.alone) {
       this.alone.gemmBatched(args);
-      this.recordCall(call);
+      this.choice.record(call);
       return;
     }
     const shapes = operandShapes(args);
@@ -342,7 +298,7 @@ export class WasmGemm {
     [outer, inner, a.s0, a.s1, b.s0, b.s1, c.s0, c.s1, per].forEach((w, i) => (i32[p + 19 + i] = w));
     this.runJob(KIND_BATCHED, Math.ceil(count / per), threads);
     copyOut(this.f32, pc >> 2, lc, args.c, args.cOffset ?? 0, shapes.c, outer, inner, args.cStride);
-    this.recordCall(call);
+    this.choice.record(call);
   }
 
   /**
@@ -362,30 +318,6 @@ export class WasmGemm {
 
   get heapI32(): Int32Array {
     return this.i32;
-  }
-
-  private timingOf(key: string): ShapeTiming {
-    let t = this.timings.get(key);
-    if (!t) {
-      if (this.timings.size >= MAX_SHAPES) this.timings.clear();
-      t = { pool: 0, alone: 0, poolCalls: 0, aloneCalls: 0 };
-      this.timings.set(key, t);
-    }
-    return t;
-  }
-
-  /** Pool or not for the next call of a shape: measure both, then the faster, exploring now and then. */
-  private usePool(t: ShapeTiming): boolean {
-    if (t.poolCalls < 2) return true;
-    if (t.aloneCalls < 2) return false;
-    // xorshift32: a cheap random stream, so exploration does not lock onto a periodic call pattern.
-    let x = this.explore;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.explore = x >>> 0;
-    const faster = t.pool <= t.alone;
-    return this.explore / 2 ** 32 < EXPLORE ? !faster : faster;
   }
 
   /**
@@ -492,16 +424,8 @@ export class WasmGemm {
     const gen = residentGeneration();
     let entry = this.resident.get(buf);
     if (entry === undefined) {
-      const bytes = align(buf.length * 4, 64);
-      if (bytes > RESIDENT_BYTES) return -1;
-      if (this.residentEnd + bytes - this.layout.dynamic > RESIDENT_BYTES) {
-        this.resident = new WeakMap();
-        this.residentEnd = this.layout.dynamic;
-      }
-      const ptr = this.residentEnd;
-      if (!this.reserve(ptr + bytes)) return -1;
-      this.residentEnd += bytes;
-      this.dynamic = Math.max(this.dynamic, this.residentEnd);
+      const ptr = this.residentAlloc(buf.length * 4);
+      if (ptr < 0) return -1;
       entry = { ptr, generation: gen - 1 };
       this.resident.set(buf, entry);
     }
@@ -510,6 +434,37 @@ export class WasmGemm {
       entry.generation = gen;
     }
     return entry.ptr;
+  }
+
+  /**
+   * `bytes` of linear memory that stay at one address from call to call, for data that never changes
+   * (the int8 weights of int8.ts, keyed by their matrix), in the resident region: `fresh` when they
+   * were just allocated (the caller writes them then), null when memory cannot grow. When the region
+   * starts over, every kept block is dropped with the resident copies, so ask again at every call.
+   */
+  keep(key: object, bytes: number): { ptr: number; fresh: boolean } | null {
+    const have = this.kept.get(key);
+    if (have !== undefined) return { ptr: have, fresh: false };
+    const ptr = this.residentAlloc(bytes);
+    if (ptr < 0) return null;
+    this.kept.set(key, ptr);
+    return { ptr, fresh: true };
+  }
+
+  /** A block of the resident region (starting the region over when it is full); -1 when it cannot be had. */
+  private residentAlloc(size: number): number {
+    const bytes = align(size, 64);
+    if (bytes > RESIDENT_BYTES) return -1;
+    if (this.residentEnd + bytes - this.layout.dynamic > RESIDENT_BYTES) {
+      this.resident = new WeakMap();
+      this.kept = new WeakMap();
+      this.residentEnd = this.layout.dynamic;
+    }
+    const ptr = this.residentEnd;
+    if (!this.reserve(ptr + bytes)) return -1;
+    this.residentEnd += bytes;
+    this.dynamic = Math.max(this.dynamic, this.residentEnd);
+    return ptr;
   }
 
   private runSmall(n: number, threads: number): void {
@@ -583,21 +538,6 @@ export class WasmGemm {
     }
     return true;
   }
-}
-
-/** Moving average of call times after `seen` earlier samples; the first sample is only a warm-up. */
-function average(prev: number, seen: number, ms: number): number {
-  return seen < 2 ? ms : 0.75 * prev + 0.25 * ms;
-}
-
-/**
- * The timing key of a shape. Row counts past 64 go in quarter-octave buckets: batches of a token budget
- * change M (sentences x length) at every step, and a key per exact M would keep every call of a training
- * run in the "measure both ways" phase, half of them on the pool even when it is slower.
- */
-function shapeKey(args: GemmArgs): string {
-  const rows = args.m <= 64 ? `${args.m}` : `~${Math.round(4 * Math.log2(args.m))}`;
-  return `${rows},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
 }
 
 /** Floats an operand occupies in linear memory (bulk span or packed rows, whichever `place` picks). */

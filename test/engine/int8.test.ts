@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { initEngine, shutdownEngine, enableRelaxedSimd } from '../../src/engine/engine.js';
+import { engineInfo, enginePoolJobs, initEngine, shutdownEngine, enableRelaxedSimd } from '../../src/engine/engine.js';
 import { gemm, gemmReference } from '../../src/engine/gemm.js';
 import { dequantizeMatrix, Int8Gemm, int8Info, int8Reference, quantizeMatrix, registerInt8, selfTest, type QuantizedMatrix } from '../../src/engine/int8.js';
 import { Rng } from '../../src/engine/random.js';
@@ -63,15 +63,17 @@ const SHAPES: Array<[number, number, number]> = [[1, 5000, 256], [1, 37, 300], [
 describe('int8 GEMM kernels', () => {
   after(() => shutdownEngine());
 
-  for (const name of ['int8-simd', 'int8-relaxed']) {
+  for (const name of ['int8-simd', 'int8-relaxed', 'int8-simd-mt', 'int8-relaxed-mt']) {
     it(`${name}: gives bit for bit the TypeScript reference's integers and float steps`, async (t) => {
       const bytes = build(name);
-      if (name === 'int8-relaxed' && !WebAssembly.validate(bytes) && !(await enableRelaxedSimd(bytes))) {
+      const relaxed = name.startsWith('int8-relaxed');
+      if (relaxed && !WebAssembly.validate(bytes) && !(await enableRelaxedSimd(bytes))) {
         t.skip('this runtime rejects relaxed SIMD');
         return;
       }
-      const g = await Int8Gemm.create(bytes);
-      if (name === 'int8-relaxed') {
+      // The -mt builds import a shared memory (here on one thread; the pool's tests are below).
+      const g = await Int8Gemm.create(bytes, name.endsWith('-mt'));
+      if (relaxed) {
         const diff = selfTest(await Int8Gemm.create(build('int8-simd')), g);
         if (diff !== null) {
           // V8 11.3 (Node 20) lowers i32x4.relaxed_dot_i8x16_i7x16_add_s differently from the final spec;
@@ -175,5 +177,89 @@ describe('int8 GEMM kernels', () => {
       return ok;
     };
     assert.match(selfTest(good, broken) ?? '', /element 0/);
+  });
+});
+
+describe('int8 GEMM on the worker pool', () => {
+  after(() => shutdownEngine());
+
+  // Above PARALLEL_MIN_FLOPS (the first calls of each shape then run on the pool, to time it): the
+  // output layer at batch 1 and 64, a GRU projection, an odd row count with a short K, and few
+  // output units split in many chunks.
+  const POOLED: Array<[number, number, number]> = [[1, 5000, 256], [64, 5000, 256], [64, 768, 256], [65, 300, 100], [64, 40, 512], [9, 1000, 300]];
+  // Below it (always on the calling thread).
+  const ALONE: Array<[number, number, number]> = [[1, 768, 256], [3, 64, 512], [7, 50, 33]];
+
+  for (const threads of [1, 2, 4]) {
+    // 4: more threads than this machine may have cores (the pool must still finish every job).
+    it(`${threads} thread(s): gives bit for bit the TypeScript reference (strided A and C, beta 0 and 1, W by input and by output unit)`, async () => {
+      await initEngine({ threads, relaxed: false });
+      assert.equal(engineInfo().threads, threads);
+      assert.deepEqual(int8Info(), threads > 1 ? { backend: 'int8-simd', threads } : { backend: 'int8-simd' });
+      let seed = 1000;
+      for (const [m, n, k] of [...POOLED, ...ALONE]) {
+        const big = POOLED.some(([a, b, c]) => a === m && b === n && c === k);
+        for (const transB of [false, true]) {
+          // Two calls per shape (beta 0, then 1): both are among the first calls of the shape, which run on the pool.
+          for (const beta of [0, 1]) {
+            const { b, q } = weight(k, n, transB, seed++);
+            const lda = k + 3;
+            const a = values(2 + m * lda, seed++, 2);
+            const c0 = values(1 + m * (n + 2), seed++);
+            const args = { m, n, k, a, b, transB, beta, lda, aOffset: 2, ldc: n + 2, cOffset: 1 };
+            const got = Float32Array.from(c0);
+            const want = Float32Array.from(c0);
+            const jobs = enginePoolJobs();
+            gemm({ ...args, c: got });
+            int8Reference({ ...args, c: want }, q);
+            const label = `${m}x${n}x${k} transB ${transB} beta ${beta}, ${threads} thread(s)`;
+            assert.deepEqual(bits(got), bits(want), label);
+            if (threads > 1 && big) assert.ok(enginePoolJobs() > jobs, `${label}: no int8 job went through the worker pool`);
+            else assert.equal(enginePoolJobs(), jobs, `${label}: ran on the pool`);
+          }
+        }
+      }
+    });
+  }
+
+  it('keeps the weights placed in the shared memory from one call to the next (and gives the same bits each time)', async () => {
+    await initEngine({ threads: 2, relaxed: false });
+    const [m, n, k] = [64, 768, 256];
+    const { b, q } = weight(k, n, false, 77);
+    const want = new Float32Array(m * n);
+    const a = values(m * k, 78);
+    int8Reference({ m, n, k, a, b, c: want }, q);
+    for (let call = 0; call < 6; call++) {
+      const got = new Float32Array(m * n);
+      gemm({ m, n, k, a, b, c: got });
+      assert.deepEqual(bits(got), bits(want), `call ${call}`);
+    }
+    // The values behind the same buffer read by the float GEMM are untouched (a float product of the dequantized weights).
+    const float = new Float32Array(m * n);
+    gemm({ m, n, k, a, b: Float32Array.from(b), c: float });
+    const ref = new Float32Array(m * n);
+    gemmReference({ m, n, k, a, b: dequantizeMatrix(q), c: ref });
+    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs((float[i] as number) - (ref[i] as number)) < 1e-3, `float product [${i}]`);
+  });
+
+  it('chooses the relaxed int8 build by its own self-test, whatever the float build (Node 20: relaxed madd, plain int8)', async () => {
+    const info = await initEngine({ threads: 2 });
+    const relaxed = build('int8-relaxed');
+    const relaxedMt = build('int8-relaxed-mt');
+    const usable = (WebAssembly.validate(relaxed) || (await enableRelaxedSimd(relaxed))) && WebAssembly.validate(relaxedMt);
+    const plain = await Int8Gemm.create(build('int8-simd'));
+    const passes = usable && selfTest(plain, await Int8Gemm.create(relaxed)) === null && selfTest(plain, await Int8Gemm.create(relaxedMt, true)) === null;
+    assert.equal(int8Info().backend, passes ? 'int8-relaxed-simd' : 'int8-simd');
+    assert.equal(int8Info().threads, 2);
+    // The float engine's choice is its own (relaxed madd validates on Node 20 once the flag is set).
+    assert.equal(info.backend, 'wasm-relaxed-simd');
+    // Whichever flavour: the pool's products are the reference's, bit for bit.
+    const { b, q } = weight(256, 5000, true, 90);
+    const a = values(64 * 256, 91);
+    const got = new Float32Array(64 * 5000);
+    const want = new Float32Array(64 * 5000);
+    gemm({ m: 64, n: 5000, k: 256, a, b, c: got, transB: true });
+    int8Reference({ m: 64, n: 5000, k: 256, a, b, c: want, transB: true }, q);
+    assert.deepEqual(bits(got), bits(want));
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * Whether a product runs on the worker pool or on the calling thread alone, measured per shape (the
+ * float GEMM in wasm.ts and the int8 GEMM in int8.ts each keep one). Two threads beat one on an idle
+ * machine, but when other processes hold the cores a worker is descheduled mid-chunk or spins on the
+ * core the calling thread needs, and one thread is faster; for small products the hand-off alone
+ * costs more than the second thread saves. So each shape is timed both ways (its first calls), then
+ * runs the faster way, re-timing the other on a random 1/16 of calls. Browser-safe.
+ */
+import type { GemmArgs } from './gemm.js';
+
+/**
+ * GEMMs below this many flops (2*M*N*K, about 50 us on one thread) stay on the calling thread: the
+ * hand-off and moving A and C between cores' caches cost more than the second thread saves.
+ */
+export const PARALLEL_MIN_FLOPS = 1 << 21;
+/** Shapes whose one- and two-thread timings are kept (the table is cleared when full). */
+const MAX_SHAPES = 256;
+/** Probability that a call runs in the mode currently measured slower for its shape, to re-measure it. */
+const EXPLORE = 1 / 16;
+
+/**
+ * Milliseconds per call of one shape on the pool and on the calling thread alone (moving averages),
+ * and how many calls each average has seen (the first, with cold caches and fresh pages, is dropped).
+ */
+interface ShapeTiming {
+  pool: number;
+  alone: number;
+  poolCalls: number;
+  aloneCalls: number;
+}
+
+/** A call's mode and, when its shape is timed, its timing entry and start time. */
+export interface CallPlan {
+  timing: ShapeTiming | undefined;
+  threads: number;
+  start: number;
+}
+
+export class PoolChoice {
+  private readonly timings = new Map<string, ShapeTiming>();
+  private explore = 0x9e3779b9;
+
+  /** @param threads threads of the pool, the calling thread included. */
+  constructor(private readonly threads: number) {}
+
+  /** How a call runs: on the pool or alone, timed under its shape key ('' for calls that always run alone). */
+  plan(key: string): CallPlan {
+    const timing = key === '' ? undefined : this.timingOf(key);
+    return { timing, threads: timing && this.usePool(timing) ? this.threads : 1, start: timing ? performance.now() : 0 };
+  }
+
+  /** Adds a finished call's time to its shape's average for the mode it ran in. */
+  record(call: CallPlan): void {
+    const t = call.timing;
+    if (t === undefined) return;
+    const ms = performance.now() - call.start;
+    if (call.threads > 1) t.pool = average(t.pool, t.poolCalls++, ms);
+    else t.alone = average(t.alone, t.aloneCalls++, ms);
+  }
+
+  private timingOf(key: string): ShapeTiming {
+    let t = this.timings.get(key);
+    if (!t) {
+      if (this.timings.size >= MAX_SHAPES) this.timings.clear();
+      t = { pool: 0, alone: 0, poolCalls: 0, aloneCalls: 0 };
+      this.timings.set(key, t);
+    }
+    return t;
+  }
+
+  /** Pool or not for the next call of a shape: measure both, then the faster, exploring now and then. */
+  private usePool(t: ShapeTiming): boolean {
+    if (t.poolCalls < 2) return true;
+    if (t.aloneCalls < 2) return false;
+    // xorshift32: a cheap random stream, so exploration does not lock onto a periodic call pattern.
+    let x = this.explore;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.explore = x >>> 0;
+    const faster = t.pool <= t.alone;
+    return this.explore / 2 ** 32 < EXPLORE ? !faster : faster;
+  }
+}
+
+/** Moving average of call times after `seen` earlier samples; the first sample is only a warm-up. */
+function average(prev: number, seen: number, ms: number): number {
+  return seen < 2 ? ms : 0.75 * prev + 0.25 * ms;
+}
+
+/**
+ * The timing key of a shape. Row counts past 64 go in quarter-octave buckets: batches of a token budget
+ * change M (sentences x length) at every step, and a key per exact M would keep every call of a training
+ * run in the "measure both ways" phase, half of them on the pool even when it is slower.
+ */
+export function shapeKey(args: GemmArgs): string {
+  const rows = args.m <= 64 ? `${args.m}` : `~${Math.round(4 * Math.log2(args.m))}`;
+  return `${rows},${args.n},${args.k},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+}
