@@ -13,10 +13,17 @@
  *
  *   npm run bench:kernels            readable table
  *   npm run bench:kernels -- --json  one JSON object per line: {"kernel":..,"impl":..,"threads":..,"us":..}
+ *   npm run bench:kernels -- --int8  only the int8 rows below
+ *
+ * And the int8 GEMM (int8 decoding, src/engine/int8.ts) against the float32 GEMM at the reference RNN's
+ * decoding shapes (M x N x K: the output layer 5000 x 256, a GRU projection 768 x 256, the combine layer
+ * 256 x 512, at batch 1 and 64), both through `gemm()` with the weight kept in WebAssembly memory (as in
+ * decoding), on one thread and on two (impl "int8" or "float32"; the engine picks the pool per shape).
  */
 import { gemmBatched, type BatchedGemmArgs } from '../src/engine/batched.js';
 import { initEngine, shutdownEngine } from '../src/engine/engine.js';
-import { gemm } from '../src/engine/gemm.js';
+import { gemm, markResident } from '../src/engine/gemm.js';
+import { dequantizeMatrix, quantizeMatrix, registerInt8 } from '../src/engine/int8.js';
 import { gelu, layerNorm, maskedSoftmax } from '../src/engine/ops.js';
 import { Rng } from '../src/engine/random.js';
 import { Tape, Tensor, withTape } from '../src/engine/tensor.js';
@@ -118,6 +125,29 @@ function rowKernels(): Array<[string, () => void]> {
   ];
 }
 
+/** The RNN's decoding products (M, N, K), their names and a call each of the int8 and the float32 GEMM. */
+function int8Products(): Array<[string, () => void, () => void]> {
+  const out: Array<[string, () => void, () => void]> = [];
+  let seed = 20;
+  for (const [n, k] of [[5000, 256], [768, 256], [256, 512]] as const) {
+    const float = random(k * n, seed++).map((x) => x * 0.1);
+    const q = quantizeMatrix(float, [k, n], 1);
+    const int8 = dequantizeMatrix(q);
+    registerInt8(int8, q);
+    markResident(float);
+    for (const m of [1, B]) {
+      const a = random(m * k, seed++);
+      const c = new Float32Array(m * n);
+      out.push([`${m}x${n}x${k}`, () => gemm({ m, n, k, a, b: int8, c }), () => gemm({ m, n, k, a, b: float, c })]);
+    }
+  }
+  return out;
+}
+
+function tableLine(r: Row): string {
+  return `${r.kernel.padEnd(36)} ${r.impl.padEnd(16)} ${String(r.threads).padStart(7)} ${r.us.toFixed(1).padStart(10)}`;
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const rows: Row[] = [];
@@ -125,6 +155,27 @@ async function main(): Promise<void> {
     rows.push(r);
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
   };
+  const int8 = int8Products();
+  for (const threads of [1, 2]) {
+    await initEngine({ threads });
+    for (const [name, viaInt8, viaFloat] of int8) {
+      emit({ kernel: `int8 decoding ${name}`, impl: 'int8', threads, us: time(viaInt8) });
+      emit({ kernel: `int8 decoding ${name}`, impl: 'float32', threads, us: time(viaFloat) });
+    }
+    await shutdownEngine();
+  }
+  const int8Lines = (): string[] =>
+    int8.flatMap(([name]) =>
+      [1, 2].map((threads) => {
+        const find = (impl: string): number | undefined => rows.find((r) => r.kernel === `int8 decoding ${name}` && r.impl === impl && r.threads === threads)?.us;
+        const [a, b] = [find('int8'), find('float32')];
+        return a !== undefined && b !== undefined ? `  int8 decoding ${name}, ${threads} thread(s): int8 ${(b / a).toFixed(2)}x the float32 speed` : '';
+      }),
+    );
+  if (process.argv.includes('--int8')) {
+    if (!json) process.stdout.write(`${[...rows.map(tableLine), '', ...int8Lines()].join('\n')}\n`);
+    return;
+  }
   for (const [name, op] of rowKernels()) emit({ kernel: name, impl: 'typescript', threads: 1, us: time(op) });
   for (const threads of [1, 2]) {
     await initEngine({ threads });
@@ -138,7 +189,7 @@ async function main(): Promise<void> {
   if (json) return;
   const lines = [`attention shapes: B ${B}, heads ${H}, T = S = ${T}, dHead ${DH}; microseconds per call (median of ${SAMPLES})`, ''];
   lines.push(`${'kernel'.padEnd(36)} ${'impl'.padEnd(16)} threads ${'us'.padStart(10)}`);
-  for (const r of rows) lines.push(`${r.kernel.padEnd(36)} ${r.impl.padEnd(16)} ${String(r.threads).padStart(7)} ${r.us.toFixed(1).padStart(10)}`);
+  lines.push(...rows.map(tableLine));
   lines.push('', 'speed-ups:');
   const us = (k: string, impl: string, threads: number): number | undefined => rows.find((r) => r.kernel === k && r.impl === impl && r.threads === threads)?.us;
   for (const [name] of products()) {
@@ -153,6 +204,7 @@ async function main(): Promise<void> {
     const b = us(name, 'typescript', 1);
     if (a !== undefined && b !== undefined) lines.push(`  ${name}: wasm ${(b / a).toFixed(1)}x faster than TypeScript`);
   }
+  lines.push(...int8Lines());
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
