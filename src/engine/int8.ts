@@ -227,15 +227,17 @@ function stageCall(f32: Float32Array, args: GemmArgs, s: Int8Shape, x: number, c
   if (s.beta === 0) return;
   const ldc = args.ldc ?? n;
   const co = args.cOffset ?? 0;
-  for (let i = 0; i < m; i++) f32.set(args.c.subarray(co + i * ldc, co + i * ldc + n), (c >> 2) + i * np);
+  if (ldc === np && n === np) f32.set(args.c.subarray(co, co + m * np), c >> 2);
+  else for (let i = 0; i < m; i++) f32.set(args.c.subarray(co + i * ldc, co + i * ldc + n), (c >> 2) + i * np);
 }
 
-/** Copies the m rows of np floats at `c` out to C. */
+/** Copies the m rows of np floats at `c` out to C (in one piece when C's rows are np apart too, as n = np). */
 function unstageC(f32: Float32Array, c: number, args: GemmArgs, s: Int8Shape): void {
   const { n, np } = s;
   const ldc = args.ldc ?? n;
   const co = args.cOffset ?? 0;
-  for (let i = 0; i < args.m; i++) args.c.set(f32.subarray((c >> 2) + i * np, (c >> 2) + i * np + n), co + i * ldc);
+  if (ldc === np && n === np) args.c.set(f32.subarray(c >> 2, (c >> 2) + args.m * np), co);
+  else for (let i = 0; i < args.m; i++) args.c.set(f32.subarray((c >> 2) + i * np, (c >> 2) + i * np + n), co + i * ldc);
 }
 
 /** One instance of the int8 kernels on its own memory, run on the calling thread. */

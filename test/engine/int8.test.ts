@@ -192,7 +192,7 @@ describe('int8 GEMM on the worker pool', () => {
 
   for (const threads of [1, 2, 4]) {
     // 4: more threads than this machine may have cores (the pool must still finish every job).
-    it(`${threads} thread(s): gives bit for bit the TypeScript reference (strided A and C, beta 0 and 1, W by input and by output unit)`, async () => {
+    it(`${threads} thread(s): gives bit for bit the TypeScript reference (strided A, strided and packed C, beta 0 and 1, W by input and by output unit)`, async () => {
       await initEngine({ threads, relaxed: false });
       assert.equal(engineInfo().threads, threads);
       assert.deepEqual(int8Info(), threads > 1 ? { backend: 'int8-simd', threads } : { backend: 'int8-simd' });
@@ -205,8 +205,10 @@ describe('int8 GEMM on the worker pool', () => {
             const { b, q } = weight(k, n, transB, seed++);
             const lda = k + 3;
             const a = values(2 + m * lda, seed++, 2);
-            const c0 = values(1 + m * (n + 2), seed++);
-            const args = { m, n, k, a, b, transB, beta, lda, aOffset: 2, ldc: n + 2, cOffset: 1 };
+            // C strided, or packed (copied in and out in one piece when n is a multiple of 4).
+            const ldc = transB ? n : n + 2;
+            const c0 = values(1 + m * ldc, seed++);
+            const args = { m, n, k, a, b, transB, beta, lda, aOffset: 2, ldc, cOffset: 1 };
             const got = Float32Array.from(c0);
             const want = Float32Array.from(c0);
             const jobs = enginePoolJobs();
