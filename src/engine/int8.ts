@@ -12,6 +12,12 @@
  * dot-product instruction). The relaxed one is used only after a self-test on this host gave
  * bit-identical results to the plain one. Browser-safe: no Node imports (the bytes come from the
  * engine loader, engine.ts).
+ *
+ * Threads: with the float engine's worker pool (Node, threads > 1), the shared-memory builds of the
+ * same kernels (int8-*-mt.wasm) are instantiated on the pool's memory in every thread, and products
+ * big enough to pay run there as two jobs (A quantized in chunks of rows, C in chunks of output
+ * units); the others run on this thread on a one-thread instance (`Int8Gemm`). Every output is
+ * computed the same way whatever the chunk, so results are the same bits on any number of threads.
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
