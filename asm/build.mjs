@@ -31,32 +31,18 @@ const variants = [
   { name: 'gemm-relaxed-mt', relaxed: true, shared: true },
 ];
 
-for (const v of variants) {
-  const args = [
-    join(root, 'asm', 'gemm.ts'),
-    '--outFile', join(outDir, `${v.name}.wasm`),
-    '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1',
-    '--enable', 'simd',
-  ];
-  if (v.relaxed) args.push('--enable', 'relaxed-simd');
-  if (v.shared) args.push('--enable', 'threads', '--sharedMemory', '--maximumMemory', String(MAX_PAGES));
-  const { error, stderr } = await asc.main(args);
-  if (error) {
-    console.error(stderr.toString());
-    console.error(`asm/build.mjs: compiling ${v.name}.wasm failed: ${error.message}`);
-    process.exit(1);
-  }
-}
 const int8Variants = [
   { name: 'int8-simd', relaxed: false, shared: false },
   { name: 'int8-relaxed', relaxed: true, shared: false },
   { name: 'int8-simd-mt', relaxed: false, shared: true },
   { name: 'int8-relaxed-mt', relaxed: true, shared: true },
 ];
-for (const v of int8Variants) {
+
+/** Compiles asm/<source>.ts into build/<v.name>.wasm (relaxed SIMD and shared memory as `v` says); returns its path. */
+async function compile(source, v) {
   const out = join(outDir, `${v.name}.wasm`);
   const args = [
-    join(root, 'asm', 'int8.ts'), '--outFile', out,
+    join(root, 'asm', `${source}.ts`), '--outFile', out,
     '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--enable', 'simd',
   ];
   if (v.relaxed) args.push('--enable', 'relaxed-simd');
@@ -67,6 +53,12 @@ for (const v of int8Variants) {
     console.error(`asm/build.mjs: compiling ${v.name}.wasm failed: ${error.message}`);
     process.exit(1);
   }
+  return out;
+}
+
+for (const v of variants) await compile('gemm', v);
+for (const v of int8Variants) {
+  const out = await compile('int8', v);
   if (v.shared && dataSegments(readFileSync(out)) > 0) {
     console.error(`asm/build.mjs: ${v.name}.wasm has data segments; it shares the float module's memory and must have none`);
     process.exit(1);

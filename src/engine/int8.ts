@@ -20,6 +20,7 @@
  * computed the same way whatever the chunk, so results are the same bits on any number of threads.
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
+import { growMemory } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import type { RunChunk } from './pool.js';
 
@@ -113,7 +114,6 @@ interface Int8Shape {
   beta: number;
 }
 
-const PAGE = 65536;
 /** Largest memory asked for, in pages (2 GiB; asm/build.mjs builds the -mt modules with this maximum). */
 const MAX_PAGES = 32768;
 
@@ -174,14 +174,7 @@ class Heap {
 
   /** Makes memory at least `bytes` long; false when it cannot grow that far. */
   reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      try {
-        this.memory.grow(Math.ceil((bytes - have) / PAGE));
-      } catch {
-        return false;
-      }
-    }
+    if (!growMemory(this.memory, bytes)) return false;
     this.refresh();
     return true;
   }

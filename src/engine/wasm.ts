@@ -15,6 +15,7 @@
  */
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
+import { growMemory } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
@@ -524,14 +525,7 @@ export class WasmGemm {
 
   /** Makes linear memory at least `bytes` long; false when it cannot grow that far. */
   private reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      try {
-        this.memory.grow(Math.ceil((bytes - have) / PAGE));
-      } catch {
-        return false;
-      }
-    }
+    if (!growMemory(this.memory, bytes)) return false;
     if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
