@@ -26,7 +26,8 @@
  *   bench:engine, measured at the start of the run): how close the run comes to what the cores can do.
  *   npm run bench:model -- --model transformer   one model only (rnn or transformer)
  *   int8 row (rnn): {"engine":"attnmt","model":"rnn","precision":"int8","greedy_b64_sent_s":..,"greedy_b1_sent_s":..,
- *     "float32_greedy_b64_sent_s":..,"float32_greedy_b1_sent_s":..,"speedup_b64":..,"speedup_b1":..}: the same
+ *     "float32_greedy_b64_sent_s":..,"float32_greedy_b1_sent_s":..,"speedup_b64":..,"speedup_b1":..,
+ *     "int8_backend":..,"int8_threads":..}: the same
  *     model decoded from int8 weights (attnmt quantize) and from float32, interleaved in one process
  *     or {"engine":"...","error":"why"} (with the numbers that could still be measured, if any:
  *     TensorFlow.js' wasm backend cannot train this model, see the error, but it can decode)
@@ -372,6 +373,8 @@ interface Int8Result extends EngineResult {
   speedup_b64?: number;
   speedup_b1?: number;
   int8_backend?: string;
+  /** Threads the int8 products may run on (the worker pool's; 1 without one). */
+  int8_threads?: number;
 }
 
 /** The int8 row, measured in its own child process (its numbers next to float32's from the same process). */
@@ -439,6 +442,7 @@ async function runInt8Decoding(): Promise<Int8Result> {
     speedup_b64: Math.round((median(times.f64) / median(times.q64)) * 100) / 100,
     speedup_b1: Math.round((median(times.f1) / median(times.q1)) * 100) / 100,
     int8_backend: int8Info().backend,
+    int8_threads: int8Info().threads ?? 1,
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
   };
 }
@@ -446,7 +450,7 @@ async function runInt8Decoding(): Promise<Int8Result> {
 function int8Table(r: Int8Result): string {
   if (r.error !== undefined) return `int8 decoding (rnn): error: ${r.error}`;
   return [
-    `int8 decoding (rnn, the same model from int8 weights, ${r.int8_backend ?? '?'} kernels; float32 measured alternately in the same process):`,
+    `int8 decoding (rnn, the same model from int8 weights, ${r.int8_backend ?? '?'} kernels on ${r.int8_threads ?? '?'} thread(s); float32 measured alternately in the same process):`,
     `  greedy b64: ${r.greedy_b64_sent_s} sent/s vs float32 ${r.float32_greedy_b64_sent_s} (${r.speedup_b64}x)`,
     `  greedy b1:  ${r.greedy_b1_sent_s} sent/s vs float32 ${r.float32_greedy_b1_sent_s} (${r.speedup_b1}x)`,
   ].join('\n');
