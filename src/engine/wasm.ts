@@ -510,10 +510,10 @@ export class WasmGemm {
 
   /**
    * Additive attention scores (fused/attention.ts `AttentionKernels.forward`): q, k, v and the
-   * lengths are copied into the per-call region, t and e copied out. False when memory cannot grow.
+   * lengths are copied into the per-call region, t (when not null) and e copied out. False when memory cannot grow.
    */
   attentionForward(
-    q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array, e: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array | null, e: Float32Array,
   ): boolean {
     const [pq, pk, pv, plen, pt, pe, end] = regions(this.dynamic, [batch * a, batch * s * a, a, batch, batch * s * a, batch * s]);
     if (!this.reserve(end)) return false;
@@ -522,7 +522,7 @@ export class WasmGemm {
     this.f32.set(v.subarray(0, a), pv >> 2);
     this.i32.set(lengths, plen >> 2);
     this.kernels.attnForward(pq, pk, pv, plen, pt, pe, batch, s, a);
-    t.set(this.f32.subarray(pt >> 2, (pt >> 2) + batch * s * a));
+    if (t !== null) t.set(this.f32.subarray(pt >> 2, (pt >> 2) + batch * s * a));
     e.set(this.f32.subarray(pe >> 2, (pe >> 2) + batch * s));
     return true;
   }
