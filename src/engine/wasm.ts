@@ -63,6 +63,15 @@ const KC = 256;
 const NB_MAX = 256;
 /** op(A) with at most this many rows takes the matrix-vector path (no packing). */
 export const SMALL_M = 8;
+/**
+ * `gemm.ts` concatExact for this engine: on the small-M path every element of C is beta·C, then one
+ * madd per p in order (whatever the chunk, block or stream split of the columns and rows), in vector
+ * lanes as long as every column block is a multiple of 4 wide (else its last columns take the scalar
+ * loop, mul then add, which differs from a fused madd). The packed path is not claimed.
+ */
+export function smallConcatExact(m: number, width: number): boolean {
+  return m <= SMALL_M && width % 4 === 0;
+}
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
 /** Floats of B per block the one-thread small-M path copies and consumes while it is in cache (128 KiB). */
