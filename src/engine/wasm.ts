@@ -81,6 +81,13 @@ const STREAM_FLOATS = 32768;
  * hand-off and moving A and C between cores' caches cost more than the second thread saves.
  */
 export const PARALLEL_MIN_FLOPS = 1 << 21;
+/**
+ * A few-row product (op(A) of at most SMALL_M rows) is bound by reading B, not by arithmetic: a B of
+ * this many floats (1 MiB, about 25-50 us on one thread) is timed on the pool too, whatever its flops.
+ * Its A and C (a few rows) are cheap to move; the second core reads half of B (in batch-1 decoding the
+ * feed-forward weights, dModel x ffn, and the output layer, are read once per step from L3 or memory).
+ */
+export const PARALLEL_MIN_SMALL_B = 1 << 18;
 /** Packed A of fewer floats (M x K) is packed by the calling thread alone. */
 const PARALLEL_PACK_FLOATS = 65536;
 /** Shapes whose one- and two-thread timings are kept (the table is cleared when full). */
@@ -181,8 +188,9 @@ export class WasmGemm {
   /**
    * Whether the pool pays, measured per shape. Two threads beat one on an idle machine, but when
    * other processes hold the cores a worker is descheduled mid-chunk or spins on the core the
-   * calling thread needs, and one thread is faster. So each shape above PARALLEL_MIN_FLOPS is timed
-   * both ways (first calls), then runs the faster way, re-timing the other on a random 1/16 of calls.
+   * calling thread needs, and one thread is faster. So each shape above PARALLEL_MIN_FLOPS (or a few-row
+   * product with a B of PARALLEL_MIN_SMALL_B floats) is timed both ways (first calls), then runs the
+   * faster way, re-timing the other on a random 1/16 of calls.
    */
   private readonly timings = new Map<string, ShapeTiming>();
   private explore = 0x9e3779b9;
@@ -224,7 +232,7 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const call = this.planCall(this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
+    const call = this.planCall(this.parallel && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B)) ? shapeKey(args) : '');
     const threads = call.threads;
     if (threads === 1 && this.alone) {
       this.alone.gemm(args);
