@@ -9,14 +9,14 @@
  */
 import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
-import { gemmReference, setGemmImpl } from './gemm.js';
+import { gemmReference, setConcatExact, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
 import { initInt8, shutdownInt8, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
-import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
+import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { setPickKernel } from './ops/pick.js';
@@ -140,6 +140,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     impl = new WasmGemm(memory, kernels, 1);
   }
   setGemmImpl((args) => impl.gemm(args));
+  setConcatExact(smallConcatExact);
   setBatchedGemmImpl((args) => impl.gemmBatched(args));
   const rows = impl.alone ?? impl;
   setRowKernels(wasmRowKernels(rows));
@@ -178,6 +179,7 @@ async function loneInstance(name: string): Promise<WasmGemm> {
 /** Stops the workers and routes `gemm()` back to the TypeScript reference. */
 export async function shutdownEngine(): Promise<void> {
   setGemmImpl(gemmReference);
+  setConcatExact(null);
   setBatchedGemmImpl(null);
   setRowKernels(null);
   setRowKernel(null);

@@ -64,6 +64,15 @@ const KC = 256;
 const NB_MAX = 256;
 /** op(A) with at most this many rows takes the matrix-vector path (no packing). */
 export const SMALL_M = 8;
+/**
+ * `gemm.ts` concatExact for this engine: on the small-M path every element of C is beta·C, then one
+ * madd per p in order (whatever the chunk, block or stream split of the columns and rows), in vector
+ * lanes as long as every column block is a multiple of 4 wide (else its last columns take the scalar
+ * loop, mul then add, which differs from a fused madd). The packed path is not claimed.
+ */
+export function smallConcatExact(m: number, width: number): boolean {
+  return m <= SMALL_M && width % 4 === 0;
+}
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
 /** Floats of B per block the one-thread small-M path copies and consumes while it is in cache (128 KiB). */
@@ -73,6 +82,13 @@ const STREAM_FLOATS = 32768;
  * hand-off and moving A and C between cores' caches cost more than the second thread saves.
  */
 export const PARALLEL_MIN_FLOPS = 1 << 21;
+/**
+ * A few-row product (op(A) of at most SMALL_M rows) is bound by reading B, not by arithmetic: a B of
+ * this many floats (1 MiB, about 25-50 us on one thread) is timed on the pool too, whatever its flops.
+ * Its A and C (a few rows) are cheap to move; the second core reads half of B (in batch-1 decoding the
+ * feed-forward weights, dModel x ffn, and the output layer, are read once per step from L3 or memory).
+ */
+export const PARALLEL_MIN_SMALL_B = 1 << 18;
 /** Packed A of fewer floats (M x K) is packed by the calling thread alone. */
 const PARALLEL_PACK_FLOATS = 65536;
 /** Shapes whose one- and two-thread timings are kept (the table is cleared when full). */
@@ -186,10 +202,13 @@ interface Placed {
 
 /** A call's mode and, when its shape is timed, its timing entry and start time. */
 interface CallPlan {
-  timing: ShapeTiming | undefined;
-  threads: number;
-  start: number;
+  readonly timing: ShapeTiming | undefined;
+  readonly threads: number;
+  readonly start: number;
 }
+
+/** The plan of every call too small to time: this thread, nothing recorded (one object, not one per call). */
+const UNTIMED: CallPlan = Object.freeze({ timing: undefined, threads: 1, start: 0 });
 
 export class WasmGemm {
   readonly layout: MemoryLayout;
@@ -198,8 +217,9 @@ export class WasmGemm {
   /**
    * Whether the pool pays, measured per shape. Two threads beat one on an idle machine, but when
    * other processes hold the cores a worker is descheduled mid-chunk or spins on the core the
-   * calling thread needs, and one thread is faster. So each shape above PARALLEL_MIN_FLOPS is timed
-   * both ways (first calls), then runs the faster way, re-timing the other on a random 1/16 of calls.
+   * calling thread needs, and one thread is faster. So each shape above PARALLEL_MIN_FLOPS (or a few-row
+   * product with a B of PARALLEL_MIN_SMALL_B floats) is timed both ways (first calls), then runs the
+   * faster way, re-timing the other on a random 1/16 of calls.
    */
   private readonly timings = new Map<string, ShapeTiming>();
   private explore = 0x9e3779b9;
@@ -258,7 +278,7 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const key = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '';
+    const key = this.parallel && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B)) ? shapeKey(args) : '';
     const call = this.planCall(pick !== null && key !== '' ? `pick ${key}` : key);
     const threads = call.threads;
     if (threads === 1 && this.alone) {
@@ -373,8 +393,9 @@ export class WasmGemm {
 
   /** How a call runs: on the pool or alone, timed under its shape key ('' for calls too small to time). */
   private planCall(key: string): CallPlan {
-    const timing = key === '' ? undefined : this.timingOf(key);
-    return { timing, threads: timing && this.usePool(timing) ? this.threads : 1, start: timing ? performance.now() : 0 };
+    if (key === '') return UNTIMED;
+    const timing = this.timingOf(key);
+    return { timing, threads: this.usePool(timing) ? this.threads : 1, start: performance.now() };
   }
 
   /** Adds a finished call's time to its shape's average for the mode it ran in. */
