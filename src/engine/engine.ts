@@ -9,16 +9,17 @@
  */
 import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
-import { gemmReference, setGemmImpl } from './gemm.js';
+import { gemmReference, setConcatExact, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
 import { attachInt8Pool, initInt8, int8JobModule, shutdownInt8, withInt8Jobs, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
-import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
+import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
+import { setPickKernel } from './ops/pick.js';
 import { wasmAdamKernel } from './wasm-optim.js';
 
 export interface EngineOptions {
@@ -156,6 +157,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     impl = new WasmGemm(memory, kernels, 1);
   }
   setGemmImpl((args) => impl.gemm(args));
+  setConcatExact(smallConcatExact);
   setBatchedGemmImpl((args) => impl.gemmBatched(args));
   const rows = impl.alone ?? impl;
   setRowKernels(wasmRowKernels(rows));
@@ -165,6 +167,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
   setGruKernels(wasmGruKernels(rows));
+  setPickKernel((args, bias, skip0, skip1, out) => impl.greedyPick(args, bias, skip0, skip1, out));
   setAdamKernel(wasmAdamKernel(rows));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
@@ -203,11 +206,13 @@ async function loneInstance(name: string): Promise<WasmGemm> {
 /** Stops the workers and routes `gemm()` back to the TypeScript reference. */
 export async function shutdownEngine(): Promise<void> {
   setGemmImpl(gemmReference);
+  setConcatExact(null);
   setBatchedGemmImpl(null);
   setRowKernels(null);
   setRowKernel(null);
   setAttentionKernels(null);
   setGruKernels(null);
+  setPickKernel(null);
   setAdamKernel(null);
   shutdownInt8();
   info = { backend: 'js', threads: 1 };

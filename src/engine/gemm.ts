@@ -95,6 +95,24 @@ export function setGemmImpl(next: GemmImpl): void {
   impl = next;
 }
 
+/** The reference computes every element of C on its own (the sum over p in order), whatever the width. */
+let columnsExact: (m: number, width: number) => boolean = () => true;
+
+/**
+ * Whether, for op(A) of m rows, one product A·[B_1 | B_2 | ...] (B_i of `width` columns each side by
+ * side; no transposition, alpha 1, any beta) gives every column of C bit for bit as the product A·B_i
+ * alone gives it. A layer that fuses products sharing A (the query, key and value projections) asks
+ * this first and otherwise runs them one by one.
+ */
+export function concatExact(m: number, width: number): boolean {
+  return columnsExact(m, width);
+}
+
+/** Installs the implementation's answer to `concatExact` (null: the reference's, always true). */
+export function setConcatExact(next: ((m: number, width: number) => boolean) | null): void {
+  columnsExact = next ?? (() => true);
+}
+
 let flops = 0;
 
 /** Floating-point operations (2·M·N·K per product) of every GEMM and batched GEMM run so far (benchmarks read it). */

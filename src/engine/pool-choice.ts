@@ -31,10 +31,13 @@ interface ShapeTiming {
 
 /** A call's mode and, when its shape is timed, its timing entry and start time. */
 export interface CallPlan {
-  timing: ShapeTiming | undefined;
-  threads: number;
-  start: number;
+  readonly timing: ShapeTiming | undefined;
+  readonly threads: number;
+  readonly start: number;
 }
+
+/** The plan of every call too small to time: this thread, nothing recorded (one object, not one per call). */
+const UNTIMED: CallPlan = Object.freeze({ timing: undefined, threads: 1, start: 0 });
 
 export class PoolChoice {
   private readonly timings = new Map<string, ShapeTiming>();
@@ -45,8 +48,9 @@ export class PoolChoice {
 
   /** How a call runs: on the pool or alone, timed under its shape key ('' for calls that always run alone). */
   plan(key: string): CallPlan {
-    const timing = key === '' ? undefined : this.timingOf(key);
-    return { timing, threads: timing && this.usePool(timing) ? this.threads : 1, start: timing ? performance.now() : 0 };
+    if (key === '') return UNTIMED;
+    const timing = this.timingOf(key);
+    return { timing, threads: this.usePool(timing) ? this.threads : 1, start: performance.now() };
   }
 
   /** Adds a finished call's time to its shape's average for the mode it ran in. */

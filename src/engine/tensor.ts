@@ -234,13 +234,18 @@ export class Tape {
     return buf;
   }
 
-  /** A tensor whose buffer comes from the arena. */
+  /**
+   * A tensor whose buffer comes from the arena. A recording tape remembers it (its gradient is then
+   * taken from the arena too and dropped by `reset`); an arena-only tape never runs a backward pass,
+   * so it keeps no such record (one Set insertion less per op output in every decoding step).
+   */
   tensor(shape: Shape, requiresGrad: boolean): Tensor {
     const t = new Tensor(this.take(shapeSize(shape)), shape, { requiresGrad });
-    this.made.add(t);
+    if (this.recording) this.made.add(t);
     return t;
   }
 
+  /** Whether `t` is an op output of this recording tape (its gradient then comes from the arena). */
   owns(t: Tensor): boolean {
     return this.made.has(t);
   }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { gemm, type GemmArgs } from '../../src/engine/gemm.js';
 import { engineInfo, enginePoolJobs, initEngine, shutdownEngine } from '../../src/engine/engine.js';
 import { Rng } from '../../src/engine/random.js';
+import { PARALLEL_MIN_FLOPS, PARALLEL_MIN_SMALL_B } from '../../src/engine/wasm.js';
 
 /** Seeded values in [-1, 1), so failures reproduce. */
 function values(n: number, seed: number): Float32Array {
@@ -212,12 +213,16 @@ function mainSuites(): void {
     suite();
   });
 
-  /** Above PARALLEL_MIN_FLOPS, so they use the pool: packed path (M > 8) and small-M path, every mode. */
+  /**
+   * Above PARALLEL_MIN_FLOPS, so they use the pool: packed path (M > 8) and small-M path, every mode;
+   * the last one below it but with a B of PARALLEL_MIN_SMALL_B floats (a batch-1 feed-forward product).
+   */
   const PARALLEL_CASES: Case[] = MODES.flatMap(([transA, transB]) => [
     { m: 130, k: 257, n: 61, transA, transB, alpha: 0.5, beta: 0.5 },
     { m: 70, k: 64, n: 333, transA, transB, alpha: 1, beta: 0 },
     { m: 3, k: 600, n: 700, transA, transB, alpha: 1, beta: 0.5 },
     { m: 1, k: 1024, n: 1100, transA, transB, alpha: 1, beta: 0 },
+    { m: 1, k: 256, n: 1024, transA, transB, alpha: 1, beta: 1 },
   ]);
 
   describe('initEngine with module bytes from the caller (the browser path)', () => {
@@ -264,6 +269,21 @@ function mainSuites(): void {
         assert.ok(enginePoolJobs() > 0, 'no job went through the worker pool');
       });
     }
+
+    it('times a few-row product on the pool when its B is large (PARALLEL_MIN_SMALL_B), not when it is small', async () => {
+      await initEngine({ threads: 2, relaxed: false });
+      assert.ok(2 * 1 * 1024 * 256 < PARALLEL_MIN_FLOPS && 1024 * 256 >= PARALLEL_MIN_SMALL_B);
+      const run = (n: number, k: number, seed: number): number => {
+        const jobs0 = enginePoolJobs();
+        // a new shape's first call goes to the pool (to time it) when the shape is timed at all
+        check({ m: 1, k, n, transA: false, transB: seed % 2 === 1, alpha: 1, beta: 0 }, seed);
+        return enginePoolJobs() - jobs0;
+      };
+      assert.ok(run(1024, 256, 700) > 0, 'a 1 x 256 x 1024 product did not go through the pool');
+      assert.ok(run(1024, 256, 701) > 0, 'a transposed 1 x 256 x 1024 product did not go through the pool');
+      assert.equal(run(768, 256, 702), 0, 'a 1 x 256 x 768 product (B below PARALLEL_MIN_SMALL_B) went through the pool');
+      assert.equal(run(1000, 64, 703), 0, 'a 1 x 64 x 1000 product went through the pool');
+    });
 
     suite();
 

@@ -125,15 +125,22 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor, opts: LinearOptions = {
     throw new ShapeError('linear', `bias must be (${outDim})`, w.shape, b.shape);
   }
   const rows = x.size / inDim;
-  const shape = [...x.shape.slice(0, -1), outDim];
-  const inputs = b === undefined ? [x, w] : [x, w, b];
-  const out = output(shape, inputs);
+  const shape = x.shape.slice();
+  shape[shape.length - 1] = outDim;
+  const out = output(shape, b === undefined ? [x, w] : [x, w, b]);
   const y = out.data;
   if (b !== undefined) {
     for (let r = 0; r < rows; r++) y.set(b.data, r * outDim);
   }
   gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: y, transB: tw, beta: b === undefined ? 0 : 1, bResident: w.requiresGrad });
-  onBackward(out, () => {
+  // The backward closure is made only when recorded (inference, e.g. every decoding step, makes none).
+  if (out.requiresGrad) onBackward(out, linearBackward(out, x, w, b, rows, inDim, outDim, tw));
+  return out;
+}
+
+/** The backward of `linear` for out = x · op(w) + b over `rows` rows. */
+function linearBackward(out: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, rows: number, inDim: number, outDim: number, tw: boolean): () => void {
+  return () => {
     const g = out.grad;
     if (g === null) return;
     // dx (R, In) += dY (R, Out) · wᵀ (= when dx is fresh); transposed: dY · w
@@ -147,8 +154,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor, opts: LinearOptions = {
       else gemm({ m: inDim, n: outDim, k: rows, a: x.data, b: g, c: w.ensureGrad(), transA: true, beta: 1 });
     }
     if (b !== undefined && b.requiresGrad) addRowSums(g, rows, outDim, b.ensureGrad());
-  });
-  return out;
+  };
 }
 
 /** db (n) += Σ_r g[r] over `rows` rows of g (rows, n); four rows per pass over db. */

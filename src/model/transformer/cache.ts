@@ -61,11 +61,15 @@ export class KvCache {
       keys,
       values,
       capacity,
-      write(step: number, k: Float32Array, v: Float32Array): void {
+      write(step: number, src: Float32Array, kOff: number, vOff: number, ld: number): void {
         for (let r = 0; r < rows; r++) {
           const at = (r * capacity + step) * d;
-          keys.set(k.subarray(r * d, r * d + d), at);
-          values.set(v.subarray(r * d, r * d + d), at);
+          const k = kOff + r * ld;
+          const v = vOff + r * ld;
+          for (let j = 0; j < d; j++) {
+            keys[at + j] = src[k + j] as number;
+            values[at + j] = src[v + j] as number;
+          }
         }
       },
     };

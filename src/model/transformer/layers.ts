@@ -11,6 +11,8 @@
  * xavier-uniform, biases zero.
  */
 import { gemmBatched } from '../../engine/batched.js';
+import { concatExact, gemm, residentGeneration } from '../../engine/gemm.js';
+import { int8Of } from '../../engine/int8.js';
 import { add, gelu, headContext, headScores, layerNorm, linear, maskedSoftmax, relu } from '../../engine/ops.js';
 import { output, Tensor } from '../../engine/tensor.js';
 import type { ParamStore } from '../params.js';
@@ -69,6 +71,8 @@ export class MultiHeadAttention {
   private readonly wo: Tensor;
   private readonly bo: Tensor;
   private readonly scale: number;
+  /** The fused query/key/value weight of cached decoding steps, and what it was built from. */
+  private fused: { weight: Float32Array; generation: number; sources: Float32Array[] } | null = null;
 
   constructor(params: ParamStore, prefix: string, d: number, heads: number) {
     this.heads = heads;
@@ -119,17 +123,17 @@ export class MultiHeadAttention {
     const n = x.shape[0] as number;
     const d = x.lastDim;
     const dh = d / this.heads;
-    const k = linear(x, this.wk, this.bk);
-    const v = linear(x, this.wv, this.bv);
-    cache.write(step, k.data, v.data);
-    const q = this.queries(x); // (N, 1, D)
+    // q, k and v of every row side by side (N, 3D): one GEMM over [Wq | Wk | Wv] when that gives
+    // the three products' own results, else three.
+    const qkv = this.projectQkv(x);
+    cache.write(step, qkv.data, d, 2 * d, 3 * d);
     const len = step + 1;
     const rowStride = cache.capacity * d;
     const scores = output([n, this.heads, 1, len], []);
     // scores[n, h, 0, :] = q_nh · K_nhᵀ over the cached positions 0..step of row n
     gemmBatched({
       outer: n, inner: this.heads, m: 1, n: len, k: dh, transB: true,
-      a: q.data, lda: d, aStride: [d, dh], b: cache.keys, ldb: d, bStride: [rowStride, dh], c: scores.data, cStride: [this.heads * len, len],
+      a: qkv.data, lda: 3 * d, aStride: [3 * d, dh], b: cache.keys, ldb: d, bStride: [rowStride, dh], c: scores.data, cStride: [this.heads * len, len],
     });
     const weights = maskedSoftmax(scores, { scale: this.scale });
     const context = output([n, 1, d], []);
@@ -138,6 +142,52 @@ export class MultiHeadAttention {
       a: weights.data, aStride: [this.heads * len, len], b: cache.values, ldb: d, bStride: [rowStride, dh], c: context.data, ldc: d, cStride: [d, dh],
     });
     return { out: linear(context, this.wo, this.bo), weights, scores, context };
+  }
+
+  /**
+   * x (N, 1, D) -> [q | k | v] (N, 3D), each the result `linear(x, w, b)` gives (inference: no
+   * gradient). One GEMM over the fused weight [Wq | Wk | Wv] (D, 3D) when the engine computes each
+   * column of C from its own column of B the same way whatever the width (concatExact), else three
+   * products into the column blocks.
+   */
+  projectQkv(x: Tensor): Tensor {
+    const n = x.shape[0] as number;
+    const d = x.lastDim;
+    const out = output([n, 3 * d], []);
+    const y = out.data;
+    const biases = [this.bq, this.bk, this.bv];
+    for (let r = 0; r < n; r++) for (let i = 0; i < 3; i++) y.set((biases[i] as Tensor).data, r * 3 * d + i * d);
+    const fused = concatExact(n, d) ? this.fusedQkv() : null;
+    if (fused !== null) {
+      gemm({ m: n, n: 3 * d, k: d, a: x.data, b: fused, c: y, beta: 1, bResident: true });
+    } else {
+      const weights = [this.wq, this.wk, this.wv];
+      for (let i = 0; i < 3; i++) {
+        const w = weights[i] as Tensor;
+        gemm({ m: n, n: d, k: d, a: x.data, b: w.data, c: y, ldc: 3 * d, cOffset: i * d, beta: 1, bResident: w.requiresGrad });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * [Wq | Wk | Wv] (D, 3D), rebuilt when the weights changed since (another resident generation: the
+   * optimizers' steps, `parametersChanged`) or were replaced; null for int8 weights (they take the int8
+   * GEMM one by one). A rebuild makes a new buffer, so the GEMM's resident copy of an older one is never used.
+   */
+  private fusedQkv(): Float32Array | null {
+    const ws = [this.wq.data, this.wk.data, this.wv.data];
+    if (ws.some((w) => int8Of(w) !== undefined)) return null;
+    const gen = residentGeneration();
+    const f = this.fused;
+    if (f !== null && f.generation === gen && f.sources.every((w, i) => w === ws[i])) return f.weight;
+    const d = this.wq.shape[0] as number;
+    const weight = new Float32Array(3 * d * d);
+    for (let r = 0; r < d; r++) {
+      for (let i = 0; i < 3; i++) weight.set((ws[i] as Float32Array).subarray(r * d, r * d + d), r * 3 * d + i * d);
+    }
+    this.fused = { weight, generation: gen, sources: ws };
+    return weight;
   }
 
   /** The scale of the scores inside the softmax: 1 / sqrt(dHead). */
@@ -151,8 +201,12 @@ export interface LayerCache {
   readonly keys: Float32Array;
   readonly values: Float32Array;
   readonly capacity: number;
-  /** Writes the key and value (N, D) of position `step` of every row. */
-  write(step: number, k: Float32Array, v: Float32Array): void;
+  /**
+   * Writes the key and value of position `step` of every row: row r's key is src[kOff + r·ld, + D),
+   * its value src[vOff + r·ld, + D) (ld = D for separate (N, D) keys and values in one buffer, 3D for
+   * the rows of a fused query/key/value projection).
+   */
+  write(step: number, src: Float32Array, kOff: number, vOff: number, ld: number): void;
 }
 
 /** Position-wise feed-forward network (section 3.3): FFN(x) = act(x W_1 + b_1) W_2 + b_2. */
