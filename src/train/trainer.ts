@@ -32,6 +32,7 @@ import { validate, type ValidationResult } from './validate.js';
 import { makeDirs, removeStaleTemps, writeFileAtomic } from '../util/fs.js';
 import { InputError } from '../util/errors.js';
 import { parseSnapshotFile, takeSnapshot, type AttentionSnapshot } from './snapshot.js';
+import { appendValidLog, truncateValidLog } from './valid-log.js';
 
 export { accumulateGradients, modelConfigFrom, TrainingDivergedError, type TrainingState } from './loop.js';
 
@@ -155,7 +156,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const stale = removeStaleTemps(t.outDir);
   if (stale.length > 0) log(`removed ${stale.length} temporary file${stale.length > 1 ? 's' : ''} an interrupted save left: ${stale.join(', ')}`);
   if (resumed === null) prepareFreshOutDir(t.outDir, opts.overwrite === true, log);
-  else truncateValidLog(validLog, state.step);
+  else {
+    const torn = truncateValidLog(validLog, state.step);
+    if (torn > 0) log(`resume: removed ${torn} torn line${torn > 1 ? 's' : ''} (a crash in the middle of a write) from ${validLog}`);
+  }
   writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 
   /**
@@ -299,7 +303,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       validations.push(v);
       const { improved, decayedTo } = loop.recordScore(t.validMetric === 'bleu' ? v.bleu : -v.loss);
       if (decayedTo !== null) log(`lr decayed to ${decayedTo.toExponential(2)}`);
-      fs.appendFileSync(validLog, `${JSON.stringify({ ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 })}\n`);
+      appendValidLog(validLog, { ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 });
       log(`valid step ${v.step}: loss ${v.loss.toFixed(3)} ppl ${v.perplexity.toFixed(2)} BLEU ${v.bleu.toFixed(2)}${improved ? ' (best)' : ''}`);
       if (improved && t.keepBest) files.push(bestPath);
     }
@@ -487,24 +491,6 @@ function prepareFreshOutDir(dir: string, overwrite: boolean, log: (line: string)
     throw new TrainingError(`${dir}: already holds a training run (${present.join(', ')}): continue it with --resume, or start over with --overwrite (deletes them)`);
   }
   deleteRun(dir, present, log);
-}
-
-/**
- * Keep only the validations of steps the resumed checkpoint had reached: the ones after it are re-run (and
- * logged again) by the resumed training.
- */
-function truncateValidLog(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const keep = lines.filter((l) => {
-    try {
-      const v = JSON.parse(l) as { step?: unknown };
-      return typeof v.step === 'number' && v.step <= step;
-    } catch {
-      return false;
-    }
-  });
-  if (keep.length !== lines.length) writeFileAtomic(file, keep.map((l) => `${l}\n`).join(''));
 }
 
 function optimizerTensors(optim: Adam): Map<string, Tensor> {
