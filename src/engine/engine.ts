@@ -16,7 +16,7 @@ import { setRowKernel } from './ops/vector.js';
 import { initInt8, shutdownInt8, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
-import { initialPages, kernelsOf, memoryLayout, WasmGemm } from './wasm.js';
+import { initialPages, kernelsOf, MAX_PAGES, memoryLayout, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { wasmAdamKernel } from './wasm-optim.js';
@@ -35,8 +35,6 @@ export interface EngineInfo {
   threads: number;
 }
 
-/** Largest shared memory asked for, in 64 KiB pages (must match asm/build.mjs). */
-const MAX_PAGES = 32768;
 
 let info: EngineInfo = { backend: 'js', threads: 1 };
 let pool: WorkerPool | undefined;

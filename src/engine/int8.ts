@@ -14,6 +14,7 @@
  * engine loader, engine.ts).
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
+import { align, byteRegions, exported, growMemory, MAX_PAGES } from './wasm.js';
 
 /** An int8 matrix with one scale per output unit; `axis` is the dimension of `shape` that indexes output units. */
 export interface QuantizedMatrix {
@@ -98,14 +99,6 @@ interface PlacedWeight {
   kp: number;
 }
 
-const PAGE = 65536;
-/** Largest memory asked for, in pages (2 GiB). */
-const MAX_PAGES = 32768;
-
-function align(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
-}
-
 /** One instance of the int8 kernels on its own (unshared) memory. */
 export class Int8Gemm {
   private f32: Float32Array;
@@ -128,11 +121,7 @@ export class Int8Gemm {
   static async create(bytes: BufferSource): Promise<Int8Gemm> {
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
     const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-    const fn = (name: string): ((...a: number[]) => number) => {
-      const f = instance.exports[name];
-      if (typeof f !== 'function') throw new Error(`int8 wasm module: export '${name}' is missing`);
-      return f as (...a: number[]) => number;
-    };
+    const fn = (name: string): ((...a: number[]) => number) => exported(instance.exports, name, 'int8');
     const heapBase = fn('heapBase');
     if (fn('valueBytes')() !== 1) throw new Error('int8 wasm module: unexpected value layout (rebuild with `npm run build:wasm`)');
     const quantizeRows = fn('quantizeRows');
@@ -162,7 +151,7 @@ export class Int8Gemm {
     const w = this.place(q);
     if (w === null) return false;
     const { kp, np } = w;
-    const [px, pq, ps, pz, pc, end] = this.regions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, m * np * 4]);
+    const [px, pq, ps, pz, pc, end] = byteRegions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, m * np * 4]);
     if (!this.reserve(end as number)) return false;
     const f32 = this.f32;
     const a = args.a;
@@ -194,7 +183,7 @@ export class Int8Gemm {
     const k = q.axis === 0 ? c : r;
     const kp = align(k, 16);
     const np = align(n, 4);
-    const [pw, ps, psum, end] = this.regions(this.weightsEnd, [np * kp, np * 4, np * 4]);
+    const [pw, ps, psum, end] = byteRegions(this.weightsEnd, [np * kp, np * 4, np * 4]);
     if (!this.reserve(end as number)) return null;
     const dst = this.i8;
     const v = q.values;
@@ -225,27 +214,8 @@ export class Int8Gemm {
     return placed;
   }
 
-  /** Consecutive 64-byte aligned regions of the given byte counts from `start`; the last entry is their end. */
-  private regions(start: number, bytes: readonly number[]): number[] {
-    const out: number[] = [];
-    let at = align(start, 64);
-    for (const b of bytes) {
-      out.push(at);
-      at = align(at + b, 64);
-    }
-    out.push(at);
-    return out;
-  }
-
   private reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      try {
-        this.memory.grow(Math.ceil((bytes - have) / PAGE));
-      } catch {
-        return false;
-      }
-    }
+    if (!growMemory(this.memory, bytes)) return false;
     if (this.f32.buffer !== this.memory.buffer) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);

@@ -86,7 +86,10 @@ const MAX_CHUNKS = 0xffff;
 export const CTRL_BYTES = 512;
 const PARAMS_BYTES = 128;
 const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
-const PAGE = 65536;
+/** A WebAssembly memory page, in bytes. */
+export const PAGE = 65536;
+/** Largest memory a kernel module asks for, in 64 KiB pages: 2 GiB (must match asm/build.mjs). */
+export const MAX_PAGES = 32768;
 /** Bytes of a thread's scratch buffer a batched chunk keeps for its parameter block (asm/batched.ts). */
 const BATCHED_PARAMS_BYTES = 128;
 /** Most bytes of resident operand copies per instance; past it the copies start over. */
@@ -98,20 +101,38 @@ interface ResidentCopy {
   generation: number;
 }
 
-function align(x: number, to: number): number {
+/** `x` rounded up to a multiple of `to`. */
+export function align(x: number, to: number): number {
   return Math.ceil(x / to) * to;
+}
+
+/** Consecutive 64-byte aligned regions of the given byte counts from `start`; the last entry is their end. */
+export function byteRegions(start: number, bytes: readonly number[]): number[] {
+  const out: number[] = [];
+  let at = align(start, 64);
+  for (const b of bytes) {
+    out.push(at);
+    at = align(at + b, 64);
+  }
+  out.push(at);
+  return out;
 }
 
 /** Consecutive 64-byte aligned regions of the given float (or int) counts from `start`; the last entry is their end. */
 function regions(start: number, counts: readonly number[]): number[] {
-  const out: number[] = [];
-  let at = align(start, 64);
-  for (const n of counts) {
-    out.push(at);
-    at = align(at + n * 4, 64);
+  return byteRegions(start, counts.map((n) => n * 4));
+}
+
+/** Grows `memory` to at least `bytes`; false when it cannot grow that far. */
+export function growMemory(memory: WebAssembly.Memory, bytes: number): boolean {
+  const have = memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  try {
+    memory.grow(Math.ceil((bytes - have) / PAGE));
+    return true;
+  } catch {
+    return false;
   }
-  out.push(at);
-  return out;
 }
 
 /** Runs `chunks` chunks of a job; a pool spreads them over threads, else they run here. */
@@ -569,14 +590,7 @@ export class WasmGemm {
 
   /** Makes linear memory at least `bytes` long; false when it cannot grow that far. */
   private reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      try {
-        this.memory.grow(Math.ceil((bytes - have) / PAGE));
-      } catch {
-        return false;
-      }
-    }
+    if (!growMemory(this.memory, bytes)) return false;
     if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
@@ -633,10 +647,10 @@ function scaleC(args: GemmArgs, beta: number): void {
   }
 }
 
-/** Reads a function export of the kernel module. */
-function exported(exports: WebAssembly.Exports, name: string): (...args: number[]) => number {
+/** Reads a function export of a kernel module (`module` names it in the error). */
+export function exported(exports: WebAssembly.Exports, name: string, module = 'gemm'): (...args: number[]) => number {
   const f = exports[name];
-  if (typeof f !== 'function') throw new Error(`gemm wasm module: export '${name}' is missing`);
+  if (typeof f !== 'function') throw new Error(`${module} wasm module: export '${name}' is missing`);
   return f as (...args: number[]) => number;
 }
 
