@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel } from '../../src/model/model.js';
+import { createModel, type TrainableModel } from '../../src/model/model.js';
 import { configWithDefaults } from '../../src/train/config-schema.js';
 import { freshState, makeBatcher, modelConfigFrom, TrainingDivergedError, TrainingLoop } from '../../src/train/loop.js';
 import { onBackward } from '../../src/engine/tensor.js';
@@ -61,13 +61,18 @@ test('recordScore: best score and plateau counters, lr decay after more than lrD
   assert.equal(loop.state.sinceBest, 0);
 });
 
+/** A loop over PAIRS on a tiny model at lr 0.01 with this clipNorm. */
+function tinyLoop(clipNorm: number): { model: TrainableModel; loop: TrainingLoop } {
+  const cfg = configWithDefaults({ data: { train: 'x' }, model: { embedding: 8, hidden: 8, attentionHidden: 8 }, training: { batchSize: 2, lr: 0.01, clipNorm } });
+  const data = preparePairs(cfg.data, PAIRS, undefined);
+  const model = createModel(modelConfigFrom(cfg, data), 1);
+  const batcher = makeBatcher(data.train, cfg.training);
+  return { model, loop: new TrainingLoop(model, batcher, cfg.training, freshState(0.01, batcher, model), { plannedSteps: 0, maxTime: 0 }, () => 0) };
+}
+
 test('a NaN in a parameter: step() throws a TrainingDivergedError naming the step and what to try, before any update', () => {
   for (const clipNorm of [5, 0]) {
-    const cfg = configWithDefaults({ data: { train: 'x' }, model: { embedding: 8, hidden: 8, attentionHidden: 8 }, training: { batchSize: 2, lr: 0.01, clipNorm } });
-    const data = preparePairs(cfg.data, PAIRS, undefined);
-    const model = createModel(modelConfigFrom(cfg, data), 1);
-    const batcher = makeBatcher(data.train, cfg.training);
-    const loop = new TrainingLoop(model, batcher, cfg.training, freshState(0.01, batcher, model), { plannedSteps: 0, maxTime: 0 }, () => 0);
+    const { model, loop } = tinyLoop(clipNorm);
     loop.step();
     const poisoned = model.parameters().get('decoder.output.bias');
     assert.ok(poisoned !== undefined);
@@ -89,11 +94,7 @@ test('a NaN in a parameter: step() throws a TrainingDivergedError naming the ste
 
 test('finite loss but a NaN gradient: step() throws on the gradient norm (clipping or not) before any update', () => {
   for (const clipNorm of [5, 0]) {
-    const cfg = configWithDefaults({ data: { train: 'x' }, model: { embedding: 8, hidden: 8, attentionHidden: 8 }, training: { batchSize: 2, lr: 0.01, clipNorm } });
-    const data = preparePairs(cfg.data, PAIRS, undefined);
-    const model = createModel(modelConfigFrom(cfg, data), 1);
-    const batcher = makeBatcher(data.train, cfg.training);
-    const loop = new TrainingLoop(model, batcher, cfg.training, freshState(0.01, batcher, model), { plannedSteps: 0, maxTime: 0 }, () => 0);
+    const { model, loop } = tinyLoop(clipNorm);
     // One gradient entry poisoned at the end of the backward pass (as an overflow in a backward op would): a
     // closure recorded before the loss's ops runs after all of theirs.
     const bias = model.parameters().get('decoder.output.bias');
