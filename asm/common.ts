@@ -45,3 +45,12 @@ export const P_ITEMS = 108; // items per chunk
     return f32x4.add(f32x4.mul(a, b), c);
   }
 }
+// Greedy pick over rows of logits (asm/greedy.ts), after the GEMM's words.
+export const P_G_PTR = 128; // the (rows, d) floats
+export const P_G_D = 132;
+export const P_G_ROWS = 136;
+export const P_G_PER = 140; // rows per chunk
+export const P_G_OUT = 144; // results, GREEDY_OUT_BYTES per row
+export const P_G_SKIP0 = 148; // ids never picked (PAD, BOS)
+export const P_G_SKIP1 = 152;
+export const P_G_LOGD = 160; // f64: ln d

@@ -18,6 +18,7 @@ import {
 } from './common';
 import { smallChunk } from './small';
 import { batchedChunk } from './batched';
+import { greedyChunk } from './greedy';
 
 export { prepSmall, smallInit, smallStream, smallDots } from './small';
 export { rowMax, expSum } from './vec';
@@ -34,12 +35,13 @@ export const KIND_PACK_A: i32 = 0;
 export const KIND_COMPUTE: i32 = 1;
 export const KIND_SMALL: i32 = 2;
 export const KIND_BATCHED: i32 = 3;
+export const KIND_GREEDY: i32 = 4;
 
 const MR: i32 = 2;
 const NR: i32 = 16;
 
 /** Size of the parameter block in bytes. */
-export const PARAMS_BYTES: i32 = 128;
+export const PARAMS_BYTES: i32 = 192;
 export const TILE_MR: i32 = MR;
 export const TILE_NR: i32 = NR;
 
@@ -53,6 +55,7 @@ export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void 
   if (kind == KIND_PACK_A) packAChunk(params, chunk);
   else if (kind == KIND_COMPUTE) computeChunk(params, chunk, scratch);
   else if (kind == KIND_BATCHED) batchedChunk(params, chunk, scratch);
+  else if (kind == KIND_GREEDY) greedyChunk(params, chunk);
   else smallChunk(params, chunk);
 }
 

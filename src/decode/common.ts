@@ -36,6 +36,12 @@ export interface StepDecoder<S, M> {
   startDecoding(batch: Batch): { state: S; memory: M };
   /** prev (N) previous target ids -> log p (N, Vt), alpha_t (N, S) or null, the next state. */
   decodeStep(prev: Int32Array, state: S, memory: M): { state: S; logProbs: Tensor; weights: Tensor | null };
+  /**
+   * Optional, for greedy search: decodeStep's chosen word of each row (the first of largest
+   * log-probability among the ids `canEmit` allows) and its log-probability, without the (N, Vt)
+   * log-probabilities. Must give exactly what argmaxRow over decodeStep's log-probabilities gives.
+   */
+  greedyStep?(prev: Int32Array, state: S, memory: M): { state: S; words: Int32Array; logProbs: Float32Array; weights: Tensor | null };
   /** Row r of the result is row rows[r] of `state`. */
   selectState(state: S, rows: Int32Array): S;
   /** Row r of the result reads sentence rows[r] of `memory`. */

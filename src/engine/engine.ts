@@ -19,6 +19,7 @@ import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js'
 import { initialPages, kernelsOf, MAX_PAGES, memoryLayout, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
+import { setPickKernel } from './ops/pick.js';
 import { wasmAdamKernel } from './wasm-optim.js';
 
 export interface EngineOptions {
@@ -146,6 +147,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
   setGruKernels(wasmGruKernels(rows));
+  setPickKernel((args, bias, skip0, skip1, out) => impl.greedyPick(args, bias, skip0, skip1, out));
   setAdamKernel(wasmAdamKernel(rows));
   // The int8 kernels (int8 checkpoints; see int8Info()): relaxed only after their own self-test.
   await loadInt8(opts, wantRelaxed === false ? false : 'auto');
@@ -179,6 +181,7 @@ export async function shutdownEngine(): Promise<void> {
   setRowKernel(null);
   setAttentionKernels(null);
   setGruKernels(null);
+  setPickKernel(null);
   setAdamKernel(null);
   shutdownInt8();
   info = { backend: 'js', threads: 1 };

@@ -14,6 +14,8 @@ export { lstmSequence, lstmCell } from './fused/lstm.js';
 export type { LstmState } from './fused/lstm.js';
 export type { SequenceOptions } from './fused/common.js';
 export { additiveAttention } from './fused/attention.js';
+export { greedyPick, pickFromLogProbs } from './ops/pick.js';
+export type { PickResult } from './ops/pick.js';
 export { headScores, headContext } from './ops/heads.js';
 export { maskedSoftmax } from './ops/masked-softmax.js';
 export type { MaskedSoftmaxOptions } from './ops/masked-softmax.js';

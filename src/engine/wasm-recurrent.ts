@@ -32,7 +32,7 @@ export function wasmGruKernels(w: WasmGemm): GruKernels {
       f.set(hPrev.subarray(hPrevOff, hPrevOff + bh), ph >> 2);
       k.gruGatesForward(px, pg, pb, ph, pn, pa, pf, batch, hidden);
       hNew.set(f.subarray(pn >> 2, (pn >> 2) + bh), hNewOff);
-      act.set(f.subarray(pa >> 2, (pa >> 2) + 4 * bh), actOff);
+      if (act !== null) act.set(f.subarray(pa >> 2, (pa >> 2) + 4 * bh), actOff);
       return true;
     },
     backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active) {

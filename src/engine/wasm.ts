@@ -53,6 +53,7 @@ export const KIND_PACK_A = 0;
 export const KIND_COMPUTE = 1;
 export const KIND_SMALL = 2;
 export const KIND_BATCHED = 3;
+export const KIND_GREEDY = 4;
 
 /** Register tile of the kernels (rows x columns). */
 const MR = 2;
@@ -84,7 +85,7 @@ const CHUNKS_PER_THREAD = 8;
 const MAX_CHUNKS = 0xffff;
 
 export const CTRL_BYTES = 512;
-const PARAMS_BYTES = 128;
+const PARAMS_BYTES = 192;
 const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
 /** A WebAssembly memory page, in bytes. */
 export const PAGE = 65536;
@@ -171,6 +172,34 @@ interface ShapeTiming {
   aloneCalls: number;
 }
 
+/**
+ * Per row of a greedy pick (ops/pick.ts `PickKernel`): the logits' maximum and Σ exp(x - max), the first
+ * largest allowed id and its logit, and ok = 0 for a row the kernel left to the caller. `ties` holds,
+ * for the rare row with an earlier entry close enough to the best to tie after rounding, that entry's
+ * index and the logits from it up to the best (the caller settles the tie exactly).
+ */
+export interface PickRows {
+  max: Float64Array;
+  sum: Float64Array;
+  best: Int32Array;
+  bestLogit: Float32Array;
+  ok: Uint8Array;
+  ties: Map<number, { from: number; logits: Float32Array }>;
+}
+
+/** Bytes per row of asm/greedy.ts' results (GREEDY_OUT_BYTES). */
+const PICK_OUT_BYTES = 32;
+/** Rows per chunk of a greedy pick job over the pool. */
+const PICK_ROWS_PER_CHUNK = 4;
+
+/** A greedy pick to run on C instead of copying C out. */
+interface PickJob {
+  bias: Float32Array | null;
+  skip0: number;
+  skip1: number;
+  out: PickRows;
+}
+
 interface Placed {
   ptr: number;
   ld: number;
@@ -223,22 +252,40 @@ export class WasmGemm {
 
   /** C = alpha * op(A) * op(B) + beta * C with the semantics of `gemmReference` (arguments already checked). */
   gemm(args: GemmArgs): void {
+    this.product(args, null);
+  }
+
+  /**
+   * Greedy decoding's output layer: the logits C = op(A) * op(B) (+ `bias` on every row, added as
+   * `linear` adds it: C starts as the bias rows and the product comes on with beta = 1) stay in linear
+   * memory, and asm/greedy.ts picks each row's word there (over the pool when the product runs on
+   * it), so the logits are never copied out. args.c, args.beta and the C offsets are not used.
+   * False (nothing written) when it cannot run: k = 0, or memory cannot grow.
+   */
+  greedyPick(args: GemmArgs, bias: Float32Array | null, skip0: number, skip1: number, out: PickRows): boolean {
+    if (args.m === 0 || args.n === 0 || args.k === 0) return false;
+    return this.product({ ...args, beta: bias === null ? 0 : 1, cOffset: 0, ldc: args.n }, { bias, skip0, skip1, out });
+  }
+
+  /** The product of `gemm`, then C copied out, or with `pick` the greedy pick run on C where it is. */
+  private product(args: GemmArgs, pick: PickJob | null): boolean {
     const { m, n, k } = args;
-    if (m === 0 || n === 0) return;
+    if (m === 0 || n === 0) return true;
     const beta = args.beta ?? 0;
     if (k === 0) {
       scaleC(args, beta);
-      return;
+      return true;
     }
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const call = this.planCall(this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
+    const key = this.parallel && 2 * m * n * k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '';
+    const call = this.planCall(pick !== null && key !== '' ? `pick ${key}` : key);
     const threads = call.threads;
     if (threads === 1 && this.alone) {
-      this.alone.gemm(args);
+      const done = this.alone.product(args, pick);
       this.recordCall(call);
-      return;
+      return done;
     }
     // A parameter B is read from its resident copy (refreshed only when its generation changed).
     const residentB = isResidentB(args) ? this.residentCopy(args.b) : -1;
@@ -265,10 +312,12 @@ export class WasmGemm {
     const bPtr = align(aPtr + aFloats * 4, 64);
     const cPtr = align(bPtr + bFloats * 4, 64);
     const packPtr = align(cPtr + cFloats * 4, 64);
-    const end = packPtr + packFloats * 4;
+    const pickPtr = align(packPtr + packFloats * 4, 64);
+    const end = pick === null ? packPtr + packFloats * 4 : pickPtr + m * PICK_OUT_BYTES;
     if (!this.reserve(end)) {
+      if (pick !== null) return false;
       gemmReference(args);
-      return;
+      return true;
     }
 
     const a = this.place(args.a, args.aOffset ?? 0, rowsA, colsA, lda, aPtr);
@@ -276,7 +325,11 @@ export class WasmGemm {
     const b =
       residentB >= 0 ? { ptr: residentB + bo * 4, ld: ldb } : streamed ? { ptr: bPtr, ld: ldb } : this.place(args.b, bo, rowsB, colsB, ldb, bPtr);
     const co = args.cOffset ?? 0;
-    if (beta !== 0) copyRowsIn(this.f32, args.c, co, m, n, ldc, cPtr >> 2);
+    if (pick !== null) {
+      if (pick.bias !== null) for (let r = 0; r < m; r++) this.f32.set(pick.bias, (cPtr >> 2) + r * n);
+    } else if (beta !== 0) {
+      copyRowsIn(this.f32, args.c, co, m, n, ldc, cPtr >> 2);
+    }
 
     const p = this.layout.params >> 2;
     const i32 = this.i32;
@@ -301,8 +354,42 @@ export class WasmGemm {
     else if (small) this.runSmall(n, threads);
     else this.runPacked(n, k, mpad, threads);
 
-    copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
+    if (pick === null) copyRowsOut(this.f32, cPtr >> 2, args.c, co, m, n, ldc);
+    else this.runPick(cPtr, m, n, pickPtr, pick, threads);
     this.recordCall(call);
+    return true;
+  }
+
+  /** asm/greedy.ts over the m x n logits at cPtr (results at outPtr), then the results read into pick.out. */
+  private runPick(cPtr: number, m: number, n: number, outPtr: number, pick: PickJob, threads: number): void {
+    const p = this.layout.params;
+    const i32 = this.i32;
+    const per = threads > 1 ? PICK_ROWS_PER_CHUNK : m;
+    i32[(p + 128) >> 2] = cPtr;
+    i32[(p + 132) >> 2] = n;
+    i32[(p + 136) >> 2] = m;
+    i32[(p + 140) >> 2] = per;
+    i32[(p + 144) >> 2] = outPtr;
+    i32[(p + 148) >> 2] = pick.skip0;
+    i32[(p + 152) >> 2] = pick.skip1;
+    new Float64Array(this.memory.buffer, p + 160, 1)[0] = Math.log(n);
+    this.runJob(KIND_GREEDY, Math.ceil(m / per), threads);
+    const f32 = this.f32;
+    const out = pick.out;
+    const f64 = new Float64Array(this.memory.buffer, outPtr, (m * PICK_OUT_BYTES) / 8);
+    out.ties.clear();
+    for (let r = 0; r < m; r++) {
+      const w = (outPtr + r * PICK_OUT_BYTES) >> 2;
+      out.ok[r] = i32[w + 7] === 1 ? 1 : 0;
+      if (out.ok[r] === 0) continue;
+      out.max[r] = f64[(r * PICK_OUT_BYTES) / 8] as number;
+      out.sum[r] = f64[(r * PICK_OUT_BYTES) / 8 + 1] as number;
+      const best = i32[w + 4] as number;
+      out.best[r] = best;
+      out.bestLogit[r] = f32[w + 5] as number;
+      const from = i32[w + 6] as number;
+      if (from >= 0) out.ties.set(r, { from, logits: f32.slice((cPtr >> 2) + r * n + from, (cPtr >> 2) + r * n + best) });
+    }
   }
 
   /** How a call runs: on the pool or alone, timed under its shape key ('' for calls too small to time). */
@@ -444,10 +531,10 @@ export class WasmGemm {
 
   /**
    * Additive attention scores (fused/attention.ts `AttentionKernels.forward`): q, k, v and the
-   * lengths are copied into the per-call region, t and e copied out. False when memory cannot grow.
+   * lengths are copied into the per-call region, t (when not null) and e copied out. False when memory cannot grow.
    */
   attentionForward(
-    q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array, e: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array | null, e: Float32Array,
   ): boolean {
     const [pq, pk, pv, plen, pt, pe, end] = regions(this.dynamic, [batch * a, batch * s * a, a, batch, batch * s * a, batch * s]);
     if (!this.reserve(end)) return false;
@@ -456,7 +543,7 @@ export class WasmGemm {
     this.f32.set(v.subarray(0, a), pv >> 2);
     this.i32.set(lengths, plen >> 2);
     this.kernels.attnForward(pq, pk, pv, plen, pt, pe, batch, s, a);
-    t.set(this.f32.subarray(pt >> 2, (pt >> 2) + batch * s * a));
+    if (t !== null) t.set(this.f32.subarray(pt >> 2, (pt >> 2) + batch * s * a));
     e.set(this.f32.subarray(pe >> 2, (pe >> 2) + batch * s));
     return true;
   }

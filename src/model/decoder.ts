@@ -18,7 +18,7 @@
  * decoder.combine.weight (2H, H) and .bias (H); decoder.output.weight (H, Vt) (absent when tied to
  * the embedding) and .bias (Vt); bridge.weight (H, H) and bridge.bias (H) when bridge is 'linear'.
  */
-import { add, concat, embedding, linear, matmul, tanh } from '../engine/ops.js';
+import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, pickFromLogProbs, tanh, type PickResult } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
 import { gateCount, type RnnModelConfig } from './config.js';
@@ -133,5 +133,15 @@ export class Decoder {
   logits(attentional: Tensor): Tensor {
     if (this.outputWeight !== null) return linear(attentional, this.outputWeight, this.outputBias);
     return add(matmul(attentional, this.embedding, { transB: true }), this.outputBias); // tied: h~ Eᵀ + b
+  }
+
+  /**
+   * Greedy's choice from h~ (N, H): per row the first id of largest log p(y_t | ...) other than the two
+   * `skip` ids, and that log-probability; the numbers of logSoftmax(logits(h~)) scanned, without the
+   * (N, Vt) log-probabilities (ops/pick.ts; tied embeddings go through the log-probabilities).
+   */
+  pick(attentional: Tensor, skip: readonly [number, number]): PickResult {
+    if (this.outputWeight !== null) return greedyPick(attentional, this.outputWeight, this.outputBias, skip);
+    return pickFromLogProbs(logSoftmax(this.logits(attentional)), skip);
   }
 }

@@ -10,7 +10,7 @@
  * Dropout is on only after `setTraining(true)`.
  */
 import type { Batch } from '../data/batch.js';
-import { PAD } from '../data/vocab.js';
+import { BOS, PAD } from '../data/vocab.js';
 import { forceDecode } from '../decode/forced.js';
 import { crossEntropy, dropout, logSoftmax, reshape, stack, unstack } from '../engine/ops.js';
 import { Rng } from '../engine/random.js';
@@ -37,6 +37,16 @@ export interface DecodeStepResult {
   state: DecoderState;
   /** log p(y_t | y_<t, x) (N, Vt). */
   logProbs: Tensor;
+  /** alpha_t (N, S); null for the fixed-context baseline. */
+  weights: Tensor | null;
+}
+
+export interface GreedyStepResult {
+  state: DecoderState;
+  /** The chosen word of each row: the first of largest log-probability among the ids decoding may output. */
+  words: Int32Array;
+  /** log p of each row's chosen word. */
+  logProbs: Float32Array;
   /** alpha_t (N, S); null for the fixed-context baseline. */
   weights: Tensor | null;
 }
@@ -129,6 +139,19 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
     const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
     const r = this.decoder.step(x, state, memory, this.drop);
     return { state: r.state, logProbs: logSoftmax(this.decoder.logits(r.attentional)), weights: r.weights };
+  }
+
+  /**
+   * decodeStep for greedy search: each row's chosen word (never PAD or BOS) and its log-probability
+   * instead of all the log-probabilities, with the same numbers (ops/pick.ts: the logits are never
+   * written out).
+   */
+  greedyStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): GreedyStepResult {
+    const n = prev.length;
+    const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
+    const r = this.decoder.step(x, state, memory, this.drop);
+    const { words, logProbs } = this.decoder.pick(r.attentional, [PAD, BOS]);
+    return { state: r.state, words, logProbs, weights: r.weights };
   }
 
   /**

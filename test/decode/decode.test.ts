@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBatch, makeSourceBatch } from '../../src/data/batch.js';
-import { BOS, PAD } from '../../src/data/vocab.js';
+import { BOS, EOS, PAD } from '../../src/data/vocab.js';
 import { beamSearch } from '../../src/decode/beam.js';
-import { InferenceArena, lengthPenalty } from '../../src/decode/common.js';
+import { InferenceArena, lengthPenalty, type StepDecoder } from '../../src/decode/common.js';
 import { greedy } from '../../src/decode/greedy.js';
 import { Rng } from '../../src/engine/random.js';
 import type { RnnModelConfig } from '../../src/model/config.js';
@@ -133,4 +133,37 @@ test('decoder steps on the inference arena reuse their buffers: memory stops gro
   }
   assert.equal(held[11], held[3], `held floats per step: ${held.join(' ')}`);
   arena.reset();
+});
+
+test("greedy through the model's greedyStep (fused output layer) gives exactly decodeStep + argmaxRow's tokens, scores and attention", async () => {
+  const { initEngine, shutdownEngine } = await import('../../src/engine/engine.js');
+  for (const threads of [0, 1, 2]) {
+    if (threads > 0) await initEngine({ threads });
+    try {
+      // 300 target words: the engine's kernel runs (rows of 256 or more); sentences end at different steps.
+      const m = new Seq2Seq(tinyConfig({ tgtVocabSize: 300, hidden: 16, embedding: 8, attentionHidden: 12 }), 5);
+      const bias = m.parameters().get('decoder.output.bias');
+      if (bias !== undefined) bias.data[EOS] = 0.01; // EOS a little likelier: some sentences end early, some at the limit
+      const plain: StepDecoder<unknown, unknown> = {
+        inferenceMode: (fn) => m.inferenceMode(fn),
+        startDecoding: (b) => m.startDecoding(b),
+        decodeStep: (prev, state, memory) => m.decodeStep(prev, state as never, memory as never),
+        selectState: (state, rows) => m.selectState(state as never, rows),
+        selectMemory: (memory, rows) => m.selectMemory(memory as never, rows),
+      };
+      assert.equal(plain.greedyStep, undefined);
+      for (const n of [1, 5, 40]) {
+        const batch = makeSourceBatch(sources(11 + n, n));
+        const fast = greedy(m, batch, { maxLenRatio: 3 });
+        const slow = greedy(plain, batch, { maxLenRatio: 3 });
+        assert.deepEqual(fast, slow, `${threads} thread(s), batch ${n}`);
+        if (n === 40) {
+          assert.ok(fast.some((h) => h.finished) && fast.some((h) => !h.finished), 'some sentences end with EOS, some at the limit');
+          assert.ok(new Set(fast.map((h) => h.tokens.length)).size > 3, 'sentences end at different steps');
+        }
+      }
+    } finally {
+      if (threads > 0) await shutdownEngine();
+    }
+  }
 });

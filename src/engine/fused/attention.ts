@@ -12,11 +12,11 @@ import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
  * The score kernels of the WebAssembly engine (asm/attn.ts), installed by `initEngine`:
  * forward writes t[b,i,:] = tanh(q[b,:] + k[b,i,:]) and e[b,i] = v · t[b,i,:] for i < lengths[b];
  * backward adds d = de[b,i] v (1 - t²) to dk[b,i,:] (i < lengths[b]) and Σ_i d to dq[b,:], and
- * Σ de t to dv (each when not null). Both return false (nothing written) when they cannot run, and
+ * Σ de t to dv (each when not null); forward with t = null keeps no tanh (no backward to come). Both return false (nothing written) when they cannot run, and
  * the TypeScript loops below do the work.
  */
 export interface AttentionKernels {
-  forward(q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array, e: Float32Array): boolean;
+  forward(q: Float32Array, k: Float32Array, v: Float32Array, lengths: Int32Array, batch: number, s: number, a: number, t: Float32Array | null, e: Float32Array): boolean;
   backward(
     t: Float32Array, v: Float32Array, de: Float32Array, lengths: Int32Array, batch: number, s: number, a: number,
     dk: Float32Array | null, dq: Float32Array | null, dv: Float32Array | null,
@@ -72,7 +72,8 @@ export function additiveAttention(
   const inputs = [query, keys, v, values];
   const context = output([batch, hv], inputs);
   const weights = output([batch, s], inputs);
-  const t = scratch(batch * s * a); // tanh(q + k_i), (B, S, A)
+  // tanh(q + k_i) (B, S, A), kept only for a backward (decoding keeps none: no (B, S, A) copy out of the kernel)
+  const t = context.requiresGrad ? scratch(batch * s * a) : null;
   const q = query.data;
   const kd = keys.data;
   const vd = v.data;
@@ -91,7 +92,7 @@ export function additiveAttention(
         let e = 0;
         for (let j = 0; j < a; j++) {
           const th = tanhValue(q[qo + j] + kd[ko + j]);
-          t[ko + j] = th;
+          if (t !== null) t[ko + j] = th;
           e += vd[j] * th;
         }
         w[o + i] = e;
@@ -127,7 +128,7 @@ export function additiveAttention(
   onBackward(context, () => {
     const gc = context.grad;
     const gw = weights.grad;
-    if (gc === null && gw === null) return;
+    if ((gc === null && gw === null) || t === null) return;
     const dAlpha = scratch(s);
     const deAll = scratch(batch * s); // d loss / d e_i
     const dvals = values.requiresGrad ? values.ensureGrad() : null;

@@ -22,7 +22,7 @@ export interface GruKernels {
   forward(
     hidden: number, batch: number, x: Float32Array, xRowOffset: (b: number) => number,
     hPrev: Float32Array, hPrevOff: number, gh: Float32Array, bias: Float32Array,
-    hNew: Float32Array, hNewOff: number, act: Float32Array, actOff: number, active: (b: number) => boolean,
+    hNew: Float32Array, hNewOff: number, act: Float32Array | null, actOff: number, active: (b: number) => boolean,
   ): boolean;
   backward(
     hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
@@ -48,12 +48,13 @@ export const GRU_KERNEL_MIN = 256;
 
 /**
  * One GRU step for the active rows. gh (B, 3H) holds h·W_hh on entry. Writes hNew (B, H) and the
- * saved activations act (B, 4H) = r | z | n | (h·W_n + b_n). Rows with pos[b] < 0 keep their state.
+ * saved activations act (B, 4H) = r | z | n | (h·W_n + b_n) (none when act is null: no backward to
+ * come). Rows with pos[b] < 0 keep their state.
  */
 function gruForwardStep(
   hidden: number, batch: number, x: Float32Array, xRowOffset: (b: number) => number,
   hPrev: Float32Array, hPrevOff: number, gh: Float32Array, bias: Float32Array,
-  hNew: Float32Array, hNewOff: number, act: Float32Array, actOff: number, active: (b: number) => boolean,
+  hNew: Float32Array, hNewOff: number, act: Float32Array | null, actOff: number, active: (b: number) => boolean,
 ): void {
   if (batch * hidden >= GRU_KERNEL_MIN && kernels?.forward(hidden, batch, x, xRowOffset, hPrev, hPrevOff, gh, bias, hNew, hNewOff, act, actOff, active)) return;
   const h3 = 3 * hidden;
@@ -72,10 +73,12 @@ function gruForwardStep(
       const z = sigmoidValue(x[xo + hidden + j] + gh[go + hidden + j] + bias[hidden + j]);
       const hn = gh[go + 2 * hidden + j] + bias[2 * hidden + j];
       const n = tanhValue(x[xo + 2 * hidden + j] + r * hn);
-      act[ao + j] = r;
-      act[ao + hidden + j] = z;
-      act[ao + 2 * hidden + j] = n;
-      act[ao + 3 * hidden + j] = hn;
+      if (act !== null) {
+        act[ao + j] = r;
+        act[ao + hidden + j] = z;
+        act[ao + 2 * hidden + j] = n;
+        act[ao + 3 * hidden + j] = hn;
+      }
       hNew[no + j] = (1 - z) * n + z * hPrev[ho + j];
     }
   }
@@ -146,7 +149,7 @@ export function gruSequence(
   const final = output([batch, hidden], inputs);
   // states (S+1, B, H): state before step k at k; activations (S, B, 4H).
   const states = scratch((steps + 1) * bh);
-  const acts = scratch(steps * 4 * bh);
+  const acts = outputs.requiresGrad ? scratch(steps * 4 * bh) : null; // for the backward only
   const gh = scratch(3 * bh);
   states.set(h0.data);
   // The step the row schedule (active, xOff) refers to; the forward and backward loops set it.
@@ -169,6 +172,7 @@ export function gruSequence(
   final.data.set(states.subarray(steps * bh, (steps + 1) * bh));
 
   onBackward(outputs, () => {
+    if (acts === null) return;
     const gOut = outputs.grad;
     const gFinal = final.grad;
     const dh = scratch(bh);
@@ -201,7 +205,7 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Ten
   const hidden = checkRecurrent('gruCell', 3, xProj, h, wHh, bHh);
   const batch = h.shape[0] as number;
   const out = output([batch, hidden], [xProj, h, wHh, bHh]);
-  const act = scratch(4 * batch * hidden);
+  const act = out.requiresGrad ? scratch(4 * batch * hidden) : null; // for the backward only
   const gh = scratch(3 * batch * hidden);
   const all = (): boolean => true;
   const xOff = (b: number): number => b * 3 * hidden;
@@ -209,7 +213,7 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Ten
   gruForwardStep(hidden, batch, xProj.data, xOff, h.data, 0, gh, bHh.data, out.data, 0, act, 0, all);
   onBackward(out, () => {
     const g = out.grad;
-    if (g === null) return;
+    if (g === null || act === null) return;
     const dh = scratch(batch * hidden);
     dh.set(g);
     const dg = scratch(3 * batch * hidden);
