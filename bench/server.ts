@@ -23,10 +23,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TextPipeline, pipelinesToJSON } from '../src/data/pipeline.js';
-import { EOS, Vocab } from '../src/data/vocab.js';
-import { saveCheckpoint } from '../src/model/checkpoint-file.js';
+import { Vocab } from '../src/data/vocab.js';
 import { defaultModelConfig, type RnnModelConfig } from '../src/model/config.js';
+import { neverEnds, saveRandomCheckpoint } from '../src/model/random-checkpoint.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
 import { startServer } from '../src/server/serve.js';
 
@@ -54,22 +53,9 @@ function writeModel(dir: string): string {
     tgtVocabSize: tgtVocab.size,
   };
   const model = new Seq2Seq(config, 1);
-  const bias = model.parameters().get('decoder.output.bias');
-  if (bias === undefined) throw new Error('no decoder.output.bias');
-  bias.data[EOS] = -1e4;
+  neverEnds(model);
   const file = path.join(dir, 'bench-server.safetensors');
-  saveCheckpoint(file, {
-    config,
-    srcVocab,
-    tgtVocab,
-    tokenizer: pipelinesToJSON({
-      src: new TextPipeline({ kind: 'word', lowercase: true, lang: 'en' }),
-      tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
-    }),
-    params: model.parameters(),
-    metadata: { step: 0, note: 'random weights, EOS never chosen (bench/server.ts)', decoding: { beam: 5, maxLenRatio: 2 } },
-  });
-  return file;
+  return saveRandomCheckpoint(file, model, srcVocab, tgtVocab, { step: 0, note: 'random weights, EOS never chosen (bench/server.ts)', decoding: { beam: 5, maxLenRatio: 2 } });
 }
 
 /** A sentence of about `chars` characters of vocabulary words (seeded by `seed`). */

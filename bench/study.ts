@@ -38,6 +38,7 @@ import { DEMO_CORPUS, demoConfig, studyTransformerConfig } from '../src/train/de
 import { openTranslator } from '../src/translate/open.js';
 import type { Translator } from '../src/translate/translator.js';
 import { writeFileAtomic } from '../src/util/fs.js';
+import { readValidLog } from '../src/train/valid-log.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -65,14 +66,9 @@ export interface TrainedModel {
   curve: CurvePoint[];
 }
 
-/** The learning curve of a run (empty when it has not validated yet). */
+/** The learning curve of a run (empty when it has not validated yet; a line torn by a crash is left out). */
 export function readCurve(dir: string): CurvePoint[] {
-  const file = path.join(dir, 'valid.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const v = JSON.parse(l) as Record<string, unknown>;
-    return { step: Number(v['step']), seconds: Number(v['seconds']), bleu: Number(v['bleu']), loss: Number(v['loss']) };
-  });
+  return readValidLog(path.join(dir, 'valid.jsonl')).map((v) => ({ step: v.step, seconds: Number(v['seconds']), bleu: Number(v['bleu']), loss: Number(v['loss']) }));
 }
 
 /** The checkpoint to evaluate in a run directory: best, else last, else null. */

@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed (training.seed)', nonNegativeInt)
     .option('--resume [checkpoint]', 'continue from a checkpoint (default: <outDir>/last.safetensors); its model must match the config\'s')
     .option('--checkpoint-config', 'with --resume: train the checkpoint\'s model even where the config\'s model section differs')
-    .option('--overwrite', 'start a new run in an outDir that holds one (deletes its checkpoints and valid.jsonl)')
+    .option('--overwrite', 'start a new run in an outDir that holds one, or resume another run\'s checkpoint there (deletes its checkpoints and valid.jsonl)')
     .option('--set <key=value>', 'override any config key, e.g. --set model.hidden=128 (repeatable)', collect, [])
     .option('--snapshot-sentence <text>', 'write the attention of this sentence at step 0 and every --snapshot-every steps to <outDir>/snapshots.json')
     .option('--snapshot-every <n>', 'steps between attention snapshots (default 50)', positiveInt)

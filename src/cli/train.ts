@@ -57,9 +57,12 @@ export async function trainCommand(configFile: string | undefined, raw: unknown)
   const snapshot = o.snapshotSentence === undefined ? undefined : { sentence: o.snapshotSentence, every: o.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY };
   let resume: string | undefined;
   if (o.checkpointConfig === true && o.resume === undefined) throw new UserError('--checkpoint-config only applies with --resume');
-  if (o.overwrite === true && o.resume !== undefined) throw new UserError('--overwrite starts a new run: it cannot be combined with --resume');
   if (o.resume !== undefined) {
     resume = o.resume === true ? path.join(config.training.outDir, 'last.safetensors') : o.resume;
+    // --overwrite with --resume only replaces another run in the outDir by the checkpoint's (kept outside it).
+    if (o.overwrite === true && path.resolve(path.dirname(resume)) === path.resolve(config.training.outDir)) {
+      throw new UserError('--overwrite starts a new run: it cannot be combined with --resume of a checkpoint in the outDir');
+    }
     if (!fs.existsSync(resume)) throw new UserError(`${resume}: no checkpoint to resume from`);
   }
   const engine = await startEngine(config.training.threads);

@@ -16,7 +16,7 @@ import { setRowKernel } from './ops/vector.js';
 import { attachInt8Pool, initInt8, int8JobModule, shutdownInt8, withInt8Jobs, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
-import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm } from './wasm.js';
+import { initialPages, kernelsOf, MAX_PAGES, memoryLayout, smallConcatExact, WasmGemm } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { setPickKernel } from './ops/pick.js';
@@ -41,8 +41,6 @@ export interface EngineInfo {
   threads: number;
 }
 
-/** Largest shared memory asked for, in 64 KiB pages (must match asm/build.mjs). */
-const MAX_PAGES = 32768;
 
 let info: EngineInfo = { backend: 'js', threads: 1 };
 let pool: WorkerPool | undefined;

@@ -20,7 +20,7 @@
  * computed the same way whatever the chunk, so results are the same bits on any number of threads.
  */
 import { gemmReference, type GemmArgs } from './gemm.js';
-import { growMemory } from './memory.js';
+import { align, byteRegions as regions, growMemory, MAX_PAGES } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import type { RunChunk } from './pool.js';
 
@@ -112,25 +112,6 @@ interface Int8Shape {
   np: number;
   kp: number;
   beta: number;
-}
-
-/** Largest memory asked for, in pages (2 GiB; asm/build.mjs builds the -mt modules with this maximum). */
-const MAX_PAGES = 32768;
-
-function align(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
-}
-
-/** Consecutive 64-byte aligned regions of the given byte counts from `start`; the last entry is their end. */
-function regions(start: number, bytes: readonly number[]): number[] {
-  const out: number[] = [];
-  let at = align(start, 64);
-  for (const b of bytes) {
-    out.push(at);
-    at = align(at + b, 64);
-  }
-  out.push(at);
-  return out;
 }
 
 /**

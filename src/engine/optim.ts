@@ -234,13 +234,13 @@ export class SGD {
   }
 }
 
-/**
- * Scales all gradients so their joint L2 norm is at most maxNorm; returns the norm before clipping.
- * A non-finite norm leaves the gradients untouched (the caller can skip the step).
- */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
-  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
-  const grads: Float32Array[] = [];
+/** The joint L2 norm of all gradients (parameters without a gradient buffer are skipped). */
+export function gradNorm(params: Iterable<Tensor>): number {
+  return Math.sqrt(sumSquares(params, []));
+}
+
+/** The sum of squares of all gradients; their buffers are pushed to `grads`. */
+function sumSquares(params: Iterable<Tensor>, grads: Float32Array[]): number {
   let sq = 0;
   for (const p of params) {
     const g = p.grad;
@@ -248,7 +248,17 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
     grads.push(g);
     for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
   }
-  const norm = Math.sqrt(sq);
+  return sq;
+}
+
+/**
+ * Scales all gradients so their joint L2 norm is at most maxNorm; returns the norm before clipping.
+ * A non-finite norm leaves the gradients untouched (the caller can skip the step).
+ */
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  const grads: Float32Array[] = [];
+  const norm = Math.sqrt(sumSquares(params, grads));
   if (Number.isFinite(norm) && norm > maxNorm) {
     const f = maxNorm / (norm + 1e-6);
     for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= f;

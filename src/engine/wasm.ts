@@ -15,7 +15,9 @@
  */
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
-import { growMemory } from './memory.js';
+import { align, byteRegions, growMemory, MAX_PAGES, PAGE } from './memory.js';
+
+export { MAX_PAGES };
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
@@ -98,7 +100,6 @@ const MAX_CHUNKS = 0xffff;
 export const CTRL_BYTES = 512;
 const PARAMS_BYTES = 192;
 const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
-const PAGE = 65536;
 /** Bytes of a thread's scratch buffer a batched chunk keeps for its parameter block (asm/batched.ts). */
 const BATCHED_PARAMS_BYTES = 128;
 /** Most bytes of resident operand copies per instance; past it the copies start over. */
@@ -110,20 +111,9 @@ interface ResidentCopy {
   generation: number;
 }
 
-function align(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
-}
-
 /** Consecutive 64-byte aligned regions of the given float (or int) counts from `start`; the last entry is their end. */
 function regions(start: number, counts: readonly number[]): number[] {
-  const out: number[] = [];
-  let at = align(start, 64);
-  for (const n of counts) {
-    out.push(at);
-    at = align(at + n * 4, 64);
-  }
-  out.push(at);
-  return out;
+  return byteRegions(start, counts.map((n) => n * 4));
 }
 
 /** Runs `chunks` chunks of a job; a pool spreads them over threads, else they run here. */
@@ -675,10 +665,10 @@ function scaleC(args: GemmArgs, beta: number): void {
   }
 }
 
-/** Reads a function export of the kernel module. */
-function exported(exports: WebAssembly.Exports, name: string): (...args: number[]) => number {
+/** Reads a function export of a kernel module (`module` names it in the error). */
+export function exported(exports: WebAssembly.Exports, name: string, module = 'gemm'): (...args: number[]) => number {
   const f = exports[name];
-  if (typeof f !== 'function') throw new Error(`gemm wasm module: export '${name}' is missing`);
+  if (typeof f !== 'function') throw new Error(`${module} wasm module: export '${name}' is missing`);
   return f as (...args: number[]) => number;
 }
 

@@ -8,7 +8,8 @@
  * and after each validation score: best score, plateau counters, lr decay on plateau.
  */
 import { Tape, withTape } from '../engine/tensor.js';
-import { Adam, clipGradNorm } from '../engine/optim.js';
+import { Adam, clipGradNorm, gradNorm } from '../engine/optim.js';
+import { InputError } from '../util/errors.js';
 import type { TrainableModel } from '../model/model.js';
 import type { Batch } from '../data/batch.js';
 import { Batcher, type BatcherState } from '../data/batcher.js';
@@ -73,12 +74,21 @@ export class TrainingLoop {
     return base * warmupFactor(t.warmup, step);
   }
 
-  /** One optimizer step: the gradients of `accumulate` batches (the mean over all their target tokens), clipped, then Adam. */
+  /**
+   * One optimizer step: the gradients of `accumulate` batches (the mean over all their target tokens), clipped, then Adam.
+   * A non-finite loss or gradient norm is a TrainingDivergedError thrown before the update: the weights, the optimizer and
+   * `state` stay those of the step before.
+   */
   step(): StepResult {
     const t = this.training;
     this.model.setTraining(true);
     const { ntokens, nll } = accumulateGradients(this.model, this.tape, t.accumulate, () => this.batcher.next(), t.labelSmoothing);
-    if (t.clipNorm > 0) clipGradNorm(this.model.parameters().values(), t.clipNorm);
+    const step = this.state.step + 1;
+    if (!Number.isFinite(nll)) throw TrainingDivergedError.at(step, `the training loss is ${nll}`, t);
+    // Clipping computes the norm anyway; without clipping it takes one pass over the gradients.
+    const params = this.model.parameters().values();
+    const norm = t.clipNorm > 0 ? clipGradNorm(params, t.clipNorm) : gradNorm(params);
+    if (!Number.isFinite(norm)) throw TrainingDivergedError.at(step, `the gradient norm is ${norm}`, t);
     this.optim.lr = this.lrAt(this.state.step + 1);
     this.optim.step();
     this.state.step++;
@@ -108,6 +118,23 @@ export class TrainingLoop {
       return { improved: false, decayedTo: s.lr };
     }
     return { improved: false, decayedTo: null };
+  }
+}
+
+/**
+ * The training diverged: a non-finite loss, gradient norm or weight at `step`. One line naming the step and what
+ * to try (a lower training.lr, gradient clipping); the CLI exits 1 on it.
+ */
+export class TrainingDivergedError extends InputError {
+  constructor(readonly step: number, message: string) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+
+  /** The error for `what` (e.g. "the training loss is NaN") at `step`, with what to try. */
+  static at(step: number, what: string, t: Pick<TrainingConfig, 'lr' | 'clipNorm'>): TrainingDivergedError {
+    const clip = t.clipNorm > 0 ? `a lower training.clipNorm (now ${t.clipNorm})` : 'gradient clipping (training.clipNorm, now 0: off; try 1)';
+    return new TrainingDivergedError(step, `step ${step}: ${what}: the training diverged; try a lower training.lr (now ${t.lr}) or ${clip}`);
   }
 }
 

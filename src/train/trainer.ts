@@ -27,13 +27,14 @@ import type { Batcher } from '../data/batcher.js';
 import type { Config } from './config.js';
 import { prepareData, type PreparedData } from './data.js';
 import { makeProgress, type Progress } from './progress.js';
-import { freshState, makeBatcher, modelConfigFrom, rngState, TrainingLoop, type TrainingState } from './loop.js';
+import { freshState, makeBatcher, modelConfigFrom, rngState, TrainingDivergedError, TrainingLoop, type TrainingState } from './loop.js';
 import { validate, type ValidationResult } from './validate.js';
 import { makeDirs, removeStaleTemps, writeFileAtomic } from '../util/fs.js';
 import { InputError } from '../util/errors.js';
 import { parseSnapshotFile, takeSnapshot, type AttentionSnapshot } from './snapshot.js';
+import { appendValidLog, truncateValidLog } from './valid-log.js';
 
-export { accumulateGradients, modelConfigFrom, type TrainingState } from './loop.js';
+export { accumulateGradients, modelConfigFrom, TrainingDivergedError, type TrainingState } from './loop.js';
 
 export interface TrainOptions {
   config: Config;
@@ -47,7 +48,8 @@ export interface TrainOptions {
   checkpointConfig?: boolean;
   /**
    * A new run into an outDir that already holds one (last/best checkpoint or valid.jsonl) is refused unless this
-   * is set; then the old run's checkpoints and log are deleted first (default false).
+   * is set; then the old run's checkpoints and log are deleted first (default false). The same holds for resuming
+   * a checkpoint of another run (one outside outDir that was not trained in it) into an outDir that holds a run.
    */
   overwrite?: boolean;
   /** Where log lines go (default: stderr). */
@@ -137,6 +139,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const bestPath = path.join(t.outDir, 'best.safetensors');
   const validLog = path.join(t.outDir, 'valid.jsonl');
 
+  // A checkpoint of another run is not resumed over the run this outDir holds (unless --overwrite deletes that one).
+  if (resumed !== null) checkResumeOutDir(opts.resume as string, resumed, t.outDir, opts.overwrite === true, log);
+
   // A run that already reached its end is left as it is: resuming it changes nothing.
   const finished = resumed === null ? null : finishedReason(cfg, state, batcher);
   if (finished !== null) {
@@ -151,11 +156,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const stale = removeStaleTemps(t.outDir);
   if (stale.length > 0) log(`removed ${stale.length} temporary file${stale.length > 1 ? 's' : ''} an interrupted save left: ${stale.join(', ')}`);
   if (resumed === null) prepareFreshOutDir(t.outDir, opts.overwrite === true, log);
-  else truncateValidLog(validLog, state.step);
+  else {
+    const torn = truncateValidLog(validLog, state.step);
+    if (torn > 0) log(`resume: removed ${torn} torn line${torn > 1 ? 's' : ''} (a crash in the middle of a write) from ${validLog}`);
+  }
   writeFileAtomic(path.join(t.outDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 
-  /** The current training state, encoded once and written (atomically) to every file given. */
+  /**
+   * The current training state, encoded once and written (atomically) to every file given. Weights that are not
+   * finite (an update that overflowed) are a TrainingDivergedError instead: nothing is written.
+   */
   const save = (...files: string[]): void => {
+    checkWeights();
     const bytes = encodeCheckpoint({
       config: modelConfig,
       srcVocab: data.srcVocab,
@@ -170,54 +182,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       },
     });
     for (const file of files) writeFileAtomic(file, bytes);
+    savedStep = state.step;
   };
+
+  /** A TrainingDivergedError at the first weight that is NaN or infinite. */
+  function checkWeights(): void {
+    for (const [name, p] of params) {
+      const w = p.data;
+      for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i])) throw TrainingDivergedError.at(state.step, `weight ${name}[${i}] is ${w[i]} after the update`, t);
+    }
+  }
 
   const validEvery = t.validEvery > 0 ? t.validEvery : Math.max(1, Math.round(batcher.batchesPerEpoch / t.accumulate));
   const progress: Progress = makeProgress({ tty: opts.progress ?? process.stderr.isTTY === true, budget, log, logEvery: t.logEvery });
   const validations: ValidationResult[] = [];
   const snapshots = opts.snapshot === undefined ? null : startSnapshots(opts.snapshot, path.join(t.outDir, 'snapshots.json'), state.step);
-  let stopReason: StopReason | null = null;
   let windowLoss = 0;
   let windowTokens = 0;
   let lastSaved = -1;
+  // The step of the newest checkpoint on disk (null: none yet), named when the training diverges.
+  let savedStep: number | null = resumed === null ? null : state.step;
 
-  while (stopReason === null) {
-    // One optimizer step: the gradients of `accumulate` batches, as the mean over all their target tokens.
-    const { ntokens, nll } = loop.step();
-    windowLoss += nll;
-    windowTokens += ntokens;
-    progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
-    opts.onStep?.({ step: state.step, seconds: elapsed(), loss: windowLoss / windowTokens, epoch: batcher.epoch + 1 });
-    if (snapshots !== null && state.step % snapshots.every === 0) snapshots.take(windowLoss / windowTokens);
-    if (state.step % t.logEvery === 0) {
-      windowLoss = 0;
-      windowTokens = 0;
-    }
-
-    // Validation, lr decay, checkpoints, early stopping.
-    if (state.step % validEvery === 0) {
-      const v = validateAndSave();
-      if (t.earlyStopping.patience > 0 && v !== null && state.sinceBest >= t.earlyStopping.patience) stopReason = 'earlyStopping';
-    }
-
-    // Stop conditions.
-    if (stopReason !== null) break;
-    if (t.maxSteps > 0 && state.step >= t.maxSteps) stopReason = 'maxSteps';
-    // Epochs finished (an accumulated step may have crossed into the next one).
-    else if (t.maxEpochs > 0 && batcher.epoch + (batcher.epochDone ? 1 : 0) >= t.maxEpochs) stopReason = 'maxEpochs';
-    else if (t.maxTime > 0 && elapsed() >= t.maxTime) stopReason = 'maxTime';
-    else {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (stopRequested) stopReason = 'interrupted';
-    }
+  let stopReason: StopReason;
+  try {
+    stopReason = await trainSteps();
+  } catch (e) {
+    progress.stop();
+    if (!(e instanceof TrainingDivergedError)) throw e;
+    const kept = savedStep === null ? 'no checkpoint written' : `the checkpoints in ${t.outDir} are those of step ${savedStep}, untouched`;
+    throw new TrainingDivergedError(e.step, `${e.message} (${kept})`);
   }
-
-  // The trained model's snapshot, when the last step was not a snapshot step.
-  if (snapshots !== null && state.step % snapshots.every !== 0) snapshots.take(windowTokens > 0 ? windowLoss / windowTokens : null);
-  // Final validation (unless the last step just had one) and last checkpoint.
-  if (stopReason !== 'interrupted' && stopReason !== 'earlyStopping' && state.step % validEvery !== 0) validateAndSave();
-  state.seconds = elapsed();
-  if (t.keepLast && lastSaved !== state.step) save(lastPath);
   progress.stop();
   log(`stopped after step ${state.step} (${stopReason}); ${state.bestScore === null ? '' : `best ${t.validMetric} ${state.bestScore.toFixed(2)} at step ${state.bestStep}; `}${t.keepLast ? `last checkpoint ${lastPath}` : ''}`);
 
@@ -233,6 +227,49 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     seconds: (performance.now() - start) / 1000,
     validations,
   };
+
+  /** The steps, validations and checkpoints until a stop condition; then the final validation and last checkpoint. */
+  async function trainSteps(): Promise<StopReason> {
+    let stopReason: StopReason | null = null;
+    while (stopReason === null) {
+      // One optimizer step: the gradients of `accumulate` batches, as the mean over all their target tokens.
+      const { ntokens, nll } = loop.step();
+      windowLoss += nll;
+      windowTokens += ntokens;
+      progress.update(state.step, { loss: windowLoss / windowTokens, lr: optim.lr, epoch: batcher.epoch + 1, tokens: state.tokens, seconds: elapsed() });
+      opts.onStep?.({ step: state.step, seconds: elapsed(), loss: windowLoss / windowTokens, epoch: batcher.epoch + 1 });
+      if (snapshots !== null && state.step % snapshots.every === 0) snapshots.take(windowLoss / windowTokens);
+      if (state.step % t.logEvery === 0) {
+        windowLoss = 0;
+        windowTokens = 0;
+      }
+
+      // Validation, lr decay, checkpoints, early stopping.
+      if (state.step % validEvery === 0) {
+        const v = validateAndSave();
+        if (t.earlyStopping.patience > 0 && v !== null && state.sinceBest >= t.earlyStopping.patience) stopReason = 'earlyStopping';
+      }
+
+      // Stop conditions.
+      if (stopReason !== null) break;
+      if (t.maxSteps > 0 && state.step >= t.maxSteps) stopReason = 'maxSteps';
+      // Epochs finished (an accumulated step may have crossed into the next one).
+      else if (t.maxEpochs > 0 && batcher.epoch + (batcher.epochDone ? 1 : 0) >= t.maxEpochs) stopReason = 'maxEpochs';
+      else if (t.maxTime > 0 && elapsed() >= t.maxTime) stopReason = 'maxTime';
+      else {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stopRequested) stopReason = 'interrupted';
+      }
+    }
+
+    // The trained model's snapshot, when the last step was not a snapshot step.
+    if (snapshots !== null && state.step % snapshots.every !== 0) snapshots.take(windowTokens > 0 ? windowLoss / windowTokens : null);
+    // Final validation (unless the last step just had one) and last checkpoint.
+    if (stopReason !== 'interrupted' && stopReason !== 'earlyStopping' && state.step % validEvery !== 0) validateAndSave();
+    state.seconds = elapsed();
+    if (t.keepLast && lastSaved !== state.step) save(lastPath);
+    return stopReason;
+  }
 
   /**
    * The snapshots of a run: earlier ones kept from the file when resuming (same sentence, steps up to
@@ -259,11 +296,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const files: string[] = [];
     let v: ValidationResult | null = null;
     if (data.dev !== undefined) {
+      checkWeights();
       v = validate(model, data.dev, data.srcVocab, data.tgtVocab, data.codec, { step: state.step, epoch: batcher.epoch + 1, lr: optim.lr, maxLenRatio: cfg.decoding.maxLenRatio });
+      // A loss beyond exp's range (perplexity Infinity: over 709 nats a token) is no model either: weights blown up by an update.
+      if (!Number.isFinite(v.perplexity)) throw TrainingDivergedError.at(state.step, `the validation loss is ${v.loss} nats a token (perplexity ${v.perplexity})`, t);
       validations.push(v);
       const { improved, decayedTo } = loop.recordScore(t.validMetric === 'bleu' ? v.bleu : -v.loss);
       if (decayedTo !== null) log(`lr decayed to ${decayedTo.toExponential(2)}`);
-      fs.appendFileSync(validLog, `${JSON.stringify({ ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 })}\n`);
+      appendValidLog(validLog, { ...v, best: improved, seconds: Math.round(elapsed() * 10) / 10 });
       log(`valid step ${v.step}: loss ${v.loss.toFixed(3)} ppl ${v.perplexity.toFixed(2)} BLEU ${v.bleu.toFixed(2)}${improved ? ' (best)' : ''}`);
       if (improved && t.keepBest) files.push(bestPath);
     }
@@ -380,36 +420,77 @@ function finishedReason(cfg: Config, state: TrainingState, batcher: Batcher): { 
 /** Files of a training run in an outDir. */
 const RUN_FILES = ['last.safetensors', 'best.safetensors', 'valid.jsonl'];
 
+/** The files of a training run in `dir` (none when it does not exist). */
+function runFilesIn(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => RUN_FILES.includes(f) || /^step-\d+\.safetensors$/.test(f)).sort();
+}
+
+/** Delete the run files of `dir` (--overwrite) and say so. */
+function deleteRun(dir: string, files: string[], log: (line: string) => void): void {
+  for (const f of files) fs.rmSync(path.join(dir, f), { force: true });
+  log(`overwrite: deleted ${files.join(', ')} of the previous run in ${dir}`);
+}
+
+/**
+ * Resuming `file` into `dir`: the checkpoint belongs to the run `dir` holds when it lies in `dir` or was trained
+ * there (its recorded training.outDir). Otherwise a run in `dir` (checkpoints, valid.jsonl, config.json) is another
+ * one, which the resume would overwrite: refused naming the files and what differs, unless `overwrite` (its
+ * checkpoints and log are deleted; the checkpoint's run continues in `dir`).
+ */
+function checkResumeOutDir(file: string, c: CheckpointContents, dir: string, overwrite: boolean, log: (line: string) => void): void {
+  const settings = (c.metadata ?? {})['settings'] as { data?: unknown; training?: { outDir?: unknown } } | undefined;
+  const trainedIn = typeof settings?.training?.outDir === 'string' ? settings.training.outDir : null;
+  if (sameDir(path.dirname(file), dir) || (trainedIn !== null && sameDir(trainedIn, dir))) return;
+  const files = runFilesIn(dir);
+  const configFile = path.join(dir, 'config.json');
+  const hasConfig = fs.existsSync(configFile);
+  if (files.length === 0 && !hasConfig) return;
+  if (overwrite) {
+    if (files.length > 0) deleteRun(dir, files, log);
+    return;
+  }
+  const differing: string[] = [trainedIn === null ? 'the checkpoint does not say where it was trained' : `the checkpoint was trained in ${trainedIn}`];
+  if (hasConfig) {
+    let other: Partial<Config> | null = null;
+    try {
+      other = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Partial<Config>;
+    } catch {
+      // An unreadable config.json still marks the directory as used; the files say enough.
+    }
+    if (other !== null) {
+      const model = differences({ ...c.config, arch: c.config.arch ?? 'rnn' }, { ...other.model, arch: other.model?.arch ?? 'rnn' }, 'model').filter((d) => d.after !== undefined && !NOT_ARCHITECTURE.has(d.key.slice('model.'.length)));
+      const rest = [...differences(settings?.data, other.data, 'data'), ...differences(settings?.training, other.training, 'training')].filter((d) => d.key !== 'training.outDir' && d.before !== undefined);
+      differing.push(...[...model, ...rest].map((d) => `${d.key} ${show(d.before)} in the checkpoint, ${show(d.after)} in ${configFile}`));
+    }
+  }
+  const listed = differing.length > 4 ? `${differing.slice(0, 4).join('; ')}; and ${differing.length - 4} more` : differing.join('; ');
+  throw new TrainingError(`${dir}: holds another run than ${file} (${[...files, ...(hasConfig ? ['config.json'] : [])].join(', ')}; ${listed}): resuming would overwrite it; resume into another --out, or pass --overwrite to delete its checkpoints and log and continue ${file} in ${dir}`);
+}
+
+/** True when `a` and `b` name the same directory (symbolic links resolved where they exist). */
+function sameDir(a: string, b: string): boolean {
+  const real = (d: string): string => {
+    try {
+      return fs.realpathSync(d);
+    } catch {
+      return path.resolve(d);
+    }
+  };
+  return real(a) === real(b);
+}
+
 /**
  * A new run's outDir must not hold another run (its best checkpoint would survive under the new one's name):
  * refused unless `overwrite`, which deletes the old run's checkpoints and log.
  */
 function prepareFreshOutDir(dir: string, overwrite: boolean, log: (line: string) => void): void {
-  const present = fs.readdirSync(dir).filter((f) => RUN_FILES.includes(f) || /^step-\d+\.safetensors$/.test(f));
+  const present = runFilesIn(dir);
   if (present.length === 0) return;
   if (!overwrite) {
     throw new TrainingError(`${dir}: already holds a training run (${present.join(', ')}): continue it with --resume, or start over with --overwrite (deletes them)`);
   }
-  for (const f of present) fs.rmSync(path.join(dir, f), { force: true });
-  log(`overwrite: deleted ${present.join(', ')} of the previous run in ${dir}`);
-}
-
-/**
- * Keep only the validations of steps the resumed checkpoint had reached: the ones after it are re-run (and
- * logged again) by the resumed training.
- */
-function truncateValidLog(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const keep = lines.filter((l) => {
-    try {
-      const v = JSON.parse(l) as { step?: unknown };
-      return typeof v.step === 'number' && v.step <= step;
-    } catch {
-      return false;
-    }
-  });
-  if (keep.length !== lines.length) writeFileAtomic(file, keep.map((l) => `${l}\n`).join(''));
+  deleteRun(dir, present, log);
 }
 
 function optimizerTensors(optim: Adam): Map<string, Tensor> {

@@ -3,9 +3,8 @@
  * deterministic, and the attention rows are real softmax outputs.
  */
 import path from 'node:path';
-import { TextPipeline, pipelinesToJSON } from '../../src/data/pipeline.js';
-import { EOS, Vocab } from '../../src/data/vocab.js';
-import { saveCheckpoint } from '../../src/model/checkpoint-file.js';
+import { Vocab } from '../../src/data/vocab.js';
+import { neverEnds, saveRandomCheckpoint } from '../../src/model/random-checkpoint.js';
 import { defaultModelConfig, defaultTransformerConfig, type RnnModelConfig, type TransformerModelConfig } from '../../src/model/config.js';
 import { Seq2Seq } from '../../src/model/seq2seq.js';
 import { Transformer } from '../../src/model/transformer/model.js';
@@ -46,11 +45,7 @@ export function writeTinyCheckpoint(opts: TinyCheckpointOptions = {}): string {
     tgtVocabSize: tgtVocab.size,
   };
   const model = new Seq2Seq(config, opts.seed ?? 7);
-  if (opts.neverEnds === true) {
-    const bias = model.parameters().get('decoder.output.bias');
-    if (bias === undefined) throw new Error('tiny checkpoint: no decoder.output.bias');
-    bias.data[EOS] = -1e4;
-  }
+  if (opts.neverEnds === true) neverEnds(model);
   return save(model, srcVocab, tgtVocab, opts.dir, opts.name ?? `tiny-${config.attention}.safetensors`, opts.decoding);
 }
 
@@ -74,18 +69,5 @@ export function writeTinyTransformer(opts: Omit<TinyCheckpointOptions, 'attentio
 }
 
 function save(model: Seq2Seq | Transformer, srcVocab: Vocab, tgtVocab: Vocab, dir: string | undefined, name: string, decoding: Record<string, unknown> | undefined): string {
-  const file = path.join(dir ?? tempDir('tiny'), name);
-  const { config } = model;
-  saveCheckpoint(file, {
-    config,
-    srcVocab,
-    tgtVocab,
-    tokenizer: pipelinesToJSON({
-      src: new TextPipeline({ kind: 'word', lowercase: true, lang: 'en' }),
-      tgt: new TextPipeline({ kind: 'word', lowercase: true, lang: 'fr' }),
-    }),
-    params: model.parameters(),
-    metadata: { step: 0, note: 'random weights for tests', ...(decoding === undefined ? {} : { decoding }) },
-  });
-  return file;
+  return saveRandomCheckpoint(path.join(dir ?? tempDir('tiny'), name), model, srcVocab, tgtVocab, { step: 0, note: 'random weights for tests', ...(decoding === undefined ? {} : { decoding }) });
 }

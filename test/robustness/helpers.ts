@@ -40,6 +40,23 @@ export function assertUserError(r: RunResult, message: RegExp, label: string): v
   assert.doesNotMatch(r.stderr, /^\s+at |internal error/m, `${label}: stack trace\n${r.stderr}`);
 }
 
+/** A small parallel corpus the training tests write to train.tsv. */
+export const PAIRS = [
+  'the cat\tle chat', 'the dog\tle chien', 'the black cat\tle chat noir', 'the black dog\tle chien noir',
+  'the white cat\tle chat blanc', 'the mouse\tla souris', 'the cat ate the mouse\tle chat a mangé la souris', 'a cat\tun chat',
+];
+
+/** A run directory with a corpus and a 4-step training (validations at steps 2 and 4); returns the train flags. */
+export function trainedRun(dir: string, extra: string[] = []): string[] {
+  fs.writeFileSync(path.join(dir, 'train.tsv'), `${PAIRS.join('\n')}\n`);
+  const flags = ['--train', 'train.tsv', '--dev', 'train.tsv', '--out', 'run', '--threads', '1', '--seed', '3',
+    '--set', 'model.hidden=16', '--set', 'model.embedding=8', '--set', 'model.attentionHidden=8', '--set', 'training.batchSize=4',
+    '--set', 'training.validEvery=2', '--set', 'training.maxEpochs=0', ...extra];
+  const r = runCli(['train', ...flags, '--max-steps', '4'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  return flags;
+}
+
 /** Name -> size and mtime of every file under `dir` (recursive). */
 export function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();

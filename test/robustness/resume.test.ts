@@ -11,23 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { tempDir } from '../helpers/tmp.js';
-import { assertUnchanged, assertUserError, MAIN, runCli, snapshot, TIME_LIMIT_MS } from './helpers.js';
-
-const PAIRS = [
-  'the cat\tle chat', 'the dog\tle chien', 'the black cat\tle chat noir', 'the black dog\tle chien noir',
-  'the white cat\tle chat blanc', 'the mouse\tla souris', 'the cat ate the mouse\tle chat a mangé la souris', 'a cat\tun chat',
-];
-
-/** A run directory with a corpus and a 4-step training (validations at steps 2 and 4); returns the train flags. */
-function trainedRun(dir: string, extra: string[] = []): string[] {
-  fs.writeFileSync(path.join(dir, 'train.tsv'), `${PAIRS.join('\n')}\n`);
-  const flags = ['--train', 'train.tsv', '--dev', 'train.tsv', '--out', 'run', '--threads', '1', '--seed', '3',
-    '--set', 'model.hidden=16', '--set', 'model.embedding=8', '--set', 'model.attentionHidden=8', '--set', 'training.batchSize=4',
-    '--set', 'training.validEvery=2', '--set', 'training.maxEpochs=0', ...extra];
-  const r = runCli(['train', ...flags, '--max-steps', '4'], { cwd: dir });
-  assert.equal(r.code, 0, r.stderr);
-  return flags;
-}
+import { assertUnchanged, assertUserError, MAIN, PAIRS, runCli, snapshot, TIME_LIMIT_MS, trainedRun } from './helpers.js';
 
 test('resume with a different model config is refused naming the keys, and writes nothing; --checkpoint-config trains the checkpoint\'s model', () => {
   const dir = tempDir('robust-resume');
@@ -106,4 +90,35 @@ test('SIGKILL during a save: last.safetensors still loads; the resume removes th
   assert.deepEqual(temps(), []);
   const steps = fs.readFileSync(path.join(runDir, 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
   assert.deepEqual(steps, Array.from({ length: killedAt + 2 }, (_, i) => i + 1), 'each step validated and logged once, in order');
+});
+
+test('resuming another directory\'s checkpoint into an outDir that holds a different run is refused naming what differs; --overwrite replaces that run', () => {
+  const dir = tempDir('robust-resume');
+  const flags = trainedRun(dir);
+  // A second, different run (a bigger model, another seed) in other/.
+  const other = runCli(['train', ...flags, '--out', 'other', '--seed', '4', '--set', 'model.hidden=32', '--max-steps', '2'], { cwd: dir });
+  assert.equal(other.code, 0, other.stderr);
+  const before = snapshot(dir);
+  const r = runCli(['train', ...flags, '--set', 'model.hidden=32', '--max-steps', '6', '--resume', 'other/last.safetensors'], { cwd: dir });
+  assertUserError(r, /^error: run: holds another run than other\/last\.safetensors \(best\.safetensors, last\.safetensors, valid\.jsonl, config\.json; the checkpoint was trained in other; model\.hidden 32 in the checkpoint, 16 in run\/config\.json; .*training\.seed 4 in the checkpoint, 3 in run\/config\.json.*\): resuming would overwrite it; resume into another --out, or pass --overwrite to delete its checkpoints and log and continue other\/last\.safetensors in run$/, 'resume other/ into run/');
+  assertUnchanged(before, snapshot(dir), 'refused resume into another run');
+
+  // The run's own checkpoint, even copied elsewhere, still resumes into it (it was trained there).
+  fs.copyFileSync(path.join(dir, 'run', 'last.safetensors'), path.join(dir, 'backup.safetensors'));
+  const own = runCli(['train', ...flags, '--max-steps', '6', '--resume', 'backup.safetensors'], { cwd: dir });
+  assert.equal(own.code, 0, own.stderr);
+
+  // --resume with --overwrite: the run in run/ is deleted and other/'s continues there.
+  const ok = runCli(['train', ...flags, '--set', 'model.hidden=32', '--max-steps', '4', '--resume', 'other/last.safetensors', '--overwrite'], { cwd: dir });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /overwrite: deleted .*last\.safetensors.* of the previous run in run/);
+  const c = loadCheckpoint(path.join(dir, 'run', 'last.safetensors'));
+  assert.equal(c.config.arch !== 'transformer' && c.config.hidden, 32);
+  assert.equal((c.metadata?.['training'] as { step: number }).step, 4);
+  const steps = fs.readFileSync(path.join(dir, 'run', 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(steps, [4], 'only the continued run\'s validations');
+
+  // --overwrite cannot delete the checkpoint it would resume.
+  const self = runCli(['train', ...flags, '--max-steps', '8', '--resume', '--overwrite'], { cwd: dir });
+  assertUserError(self, /^error: --overwrite starts a new run: it cannot be combined with --resume of a checkpoint in the outDir$/, '--resume --overwrite');
 });

@@ -14,6 +14,7 @@ import './head-view.css';
 import type { ModelInfo, TranslationResult } from '../../src/server/translator.js';
 import { heatmapSvg } from '../../src/viz/heatmap-svg.js';
 import { weightColor, xmlEscape } from '../../src/viz/svg-util.js';
+import { el, wordsLine } from './dom.js';
 import { attachHover, focusOf } from './highlight.js';
 
 export type HeadKind = 'cross' | 'encoder_self' | 'decoder_self';
@@ -49,13 +50,6 @@ function meanOf(heads: readonly number[][][]): number[][] {
   return first.map((row, q) => row.map((_, k) => heads.reduce((s, m) => s + (m[q]?.[k] ?? 0), 0) / heads.length));
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 /** A thumbnail: the matrix drawn on a canvas, one block per weight. */
 function thumbnail(m: readonly number[][], px: number): HTMLCanvasElement {
   const rows = m.length;
@@ -72,18 +66,6 @@ function thumbnail(m: readonly number[][], px: number): HTMLCanvasElement {
     }));
   }
   return canvas;
-}
-
-/** Words of one side as spans carrying their index (data-row for queries, data-col for keys), as in the result panels. */
-function words(side: string, cls: string, tokens: readonly string[], attr: 'data-row' | 'data-col'): HTMLElement {
-  const line = el('div', `sentence ${cls}`);
-  line.append(el('span', 'side', side));
-  tokens.forEach((tok, i) => {
-    const w = el('span', 'word', tok);
-    w.setAttribute(attr, String(i));
-    line.append(w);
-  });
-  return line;
 }
 
 /**
@@ -144,8 +126,8 @@ export function headView(result: TranslationResult): HTMLElement | null {
     });
     const inner = el('div', 'hv-detail-inner');
     inner.append(el('h3', 'hv-caption', `${kindLabel} · layer ${selected.layer} · ${selected.head === 'mean' ? 'mean of the heads' : `head ${selected.head}`}`));
-    inner.append(words(kind === 'encoder_self' ? 'source' : 'target', 'translation', v.queries, 'data-row'));
-    inner.append(words(kind === 'cross' || kind === 'encoder_self' ? 'source' : 'decoder in', 'source', v.keys, 'data-col'));
+    inner.append(wordsLine(kind === 'encoder_self' ? 'source' : 'target', 'translation', v.queries, 'data-row'));
+    inner.append(wordsLine(kind === 'cross' || kind === 'encoder_self' ? 'source' : 'decoder in', 'source', v.keys, 'data-col'));
     const pictures = el('div', 'hv-pictures');
     const lines = el('div', 'hv-lines-box');
     lines.innerHTML = linesSvg(m, v.queries, v.keys);

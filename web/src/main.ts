@@ -9,6 +9,7 @@ import { heatmapSvg } from '../../src/viz/heatmap-svg.js';
 import { seedExamples } from '../../src/data/seed-corpus.js';
 import type { ModelInfo, ModelKind, TranslationResult } from '../../src/server/translator.js';
 import { connectServer, type Backend } from './backend.js';
+import { el, wordsLine } from './dom.js';
 import { attachHover } from './highlight.js';
 import { headAttentionOption, headView } from './head-view.js';
 import { fetchCheckpoint, loadLocalBackend, type LocalSource } from './local.js';
@@ -42,13 +43,6 @@ let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
 const TITLES: Record<ModelKind, string> = { attention: 'Attention model', baseline: 'Fixed-context baseline' };
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 function showError(message: string | null): void {
   errorEl.hidden = message === null;
   errorEl.textContent = message ?? '';
@@ -65,17 +59,6 @@ function describe(models: Partial<Record<ModelKind, ModelInfo>>): string {
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function wordsLine(side: string, cls: string, tokens: readonly string[], attr: 'data-row' | 'data-col'): HTMLElement {
-  const line = el('div', `sentence ${cls}`);
-  line.append(el('span', 'side', side));
-  tokens.forEach((tok, i) => {
-    const w = el('span', 'word', tok);
-    w.setAttribute(attr, String(i));
-    line.append(w);
-  });
-  return line;
 }
 
 function renderPanel(kind: ModelKind, info: ModelInfo | undefined, result: TranslationResult): HTMLElement {

@@ -12,19 +12,13 @@ import './step-through.css';
 import type { ModelKind } from '../../src/server/translator.js';
 import type { ExplainResult, ExplainStep } from '../../src/translate/explain.js';
 import type { Backend } from './backend.js';
+import { el } from './dom.js';
 
 const TITLES: Record<ModelKind, string> = { attention: 'Attention model', baseline: 'Fixed-context baseline' };
 /** Next-word candidates asked for. */
 const TOP = 5;
 /** Colours of the source words in the stacked weight bar (and their rows). */
 const PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#06b6d4', '#ec4899', '#84cc16', '#f97316', '#64748b'];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 const colourOf = (i: number): string => PALETTE[i % PALETTE.length] as string;
 const fmt = (x: number, d = 3): string => x.toFixed(d);

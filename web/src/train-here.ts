@@ -17,6 +17,7 @@ import { checkDemoSentence, DEMO_EXPECTED, type DemoRole } from '../../src/train
 import type { AttentionSnapshot } from '../../src/train/snapshot.js';
 import type { Translation } from '../../src/translate/translate.js';
 import { heatmapSvg } from '../../src/viz/heatmap-svg.js';
+import { el } from './dom.js';
 import './train-here.css';
 
 /** Messages to a training worker. */
@@ -51,13 +52,6 @@ interface Run {
   bleu: number | null;
   losses: Array<[number, number]>;
   snapshot: AttentionSnapshot | null;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 const cap = (role: DemoRole): string => (role === 'attention' ? 'Attention' : 'Baseline');
