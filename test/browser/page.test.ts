@@ -183,10 +183,11 @@ describe('web page', { skip }, () => {
       });
       assert.equal(rows.length, expected.target_tokens.length);
       for (const s of rows) assert.ok(Math.abs(s - 1) < 1e-3, `row sums to ${s}`);
+      // Both panels are drawn before the hover: a panel finishing later re-renders the results and would drop it.
+      await page.waitForSelector('.panel[data-model="baseline"] .noattn', { state: 'visible' });
       await page.hover(`${attn} .translation .word[data-row="0"]`);
       assert.ok((await page.locator(`${attn} .source .word.attn-hl`).count()) >= 1);
       assert.equal(await page.locator(`${attn} rect.attn-cell.attn-hl`).count(), 7);
-      assert.ok(await page.isVisible('.panel[data-model="baseline"] .noattn'));
       await page.screenshot({ path: path.join(artifacts, 'page-in-browser.png'), fullPage: true });
       assert.deepEqual(errors, []);
       await page.close();
