@@ -15,9 +15,7 @@
  */
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
-import { align, byteRegions, growMemory, MAX_PAGES, PAGE } from './memory.js';
-
-export { MAX_PAGES };
+import { align, byteRegions, growMemory, PAGE } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
