@@ -22,6 +22,8 @@ import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { setPickKernel } from './ops/pick.js';
 import { wasmAdamKernel } from './wasm-optim.js';
+import { setOutputCeKernel } from './fused/output-ce.js';
+import { wasmOutputCe } from './wasm-output.js';
 
 export interface EngineOptions {
   /** Threads for one GEMM, the calling thread included. Default: all available cores (1 in a browser). */
@@ -168,6 +170,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   setGruKernels(wasmGruKernels(rows));
   setPickKernel((args, bias, skip0, skip1, out) => impl.greedyPick(args, bias, skip0, skip1, out));
   setAdamKernel(wasmAdamKernel(rows));
+  setOutputCeKernel(wasmOutputCe(impl));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -213,6 +216,7 @@ export async function shutdownEngine(): Promise<void> {
   setGruKernels(null);
   setPickKernel(null);
   setAdamKernel(null);
+  setOutputCeKernel(null);
   shutdownInt8();
   info = { backend: 'js', threads: 1 };
   const p = pool;
