@@ -8,6 +8,7 @@
  * (and the fastest and slowest run) per forward + backward, and per forward alone (no tape).
  *
  *   npm run bench:output-ce [-- --runs 9] [-- --json]
+ *   npm run bench:output-ce -- --only fused|unfused    one of the two (2 threads) and the process's peak RSS
  */
 import { initEngine, shutdownEngine } from '../src/engine/engine.js';
 import { crossEntropy, linear, outputCrossEntropy } from '../src/engine/ops.js';
@@ -42,10 +43,14 @@ async function main(): Promise<void> {
   const rng = new Rng(4);
   for (let r = 0; r < N; r++) targets[r] = r % 10 === 9 ? 0 : 1 + Math.floor(rng.uniform(0, V - 1));
   const opts = { labelSmoothing: EPS, ignoreIndex: 0 };
-  const impls = {
+  const all = {
     unfused: () => crossEntropy(linear(h, w, b, { transposed: true }), targets, opts),
     fused: () => outputCrossEntropy(h, w, b, targets, { ...opts, transposed: true }),
   };
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+  if (only !== undefined && !(only in all)) throw new Error(`bench/output-ce: --only must be fused or unfused, got ${only}`);
+  const impls = only === undefined ? all : { [only]: all[only as keyof typeof all] };
   const step = (fn: () => ReturnType<typeof crossEntropy>, backward: boolean): number => {
     const tape = new Tape();
     const t0 = performance.now();
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
     return ms;
   };
   const lines: string[] = [`output layer + cross-entropy, N ${N}, D ${D}, V ${V} (tied), eps ${EPS}: median ms of ${runs} alternating runs [fastest, slowest]`];
-  for (const threads of [1, 2]) {
+  for (const threads of only === undefined ? [1, 2] : [2]) {
     await initEngine({ threads });
     for (const backward of [true, false]) {
       const times: Record<string, number[]> = { unfused: [], fused: [] };
@@ -74,12 +79,17 @@ async function main(): Promise<void> {
         if (json) process.stdout.write(`${JSON.stringify({ impl: name, threads, what, ms: median(xs), spread_ms: [Math.min(...xs), Math.max(...xs)] })}\n`);
         return `${median(xs).toFixed(1)} ms [${Math.min(...xs).toFixed(1)}, ${Math.max(...xs).toFixed(1)}]`;
       };
+      if (only !== undefined) {
+        lines.push(`  ${threads} thread(s), ${what.padEnd(16)}  ${only} ${row(only)}`);
+        continue;
+      }
       const u = row('unfused');
       const f = row('fused');
       lines.push(`  ${threads} thread(s), ${what.padEnd(16)}  unfused ${u}   fused ${f}   ${(median(times.unfused as number[]) / median(times.fused as number[])).toFixed(2)}x`);
     }
     await shutdownEngine();
   }
+  if (only !== undefined) lines.push(`  peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   if (!json) process.stdout.write(`${lines.join('\n')}\n`);
 }
 
