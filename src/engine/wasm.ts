@@ -6,7 +6,9 @@
  * Memory layout (bytes, from the module's heap base): pool control block, parameter block, one
  * scratch buffer per thread (a packed K x NB slab of B plus an edge tile), the resident copies of
  * parameter operands (gemm.ts `bResident`, at most RESIDENT_BYTES, kept between calls while their
- * generation holds) and the blocks of `keep` (the int8 weights of int8.ts's pool jobs), then the per-call region: A, B (whole, or a 128 KiB block at a time on the
+ * generation holds) and the blocks of `keep` (the int8 weights of int8.ts's pool jobs), then the block `hold` keeps
+ * from one call to a later one (the output layer's logits between the forward and backward of
+ * wasm-output.ts), then the per-call region: A, B (whole, or a 128 KiB block at a time on the
  * one-thread small-M path), C copies and packed A, grown on demand.
  *
  * Paths: op(A) with more than SMALL_M rows is packed (asm/gemm.ts: 2 x 16 register tile over packed
