@@ -131,7 +131,8 @@ export class Decoder {
 
   /**
    * The label-smoothed cross-entropy of h~ (R, H) against targets (R): the loss of
-   * crossEntropy(logits(h~), targets, opts) in one fused op (the logits are never written out).
+   * crossEntropy(logits(h~), targets, opts) in one fused op (on the WebAssembly engine the logits never leave
+   * its memory; engine/fused/output-ce.ts).
    */
   loss(attentional: Tensor, targets: Int32Array, opts: CrossEntropyOptions): CrossEntropyResult {
     if (this.outputWeight !== null) return outputCrossEntropy(attentional, this.outputWeight, this.outputBias, targets, opts);

@@ -103,6 +103,8 @@ test('on the engine (small cases, 4 threads): gradcheck, and loss and gradients 
     variants.forEach((o, i) => {
       const c = makeCase(20 + i, 9, 7, v, o);
       assertSame(c, 1e-5);
+      // Without a tape (no backward to come, nothing kept) the same loss.
+      assert.equal(withTape(null, () => fused(c)).loss.data[0], lossAndGrads(c, fused, 1).loss);
       assertGrads(() => fused(c).loss, [c.h, c.w, ...(c.bias === undefined ? [] : [c.bias])], { maxPerInput: 40 });
     });
   });

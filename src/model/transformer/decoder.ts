@@ -144,7 +144,8 @@ export class TransformerDecoder {
 
   /**
    * The label-smoothed cross-entropy of h (N, D) against targets (N): the loss of
-   * crossEntropy(logits(h), targets, opts) in one fused op (the logits are never written out).
+   * crossEntropy(logits(h), targets, opts) in one fused op (on the WebAssembly engine the logits never leave
+   * its memory; engine/fused/output-ce.ts).
    */
   loss(h: Tensor, targets: Int32Array, opts: CrossEntropyOptions): CrossEntropyResult {
     if (this.outputWeight !== null) return outputCrossEntropy(h, this.outputWeight, this.outputBias, targets, opts);
