@@ -54,3 +54,15 @@ export const P_G_OUT = 144; // results, GREEDY_OUT_BYTES per row
 export const P_G_SKIP0 = 148; // ids never picked (PAD, BOS)
 export const P_G_SKIP1 = 152;
 export const P_G_LOGD = 160; // f64: ln d
+// Label-smoothed cross-entropy over rows of logits in place (asm/crossentropy.ts), after the GEMM's words.
+export const P_CE_PTR = 128; // the (rows, d) logits, turned into the gradient G in place
+export const P_CE_D = 132;
+export const P_CE_ROWS = 136;
+export const P_CE_PER = 140; // rows per chunk
+export const P_CE_TARGETS = 144; // i32 per row
+export const P_CE_BIAS = 148; // d floats added to every row first (0: none)
+export const P_CE_STATS = 152; // results, CE_STATS_BYTES per row
+export const P_CE_IGNORE = 156; // rows with this target are zeroed
+export const P_CE_SMOOTH = 160; // f32: ε / d
+export const P_CE_HIT = 164; // f32: 1 - ε
+export const P_CE_SUMX = 168; // nonzero: also Σ_j x_j per row

@@ -19,6 +19,7 @@ import {
 import { smallChunk } from './small';
 import { batchedChunk } from './batched';
 import { greedyChunk } from './greedy';
+import { crossEntropyChunk } from './crossentropy';
 
 export { prepSmall, smallInit, smallStream, smallDots } from './small';
 export { rowMax, expSum } from './vec';
@@ -36,6 +37,7 @@ export const KIND_COMPUTE: i32 = 1;
 export const KIND_SMALL: i32 = 2;
 export const KIND_BATCHED: i32 = 3;
 export const KIND_GREEDY: i32 = 4;
+export const KIND_CROSS_ENTROPY: i32 = 5;
 
 const MR: i32 = 2;
 const NR: i32 = 16;
@@ -56,6 +58,7 @@ export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void 
   else if (kind == KIND_COMPUTE) computeChunk(params, chunk, scratch);
   else if (kind == KIND_BATCHED) batchedChunk(params, chunk, scratch);
   else if (kind == KIND_GREEDY) greedyChunk(params, chunk);
+  else if (kind == KIND_CROSS_ENTROPY) crossEntropyChunk(params, chunk);
   else if (kind == KIND_SMALL) smallChunk(params, chunk);
   else unreachable(); // another module's kind (the int8 jobs run asm/int8.ts)
 }

@@ -150,7 +150,7 @@ export function sentences(n: number, seed: number): number[][] {
 }
 
 /** The reference model of a family, no dropout, seeded. */
-function referenceModel(kind: ModelKind): TrainableModel {
+export function referenceModel(kind: ModelKind): TrainableModel {
   const sizes = { srcVocabSize: SIZES.vocab, tgtVocabSize: SIZES.vocab, dropout: 0 };
   if (kind === 'transformer') {
     const { dModel, heads, ffn, layers } = TRANSFORMER;

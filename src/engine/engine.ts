@@ -22,6 +22,8 @@ import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { setPickKernel } from './ops/pick.js';
 import { wasmAdamKernel } from './wasm-optim.js';
+import { setOutputCeKernel } from './fused/output-ce.js';
+import { wasmOutputCe } from './wasm-output.js';
 
 export interface EngineOptions {
   /** Threads for one GEMM, the calling thread included. Default: all available cores (1 in a browser). */
@@ -175,6 +177,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   setPickKernel((args, bias, skip0, skip1, out) =>
     int8Of(args.b) !== undefined ? int8GreedyPick(args, bias, skip0, skip1, out) : impl.greedyPick(args, bias, skip0, skip1, out));
   setAdamKernel(wasmAdamKernel(rows));
+  setOutputCeKernel(wasmOutputCe(impl));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();
 }
@@ -220,6 +223,7 @@ export async function shutdownEngine(): Promise<void> {
   setGruKernels(null);
   setPickKernel(null);
   setAdamKernel(null);
+  setOutputCeKernel(null);
   shutdownInt8();
   info = { backend: 'js', threads: 1 };
   const p = pool;

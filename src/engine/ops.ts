@@ -15,6 +15,8 @@ export type { LstmState } from './fused/lstm.js';
 export type { SequenceOptions } from './fused/common.js';
 export { additiveAttention } from './fused/attention.js';
 export { greedyPick, pickFromLogProbs } from './ops/pick.js';
+export { outputCrossEntropy } from './fused/output-ce.js';
+export type { OutputCrossEntropyOptions } from './fused/output-ce.js';
 export type { PickResult } from './ops/pick.js';
 export { headScores, headContext } from './ops/heads.js';
 export { maskedSoftmax } from './ops/masked-softmax.js';

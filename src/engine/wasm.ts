@@ -6,7 +6,9 @@
  * Memory layout (bytes, from the module's heap base): pool control block, parameter block, one
  * scratch buffer per thread (a packed K x NB slab of B plus an edge tile), the resident copies of
  * parameter operands (gemm.ts `bResident`, at most RESIDENT_BYTES, kept between calls while their
- * generation holds) and the blocks of `keep` (the int8 weights of int8.ts's pool jobs), then the per-call region: A, B (whole, or a 128 KiB block at a time on the
+ * generation holds) and the blocks of `keep` (the int8 weights of int8.ts's pool jobs), then the block `hold` keeps
+ * from one call to a later one (the output layer's logits between the forward and backward of
+ * wasm-output.ts), then the per-call region: A, B (whole, or a 128 KiB block at a time on the
  * one-thread small-M path), C copies and packed A, grown on demand.
  *
  * Paths: op(A) with more than SMALL_M rows is packed (asm/gemm.ts: 2 x 16 register tile over packed
@@ -56,6 +58,7 @@ export const KIND_COMPUTE = 1;
 export const KIND_SMALL = 2;
 export const KIND_BATCHED = 3;
 export const KIND_GREEDY = 4;
+export const KIND_CROSS_ENTROPY = 5;
 
 /** Register tile of the kernels (rows x columns). */
 const MR = 2;
@@ -186,8 +189,12 @@ export class WasmGemm {
   /** Blocks of `keep` by key, in the same region. */
   private kept = new WeakMap<object, number>();
   private residentEnd: number;
-  /** Start of the per-call region (after the resident copies). */
+  /** Start of the per-call region (after the resident copies and the held block). */
   private dynamic: number;
+  /** The held block (`hold`): its address (-1: none), its id, and where the per-call region started before it. */
+  private held = -1;
+  private heldId = 0;
+  private heldFrom = 0;
 
   /**
    * @param parallel runs a job over the worker pool (absent: everything runs on this thread).
@@ -417,6 +424,74 @@ export class WasmGemm {
     return this.reserve(at[at.length - 1] as number) ? at : null;
   }
 
+  /**
+   * A block of `bytes` that stays put across calls (the per-call region moves past it) until the next
+   * `hold` or `release`: for data one op writes in its forward and reads in its backward (the logits of
+   * wasm-output.ts). Returns its id (read the address with `heldAt`), or -1 when memory cannot grow.
+   * Resident copies are not made past it while it is held (those calls then copy their B as usual).
+   */
+  hold(bytes: number): number {
+    this.release();
+    const ptr = align(this.dynamic, 64);
+    if (!this.reserve(ptr + bytes)) return -1;
+    this.heldFrom = this.dynamic;
+    this.held = ptr;
+    this.dynamic = align(ptr + bytes, 64);
+    return ++this.heldId;
+  }
+
+  /** Address of held block `id`, or -1 when it was released or another block was held since. */
+  heldAt(id: number): number {
+    return this.held >= 0 && id === this.heldId ? this.held : -1;
+  }
+
+  /** Gives the held block back (the per-call region starts where it did before `hold`). */
+  release(): void {
+    if (this.held < 0) return;
+    this.held = -1;
+    this.dynamic = Math.max(this.heldFrom, this.residentEnd);
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C over operands already in linear memory (byte addresses; C is m x n
+   * with row stride n, at `c`, or with c = null in a new per-call region): the product of `gemm` without
+   * the copies, over the pool when there is one. Returns C's address, or -1 when memory cannot grow.
+   */
+  productAt(args: {
+    m: number; n: number; k: number; transA: boolean; transB: boolean;
+    a: number; lda: number; b: number; ldb: number; c: number | null; alpha: number; beta: number;
+  }): number {
+    const { m, n, k } = args;
+    const small = m <= SMALL_M;
+    const mpad = align(m, MR);
+    const at = regions(this.dynamic, [args.c === null ? m * n : 0, small ? m * k : mpad * k]);
+    if (!this.reserve(at[2] as number)) return -1;
+    const cPtr = args.c ?? (at[0] as number);
+    const threads = this.parallel ? this.threads : 1;
+    const p = this.layout.params >> 2;
+    const words = [args.transA ? 1 : 0, args.transB ? 1 : 0, m, n, k, args.a, args.lda, args.b, args.ldb, cPtr, n];
+    words.forEach((w, i) => (this.i32[p + i] = w));
+    this.f32[p + 11] = args.alpha;
+    this.f32[p + 12] = args.beta;
+    this.i32[p + 13] = at[1] as number;
+    this.i32[p + 14] = KC;
+    if (m === 0 || n === 0) return cPtr;
+    if (small && threads === 1) this.runSmallResident(args.transB, args.transB ? n : k, n, { ptr: args.b, ld: args.ldb });
+    else if (small) this.runSmall(n, threads);
+    else this.runPacked(n, k, mpad, threads);
+    return cPtr;
+  }
+
+  /** Runs `chunks` chunks of a row job of `kind` (its words written after the GEMM's in the parameter block), over the pool when there is one. */
+  runRows(kind: number, chunks: number): void {
+    this.runJob(kind, chunks, this.parallel ? this.threads : 1);
+  }
+
+  /** Byte address of the parameter block (row jobs write their words from byte 128 on). */
+  get params(): number {
+    return this.layout.params;
+  }
+
   /** Float view of the whole linear memory (refreshed when memory grows: take it after `callRegions`). */
   get heapF32(): Float32Array {
     return this.f32;
@@ -567,6 +642,7 @@ export class WasmGemm {
       this.residentEnd = this.layout.dynamic;
     }
     const ptr = this.residentEnd;
+    if (this.held >= 0 && ptr + bytes > this.held) return -1;
     if (!this.reserve(ptr + bytes)) return -1;
     this.residentEnd += bytes;
     this.dynamic = Math.max(this.dynamic, this.residentEnd);

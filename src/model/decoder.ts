@@ -18,7 +18,7 @@
  * decoder.combine.weight (2H, H) and .bias (H); decoder.output.weight (H, Vt) (absent when tied to
  * the embedding) and .bias (Vt); bridge.weight (H, H) and bridge.bias (H) when bridge is 'linear'.
  */
-import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, pickFromLogProbs, tanh, type PickResult } from '../engine/ops.js';
+import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputCrossEntropy, pickFromLogProbs, tanh, type CrossEntropyResult, type CrossEntropyOptions, type PickResult } from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
 import { gateCount, type RnnModelConfig } from './config.js';
@@ -127,6 +127,16 @@ export class Decoder {
     const { context, weights } = this.attention.step(query, memory); // c_t (N, H), alpha_t (N, S)
     const attentional = drop(tanh(linear(concat([context, query]), this.combineWeight, this.combineBias))); // (N, H)
     return { state: { layers, feed: this.feedWeight === null ? null : attentional }, attentional, weights, query, context };
+  }
+
+  /**
+   * The label-smoothed cross-entropy of h~ (R, H) against targets (R): the loss of
+   * crossEntropy(logits(h~), targets, opts) in one fused op (on the WebAssembly engine the logits never leave
+   * its memory; engine/fused/output-ce.ts).
+   */
+  loss(attentional: Tensor, targets: Int32Array, opts: CrossEntropyOptions): CrossEntropyResult {
+    if (this.outputWeight !== null) return outputCrossEntropy(attentional, this.outputWeight, this.outputBias, targets, opts);
+    return outputCrossEntropy(attentional, this.embedding, this.outputBias, targets, { ...opts, transposed: true });
   }
 
   /** h~ (R, H) -> unnormalized scores over the target vocabulary (R, Vt): one GEMM for all rows. */

@@ -12,7 +12,7 @@
 import type { Batch } from '../data/batch.js';
 import { BOS, PAD } from '../data/vocab.js';
 import { forceDecode } from '../decode/forced.js';
-import { crossEntropy, dropout, logSoftmax, reshape, stack, unstack } from '../engine/ops.js';
+import { dropout, logSoftmax, reshape, stack, unstack } from '../engine/ops.js';
 import { Rng } from '../engine/random.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
 import { selectMemory, type AttentionMemory } from './attention.js';
@@ -108,8 +108,7 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
     }
     const h = this.config.hidden;
     const rows = reshape(stack(collected), [b * t, h]); // (B, T, H) -> (B·T, H)
-    const logits = this.decoder.logits(rows); // (B·T, Vt)
-    const ce = crossEntropy(logits, batch.tgtOut, { labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: PAD });
+    const ce = this.decoder.loss(rows, batch.tgtOut, { labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: PAD }); // logits (B·T, Vt) inside
     return { loss: ce.loss, ntokens: ce.count, nll: ce.nll };
   }
 

@@ -14,7 +14,7 @@
  * decoder.norm.* (pre-norm), decoder.positions.weight (learned positions), decoder.output.weight (D, Vt)
  * unless tied to the target embedding, decoder.output.bias (Vt).
  */
-import { embedding, linear } from '../../engine/ops.js';
+import { embedding, linear, outputCrossEntropy, type CrossEntropyOptions, type CrossEntropyResult } from '../../engine/ops.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { TransformerModelConfig } from '../config.js';
 import type { ParamStore } from '../params.js';
@@ -140,6 +140,16 @@ export class TransformerDecoder {
     });
     cache.advance();
     return { state: this.finalNorm === null ? x : this.finalNorm.apply(x), selfAttention, crossAttention, cross };
+  }
+
+  /**
+   * The label-smoothed cross-entropy of h (N, D) against targets (N): the loss of
+   * crossEntropy(logits(h), targets, opts) in one fused op (on the WebAssembly engine the logits never leave
+   * its memory; engine/fused/output-ce.ts).
+   */
+  loss(h: Tensor, targets: Int32Array, opts: CrossEntropyOptions): CrossEntropyResult {
+    if (this.outputWeight !== null) return outputCrossEntropy(h, this.outputWeight, this.outputBias, targets, opts);
+    return outputCrossEntropy(h, this.table, this.outputBias, targets, { ...opts, transposed: true });
   }
 
   /** h (..., D) -> scores over the target vocabulary (..., Vt): one GEMM for all rows. */

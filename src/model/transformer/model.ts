@@ -21,7 +21,7 @@
  */
 import type { Batch } from '../../data/batch.js';
 import { PAD } from '../../data/vocab.js';
-import { crossEntropy, dropout, logSoftmax, reshape } from '../../engine/ops.js';
+import { dropout, logSoftmax, reshape } from '../../engine/ops.js';
 import { Rng } from '../../engine/random.js';
 import { output, ShapeError, Tensor } from '../../engine/tensor.js';
 import { parseTransformerConfig, type TransformerModelConfig } from '../config.js';
@@ -142,8 +142,7 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
   loss(batch: Batch, opts: LossOptions = {}): LossResult {
     const { decoded } = this.forward(batch);
     const rows = reshape(decoded.states, [batch.size * batch.tgtLen, this.config.dModel]); // (B·T, D)
-    const logits = this.decoder.logits(rows); // (B·T, Vt)
-    const ce = crossEntropy(logits, batch.tgtOut, { labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: PAD });
+    const ce = this.decoder.loss(rows, batch.tgtOut, { labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: PAD }); // logits (B·T, Vt) inside
     return { loss: ce.loss, ntokens: ce.count, nll: ce.nll };
   }
 
