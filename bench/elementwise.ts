@@ -2,15 +2,17 @@
  * The memory-bound passes of a Transformer training step around the GEMM, before and after issue 13's
  * changes, at the Multi30k Transformer's shapes (about 3000 tokens per batch: N = 3000 rows of dModel
  * 256 or ffn 1024): dropout (p 0.2), relu's backward, `linear` with its bias, the bias gradient's row
- * sums and the residual add. The previous code is copied here verbatim ("old"); old and new are timed
- * alternately in this process (each sample repeats the call for at least 20 ms), medians of 11 samples.
+ * sums, the residual add with its dropped-out sublayer output (old: add + dropout; new: addDropout) and
+ * the residual add alone. The previous code is copied here verbatim ("old"); old and new are timed
+ * alternately in this process (each sample repeats the call for at least 20 ms), medians of 11 samples,
+ * in wall time and in CPU time of the process (steadier on a machine shared with other work).
  *
  *   node dist/bench/elementwise.js             one WebAssembly thread
  *   node dist/bench/elementwise.js --threads 2 the engine's pool of two (the GEMM rows)
  */
 import { initEngine, shutdownEngine } from '../src/engine/engine.js';
 import { gemm } from '../src/engine/gemm.js';
-import { add, dropout, linear, relu } from '../src/engine/ops.js';
+import { add, addDropout, dropout, linear, relu } from '../src/engine/ops.js';
 import { addRowSums as addRowSumsNow } from '../src/engine/ops/linalg.js';
 import { scratch } from '../src/engine/ops/util.js';
 import { Rng } from '../src/engine/random.js';
@@ -34,21 +36,29 @@ function reps(op: () => void): number {
   return Math.max(1, Math.ceil(SAMPLE_MS / Math.max(performance.now() - t0, 1e-3)));
 }
 
-/** Median microseconds per call of a and b, sampled alternately. */
-function ab(a: () => void, b: () => void): [number, number] {
+/** CPU microseconds of this process (all threads) so far. */
+function cpuUs(): number {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+}
+
+/** Median microseconds per call of a and b, sampled alternately: [wall a, wall b, CPU a, CPU b]. */
+function ab(a: () => void, b: () => void): [number, number, number, number] {
   const ra = reps(a);
   const rb = reps(b);
-  const sa: number[] = [];
-  const sb: number[] = [];
-  for (let s = 0; s < SAMPLES; s++) {
-    let t = performance.now();
-    for (let r = 0; r < ra; r++) a();
-    sa.push(((performance.now() - t) * 1000) / ra);
-    t = performance.now();
-    for (let r = 0; r < rb; r++) b();
-    sb.push(((performance.now() - t) * 1000) / rb);
+  const s: number[][] = [[], [], [], []];
+  const sample = (f: () => void, n: number, wall: number[], cpu: number[]): void => {
+    const t = performance.now();
+    const c = cpuUs();
+    for (let r = 0; r < n; r++) f();
+    wall.push(((performance.now() - t) * 1000) / n);
+    cpu.push((cpuUs() - c) / n);
+  };
+  for (let i = 0; i < SAMPLES; i++) {
+    sample(a, ra, s[0] as number[], s[2] as number[]);
+    sample(b, rb, s[1] as number[], s[3] as number[]);
   }
-  return [median(sa), median(sb)];
+  return s.map(median) as [number, number, number, number];
 }
 
 // ---- the previous code (verbatim but for names) ------------------------------------------------------
@@ -216,6 +226,11 @@ function cases(): Case[] {
     },
     { name: 'bias grad row sums (3000x256)', old: rowSums(oldAddRowSums, D), now: rowSums(addRowSumsNow, D) },
     { name: 'bias grad row sums (3000x1024)', old: rowSums(oldAddRowSums, F), now: rowSums(addRowSumsNow, F) },
+    {
+      name: 'x + dropout(y) fwd+bwd (3000x256)',
+      old: fwdBwd(tape, () => oldAdd(onTape(tape, h), oldDropout(onTape(tape, h), 0.2, r1, true))),
+      now: fwdBwd(tape, () => addDropout(onTape(tape, h), onTape(tape, h), 0.2, r2, true)),
+    },
     { name: 'residual add fwd+bwd (3000x256)', old: fwdBwd(tape, () => oldAdd(onTape(tape, h), onTape(tape, h))), now: fwdBwd(tape, () => add(onTape(tape, h), onTape(tape, h))) },
   ];
 }
@@ -225,10 +240,11 @@ async function main(): Promise<void> {
   const threads = at >= 0 ? Number(process.argv[at + 1]) : 1;
   await initEngine({ threads });
   const lines = [`N ${N}, dModel ${D}, ffn ${F}, ${threads} thread(s); microseconds per call, medians of ${SAMPLES} alternating samples`, ''];
-  lines.push(`${'pass'.padEnd(40)} ${'old us'.padStart(9)} ${'new us'.padStart(9)}  speed-up`);
+  lines.push(`${'pass'.padEnd(40)} ${'old us'.padStart(9)} ${'new us'.padStart(9)}  speed-up ${'old cpu'.padStart(9)} ${'new cpu'.padStart(9)}  speed-up`);
   for (const c of cases()) {
-    const [o, n] = ab(c.old, c.now);
-    lines.push(`${c.name.padEnd(40)} ${o.toFixed(0).padStart(9)} ${n.toFixed(0).padStart(9)}  ${(o / n).toFixed(2)}x`);
+    const [o, n, oc, nc] = ab(c.old, c.now);
+    const cell = (x: number): string => x.toFixed(0).padStart(9);
+    lines.push(`${c.name.padEnd(40)} ${cell(o)} ${cell(n)}  ${(o / n).toFixed(2).padStart(7)}x ${cell(oc)} ${cell(nc)}  ${(oc / nc).toFixed(2).padStart(7)}x`);
     process.stdout.write(`${lines.splice(0).join('\n')}\n`);
   }
   await shutdownEngine();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  add, addN, bmm, dropout, linear, matmul, mean, mul, relu, scale, sigmoid, sub, sum, tanh,
+  add, addDropout, addN, bmm, dropout, linear, matmul, mean, mul, relu, scale, sigmoid, sub, sum, tanh,
 } from '../../src/engine/ops.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
 import { addRowSums } from '../../src/engine/ops/linalg.js';
@@ -293,4 +293,33 @@ test('add hands its output gradient to a fresh operand: the operands still get t
     const s = add(a, b);
     return sum(add(add(mul(s, w), mul(a, p)), add(mul(add(a, a), q), mul(sub(b, b), p))));
   }, [p, q, w]);
+});
+
+test('addDropout(x, y) gives add(x, dropout(y)) bit for bit: values, stream, and the gradients of both', () => {
+  const rng = new Rng(25);
+  const n = 2000;
+  const x = param(rng, [n / 20, 20]);
+  const y = param(rng, [n / 20, 20]);
+  const w = param(rng, [n / 20, 20]);
+  const run = (fused: boolean): { out: number[]; grads: number[][]; state: number[] } => {
+    const r = new Rng(77);
+    for (const t of [x, y, w]) t.grad = Float32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? -0 : i * 0.25));
+    const tape = new Tape();
+    const out = withTape(tape, () => {
+      // y2 is an op output (its gradient is written fresh); x also feeds a later op (its gradient is added to).
+      const y2 = mul(y, w);
+      const s = fused ? addDropout(x, y2, 0.3, r, true) : add(x, dropout(y2, 0.3, r, true));
+      tape.backward(sum(add(mul(s, w), mul(x, w))));
+      return s.toArray();
+    });
+    tape.reset();
+    return { out, grads: [x, y, w].map((t) => Array.from(t.grad ?? [])), state: r.getState() };
+  };
+  const fused = run(true);
+  const apart = run(false);
+  fused.out.forEach((v, i) => assert.ok(Object.is(v, apart.out[i]), `value ${i}`));
+  fused.grads.forEach((g, k) => g.forEach((v, i) => assert.ok(Object.is(v, apart.grads[k]?.[i]), `gradient ${k}[${i}]: ${v} vs ${apart.grads[k]?.[i]}`)));
+  assert.deepEqual(fused.state, apart.state);
+  assert.equal(addDropout(x, y, 0.3, new Rng(1), false).toArray().join(), add(x, y).toArray().join());
+  assert.throws(() => addDropout(x, Tensor.zeros([2, 3]), 0.3, new Rng(1), true), shapeErr('addDropout', '[100, 20]', '[2, 3]'));
 });

@@ -284,13 +284,43 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   onBackward(out, () => {
     const g = out.grad;
     if (g === null || !x.requiresGrad) return;
-    const { grad: dx, fresh } = x.gradTarget();
-    // dx (+)= g · mask with mask = kept·keep, as a float mask multiplies (+ 0: a fresh gradient holds
-    // what 0 + g·mask gives, +0 where g·mask is -0, as the zeroed gradient did).
-    if (fresh) for (let i = 0; i < n; i++) dx[i] = (g[i] as number) * ((kept[i] as number) * keep) + 0;
-    else for (let i = 0; i < n; i++) dx[i] += (g[i] as number) * ((kept[i] as number) * keep);
+    dropoutGrad(x, g, kept, keep);
   });
   return out;
+}
+
+/**
+ * x + dropout(y, p, rng, training): a residual connection around a sublayer whose output y is dropped out,
+ * in one pass without the dropped tensor in between: the same values, mask draws and gradients as
+ * add(x, dropout(y, ...)). x and y of one shape.
+ */
+export function addDropout(x: Tensor, y: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) throw new RangeError(`addDropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return add(x, y);
+  if (!sameShape(x.shape, y.shape)) throw new ShapeError('addDropout', 'x and y must have one shape', x.shape, y.shape);
+  const out = output(x.shape, [x, y]);
+  const n = out.size;
+  const kept = scratchBytes(n);
+  const keep = Math.fround(1 / (1 - p));
+  rng.dropoutApply(y.data, out.data, kept, n, p, keep, x.data);
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null) return;
+    if (y.requiresGrad) dropoutGrad(y, g, kept, keep);
+    if (x.requiresGrad && !(x !== y && out.grad === g && x.adoptGrad(g))) addInto(x, g, 1);
+  });
+  return out;
+}
+
+/**
+ * t's gradient (+)= g · mask with mask = kept·keep, as a float mask multiplies (+ 0 where it is written
+ * fresh: it then holds what 0 + g·mask gives, +0 where g·mask is -0, as a zeroed gradient did).
+ */
+function dropoutGrad(t: Tensor, g: Float32Array, kept: Uint8Array, keep: number): void {
+  const { grad, fresh } = t.gradTarget();
+  const n = grad.length;
+  if (fresh) for (let i = 0; i < n; i++) grad[i] = (g[i] as number) * ((kept[i] as number) * keep) + 0;
+  else for (let i = 0; i < n; i++) grad[i] += (g[i] as number) * ((kept[i] as number) * keep);
 }
 
 /** A scratch buffer of n bytes, contents undefined (the arena's floats seen as bytes). */
