@@ -13,11 +13,11 @@ import { gemmReference, setConcatExact, setGemmImpl } from './gemm.js';
 import { setAttentionKernels } from './fused/attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
-import { attachInt8Pool, initInt8, int8JobModule, shutdownInt8, withInt8Jobs, type Int8Info } from './int8.js';
+import { attachInt8Pool, initInt8, int8GreedyPick, int8JobModule, int8Of, shutdownInt8, withInt8Jobs, type Int8Info } from './int8.js';
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { MAX_PAGES } from './memory.js';
-import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm } from './wasm.js';
+import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm, type PickRows } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { setPickKernel } from './ops/pick.js';
@@ -149,7 +149,12 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     const shared = new WasmGemm(memory, kernels, threads, runJob, alone);
     impl = shared;
     if (int8 !== undefined) {
-      const host = { memory, threads, runJob, keep: (key: object, bytes: number) => shared.keep(key, bytes), callRegions: (words: readonly number[]) => shared.callRegions(words) };
+      const host = {
+        memory, threads, runJob,
+        keep: (key: object, bytes: number) => shared.keep(key, bytes),
+        callRegions: (words: readonly number[]) => shared.callRegions(words),
+        pickAt: (cPtr: number, m: number, n: number, outPtr: number, skip0: number, skip1: number, out: PickRows) => shared.pickAt(cPtr, m, n, outPtr, skip0, skip1, out),
+      };
       attachInt8Pool(host, int8);
     }
   } else {
@@ -166,7 +171,9 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
   setGruKernels(wasmGruKernels(rows));
-  setPickKernel((args, bias, skip0, skip1, out) => impl.greedyPick(args, bias, skip0, skip1, out));
+  // int8 weights: their product on the pool with the pick on its logits (int8.ts), else the general path.
+  setPickKernel((args, bias, skip0, skip1, out) =>
+    int8Of(args.b) !== undefined ? int8GreedyPick(args, bias, skip0, skip1, out) : impl.greedyPick(args, bias, skip0, skip1, out));
   setAdamKernel(wasmAdamKernel(rows));
   info = { backend: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads };
   return engineInfo();

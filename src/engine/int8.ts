@@ -23,6 +23,7 @@ import { gemmReference, type GemmArgs } from './gemm.js';
 import { align, byteRegions as regions, growMemory, MAX_PAGES } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import type { RunChunk } from './pool.js';
+import type { PickRows } from './wasm.js';
 
 /** An int8 matrix with one scale per output unit; `axis` is the dimension of `shape` that indexes output units. */
 export interface QuantizedMatrix {
@@ -317,6 +318,19 @@ export interface Int8Host {
   callRegions(words: readonly number[]): number[] | null;
   /** Runs the chunks of a job over all threads (WorkerPool.runJob). */
   runJob(kind: number, params: number, chunks: number): void;
+  /** Greedy decoding's pick over m x n logits at cPtr, results region at outPtr (WasmGemm.pickAt). */
+  pickAt?(cPtr: number, m: number, n: number, outPtr: number, skip0: number, skip1: number, out: PickRows): void;
+}
+
+/** Bytes per row of the greedy pick's results (asm/greedy.ts GREEDY_OUT_BYTES; wasm.ts PICK_OUT_BYTES). */
+const PICK_OUT_BYTES = 32;
+
+/** Greedy decoding's pick to run on C where the pool's int8 product left it (see `int8GreedyPick`). */
+interface Int8Pick {
+  bias: Float32Array | null;
+  skip0: number;
+  skip1: number;
+  out: PickRows;
 }
 
 /**
@@ -353,21 +367,45 @@ class Int8Pool {
     return ok;
   }
 
-  /** The product as two pool jobs (quantize rows, then output units); false when memory is full. */
-  private onPool(args: GemmArgs, q: QuantizedMatrix, s: Int8Shape): boolean {
+  /**
+   * The product with greedy decoding's pick run on the logits in the pool's memory (C starts as the bias
+   * rows, beta = 1, as `linear` computes it): false (nothing written) when it does not run there: too
+   * small for the pool or measured faster alone for this shape (the caller's general path then runs
+   * `gemm`, which times the alone mode), rows with padding (n not a multiple of 4), full memory.
+   */
+  pick(args: GemmArgs, q: QuantizedMatrix, pick: Int8Pick): boolean {
+    const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1 }, q);
+    if (s === null || s.np !== s.n || args.m === 0 || this.host.pickAt === undefined) return false;
+    if (2 * args.m * s.n * s.k < PARALLEL_MIN_FLOPS) return false;
+    const call = this.choice.plan(shapeKey(args));
+    if (call.threads === 1 || !this.onPool(args, q, s, pick)) return false;
+    this.choice.record(call);
+    return true;
+  }
+
+  /**
+   * The product as two pool jobs (quantize rows, then output units), then C copied out, or with `pick`
+   * the pick run on C where it is; false when memory is full.
+   */
+  private onPool(args: GemmArgs, q: QuantizedMatrix, s: Int8Shape, pick: Int8Pick | null = null): boolean {
     const m = args.m;
     const { kp, np } = s;
     const threads = this.host.threads;
     const kept = this.host.keep(q, (weightRegions(0, s)[3] as number));
     if (kept === null) return false;
     const at = weightRegions(kept.ptr, s);
-    const call = this.host.callRegions([JOB_PARAMS_BYTES / 4, m * kp, Math.ceil((m * kp) / 4), m, m, m * np]);
+    const outWords = pick === null ? 0 : (m * PICK_OUT_BYTES) / 4;
+    const call = this.host.callRegions([JOB_PARAMS_BYTES / 4, m * kp, Math.ceil((m * kp) / 4), m, m, m * np, outWords]);
     if (call === null) return false;
-    const [pp, px, pq, ps, pz, pc] = call as [number, number, number, number, number, number];
+    const [pp, px, pq, ps, pz, pc, po] = call as [number, number, number, number, number, number, number];
     const heap = this.heap;
     heap.refresh();
     if (kept.fresh) writeWeight(q, s, heap, at);
-    stageCall(heap.f32, args, s, px, pc);
+    if (pick === null) stageCall(heap.f32, args, s, px, pc);
+    else {
+      stageCall(heap.f32, args, { ...s, beta: 0 }, px, pc);
+      if (pick.bias !== null) for (let r = 0; r < m; r++) heap.f32.set(pick.bias, (pc >> 2) + r * np);
+    }
     const rows = m * kp >= QUANTIZE_POOL_MIN ? Math.ceil(m / (2 * threads)) : m;
     const minCols = align(Math.ceil(MIN_CHUNK_MACS / (m * kp)), 4);
     const cols = Math.min(np, Math.max(minCols, align(Math.ceil(np / (threads * CHUNKS_PER_THREAD)), 4)));
@@ -379,7 +417,8 @@ class Int8Pool {
     heap.i32[p + 13] = cols;
     this.runJob(KIND_INT8_QUANTIZE, pp, Math.ceil(m / rows));
     this.runJob(KIND_INT8_GEMM, pp, Math.ceil(np / cols));
-    unstageC(heap.f32, pc, args, s);
+    if (pick === null) unstageC(heap.f32, pc, args, s);
+    else this.host.pickAt?.(pc, m, np, po, pick.skip0, pick.skip1, pick.out);
     return true;
   }
 
@@ -432,6 +471,18 @@ export function int8Gemm(args: GemmArgs): boolean {
   if (pooled !== null) return pooled.gemm(args, q);
   if (active !== null) return active.gemm(args, q);
   return int8Reference(args, q);
+}
+
+/**
+ * Greedy decoding's output layer (ops/pick.ts) over a registered int8 matrix: the int8 product on the
+ * pool with the pick run on the logits in the pool's memory (WasmGemm.greedyPick's int8 twin, the same
+ * C bits as `int8Gemm` after the bias rows): true when it ran, false (nothing written) when the caller
+ * must take the general path (no pool, the shape runs alone, and the other cases of Int8Pool.pick).
+ */
+export function int8GreedyPick(args: GemmArgs, bias: Float32Array | null, skip0: number, skip1: number, out: PickRows): boolean {
+  const q = registry.get(args.b);
+  if (q === undefined || pooled === null) return false;
+  return pooled.pick(args, q, { bias, skip0, skip1, out });
 }
 
 export interface Int8Options {

@@ -16,7 +16,7 @@
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, withoutBias, type GemmArgs } from './gemm.js';
 import { align, byteRegions, growMemory, PAGE } from './memory.js';
-import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
+import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey, sizeBucket } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
 
@@ -155,7 +155,7 @@ export interface PickRows {
 }
 
 /** Bytes per row of asm/greedy.ts' results (GREEDY_OUT_BYTES). */
-const PICK_OUT_BYTES = 32;
+export const PICK_OUT_BYTES = 32;
 /** Rows per chunk of a greedy pick job over the pool. */
 const PICK_ROWS_PER_CHUNK = 4;
 
@@ -322,6 +322,15 @@ export class WasmGemm {
     return true;
   }
 
+  /**
+   * Greedy decoding's pick over m x n logits that another kernel wrote at `cPtr` in this memory (the int8
+   * GEMM on the pool, int8.ts), over the pool: `outPtr` holds m * PICK_OUT_BYTES of results (a region of
+   * `callRegions`), read into `out` as `greedyPick` reads them.
+   */
+  pickAt(cPtr: number, m: number, n: number, outPtr: number, skip0: number, skip1: number, out: PickRows): void {
+    this.runPick(cPtr, m, n, outPtr, { bias: null, skip0, skip1, out }, this.threads);
+  }
+
   /** asm/greedy.ts over the m x n logits at cPtr (results at outPtr), then the results read into pick.out. */
   private runPick(cPtr: number, m: number, n: number, outPtr: number, pick: PickJob, threads: number): void {
     const p = this.layout.params;
@@ -366,7 +375,7 @@ export class WasmGemm {
       gemmBatchedReference(args);
       return;
     }
-    const call = this.choice.plan(this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${count},${shapeKey(args)}` : '');
+    const call = this.choice.plan(this.parallel && count > 1 && 2 * count * m * n * k >= PARALLEL_MIN_FLOPS ? `b${sizeBucket(count)},${shapeKey(args)}` : '');
     const threads = call.threads;
     if (threads === 1 && this.alone) {
       this.alone.gemmBatched(args);

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { engineInfo, enginePoolJobs, initEngine, shutdownEngine, enableRelaxedSimd } from '../../src/engine/engine.js';
 import { gemm, gemmReference } from '../../src/engine/gemm.js';
-import { dequantizeMatrix, Int8Gemm, int8Info, int8Reference, quantizeMatrix, registerInt8, selfTest, type QuantizedMatrix } from '../../src/engine/int8.js';
+import { dequantizeMatrix, Int8Gemm, int8GreedyPick, int8Info, int8Reference, quantizeMatrix, registerInt8, selfTest, type QuantizedMatrix } from '../../src/engine/int8.js';
+import { greedyPick, linear, logSoftmax, pickFromLogProbs } from '../../src/engine/ops.js';
+import { Tensor } from '../../src/engine/tensor.js';
+import type { PickRows } from '../../src/engine/wasm.js';
 import { Rng } from '../../src/engine/random.js';
 
 const build = (name: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(new URL(`../../../build/${name}.wasm`, import.meta.url)));
@@ -243,6 +246,46 @@ describe('int8 GEMM on the worker pool', () => {
     gemmReference({ m, n, k, a, b: dequantizeMatrix(q), c: ref });
     for (let i = 0; i < ref.length; i++) assert.ok(Math.abs((float[i] as number) - (ref[i] as number)) < 1e-3, `float product [${i}]`);
   });
+
+  for (const threads of [2, 4]) {
+    it(`${threads} threads: greedy decoding's pick over int8 weights runs on the pool's logits and gives the general path's words and log-probabilities, bit for bit`, async () => {
+      await initEngine({ threads, relaxed: false });
+      const skip: [number, number] = [0, 2];
+      let seed = 500;
+      // n a multiple of 4 (the logits rows unpadded): fused; 1002: the general path.
+      for (const [m, n, k, fused] of [[1, 5000, 256, true], [64, 5000, 256, true], [9, 1000, 300, true], [5, 1002, 512, false]] as const) {
+        for (const transB of [false, true]) {
+          const { b } = weight(k, n, transB, seed++);
+          const x = new Tensor(values(m * k, seed++, 2), [m, k]);
+          const w = new Tensor(b, transB ? [n, k] : [k, n]);
+          const bias = new Tensor(values(n, seed++), [n]);
+          const label = `${m}x${n}x${k} transB ${transB}, ${threads} threads`;
+          // The kernel itself: it runs (the first calls of a shape go to the pool) or declines.
+          const out: PickRows = { max: new Float64Array(m), sum: new Float64Array(m), best: new Int32Array(m), bestLogit: new Float32Array(m), ok: new Uint8Array(m), ties: new Map() };
+          const jobs = enginePoolJobs();
+          const ran = int8GreedyPick({ m, n, k, a: x.data, b, c: new Float32Array(0), transB }, bias.data, skip[0], skip[1], out);
+          assert.equal(ran, fused, `${label}: the fused kernel ran`);
+          if (ran) assert.ok(enginePoolJobs() > jobs, `${label}: no job went through the pool`);
+          // The logits the general path sees: the int8 product (gemm routes the registered buffer) plus the bias.
+          const want = pickFromLogProbs(logSoftmax(linear(x, w, bias, { transposed: transB })), skip);
+          if (ran) {
+            for (let r = 0; r < m; r++) {
+              assert.equal(out.ok[r], 1, `${label}: row ${r} left to the caller`);
+              assert.equal(out.best[r], want.words[r], `${label}: row ${r} word`);
+              const lp = Math.fround((out.bestLogit[r] as number) - ((out.max[r] as number) + Math.log(out.sum[r] as number)));
+              assert.ok(Object.is(lp, want.logProbs[r]), `${label}: row ${r} log-prob ${lp} vs ${want.logProbs[r]}`);
+            }
+          }
+          // The op models call (ops/pick.ts), fused or not, against the same general path.
+          if (!transB) {
+            const got = greedyPick(x, w, bias, skip);
+            assert.deepEqual(Array.from(got.words), Array.from(want.words), `${label}: greedyPick words`);
+            for (let r = 0; r < m; r++) assert.ok(Object.is(got.logProbs[r], want.logProbs[r]), `${label}: greedyPick row ${r}`);
+          }
+        }
+      }
+    });
+  }
 
   it('chooses the relaxed int8 build by its own self-test, whatever the float build (Node 20: relaxed madd, plain int8)', async () => {
     const info = await initEngine({ threads: 2 });

@@ -8,7 +8,6 @@
  * out again, and scanning them in JavaScript. Inference only: no gradient.
  */
 import { countFlops, type GemmArgs } from '../gemm.js';
-import { int8Of } from '../int8.js';
 import { ShapeError, Tensor } from '../tensor.js';
 import type { PickRows } from '../wasm.js';
 import { linear } from './linalg.js';
@@ -59,8 +58,8 @@ export function greedyPick(x: Tensor, w: Tensor, b: Tensor, skip: readonly [numb
   const words = new Int32Array(n);
   const logProbs = new Float32Array(n);
   const [skip0, skip1] = skip;
-  // int8 weights take their own product (gemm() routes them); short rows stay on the general path, as in logSoftmax.
-  const out = kernel !== null && n > 0 && k > 0 && v >= ROW_KERNEL_MIN && int8Of(w.data) === undefined ? pickRows(n) : null;
+  // Short rows stay on the general path, as in logSoftmax (int8 weights: the kernel runs their own product).
+  const out = kernel !== null && n > 0 && k > 0 && v >= ROW_KERNEL_MIN ? pickRows(n) : null;
   const args: GemmArgs = { m: n, n: v, k, a: x.data, b: w.data, c: new Float32Array(0), bResident: w.requiresGrad };
   if (out !== null && (kernel as PickKernel)(args, b.data, skip0, skip1, out)) {
     countFlops(n, v, k);

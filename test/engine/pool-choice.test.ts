@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { shapeKey, sizeBucket } from '../../src/engine/pool-choice.js';
+
+const shape = (m: number, n: number, k: number, transA = false, transB = false) =>
+  ({ m, n, k, a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0), transA, transB });
+
+test('sizes up to 64 keep their own timing key, larger ones share quarter-octave buckets', () => {
+  assert.equal(sizeBucket(1), '1');
+  assert.equal(sizeBucket(64), '64');
+  assert.notEqual(sizeBucket(63), sizeBucket(64));
+  // 2^(11.5) = 2896: token-budget batches of 2,900 to 3,000 rows are one bucket.
+  assert.equal(sizeBucket(2990), sizeBucket(3000));
+  assert.equal(sizeBucket(2964), sizeBucket(3000));
+  assert.notEqual(sizeBucket(2000), sizeBucket(3000));
+  assert.notEqual(sizeBucket(256), sizeBucket(1024));
+});
+
+test('the weight gradients of batches a few rows apart share a key (K is the batch rows there)', () => {
+  // dW (256 x 1024) += Xᵀ (256 x rows) · dY (rows x 1024), for three consecutive token-budget batches.
+  const keys = new Set([2990, 2992, 3000].map((rows) => shapeKey(shape(256, 1024, rows, true))));
+  assert.equal(keys.size, 1);
+  // Transposition still tells shapes apart.
+  assert.notEqual(shapeKey(shape(256, 1024, 3000, true)), shapeKey(shape(256, 1024, 3000)));
+  assert.notEqual(shapeKey(shape(3000, 1024, 256)), shapeKey(shape(3000, 256, 1024)));
+});
