@@ -6,6 +6,7 @@
  *   npm run bench:engine            readable table with ratios
  *   npm run bench:engine -- --json  one JSON object per line:
  *     {"impl":"attnmt"|"tfjs-wasm","shape":"MxKxN","mode":"NN"|"NT"|"TN","threads":1|2,"gflops":41.2}
+ *   (rows with "b":"resident": the 64-row shapes again with B kept in the engine's memory, as a model's weights)
  *
  * attnmt times include copying the operands from the JS heap into wasm memory and C back (that is
  * what a caller pays); the "copy %" column estimates that share from plain Float32Array copies of
@@ -17,7 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { gemm } from '../src/engine/gemm.js';
+import { gemm, withResidentParameters } from '../src/engine/gemm.js';
 import { enginePoolJobs, initEngine, shutdownEngine } from '../src/engine/engine.js';
 import { Rng } from '../src/engine/random.js';
 import { fmaCeiling } from './ceiling.js';
@@ -31,6 +32,8 @@ interface Result {
   mode: Mode;
   threads: 1 | 2;
   gflops: number;
+  /** 'resident': B is a parameter the engine keeps in its memory (a model's weights), not copied per call. */
+  b?: 'resident';
 }
 
 /** M x K x N. */
@@ -115,8 +118,20 @@ async function benchAttnmt(threads: 1 | 2, out: Result[], copies: Map<string, nu
       emit({ impl: 'attnmt', shape, mode, threads, gflops: gflops(m, k, n, ms) }, out);
     }
   }
+  // The 64-row shapes as a model calls them: B is a weight the engine keeps in its memory between calls
+  // (linear's bResident inside withResidentParameters), so only A and C move.
+  for (const [m, k, n] of RESIDENT_SHAPES) {
+    for (const mode of ['NN', 'NT'] as const) {
+      const ops = operands(m, k, n, mode);
+      const ms = withResidentParameters(() => time(() => gemm({ m, n, k, ...ops, bResident: true })));
+      emit({ impl: 'attnmt', shape: `${m}x${k}x${n}`, mode, threads, gflops: gflops(m, k, n, ms), b: 'resident' }, out);
+    }
+  }
   await shutdownEngine();
 }
+
+/** The 64-row shapes timed again with B resident (a model's weights). */
+const RESIDENT_SHAPES = SHAPES.filter(([m]) => m === 64);
 
 async function benchTfjs(out: Result[]): Promise<void> {
   const require = createRequire(import.meta.url);
@@ -141,8 +156,8 @@ async function benchTfjs(out: Result[]): Promise<void> {
 }
 
 function table(results: Result[], copies: Map<string, number>): void {
-  const find = (impl: Impl, shape: string, mode: Mode, threads: 1 | 2): number =>
-    results.find((r) => r.impl === impl && r.shape === shape && r.mode === mode && r.threads === threads)?.gflops ?? NaN;
+  const find = (impl: Impl, shape: string, mode: Mode, threads: 1 | 2, b?: 'resident'): number =>
+    results.find((r) => r.impl === impl && r.shape === shape && r.mode === mode && r.threads === threads && r.b === b)?.gflops ?? NaN;
   const header = ['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', 'tfjs-wasm', 'vs tfjs', '2t/1t', 'copy %', 'pool jobs/call'];
   const rows = [header];
   for (const [m, k, n] of SHAPES) {
@@ -160,6 +175,19 @@ function table(results: Result[], copies: Map<string, number>): void {
   console.log('GEMM GFLOP/s (median of 7; C = A·B with A MxK, B KxN; copy % = share of the 1-thread time spent copying;');
   console.log('pool jobs/call: with 2 threads the engine times each shape both ways and keeps the faster, 0 = one thread)');
   for (const r of rows) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+  console.log('');
+  console.log('The 64-row shapes with B resident (a model\'s weights stay in the engine\'s memory; only A and C are copied):');
+  const resident = [['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', '2t/1t']];
+  for (const [m, k, n] of RESIDENT_SHAPES) {
+    for (const mode of ['NN', 'NT'] as const) {
+      const shape = `${m}x${k}x${n}`;
+      const one = find('attnmt', shape, mode, 1, 'resident');
+      const two = find('attnmt', shape, mode, 2, 'resident');
+      resident.push([shape, mode, one.toFixed(1), two.toFixed(1), `${(two / one).toFixed(2)}x`]);
+    }
+  }
+  const rw = resident[0].map((_, i) => Math.max(...resident.map((r) => r[i].length)));
+  for (const r of resident) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(rw[i]) : cell.padStart(rw[i]))).join('  '));
 }
 
 async function main(): Promise<void> {

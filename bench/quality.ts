@@ -24,25 +24,7 @@ import { loadConfig, parseOverride } from '../src/train/config.js';
 import { readCorpus } from '../src/train/data.js';
 import { openTranslator } from '../src/translate/open.js';
 import { writeFileAtomic } from '../src/util/fs.js';
-import { checkpointIn, readCurve, ROOT, trainChild, type CurvePoint } from './study.js';
-
-/** Dev pairs grouped by unique source (first-seen order), every reference kept. */
-export function groupBySource(pairs: ReadonlyArray<{ src: string; tgt: string }>): { sources: string[]; references: string[][] } {
-  const index = new Map<string, number>();
-  const sources: string[] = [];
-  const references: string[][] = [];
-  for (const p of pairs) {
-    let i = index.get(p.src);
-    if (i === undefined) {
-      i = sources.length;
-      index.set(p.src, i);
-      sources.push(p.src);
-      references.push([]);
-    }
-    (references[i] as string[]).push(p.tgt);
-  }
-  return { sources, references };
-}
+import { checkpointIn, groupBySource, readCurve, ROOT, trainChild, type CurvePoint } from './study.js';
 
 export interface QualityResult {
   config: string;

@@ -9,7 +9,7 @@ import type { TextPair } from '../translate/forced.js';
 import { meanOfHeads, overWords, type ForcedPair, type WordAttention } from '../translate/forced.js';
 import type { Translator } from '../translate/translator.js';
 import type { TranslateCall } from '../translate/translator.js';
-import { bleuByLengthChartSvg } from '../viz/chart-svg.js';
+import { bleuByLengthChartSvg, STUDY_BUCKETS, type LengthBuckets } from '../viz/chart-svg.js';
 import { AlignmentError, corpusAlignmentErrorRate, hardAlign, type AlignMethod, type GoldAlignment } from './alignment.js';
 import { bucketBleuSeries, scoreByLength, scoreSet, type BucketScore, type SetScore } from './scores.js';
 
@@ -30,7 +30,8 @@ export interface ModelEval {
 
 /**
  * Translate `sources` and score them against `references`; `lengths` are the source lengths that pick
- * each sentence's bucket (the same for every model compared). `call` overrides the translator's settings.
+ * each sentence's bucket (the same for every model compared; `buckets`, default the study's LENGTH_BUCKETS).
+ * `call` overrides the translator's settings.
  */
 export function evaluateModel(
   name: string,
@@ -39,6 +40,7 @@ export function evaluateModel(
   references: readonly (readonly string[])[],
   lengths: readonly number[],
   call: TranslateCall = {},
+  buckets: LengthBuckets = STUDY_BUCKETS,
 ): ModelEval {
   const t0 = performance.now();
   const results = translator.translate(sources, call);
@@ -52,15 +54,15 @@ export function evaluateModel(
     parameters: translator.model.parameterCount(),
     beam: translator.resolve(call).beam,
     total: scoreSet(hypotheses, references, opts),
-    byLength: scoreByLength(hypotheses, references, lengths, opts),
+    byLength: scoreByLength(hypotheses, references, lengths, opts, buckets),
     seconds,
     hypotheses,
   };
 }
 
-/** The by-length chart of several evaluated models (one line per model). */
-export function byLengthChart(evals: readonly ModelEval[], title?: string): string {
-  return bleuByLengthChartSvg(evals.map((e) => ({ name: e.name, values: bucketBleuSeries(e.byLength) })), title === undefined ? {} : { title });
+/** The by-length chart of several evaluated models (one line per model; x = `labels`, default LENGTH_BUCKETS). */
+export function byLengthChart(evals: readonly ModelEval[], title?: string, labels: readonly string[] = STUDY_BUCKETS.labels): string {
+  return bleuByLengthChartSvg(evals.map((e) => ({ name: e.name, values: bucketBleuSeries(e.byLength, labels) })), { buckets: labels, ...(title === undefined ? {} : { title }) });
 }
 
 /**

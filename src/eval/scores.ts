@@ -8,7 +8,7 @@ import { tokenize } from '../data/tokenize.js';
 import { corpusBleu } from './bleu.js';
 import { corpusChrf } from './chrf.js';
 import { toReferenceStreams } from './references.js';
-import { LENGTH_BUCKETS, lengthBucket } from '../viz/chart-svg.js';
+import { STUDY_BUCKETS, type LengthBuckets } from '../viz/chart-svg.js';
 
 export interface SetScore {
   sentences: number;
@@ -53,16 +53,18 @@ export function sourceWordCount(text: string): number {
   return tokenize(normalizeText(text)).length;
 }
 
-/** Scores per source-length bucket (buckets without sentences are left out). */
+/** Scores per source-length bucket (default: the study's, LENGTH_BUCKETS; buckets without sentences are left out). */
 export function scoreByLength(
   hyps: readonly string[],
   refs: readonly (readonly string[])[],
   sourceLengths: readonly number[],
   opts: ScoreOptions,
+  buckets: LengthBuckets = STUDY_BUCKETS,
 ): BucketScore[] {
   const out: BucketScore[] = [];
-  for (const bucket of LENGTH_BUCKETS) {
-    const idx = sourceLengths.map((n, i) => (lengthBucket(Math.max(1, n)) === bucket ? i : -1)).filter((i) => i >= 0);
+  const of = sourceLengths.map((n) => buckets.of(Math.max(1, n)));
+  for (const bucket of buckets.labels) {
+    const idx = of.map((b, i) => (b === bucket ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) continue;
     const s = scoreSet(idx.map((i) => hyps[i] as string), idx.map((i) => refs[i] as string[]), opts);
     out.push({ bucket, ...s });
@@ -85,22 +87,22 @@ export interface NamedBuckets {
   rows: readonly BucketScore[];
 }
 
-/** BLEU of each bucket of LENGTH_BUCKETS in order, null where the model had no sentence of that length. */
-export function bucketBleuSeries(rows: readonly BucketScore[]): (number | null)[] {
-  return LENGTH_BUCKETS.map((b) => rows.find((r) => r.bucket === b)?.bleu ?? null);
+/** BLEU of each bucket label in order (default LENGTH_BUCKETS), null where the model had no sentence of that length. */
+export function bucketBleuSeries(rows: readonly BucketScore[], labels: readonly string[] = STUDY_BUCKETS.labels): (number | null)[] {
+  return labels.map((b) => rows.find((r) => r.bucket === b)?.bleu ?? null);
 }
 
-/** The buckets any of the models has sentences in, in LENGTH_BUCKETS order. */
-function usedBuckets(models: readonly NamedBuckets[]): string[] {
-  return LENGTH_BUCKETS.filter((b) => models.some((m) => m.rows.some((r) => r.bucket === b)));
+/** The buckets any of the models has sentences in, in the order of `labels`. */
+function usedBuckets(models: readonly NamedBuckets[], labels: readonly string[]): string[] {
+  return labels.filter((b) => models.some((m) => m.rows.some((r) => r.bucket === b)));
 }
 
-/** Several models side by side: bucket, sentences, then BLEU and chrF of each model. */
-export function formatComparisonTable(models: readonly NamedBuckets[], title = 'src len'): string {
+/** Several models side by side: bucket, sentences, then BLEU and chrF of each model (buckets in the order of `labels`). */
+export function formatComparisonTable(models: readonly NamedBuckets[], title = 'src len', labels: readonly string[] = STUDY_BUCKETS.labels): string {
   const w = Math.max(14, ...models.map((m) => m.name.length + 2));
   const head = `${title.padEnd(8)} ${'sents'.padStart(6)}${models.map((m) => ` ${`${m.name} BLEU`.padStart(w)} ${'chrF'.padStart(6)}`).join('')}`;
   const lines = [head];
-  for (const b of usedBuckets(models)) {
+  for (const b of usedBuckets(models, labels)) {
     const n = models.map((m) => m.rows.find((r) => r.bucket === b)?.sentences ?? 0).reduce((a, x) => Math.max(a, x), 0);
     const cells = models.map((m) => {
       const r = m.rows.find((x) => x.bucket === b);
@@ -112,12 +114,12 @@ export function formatComparisonTable(models: readonly NamedBuckets[], title = '
 }
 
 /** The same comparison as a Markdown table (for README snippets). */
-export function markdownComparisonTable(models: readonly NamedBuckets[], title = 'source length'): string {
+export function markdownComparisonTable(models: readonly NamedBuckets[], title = 'source length', labels: readonly string[] = STUDY_BUCKETS.labels): string {
   const lines = [
     `| ${title} | sentences | ${models.map((m) => `${m.name} BLEU`).join(' | ')} |`,
     `|---|---:|${models.map(() => '---:').join('|')}|`,
   ];
-  for (const b of usedBuckets(models)) {
+  for (const b of usedBuckets(models, labels)) {
     const n = models.map((m) => m.rows.find((r) => r.bucket === b)?.sentences ?? 0).reduce((a, x) => Math.max(a, x), 0);
     const cells = models.map((m) => {
       const r = m.rows.find((x) => x.bucket === b);

@@ -21,6 +21,45 @@ export function lengthBucket(length: number): (typeof LENGTH_BUCKETS)[number] {
   return '31+';
 }
 
+/**
+ * A set of source-length buckets: the bucket labels in order and the bucket of a length. The study's default
+ * is LENGTH_BUCKETS; a corpus whose sentences are shorter or more alike (Multi30k's captions, 6 to 30 words)
+ * gets narrower buckets from lengthBuckets.
+ */
+export interface LengthBuckets {
+  readonly labels: readonly string[];
+  of(length: number): string;
+}
+
+/**
+ * Buckets from the last length of each closed bucket, ascending: [5, 10] gives 1-5, 6-10 and 11+ (a bucket
+ * of one length is labelled by that length alone).
+ */
+export function lengthBuckets(upperBounds: readonly number[]): LengthBuckets {
+  if (upperBounds.length === 0) throw new Error('lengthBuckets: no upper bounds');
+  upperBounds.forEach((u, i) => {
+    if (!Number.isInteger(u) || u < 1 || (i > 0 && u <= (upperBounds[i - 1] as number))) {
+      throw new Error(`lengthBuckets: upper bounds must be ascending positive integers, got ${upperBounds.join(', ')}`);
+    }
+  });
+  const labels = upperBounds.map((u, i) => {
+    const lo = i === 0 ? 1 : (upperBounds[i - 1] as number) + 1;
+    return lo === u ? String(u) : `${lo}-${u}`;
+  });
+  labels.push(`${(upperBounds[upperBounds.length - 1] as number) + 1}+`);
+  return {
+    labels,
+    of(length: number): string {
+      if (!Number.isInteger(length) || length < 1) throw new Error(`lengthBucket: length must be a positive integer, got ${length}`);
+      const i = upperBounds.findIndex((u) => length <= u);
+      return labels[i < 0 ? labels.length - 1 : i] as string;
+    },
+  };
+}
+
+/** LENGTH_BUCKETS as a LengthBuckets (the default of scoring by length). */
+export const STUDY_BUCKETS: LengthBuckets = { labels: LENGTH_BUCKETS, of: lengthBucket };
+
 export interface ChartSeries {
   /** Legend entry, e.g. "attention" or "fixed-context baseline". */
   name: string;

@@ -29,6 +29,11 @@ test('byLengthChart: an SVG with one named line per model', () => {
   assert.match(svg, />attention</);
   assert.match(svg, />baseline</);
   assert.match(svg, />Study</);
+  // Other buckets: their labels on the x axis, a marker where a model has a score.
+  const other = byLengthChart([e('attention', [row('1-8', 1, 40), row('20+', 1, 35)])], 'Captions', ['1-8', '9-19', '20+']);
+  for (const b of ['1-8', '9-19', '20+']) assert.ok(other.includes(`>${b}</text>`), b);
+  assert.ok(!other.includes('>1-5</text>'));
+  assert.deepEqual([...other.matchAll(/data-bucket="([^"]+)"/g)].map((m) => m[1]), ['1-8', '20+']);
 });
 
 test('checkGoldTokens: a model whose tokens are not the gold words is refused, naming the pair', () => {

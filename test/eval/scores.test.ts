@@ -35,6 +35,17 @@ test('comparison tables list every bucket any model has, with each model\'s BLEU
   ]);
 });
 
+test('other length buckets: series, tables and rows in the order of their labels', () => {
+  const labels = ['1-8', '9-10', '11-12', '13+'];
+  const rows = [row('13+', 2, 20), row('9-10', 4, 30)];
+  assert.deepEqual(bucketBleuSeries(rows, labels), [null, 30, null, 20]);
+  const models = [{ name: 'Transformer', rows }, { name: 'RNN attention', rows: [row('1-8', 3, 40), row('13+', 2, 25)] }];
+  assert.deepEqual(formatComparisonTable(models, 'src len', labels).split('\n').map((l) => l.split(/\s+/)[0]), ['src', '1-8', '9-10', '13+']);
+  assert.deepEqual(markdownComparisonTable(models, 'length', labels).split('\n').slice(2), ['| 1-8 | 3 | - | 40.0 |', '| 9-10 | 4 | 30.0 | - |', '| 13+ | 2 | 20.0 | 25.0 |']);
+  // The study's buckets know none of these labels: nothing to show.
+  assert.deepEqual(markdownComparisonTable(models).split('\n').length, 2);
+});
+
 test('scoreSet: exact match against any reference after normalization, lowercased when asked', () => {
   const s = scoreSet(['Le chat.', 'un chien'], [['le chat.'], ['une souris', 'un chien']], { lowercase: true });
   assert.equal(s.sentences, 2);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resvg } from '@resvg/resvg-js';
-import { LENGTH_BUCKETS, bleuByLengthChartSvg, lengthBucket, lineChartSvg, niceStep } from '../../src/viz/chart-svg.js';
+import { LENGTH_BUCKETS, STUDY_BUCKETS, bleuByLengthChartSvg, lengthBucket, lengthBuckets, lineChartSvg, niceStep } from '../../src/viz/chart-svg.js';
 
 test('length buckets follow the study', () => {
   assert.deepEqual(
@@ -9,6 +9,21 @@ test('length buckets follow the study', () => {
     ['1-5', '1-5', '6-10', '6-10', '11-15', '11-15', '16-20', '16-20', '21-30', '21-30', '31+', '31+'],
   );
   assert.throws(() => lengthBucket(0), /positive integer/);
+});
+
+test('lengthBuckets: labels from upper bounds, an open last bucket, one-length buckets by their length', () => {
+  const b = lengthBuckets([3, 4, 10]);
+  assert.deepEqual(b.labels, ['1-3', '4', '5-10', '11+']);
+  assert.deepEqual([1, 3, 4, 5, 10, 11, 99].map((n) => b.of(n)), ['1-3', '1-3', '4', '5-10', '5-10', '11+', '11+']);
+  assert.throws(() => b.of(0), /positive integer/);
+  assert.throws(() => lengthBuckets([]), /no upper bounds/);
+  assert.throws(() => lengthBuckets([5, 5]), /ascending positive integers/);
+  assert.throws(() => lengthBuckets([0, 5]), /ascending positive integers/);
+  // The study's default buckets are the same as lengthBuckets([5, 10, 15, 20, 30]).
+  const same = lengthBuckets([5, 10, 15, 20, 30]);
+  assert.deepEqual(same.labels, [...LENGTH_BUCKETS]);
+  assert.deepEqual(STUDY_BUCKETS.labels, LENGTH_BUCKETS);
+  for (let n = 1; n <= 40; n++) assert.equal(STUDY_BUCKETS.of(n), same.of(n), String(n));
 });
 
 test('nice steps', () => {
