@@ -6,7 +6,7 @@
  * (see `initEngine`), it runs a blocked TypeScript loop; afterwards it dispatches to the
  * WebAssembly SIMD kernels (and the worker pool when threads > 1).
  */
-import { int8Gemm } from './int8.js';
+import { int8Gemm, int8Of } from './int8.js';
 
 export interface GemmArgs {
   /** Use Aᵀ: A is stored K x M. */
@@ -23,6 +23,13 @@ export interface GemmArgs {
   alpha?: number;
   /** Default 0 (C is overwritten; its old contents are ignored, NaN included). */
   beta?: number;
+  /**
+   * A row of (at least) N floats taken as every row of C's old contents instead of C itself (C is then
+   * only written): with beta 1, C = alpha·op(A)·op(B) + bias on every row, bit for bit what filling C's
+   * rows with the bias and calling with beta 1 gives (`linear` passes its bias so; the WebAssembly
+   * engine then writes the rows in its own memory instead of copying C in). Ignored when beta is 0.
+   */
+  bias?: Float32Array;
   /** Row strides; default the packed width (K or M for A, N or K for B, N for C). */
   lda?: number;
   ldb?: number;
@@ -128,9 +135,27 @@ export function countFlops(m: number, n: number, k: number, count = 1): void {
 export function gemm(args: GemmArgs): void {
   checkGemm(args);
   countFlops(args.m, args.n, args.k);
-  // A B registered as an int8 weight (a model loaded from an int8 checkpoint) takes the int8 GEMM.
-  if (int8Gemm(args)) return;
+  // A B registered as an int8 weight (a model loaded from an int8 checkpoint) takes the int8 GEMM (with
+  // a bias, after it is written into C).
+  if (args.bias !== undefined && int8Of(args.b) !== undefined) {
+    if (int8Gemm(withoutBias(args))) return;
+  } else if (int8Gemm(args)) {
+    return;
+  }
   impl(args);
+}
+
+/** The same call with `bias` written into C's rows (when beta is not 0) instead of passed. */
+export function withoutBias(args: GemmArgs): GemmArgs {
+  const bias = args.bias;
+  if (bias === undefined) return args;
+  if ((args.beta ?? 0) !== 0) {
+    const ldc = args.ldc ?? args.n;
+    const co = args.cOffset ?? 0;
+    const row = bias.length === args.n ? bias : bias.subarray(0, args.n);
+    for (let i = 0; i < args.m; i++) args.c.set(row, co + i * ldc);
+  }
+  return { ...args, bias: undefined };
 }
 
 /** Validates sizes and that every operand holds the elements its strides reach. */
@@ -146,6 +171,7 @@ export function checkGemm(args: GemmArgs): void {
   need('A', args.a, args.aOffset ?? 0, rowsA, colsA, args.lda ?? colsA);
   need('B', args.b, args.bOffset ?? 0, rowsB, colsB, args.ldb ?? colsB);
   need('C', args.c, args.cOffset ?? 0, m, n, args.ldc ?? n);
+  if (args.bias !== undefined && args.bias.length < n) throw new RangeError(`gemm: bias has ${args.bias.length} elements, C rows have ${n}`);
 }
 
 function need(which: string, buf: Float32Array, off: number, rows: number, cols: number, ld: number): void {
@@ -172,6 +198,7 @@ export function gemmReference(args: GemmArgs): void {
   const ao = args.aOffset ?? 0;
   const bo = args.bOffset ?? 0;
   const co = args.cOffset ?? 0;
+  const bias = args.bias;
   const row = new Float32Array(n);
   for (let i = 0; i < m; i++) {
     row.fill(0);
@@ -187,6 +214,8 @@ export function gemmReference(args: GemmArgs): void {
     const cb = co + i * ldc;
     if (beta === 0) {
       for (let j = 0; j < n; j++) c[cb + j] = alpha * row[j];
+    } else if (bias !== undefined) {
+      for (let j = 0; j < n; j++) c[cb + j] = alpha * row[j] + beta * bias[j];
     } else {
       for (let j = 0; j < n; j++) c[cb + j] = alpha * row[j] + beta * c[cb + j];
     }

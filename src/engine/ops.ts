@@ -5,7 +5,7 @@
  */
 export { matmul, bmm, linear } from './ops/linalg.js';
 export type { LinearOptions, MatmulOptions } from './ops/linalg.js';
-export { add, sub, mul, scale, addN, tanh, sigmoid, relu, dropout, sum, mean, sigmoidValue } from './ops/elementwise.js';
+export { add, sub, mul, scale, addN, tanh, sigmoid, relu, dropout, addDropout, sum, mean, sigmoidValue } from './ops/elementwise.js';
 export { softmax, logSoftmax, crossEntropy, logSumExp } from './ops/softmax.js';
 export type { SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult } from './ops/softmax.js';
 export { embedding, concat, slice, stack, unstack, reshape } from './ops/shape.js';

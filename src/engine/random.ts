@@ -70,6 +70,43 @@ export class Rng {
     this.s3 = s3 >>> 0;
   }
 
+  /**
+   * Inverted dropout in one pass, drawing what `dropoutMask` draws (the same numbers, the same stream
+   * after it): for i < n, kept[i] = next() < p ? 0 : 1 and y[i] = x[i] · kept[i]·keep with keep rounded
+   * to float32 (what dropoutMask's Float32Array mask holds), so y is bit for bit x times that mask; with
+   * `residual`, y[i] = residual[i] + that product (rounded to float32 first, as a tensor holds it).
+   * The test is on the integers (raw < p·2^32 iff raw < ceil(p·2^32)) and its result is computed, not
+   * branched on (a draw is dropped at random, a branch would mispredict p of the time).
+   */
+  dropoutApply(x: Float32Array, y: Float32Array, kept: Uint8Array, n: number, p: number, keep: number, residual: Float32Array | null = null): void {
+    let s0 = this.s0 | 0;
+    let s1 = this.s1 | 0;
+    let s2 = this.s2 | 0;
+    let s3 = this.s3 | 0;
+    const k32 = Math.fround(keep);
+    // raw >= limit, as a sign: (raw - limit) / 2^32 + 1 is in [0, 1) exactly when raw < limit, in [1, 2) otherwise.
+    const limit = Math.ceil(p * 4294967296);
+    for (let i = 0; i < n; i++) {
+      const u = Math.imul(s1, 5);
+      const r = Math.imul((u << 7) | (u >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const k = ((r - limit) * 2.3283064365386963e-10 + 1) | 0;
+      kept[i] = k;
+      const v = Math.fround((x[i] as number) * (k * k32));
+      y[i] = residual === null ? v : (residual[i] as number) + v;
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     return this.nextUint32() / 4294967296;

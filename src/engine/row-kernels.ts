@@ -16,10 +16,13 @@ export interface RowKernels {
   maskedSoftmaxBackward(y: Float32Array, g: Float32Array, dx: Float32Array, lens: Int32Array, rows: number, s: number, scale: number): boolean;
   /** y (rows, d) = layer norm of x with gamma, beta; stats (rows, 2) = mean and 1/std per row. */
   layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, stats: Float32Array, rows: number, d: number, eps: number): boolean;
-  /** dx (rows, d) written; the row sums dy·x̂ and dy are ADDED to dgamma and dbeta (each when not null). */
+  /**
+   * dx (rows, d) written (with `add`, added to dx: one pass over the result where it lies instead of a copy
+   * and an add); the row sums dy·x̂ and dy are ADDED to dgamma and dbeta (each when not null).
+   */
   layerNormBackward(
     x: Float32Array, dy: Float32Array, gamma: Float32Array, stats: Float32Array, rows: number, d: number,
-    dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null,
+    dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, add?: boolean,
   ): boolean;
   /** y = gelu(x) over the first n elements. */
   gelu(x: Float32Array, y: Float32Array, n: number): boolean;
@@ -86,7 +89,7 @@ export function wasmRowKernels(w: WasmGemm): RowKernels {
       stats.set(f.subarray(ps >> 2, (ps >> 2) + rows * 2));
       return true;
     },
-    layerNormBackward(x, dy, gamma, stats, rows, d, dx, dgamma, dbeta) {
+    layerNormBackward(x, dy, gamma, stats, rows, d, dx, dgamma, dbeta, add = false) {
       const at = w.callRegions([rows * d, rows * d, d, rows * 2, d, d]);
       if (at === null) return false;
       const [px, pdy, pg, ps, pdg, pdb] = at as [number, number, number, number, number, number];
@@ -96,7 +99,9 @@ export function wasmRowKernels(w: WasmGemm): RowKernels {
       f.set(gamma, pg >> 2);
       f.set(stats.subarray(0, rows * 2), ps >> 2);
       k.layerNormBackward(px, pdy, pg, ps, pdy, pdg, pdb, rows, d);
-      dx.set(f.subarray(pdy >> 2, (pdy >> 2) + rows * d));
+      const at0 = pdy >> 2;
+      if (add) for (let i = 0; i < rows * d; i++) dx[i] += f[at0 + i] as number;
+      else dx.set(f.subarray(at0, at0 + rows * d));
       if (dgamma !== null) for (let j = 0; j < d; j++) dgamma[j] += f[(pdg >> 2) + j] as number;
       if (dbeta !== null) for (let j = 0; j < d; j++) dbeta[j] += f[(pdb >> 2) + j] as number;
       return true;

@@ -121,6 +121,20 @@ export class Tensor {
     return { grad: this.grad, fresh: true };
   }
 
+  /**
+   * Takes `buf`, a gradient buffer of the active tape's arena that nothing reads after this (the output
+   * gradient of the op whose backward is running, e.g. a residual add's), as this tensor's gradient
+   * instead of a copy of it. Only for an op output of the active tape with no gradient yet; false
+   * (nothing done) otherwise, and the caller copies. Later gradients are added into `buf` in place.
+   */
+  adoptGrad(buf: Float32Array): boolean {
+    const tape = activeTape();
+    if (this.grad !== null || buf.length !== this.size || tape === null || !tape.owns(this)) return false;
+    this.grad = buf;
+    this.gradOwner = tape;
+    return true;
+  }
+
   /** Zero the gradient (parameters, before each step). */
   zeroGrad(): void {
     if (this.grad !== null) this.grad.fill(0);

@@ -16,7 +16,7 @@
  * split into chunks of columns (and rows) that a worker pool can share (pool.ts).
  */
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
-import { gemmReference, isResidentB, residentGeneration, type GemmArgs } from './gemm.js';
+import { gemmReference, isResidentB, residentGeneration, withoutBias, type GemmArgs } from './gemm.js';
 import { align, byteRegions, growMemory, PAGE } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey, sizeBucket } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
@@ -240,7 +240,7 @@ export class WasmGemm {
     if (m === 0 || n === 0) return true;
     const beta = args.beta ?? 0;
     if (k === 0) {
-      scaleC(args, beta);
+      scaleC(withoutBias(args), beta);
       return true;
     }
     const transA = args.transA ?? false;
@@ -294,6 +294,8 @@ export class WasmGemm {
     const co = args.cOffset ?? 0;
     if (pick !== null) {
       if (pick.bias !== null) for (let r = 0; r < m; r++) this.f32.set(pick.bias, (cPtr >> 2) + r * n);
+    } else if (beta !== 0 && args.bias !== undefined) {
+      fillRows(this.f32, args.bias, m, n, cPtr >> 2);
     } else if (beta !== 0) {
       copyRowsIn(this.f32, args.c, co, m, n, ldc, cPtr >> 2);
     }
@@ -727,6 +729,13 @@ function copyRowsIn(dst: Float32Array, src: Float32Array, off: number, rows: num
     return;
   }
   for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * ld, off + r * ld + cols), at + r * cols);
+}
+
+/** dst[at ...] = m rows of n floats, each the first n of `row` (one row written, then doubled by copyWithin). */
+function fillRows(dst: Float32Array, row: Float32Array, m: number, n: number, at: number): void {
+  dst.set(row.length === n ? row : row.subarray(0, n), at);
+  const total = m * n;
+  for (let done = n; done < total; done *= 2) dst.copyWithin(at + done, at, at + Math.min(done, total - done));
 }
 
 function copyRowsOut(src: Float32Array, at: number, dst: Float32Array, off: number, rows: number, cols: number, ld: number): void {

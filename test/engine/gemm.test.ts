@@ -161,6 +161,36 @@ function suite(): void {
     assert.deepEqual(Array.from(e), [5]);
   });
 
+  it('starts C from a bias row when given one: bit for bit what C filled with the bias rows gives, C never read', () => {
+    let seed = 300;
+    const shapes: Array<[number, number, number]> = [[1, 30, 20], [5, 64, 48], [8, 17, 33], [9, 40, 35], [70, 33, 130], [3, 0, 7]];
+    for (const [m, k, n] of shapes) {
+      for (const [transA, transB] of MODES) {
+        for (const [alpha, beta, padC, offC] of [[1, 1, 0, 0], [-0.5, 0.75, 3, 5], [1, 0, 0, 2]] as const) {
+          const rowsA = transA ? k : m;
+          const a = values(rowsA * (transA ? m : k), seed++);
+          const b = values((transB ? n : k) * (transB ? k : n), seed++);
+          const bias = values(n + 2, seed++);
+          bias[0] = -0;
+          const ldc = n + padC;
+          const filled = values(offC + m * ldc, seed++);
+          const viaBias = filled.slice();
+          for (let i = 0; i < m; i++) {
+            filled.set(bias.subarray(0, n), offC + i * ldc);
+            viaBias.fill(NaN, offC + i * ldc, offC + i * ldc + n);
+          }
+          const args = { m, n, k, a, b, transA, transB, alpha, beta, ldc, cOffset: offC };
+          gemm({ ...args, c: filled });
+          gemm({ ...args, c: viaBias, bias });
+          for (let i = 0; i < filled.length; i++) {
+            assert.ok(Object.is(viaBias[i], filled[i]), `C element ${i}: ${viaBias[i]} vs ${filled[i]} (m ${m} k ${k} n ${n} trans ${transA} ${transB} beta ${beta})`);
+          }
+        }
+      }
+    }
+    assert.throws(() => gemm({ m: 1, n: 4, k: 1, a: new Float32Array(1), b: new Float32Array(4), c: new Float32Array(4), bias: new Float32Array(3) }), /gemm: bias has 3/);
+  });
+
   it('rejects operands too short for their strides', () => {
     assert.throws(
       () => gemm({ m: 2, n: 2, k: 2, a: new Float32Array(3), b: new Float32Array(4), c: new Float32Array(4) }),

@@ -55,6 +55,20 @@ test('layerNorm in WebAssembly SIMD gives the TypeScript results', async () => {
   await assertSameOnEngine(() => [layerNorm(x, gamma, beta)], [x, gamma, beta], countRowKernels, 2e-5);
 });
 
+test('layerNorm in WebAssembly SIMD gives the TypeScript gradient whether it writes dx or adds to it', async () => {
+  const rng = new Rng(5);
+  const x = param(rng, [6, 11, 40], -3, 3);
+  const gamma = param(rng, [40]);
+  const beta = param(rng, [40]);
+  // h is an op output: its gradient is written by layerNorm (fresh), or added after the residual add's (pre-norm).
+  await assertSameOnEngine(() => [layerNorm(scale(x, 1.5), gamma, beta)], [x, gamma, beta], countRowKernels, 2e-5);
+  await assertSameOnEngine(() => {
+    const h = scale(x, 1.5);
+    const y = layerNorm(h, gamma, beta);
+    return [add(h, scale(y, 0.5))];
+  }, [x, gamma, beta], countRowKernels, 2e-5);
+});
+
 test('layerNorm rejects gamma and beta of the wrong size', () => {
   assert.throws(() => layerNorm(Tensor.zeros([2, 4]), Tensor.zeros([3]), Tensor.zeros([4])), (e: unknown) => e instanceof ShapeError && /^layerNorm/.test(e.message));
 });

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  add, addN, bmm, dropout, linear, matmul, mean, mul, relu, scale, sigmoid, sub, sum, tanh,
+  add, addDropout, addN, bmm, dropout, linear, matmul, mean, mul, relu, scale, sigmoid, sub, sum, tanh,
 } from '../../src/engine/ops.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
+import { addRowSums } from '../../src/engine/ops/linalg.js';
 import { Rng } from '../../src/engine/random.js';
 import { onBackward, output, ShapeError, Tape, Tensor, withTape } from '../../src/engine/tensor.js';
 import { assertClose, assertGrads, param } from './ops-helpers.js';
@@ -204,4 +205,121 @@ test('gradcheck detects a wrong backward', () => {
     return out;
   };
   assert.equal(gradcheck(() => wrongSquare(x), [x]).ok, false);
+});
+
+test('dropout is x times the mask dropoutMask draws (float32 keep), bit for bit, and leaves the stream where it does', () => {
+  const specials = [-0, 0, -1.5, Infinity, -Infinity, NaN, 3e-42, -7];
+  const rng = new Rng(21);
+  const values = [...specials, ...Array.from({ length: 1000 }, () => rng.uniform(-2, 2))];
+  const x = Tensor.fromArray(values, [values.length], { requiresGrad: true });
+  for (const p of [0.1, 0.2, 1 / 3, 0.9]) {
+    const a = new Rng(5);
+    const b = new Rng(5);
+    const tape = new Tape();
+    const y = withTape(tape, () => dropout(x, p, a, true));
+    const mask = new Float32Array(values.length);
+    b.dropoutMask(mask, values.length, p, 1 / (1 - p));
+    values.forEach((v, i) => assert.ok(Object.is(y.data[i], Math.fround(Math.fround(v) * (mask[i] as number))), `p ${p}: y[${i}] = ${y.data[i]} for x ${v}`));
+    assert.deepEqual(a.getState(), b.getState());
+    // Backward: written when dx is fresh (x an op output of the tape): 0 + g·mask (+0 where g·mask is
+    // -0, as the zeroed gradient gave); added when x (a parameter) already has a gradient: dx + g·mask.
+    const g = Tensor.fromArray(values.map(() => rng.uniform(-1, 1)), [values.length]);
+    const before = Float32Array.from(values, (_, i) => (i % 5 === 0 ? -0 : i));
+    x.grad = before.slice();
+    withTape(tape, () => {
+      const onTape = mul(x, Tensor.fromArray(values.map(() => 1), [values.length]));
+      tape.backward(sum(mul(dropout(onTape, p, new Rng(5), true), g)));
+      values.forEach((_, i) => {
+        assert.ok(Object.is(onTape.grad?.[i], Math.fround(0 + (g.data[i] as number) * (mask[i] as number))), `p ${p}: fresh dx[${i}]`);
+      });
+    });
+    tape.reset();
+    x.grad = before.slice();
+    withTape(tape, () => tape.backward(sum(mul(dropout(x, p, new Rng(5), true), g))));
+    values.forEach((_, i) => {
+      assert.ok(Object.is(x.grad?.[i], Math.fround((before[i] as number) + (g.data[i] as number) * (mask[i] as number))), `p ${p}: added dx[${i}]`);
+    });
+    tape.reset();
+  }
+});
+
+test('relu backward added into an existing gradient: dx + g where y > 0, dx untouched (-0 and NaN g included) elsewhere', () => {
+  const rng = new Rng(22);
+  const n = 9000; // over two blocks of the masked copy
+  const xs = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? -0 : i % 13 === 0 ? NaN : rng.uniform(-1, 1)));
+  const x = Tensor.fromArray(xs, [n], { requiresGrad: true });
+  const before = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -0 : rng.uniform(-1, 1)));
+  const g = Float32Array.from({ length: n }, (_, i) => (i % 17 === 0 ? NaN : i % 19 === 0 ? -0 : rng.uniform(-1, 1)));
+  x.grad = before.slice();
+  const tape = new Tape();
+  withTape(tape, () => {
+    const y = relu(x);
+    tape.backward(sum(mul(y, new Tensor(g, [n]))));
+    for (let i = 0; i < n; i++) {
+      // The gradient reaching relu is mul's 0 + g·1 (-0 arrives as +0).
+      const up = 0 + (g[i] as number);
+      const want = (y.data[i] as number) > 0 || Number.isNaN(y.data[i]) ? Math.fround((before[i] as number) + up) : before[i];
+      assert.ok(Object.is(x.grad?.[i], want), `dx[${i}] = ${x.grad?.[i]}, want ${want} (x ${xs[i]}, g ${g[i]})`);
+    }
+  });
+  tape.reset();
+});
+
+test('addRowSums adds the sums of four rows at a time as before, for any number of rows', () => {
+  const rng = new Rng(23);
+  for (const [rows, n] of [[0, 5], [1, 3], [3, 7], [4, 1], [7, 6], [8, 5], [13, 9], [30, 16]] as const) {
+    const g = rng.uniformArray(rows * n);
+    const db = rng.uniformArray(n);
+    const want = db.slice();
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      for (let j = 0; j < n; j++) want[j] += (g[r * n + j] as number) + (g[(r + 1) * n + j] as number) + (g[(r + 2) * n + j] as number) + (g[(r + 3) * n + j] as number);
+    }
+    for (; r < rows; r++) for (let j = 0; j < n; j++) want[j] += g[r * n + j] as number;
+    addRowSums(g, rows, n, db);
+    assert.deepEqual(Array.from(db), Array.from(want), `${rows} rows of ${n}`);
+  }
+});
+
+test('add hands its output gradient to a fresh operand: the operands still get their own sums when they feed other ops', () => {
+  const rng = new Rng(24);
+  const p = param(rng, [3, 4]);
+  const q = param(rng, [3, 4]);
+  const w = param(rng, [3, 4]);
+  // a feeds the add and a later mul; b feeds the add and an earlier mul; add(a, a) and sub(b, b) too.
+  assertGrads(() => {
+    const a = mul(p, q);
+    const b = mul(q, w);
+    const s = add(a, b);
+    return sum(add(add(mul(s, w), mul(a, p)), add(mul(add(a, a), q), mul(sub(b, b), p))));
+  }, [p, q, w]);
+});
+
+test('addDropout(x, y) gives add(x, dropout(y)) bit for bit: values, stream, and the gradients of both', () => {
+  const rng = new Rng(25);
+  const n = 2000;
+  const x = param(rng, [n / 20, 20]);
+  const y = param(rng, [n / 20, 20]);
+  const w = param(rng, [n / 20, 20]);
+  const run = (fused: boolean): { out: number[]; grads: number[][]; state: number[] } => {
+    const r = new Rng(77);
+    for (const t of [x, y, w]) t.grad = Float32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? -0 : i * 0.25));
+    const tape = new Tape();
+    const out = withTape(tape, () => {
+      // y2 is an op output (its gradient is written fresh); x also feeds a later op (its gradient is added to).
+      const y2 = mul(y, w);
+      const s = fused ? addDropout(x, y2, 0.3, r, true) : add(x, dropout(y2, 0.3, r, true));
+      tape.backward(sum(add(mul(s, w), mul(x, w))));
+      return s.toArray();
+    });
+    tape.reset();
+    return { out, grads: [x, y, w].map((t) => Array.from(t.grad ?? [])), state: r.getState() };
+  };
+  const fused = run(true);
+  const apart = run(false);
+  fused.out.forEach((v, i) => assert.ok(Object.is(v, apart.out[i]), `value ${i}`));
+  fused.grads.forEach((g, k) => g.forEach((v, i) => assert.ok(Object.is(v, apart.grads[k]?.[i]), `gradient ${k}[${i}]: ${v} vs ${apart.grads[k]?.[i]}`)));
+  assert.deepEqual(fused.state, apart.state);
+  assert.equal(addDropout(x, y, 0.3, new Rng(1), false).toArray().join(), add(x, y).toArray().join());
+  assert.throws(() => addDropout(x, Tensor.zeros([2, 3]), 0.3, new Rng(1), true), shapeErr('addDropout', '[100, 20]', '[2, 3]'));
 });

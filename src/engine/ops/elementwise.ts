@@ -21,7 +21,7 @@ function accumulateBroadcast(b: Tensor, g: Float32Array, kind: 'same' | 'bias', 
   }
   const db = b.ensureGrad();
   const d = db.length;
-  for (let i = 0; i < g.length; i++) db[i % d] += sign * g[i];
+  for (let o = 0; o < g.length; o += d) for (let j = 0; j < d; j++) db[j] += sign * (g[o + j] as number);
 }
 
 /** a + b, b of a's shape or a bias (D) over a (..., D). */
@@ -49,8 +49,10 @@ function addSub(op: string, a: Tensor, b: Tensor, sign: number): Tensor {
   onBackward(out, () => {
     const g = out.grad;
     if (g === null) return;
-    if (a.requiresGrad) addInto(a, g, 1);
+    // out's gradient is read by nothing after this: a (when its gradient is fresh) takes the buffer
+    // itself instead of a copy, after b has read it.
     if (b.requiresGrad) accumulateBroadcast(b, g, kind, sign);
+    if (a.requiresGrad && !(b !== a && out.grad === g && a.adoptGrad(g))) addInto(a, g, 1);
   });
   return out;
 }
@@ -233,10 +235,32 @@ export function relu(x: Tensor): Tensor {
       const di = bits(dx);
       for (let i = 0; i < di.length; i++) di[i] = (gi[i] as number) & (-(yi[i] as number) >> 31);
     } else {
-      for (let i = 0; i < g.length; i++) if ((yi[i] as number) > 0) dx[i] += g[i] as number;
+      reluAccumulate(bits(g), yi, dx);
     }
   });
   return out;
+}
+
+/** Elements per block of reluAccumulate's masked copy (16 KiB: stays in L1). */
+const RELU_BLOCK = 4096;
+const reluBlockF = new Float32Array(RELU_BLOCK);
+const reluBlockI = new Int32Array(reluBlockF.buffer);
+
+/**
+ * dx += g where y > 0, without branches: a block of g with the other elements replaced by -0 (by their
+ * bits: y's bits > 0 exactly where y > 0), then added (dx + -0 is dx, -0 and NaN included: bit for bit
+ * the branchy loop's result).
+ */
+function reluAccumulate(gi: Int32Array, yi: Int32Array, dx: Float32Array): void {
+  const n = dx.length;
+  for (let b0 = 0; b0 < n; b0 += RELU_BLOCK) {
+    const len = Math.min(RELU_BLOCK, n - b0);
+    for (let j = 0; j < len; j++) {
+      const m = -(yi[b0 + j] as number) >> 31;
+      reluBlockI[j] = ((gi[b0 + j] as number) & m) | (~m & -0x80000000);
+    }
+    for (let j = 0; j < len; j++) dx[b0 + j] += reluBlockF[j] as number;
+  }
 }
 
 /** The same memory as 32-bit integers (bit patterns of the floats). */
@@ -252,19 +276,57 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const out = output(x.shape, [x]);
-  const y = out.data;
-  const mask = scratch(x.size);
-  const keep = 1 / (1 - p);
-  rng.dropoutMask(mask, y.length, p, keep);
-  const xs = x.data;
-  for (let i = 0; i < y.length; i++) y[i] = (xs[i] as number) * (mask[i] as number);
+  const n = out.size;
+  // Which elements were kept, one byte each (a quarter of a float mask's memory traffic).
+  const kept = scratchBytes(n);
+  const keep = Math.fround(1 / (1 - p));
+  rng.dropoutApply(x.data, out.data, kept, n, p, keep);
   onBackward(out, () => {
     const g = out.grad;
     if (g === null || !x.requiresGrad) return;
-    const dx = x.ensureGrad();
-    for (let i = 0; i < g.length; i++) dx[i] += g[i] * mask[i];
+    dropoutGrad(x, g, kept, keep);
   });
   return out;
+}
+
+/**
+ * x + dropout(y, p, rng, training): a residual connection around a sublayer whose output y is dropped out,
+ * in one pass without the dropped tensor in between: the same values, mask draws and gradients as
+ * add(x, dropout(y, ...)). x and y of one shape.
+ */
+export function addDropout(x: Tensor, y: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) throw new RangeError(`addDropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return add(x, y);
+  if (!sameShape(x.shape, y.shape)) throw new ShapeError('addDropout', 'x and y must have one shape', x.shape, y.shape);
+  const out = output(x.shape, [x, y]);
+  const n = out.size;
+  const kept = scratchBytes(n);
+  const keep = Math.fround(1 / (1 - p));
+  rng.dropoutApply(y.data, out.data, kept, n, p, keep, x.data);
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null) return;
+    if (y.requiresGrad) dropoutGrad(y, g, kept, keep);
+    if (x.requiresGrad && !(x !== y && out.grad === g && x.adoptGrad(g))) addInto(x, g, 1);
+  });
+  return out;
+}
+
+/**
+ * t's gradient (+)= g · mask with mask = kept·keep, as a float mask multiplies (+ 0 where it is written
+ * fresh: it then holds what 0 + g·mask gives, +0 where g·mask is -0, as a zeroed gradient did).
+ */
+function dropoutGrad(t: Tensor, g: Float32Array, kept: Uint8Array, keep: number): void {
+  const { grad, fresh } = t.gradTarget();
+  const n = grad.length;
+  if (fresh) for (let i = 0; i < n; i++) grad[i] = (g[i] as number) * ((kept[i] as number) * keep) + 0;
+  else for (let i = 0; i < n; i++) grad[i] += (g[i] as number) * ((kept[i] as number) * keep);
+}
+
+/** A scratch buffer of n bytes, contents undefined (the arena's floats seen as bytes). */
+function scratchBytes(n: number): Uint8Array {
+  const f = scratch(Math.ceil(n / 4));
+  return new Uint8Array(f.buffer, f.byteOffset, n);
 }
 
 /** Sum of all elements -> scalar (shape []). */

@@ -36,10 +36,10 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = LAYER_NO
     let fresh = true;
     if (x.requiresGrad) ({ grad: dx, fresh } = x.gradTarget());
     else dx = scratch(x.size);
+    // A gradient that is not fresh (pre-norm: the residual add's came first) gets the result added.
+    if (rowKernelsFor(x.size)?.layerNormBackward(x.data, g, gamma.data, stats, rows, d, dx, dgamma, dbeta, !fresh)) return;
     const target = fresh ? dx : scratch(x.size);
-    if (!rowKernelsFor(x.size)?.layerNormBackward(x.data, g, gamma.data, stats, rows, d, target, dgamma, dbeta)) {
-      layerNormRowsBackward(x.data, g, gamma.data, stats, rows, d, target, dgamma, dbeta);
-    }
+    layerNormRowsBackward(x.data, g, gamma.data, stats, rows, d, target, dgamma, dbeta);
     if (!fresh) for (let i = 0; i < dx.length; i++) dx[i] += target[i] as number;
   });
   return out;

@@ -128,11 +128,8 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor, opts: LinearOptions = {
   const shape = x.shape.slice();
   shape[shape.length - 1] = outDim;
   const out = output(shape, b === undefined ? [x, w] : [x, w, b]);
-  const y = out.data;
-  if (b !== undefined) {
-    for (let r = 0; r < rows; r++) y.set(b.data, r * outDim);
-  }
-  gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: y, transB: tw, beta: b === undefined ? 0 : 1, bResident: w.requiresGrad });
+  // The bias rows are C's starting contents, written by the GEMM (in WebAssembly memory: C is not copied in).
+  gemm({ m: rows, n: outDim, k: inDim, a: x.data, b: w.data, c: out.data, transB: tw, beta: b === undefined ? 0 : 1, bias: b?.data, bResident: w.requiresGrad });
   // The backward closure is made only when recorded (inference, e.g. every decoding step, makes none).
   if (out.requiresGrad) onBackward(out, linearBackward(out, x, w, b, rows, inDim, outDim, tw));
   return out;
@@ -157,12 +154,29 @@ function linearBackward(out: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined
   };
 }
 
-/** db (n) += Σ_r g[r] over `rows` rows of g (rows, n); four rows per pass over db. */
-function addRowSums(g: Float32Array, rows: number, n: number, db: Float32Array): void {
+/**
+ * db (n) += Σ_r g[r] over `rows` rows of g (rows, n). Four rows are summed at a time and added to db
+ * (db[j] += ((g0 + g1) + g2) + g3, in double precision, rounded to float32); eight rows per pass over
+ * db, the first four's sum kept in a local rounded as a store would round it: the same arithmetic, half
+ * the loads and stores of db.
+ */
+export function addRowSums(g: Float32Array, rows: number, n: number, db: Float32Array): void {
+  const n2 = 2 * n;
+  const n3 = 3 * n;
   let r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    const o = r * n;
+    const o4 = o + 4 * n;
+    for (let j = 0; j < n; j++) {
+      const p = o + j;
+      const q = o4 + j;
+      const t = Math.fround((db[j] as number) + ((g[p] as number) + (g[p + n] as number) + (g[p + n2] as number) + (g[p + n3] as number)));
+      db[j] = t + ((g[q] as number) + (g[q + n] as number) + (g[q + n2] as number) + (g[q + n3] as number));
+    }
+  }
   for (; r + 4 <= rows; r += 4) {
     const o = r * n;
-    for (let j = 0; j < n; j++) db[j] += (g[o + j] as number) + (g[o + n + j] as number) + (g[o + 2 * n + j] as number) + (g[o + 3 * n + j] as number);
+    for (let j = 0; j < n; j++) db[j] += (g[o + j] as number) + (g[o + n + j] as number) + (g[o + n2 + j] as number) + (g[o + n3 + j] as number);
   }
   for (; r < rows; r++) {
     const o = r * n;

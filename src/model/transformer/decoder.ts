@@ -72,7 +72,7 @@ class DecoderLayer {
   run(
     x: Tensor, self: (h: Tensor) => { out: Tensor; weights: Tensor }, cross: ProjectedKeys, lengths: Int32Array, drop: Drop, c: TransformerModelConfig,
   ): { x: Tensor; self: Tensor; cross: Tensor; crossOutput: AttentionOutput } {
-    const residualDrop = (t: Tensor): Tensor => drop(t, c.dropout);
+    const residualDrop = (t: Tensor, residual: Tensor): Tensor => drop(t, c.dropout, residual);
     const s = this.selfBlock.run(x, self, residualDrop);
     const a = this.crossBlock.run(s.x, (h) => this.crossAttention.attend(this.crossAttention.queries(h), cross, { lengths }, drop, c.attentionDropout), residualDrop);
     const f = this.ffnBlock.run(a.x, (h) => ({ out: this.ffn.forward(h) }), residualDrop);

@@ -40,7 +40,7 @@ class EncoderLayer {
 
   /** x (B, S, D) -> (B, S, D) and the self-attention weights (B, H, S, S). */
   forward(x: Tensor, lengths: Int32Array, drop: Drop, c: TransformerModelConfig): { x: Tensor; weights: Tensor } {
-    const residualDrop = (t: Tensor): Tensor => drop(t, c.dropout);
+    const residualDrop = (t: Tensor, residual: Tensor): Tensor => drop(t, c.dropout, residual);
     const a = this.attentionBlock.run(x, (h) => this.attention.forward(h, h, { lengths }, drop, c.attentionDropout), residualDrop);
     const f = this.ffnBlock.run(a.x, (h) => ({ out: this.ffn.forward(h) }), residualDrop);
     return { x: f.x, weights: a.result.weights };

@@ -13,12 +13,15 @@
 import { gemmBatched } from '../../engine/batched.js';
 import { concatExact, gemm, residentGeneration } from '../../engine/gemm.js';
 import { int8Of } from '../../engine/int8.js';
-import { add, gelu, headContext, headScores, layerNorm, linear, maskedSoftmax, relu } from '../../engine/ops.js';
+import { gelu, headContext, headScores, layerNorm, linear, maskedSoftmax, relu } from '../../engine/ops.js';
 import { output, Tensor } from '../../engine/tensor.js';
 import type { ParamStore } from '../params.js';
 
-/** Dropout as the model applies it (identity when not training), with its probability. */
-export type Drop = (x: Tensor, p: number) => Tensor;
+/**
+ * Dropout as the model applies it (identity when not training), with its probability; with `residual`,
+ * residual + dropout(x) in one op (ops `addDropout`: the same values and gradients as the two ops).
+ */
+export type Drop = (x: Tensor, p: number, residual?: Tensor) => Tensor;
 
 /** Which keys a query may see: real source keys (lengths per sentence) and/or earlier positions (causal). */
 export interface KeyMask {
@@ -241,12 +244,13 @@ export class Residual {
     this.norm = new LayerNorm(params, prefix, d);
   }
 
-  run<R extends { out: Tensor }>(x: Tensor, f: (input: Tensor) => R, drop: (t: Tensor) => Tensor): { x: Tensor; result: R } {
+  /** `drop(t, x)` is x + dropout(t) (the model's Drop with its residual probability). */
+  run<R extends { out: Tensor }>(x: Tensor, f: (input: Tensor) => R, drop: (t: Tensor, residual: Tensor) => Tensor): { x: Tensor; result: R } {
     if (this.pre) {
       const result = f(this.norm.apply(x));
-      return { x: add(x, drop(result.out)), result };
+      return { x: drop(result.out, x), result };
     }
     const result = f(x);
-    return { x: this.norm.apply(add(x, drop(result.out))), result };
+    return { x: this.norm.apply(drop(result.out, x)), result };
   }
 }

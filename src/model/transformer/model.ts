@@ -21,7 +21,7 @@
  */
 import type { Batch } from '../../data/batch.js';
 import { PAD } from '../../data/vocab.js';
-import { dropout, logSoftmax, reshape } from '../../engine/ops.js';
+import { addDropout, dropout, logSoftmax, reshape } from '../../engine/ops.js';
 import { Rng } from '../../engine/random.js';
 import { output, ShapeError, Tensor } from '../../engine/tensor.js';
 import { parseTransformerConfig, type TransformerModelConfig } from '../config.js';
@@ -79,7 +79,8 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
   readonly encoder: TransformerEncoder;
   readonly decoder: TransformerDecoder;
   private alignment: number;
-  private readonly drop: Drop = (x, p) => dropout(x, p, this.rng, this.training);
+  private readonly drop: Drop = (x, p, residual) =>
+    residual === undefined ? dropout(x, p, this.rng, this.training) : addDropout(residual, x, p, this.rng, this.training);
 
   /** Parameters initialized from `seed`; with `initialize: false` they stay zero (about to be loaded). */
   constructor(config: TransformerModelConfig, seed: number, opts: { initialize?: boolean; shapesOnly?: boolean } = {}) {
