@@ -17,7 +17,7 @@ import { attachInt8Pool, initInt8, int8GreedyPick, int8JobModule, int8Of, shutdo
 import { WorkerPool } from './pool.js';
 import { setRowKernels, wasmRowKernels, wasmRowsKernel } from './row-kernels.js';
 import { MAX_PAGES } from './memory.js';
-import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm, type PickRows } from './wasm.js';
+import { initialPages, kernelsOf, memoryLayout, smallConcatExact, WasmGemm, type PickJob } from './wasm.js';
 import { wasmGruKernels } from './wasm-recurrent.js';
 import { setAdamKernel } from './optim.js';
 import { setPickKernel } from './ops/pick.js';
@@ -155,7 +155,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
         memory, threads, runJob,
         keep: (key: object, bytes: number) => shared.keep(key, bytes),
         callRegions: (words: readonly number[]) => shared.callRegions(words),
-        pickAt: (cPtr: number, m: number, n: number, outPtr: number, skip0: number, skip1: number, out: PickRows) => shared.pickAt(cPtr, m, n, outPtr, skip0, skip1, out),
+        pickAt: (cPtr: number, m: number, n: number, outPtr: number, pick: PickJob) => shared.pickAt(cPtr, m, n, outPtr, pick),
       };
       attachInt8Pool(host, int8);
     }

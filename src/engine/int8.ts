@@ -23,7 +23,7 @@ import { gemmReference, type GemmArgs } from './gemm.js';
 import { align, byteRegions as regions, growMemory, MAX_PAGES } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import type { RunChunk } from './pool.js';
-import type { PickRows } from './wasm.js';
+import { PICK_OUT_BYTES, type PickJob, type PickRows } from './wasm.js';
 
 /** An int8 matrix with one scale per output unit; `axis` is the dimension of `shape` that indexes output units. */
 export interface QuantizedMatrix {
@@ -319,18 +319,7 @@ export interface Int8Host {
   /** Runs the chunks of a job over all threads (WorkerPool.runJob). */
   runJob(kind: number, params: number, chunks: number): void;
   /** Greedy decoding's pick over m x n logits at cPtr, results region at outPtr (WasmGemm.pickAt). */
-  pickAt?(cPtr: number, m: number, n: number, outPtr: number, skip0: number, skip1: number, out: PickRows): void;
-}
-
-/** Bytes per row of the greedy pick's results (asm/greedy.ts GREEDY_OUT_BYTES; wasm.ts PICK_OUT_BYTES). */
-const PICK_OUT_BYTES = 32;
-
-/** Greedy decoding's pick to run on C where the pool's int8 product left it (see `int8GreedyPick`). */
-interface Int8Pick {
-  bias: Float32Array | null;
-  skip0: number;
-  skip1: number;
-  out: PickRows;
+  pickAt?(cPtr: number, m: number, n: number, outPtr: number, pick: PickJob): void;
 }
 
 /**
@@ -373,7 +362,7 @@ class Int8Pool {
    * small for the pool or measured faster alone for this shape (the caller's general path then runs
    * `gemm`, which times the alone mode), rows with padding (n not a multiple of 4), full memory.
    */
-  pick(args: GemmArgs, q: QuantizedMatrix, pick: Int8Pick): boolean {
+  pick(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): boolean {
     const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1 }, q);
     if (s === null || s.np !== s.n || args.m === 0 || this.host.pickAt === undefined) return false;
     if (2 * args.m * s.n * s.k < PARALLEL_MIN_FLOPS) return false;
@@ -387,7 +376,7 @@ class Int8Pool {
    * The product as two pool jobs (quantize rows, then output units), then C copied out, or with `pick`
    * the pick run on C where it is; false when memory is full.
    */
-  private onPool(args: GemmArgs, q: QuantizedMatrix, s: Int8Shape, pick: Int8Pick | null = null): boolean {
+  private onPool(args: GemmArgs, q: QuantizedMatrix, s: Int8Shape, pick: PickJob | null = null): boolean {
     const m = args.m;
     const { kp, np } = s;
     const threads = this.host.threads;
@@ -418,7 +407,7 @@ class Int8Pool {
     this.runJob(KIND_INT8_QUANTIZE, pp, Math.ceil(m / rows));
     this.runJob(KIND_INT8_GEMM, pp, Math.ceil(np / cols));
     if (pick === null) unstageC(heap.f32, pc, args, s);
-    else this.host.pickAt?.(pc, m, np, po, pick.skip0, pick.skip1, pick.out);
+    else this.host.pickAt?.(pc, m, np, po, pick);
     return true;
   }
 

@@ -163,7 +163,7 @@ export const PICK_OUT_BYTES = 32;
 const PICK_ROWS_PER_CHUNK = 4;
 
 /** A greedy pick to run on C instead of copying C out. */
-interface PickJob {
+export interface PickJob {
   bias: Float32Array | null;
   skip0: number;
   skip1: number;
@@ -334,8 +334,8 @@ export class WasmGemm {
    * GEMM on the pool, int8.ts), over the pool: `outPtr` holds m * PICK_OUT_BYTES of results (a region of
    * `callRegions`), read into `out` as `greedyPick` reads them.
    */
-  pickAt(cPtr: number, m: number, n: number, outPtr: number, skip0: number, skip1: number, out: PickRows): void {
-    this.runPick(cPtr, m, n, outPtr, { bias: null, skip0, skip1, out }, this.threads);
+  pickAt(cPtr: number, m: number, n: number, outPtr: number, pick: PickJob): void {
+    this.runPick(cPtr, m, n, outPtr, pick, this.threads);
   }
 
   /** asm/greedy.ts over the m x n logits at cPtr (results at outPtr), then the results read into pick.out. */

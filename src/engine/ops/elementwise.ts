@@ -52,9 +52,18 @@ function addSub(op: string, a: Tensor, b: Tensor, sign: number): Tensor {
     // out's gradient is read by nothing after this: a (when its gradient is fresh) takes the buffer
     // itself instead of a copy, after b has read it.
     if (b.requiresGrad) accumulateBroadcast(b, g, kind, sign);
-    if (a.requiresGrad && !(b !== a && out.grad === g && a.adoptGrad(g))) addInto(a, g, 1);
+    if (a.requiresGrad) addOrAdopt(a, b, out, g);
   });
   return out;
+}
+
+/**
+ * t's gradient += out's gradient g, in the backward of a sum whose other operand (which must have read g
+ * already) is `other`: when t's gradient is fresh it takes g's buffer itself instead of a copy (nothing reads
+ * out's gradient afterwards), unless t is `other` too (both would hold one buffer).
+ */
+function addOrAdopt(t: Tensor, other: Tensor, out: Tensor, g: Float32Array): void {
+  if (!(t !== other && out.grad === g && t.adoptGrad(g))) addInto(t, g, 1);
 }
 
 /** t's gradient += sign · g (a copy when the gradient is fresh: no zeroing, no read). */
@@ -307,7 +316,7 @@ export function addDropout(x: Tensor, y: Tensor, p: number, rng: Rng, training: 
     const g = out.grad;
     if (g === null) return;
     if (y.requiresGrad) dropoutGrad(y, g, kept, keep);
-    if (x.requiresGrad && !(x !== y && out.grad === g && x.adoptGrad(g))) addInto(x, g, 1);
+    if (x.requiresGrad) addOrAdopt(x, y, out, g);
   });
   return out;
 }
