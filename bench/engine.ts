@@ -7,6 +7,7 @@
  *   npm run bench:engine -- --json  one JSON object per line:
  *     {"impl":"attnmt"|"tfjs-wasm","shape":"MxKxN","mode":"NN"|"NT"|"TN","threads":1|2,"gflops":41.2}
  *   (rows with "b":"resident": the 64-row shapes again with B kept in the engine's memory, as a model's weights)
+ *   npm run bench:engine -- --attnmt-only   without TensorFlow.js (for A/B runs of two builds)
  *
  * attnmt times include copying the operands from the JS heap into wasm memory and C back (that is
  * what a caller pays); the "copy %" column estimates that share from plain Float32Array copies of
@@ -49,6 +50,8 @@ const SAMPLES = 7;
 const SAMPLE_MS = 25;
 
 const json = process.argv.includes('--json');
+/** `--attnmt-only`: skip TensorFlow.js (A/B runs of two builds). */
+const attnmtOnly = process.argv.includes('--attnmt-only');
 
 function random(n: number, seed: number): Float32Array {
   return new Rng(seed).uniformArray(n);
@@ -123,8 +126,12 @@ async function benchAttnmt(threads: 1 | 2, out: Result[], copies: Map<string, nu
   for (const [m, k, n] of RESIDENT_SHAPES) {
     for (const mode of ['NN', 'NT'] as const) {
       const ops = operands(m, k, n, mode);
+      const jobs0 = enginePoolJobs();
+      calls = 0;
       const ms = withResidentParameters(() => time(() => gemm({ m, n, k, ...ops, bResident: true })));
-      emit({ impl: 'attnmt', shape: `${m}x${k}x${n}`, mode, threads, gflops: gflops(m, k, n, ms), b: 'resident' }, out);
+      const shape = `${m}x${k}x${n}`;
+      if (threads === 2) poolUse.set(`${shape} ${mode} resident`, (enginePoolJobs() - jobs0) / calls);
+      emit({ impl: 'attnmt', shape, mode, threads, gflops: gflops(m, k, n, ms), b: 'resident' }, out);
     }
   }
   await shutdownEngine();
@@ -177,13 +184,14 @@ function table(results: Result[], copies: Map<string, number>): void {
   for (const r of rows) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   console.log('');
   console.log('The 64-row shapes with B resident (a model\'s weights stay in the engine\'s memory; only A and C are copied):');
-  const resident = [['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', '2t/1t']];
+  const resident = [['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', '2t/1t', 'pool jobs/call']];
   for (const [m, k, n] of RESIDENT_SHAPES) {
     for (const mode of ['NN', 'NT'] as const) {
       const shape = `${m}x${k}x${n}`;
       const one = find('attnmt', shape, mode, 1, 'resident');
       const two = find('attnmt', shape, mode, 2, 'resident');
-      resident.push([shape, mode, one.toFixed(1), two.toFixed(1), `${(two / one).toFixed(2)}x`]);
+      const pool = (poolUse.get(`${shape} ${mode} resident`) ?? 0).toFixed(2);
+      resident.push([shape, mode, one.toFixed(1), two.toFixed(1), `${(two / one).toFixed(2)}x`, pool]);
     }
   }
   const rw = resident[0].map((_, i) => Math.max(...resident.map((r) => r[i].length)));
@@ -195,7 +203,7 @@ async function main(): Promise<void> {
   const copies = new Map<string, number>();
   await benchAttnmt(1, results, copies);
   await benchAttnmt(2, results, copies);
-  await benchTfjs(results);
+  if (!attnmtOnly) await benchTfjs(results);
   if (json) return;
   table(results, copies);
   const ceiling = await fmaCeiling();
