@@ -6,7 +6,7 @@
  * costs more than the second thread saves. So each shape is timed both ways (its first calls), then
  * runs the faster way, re-timing the other on a random 1/16 of calls. Browser-safe.
  */
-import type { GemmArgs } from './gemm.js';
+import { isResidentB, type GemmArgs } from './gemm.js';
 
 /**
  * GEMMs below this many flops (2*M*N*K, about 50 us on one thread) stay on the calling thread: the
@@ -97,10 +97,12 @@ function average(prev: number, seen: number, ms: number): number {
  * M (sentences x length) at every step, and with it K of the weight gradients (Xᵀ·dY sums over the rows) and
  * the sizes of the per-head attention products; a key per exact size kept most calls of a training run in
  * the "measure both ways" phase (a Multi30k Transformer run met 348 keys in 25 steps, and a fifth of its
- * GEMM time ran alone while measuring, the pool idle).
+ * GEMM time ran alone while measuring, the pool idle). A product whose B is a resident parameter (no copy of B
+ * on either path) is timed apart from the same shape with B copied in at every call.
  */
 export function shapeKey(args: GemmArgs): string {
-  return `${sizeBucket(args.m)},${sizeBucket(args.n)},${sizeBucket(args.k)},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+  const key = `${sizeBucket(args.m)},${sizeBucket(args.n)},${sizeBucket(args.k)},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+  return isResidentB(args) ? `${key},r` : key;
 }
 
 /** A size as a timing key part: exact up to 64, else its quarter-octave bucket (~4·log2). */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { withResidentParameters } from '../../src/engine/gemm.js';
 import { shapeKey, sizeBucket } from '../../src/engine/pool-choice.js';
 
 const shape = (m: number, n: number, k: number, transA = false, transB = false) =>
@@ -23,4 +24,15 @@ test('the weight gradients of batches a few rows apart share a key (K is the bat
   // Transposition still tells shapes apart.
   assert.notEqual(shapeKey(shape(256, 1024, 3000, true)), shapeKey(shape(256, 1024, 3000)));
   assert.notEqual(shapeKey(shape(3000, 1024, 256)), shapeKey(shape(3000, 256, 1024)));
+});
+
+test('a product with a resident B (a parameter, not copied) is timed apart from the same shape with B copied', () => {
+  const args = { ...shape(64, 768, 512), bResident: true };
+  const copied = shapeKey(shape(64, 768, 512));
+  // Outside a resident scope bResident is ignored: the call copies B, so it shares the copied key.
+  assert.equal(shapeKey(args), copied);
+  withResidentParameters(() => {
+    assert.notEqual(shapeKey(args), copied);
+    assert.equal(shapeKey(shape(64, 768, 512)), copied);
+  });
 });
