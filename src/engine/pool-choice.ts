@@ -39,6 +39,17 @@ export interface CallPlan {
 /** The plan of every call too small to time: this thread, nothing recorded (one object, not one per call). */
 const UNTIMED: CallPlan = Object.freeze({ timing: undefined, threads: 1, start: 0 });
 
+let forced: 'pool' | 'alone' | null = null;
+
+/**
+ * Benchmarks: every call that would be timed runs on the pool ('pool') or alone ('alone'), untimed,
+ * whatever was measured; null gives the choice back. Lets a benchmark interleave both modes of one
+ * shape in one engine, so that other load on the machine falls on both alike.
+ */
+export function forcePoolChoice(mode: 'pool' | 'alone' | null): void {
+  forced = mode;
+}
+
 export class PoolChoice {
   private readonly timings = new Map<string, ShapeTiming>();
   private explore = 0x9e3779b9;
@@ -49,6 +60,7 @@ export class PoolChoice {
   /** How a call runs: on the pool or alone, timed under its shape key ('' for calls that always run alone). */
   plan(key: string): CallPlan {
     if (key === '') return UNTIMED;
+    if (forced !== null) return { timing: undefined, threads: forced === 'pool' ? this.threads : 1, start: 0 };
     const timing = this.timingOf(key);
     return { timing, threads: this.usePool(timing) ? this.threads : 1, start: performance.now() };
   }
