@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withResidentParameters } from '../../src/engine/gemm.js';
-import { shapeKey, sizeBucket } from '../../src/engine/pool-choice.js';
+import { forcePoolChoice, PoolChoice, shapeKey, sizeBucket } from '../../src/engine/pool-choice.js';
 
 const shape = (m: number, n: number, k: number, transA = false, transB = false) =>
   ({ m, n, k, a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0), transA, transB });
@@ -35,4 +35,24 @@ test('a product with a resident B (a parameter, not copied) is timed apart from 
     assert.notEqual(shapeKey(args), copied);
     assert.equal(shapeKey(shape(64, 768, 512)), copied);
   });
+});
+
+test('forcePoolChoice runs every timed call the forced way, untimed, and gives the choice back with null', () => {
+  const choice = new PoolChoice(4);
+  try {
+    forcePoolChoice('alone');
+    assert.equal(choice.plan('a').threads, 1);
+    assert.equal(choice.plan('').threads, 1);
+    forcePoolChoice('pool');
+    const call = choice.plan('a');
+    assert.equal(call.threads, 4);
+    assert.equal(call.timing, undefined);
+    assert.equal(choice.plan('').threads, 1, 'calls too small to time stay alone');
+  } finally {
+    forcePoolChoice(null);
+  }
+  // Nothing was recorded while forced: a new shape is first timed on the pool.
+  const first = choice.plan('a');
+  assert.equal(first.threads, 4);
+  assert.ok(first.timing !== undefined);
 });
