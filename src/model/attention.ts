@@ -15,6 +15,7 @@
  * alignments of a baseline model have no rows.
  */
 import { additiveAttention, bmm, linear, reshape, softmax } from '../engine/ops.js';
+import { AttentionSession } from '../engine/fused/attention.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
 import type { RnnModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
@@ -30,6 +31,8 @@ export interface AttentionMemory {
   lengths: Int32Array;
   /** The encoder's final state (B, H): the fixed context of the baseline. */
   summary: Tensor;
+  /** Additive attention: the keys and values of this batch kept for all its steps (engine/fused/attention.ts). */
+  session?: AttentionSession;
 }
 
 export interface AttentionStep {
@@ -73,13 +76,14 @@ export class AdditiveAttention implements Attention {
 
   precompute(states: Tensor, lengths: Int32Array, summary: Tensor): AttentionMemory {
     checkMemory('AdditiveAttention', states, lengths);
-    return { values: states, keys: linear(states, this.wk), lengths, summary }; // keys (B, S, A)
+    const keys = linear(states, this.wk); // (B, S, A)
+    return { values: states, keys, lengths, summary, session: new AttentionSession(keys, this.v, states, lengths) };
   }
 
   step(query: Tensor, memory: AttentionMemory): AttentionStep {
     const q = linear(query, this.wq); // (B, A)
     const keys = memory.keys as Tensor;
-    return additiveAttention(q, keys, this.v, memory.values, memory.lengths);
+    return additiveAttention(q, keys, this.v, memory.values, memory.lengths, memory.session);
   }
 
   scores(query: Tensor, memory: AttentionMemory): Tensor {
