@@ -6,10 +6,12 @@
  * h·W_hh (B, H)x(H, 3H) plus the gate arithmetic in one loop; backward is written by hand.
  */
 import { gemm } from '../gemm.js';
+import { addRowSums } from '../ops/linalg.js';
 import { sigmoidValue, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type SequenceOptions } from './common.js';
+import type { StepGrads } from './step-grads.js';
 
 export type { SequenceOptions } from './common.js';
 
@@ -178,9 +180,11 @@ export function gruSequence(
     const dh = scratch(bh);
     if (gFinal !== null) dh.set(gFinal);
     else dh.fill(0);
-    const dg = scratch(3 * bh);
+    // Every step's gate gradients (S, B, 3H): the parameters' gradients are one product over all steps at the end.
+    const dgAll = scratch(steps * 3 * bh);
     const dx = xProj.requiresGrad ? xProj.ensureGrad() : null;
     for (k = steps - 1; k >= 0; k--) {
+      const dg = dgAll.subarray(k * 3 * bh, (k + 1) * 3 * bh);
       if (gOut !== null) {
         for (let b = 0; b < batch; b++) {
           if (!active(b)) continue;
@@ -189,8 +193,11 @@ export function gruSequence(
         }
       }
       gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active);
-      recurrentParamBackward(hidden, 3, batch, states, k * bh, dg, dh, wHh, bHh);
+      gemm({ m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 });
     }
+    // dW_hh += Σ_k h_kᵀ dg_k: the states before each step, (S·B, H), are the first S·B rows of states.
+    if (wHh.requiresGrad) gemm({ m: hidden, n: 3 * hidden, k: steps * batch, a: states, b: dgAll, c: wHh.ensureGrad(), transA: true, beta: 1 });
+    if (bHh.requiresGrad) addRowSums(dgAll, steps * batch, 3 * hidden, bHh.ensureGrad());
     if (h0.requiresGrad) {
       const dh0 = h0.ensureGrad();
       for (let i = 0; i < bh; i++) dh0[i] += dh[i];
@@ -199,8 +206,11 @@ export function gruSequence(
   return { outputs, final };
 }
 
-/** One GRU step (decoders): xProj (B, 3H), h (B, H), wHh (H, 3H), bHh (3H) -> h' (B, H). */
-export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Tensor {
+/**
+ * One GRU step (decoders): xProj (B, 3H), h (B, H), wHh (H, 3H), bHh (3H) -> h' (B, H). With `sums` (made for
+ * wHh and bHh) the gradients of wHh and bHh are left to it, for one product over all steps.
+ */
+export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor, sums?: StepGrads): Tensor {
   if (xProj.rank !== 2) throw new ShapeError('gruCell', 'xProj must be (B, 3H)', xProj.shape, h.shape);
   const hidden = checkRecurrent('gruCell', 3, xProj, h, wHh, bHh);
   const batch = h.shape[0] as number;
@@ -218,7 +228,7 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Ten
     dh.set(g);
     const dg = scratch(3 * batch * hidden);
     gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, xProj.requiresGrad ? xProj.ensureGrad() : null, xOff, all);
-    recurrentParamBackward(hidden, 3, batch, h.data, 0, dg, dh, wHh, bHh);
+    recurrentParamBackward(hidden, 3, batch, h.data, 0, dg, dh, wHh, bHh, sums !== undefined && sums.w === wHh && sums.b === bHh ? sums : undefined);
     if (h.requiresGrad) {
       const dhIn = h.ensureGrad();
       for (let i = 0; i < dh.length; i++) dhIn[i] += dh[i];
