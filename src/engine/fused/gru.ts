@@ -29,7 +29,7 @@ export interface GruKernels {
   backward(
     hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
     dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
-    active: (b: number) => boolean,
+    active: (b: number) => boolean, dxZero?: boolean,
   ): boolean;
 }
 
@@ -88,14 +88,15 @@ function gruForwardStep(
 
 /**
  * Backward of one step. dh (B, H) holds dL/dh' on entry and dL/dh on exit. Writes the gate
- * gradients into dg (B, 3H) (zero for inactive rows) and, for active rows, adds them into dx.
+ * gradients into dg (B, 3H) (zero for inactive rows) and, for active rows, adds them into dx (with
+ * `dxZero` those rows of dx are zero on entry: a kernel may write instead of adding).
  */
 function gruBackwardStep(
   hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
   dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
-  active: (b: number) => boolean,
+  active: (b: number) => boolean, dxZero = false,
 ): void {
-  if (batch * hidden >= GRU_KERNEL_MIN && kernels?.backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active)) return;
+  if (batch * hidden >= GRU_KERNEL_MIN && kernels?.backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active, dxZero)) return;
   const h3 = 3 * hidden;
   for (let b = 0; b < batch; b++) {
     const go = b * h3;
@@ -182,7 +183,11 @@ export function gruSequence(
     else dh.fill(0);
     // Every step's gate gradients (S, B, 3H): the parameters' gradients are one product over all steps at the end.
     const dgAll = scratch(steps * 3 * bh);
-    const dx = xProj.requiresGrad ? xProj.ensureGrad() : null;
+    // A fresh dx is zeroed once; every (row, position) is then written by one step at most.
+    const target = xProj.requiresGrad ? xProj.gradTarget() : null;
+    if (target?.fresh === true) target.grad.fill(0);
+    const dx = target?.grad ?? null;
+    const dxZero = target?.fresh === true;
     for (k = steps - 1; k >= 0; k--) {
       const dg = dgAll.subarray(k * 3 * bh, (k + 1) * 3 * bh);
       if (gOut !== null) {
@@ -192,7 +197,7 @@ export function gruSequence(
           for (let j = 0; j < hidden; j++) dh[b * hidden + j] += gOut[o + j];
         }
       }
-      gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active);
+      gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active, dxZero);
       gemm({ m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 });
     }
     // dW_hh += Σ_k h_kᵀ dg_k: the states before each step, (S·B, H), are the first S·B rows of states.
@@ -227,7 +232,9 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor, sums
     const dh = scratch(batch * hidden);
     dh.set(g);
     const dg = scratch(3 * batch * hidden);
-    gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, xProj.requiresGrad ? xProj.ensureGrad() : null, xOff, all);
+    const target = xProj.requiresGrad ? xProj.gradTarget() : null;
+    if (target?.fresh === true) target.grad.fill(0);
+    gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, target?.grad ?? null, xOff, all, target?.fresh === true);
     recurrentParamBackward(hidden, 3, batch, h.data, 0, dg, dh, wHh, bHh, sums !== undefined && sums.w === wHh && sums.b === bHh ? sums : undefined);
     if (h.requiresGrad) {
       const dhIn = h.ensureGrad();
