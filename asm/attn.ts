@@ -30,8 +30,8 @@ const CLAMP: f32 = 7.90531110763549805;
   return (f32x4.extract_lane(x, 0) + f32x4.extract_lane(x, 1)) + (f32x4.extract_lane(x, 2) + f32x4.extract_lane(x, 3));
 }
 
-/** Forward scores; rows i >= len[b] of t and e are left as they were. */
-export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32): void {
+/** The scores e (and with `keep` the tanh values t) of rows i < len[b]; rows past len are left as they were. */
+@inline function scores(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32, keep: bool): void {
   const rowBytes = <usize>a << 2;
   for (let b = 0; b < batch; b++) {
     const n = load<i32>(len + (<usize>b << 2));
@@ -47,8 +47,10 @@ export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, 
         const o = <usize>j << 2;
         const t0 = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
         const t1 = tanhV(f32x4.add(v128.load(qb + o, 16), v128.load(kr + o, 16)));
-        v128.store(tr + o, t0);
-        v128.store(tr + o, t1, 16);
+        if (keep) {
+          v128.store(tr + o, t0);
+          v128.store(tr + o, t1, 16);
+        }
         acc0 = madd(v128.load(v + o), t0, acc0);
         acc1 = madd(v128.load(v + o, 16), t1, acc1);
       }
@@ -56,12 +58,17 @@ export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, 
       for (; j < a; j++) {
         const o = <usize>j << 2;
         const th = f32x4.extract_lane(tanhV(f32x4.splat(load<f32>(qb + o) + load<f32>(kr + o))), 0);
-        store<f32>(tr + o, th);
+        if (keep) store<f32>(tr + o, th);
         sum += load<f32>(v + o) * th;
       }
       store<f32>(e + (<usize>(b * s + i) << 2), sum);
     }
   }
+}
+
+/** Forward scores; rows i >= len[b] of t and e are left as they were. */
+export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32): void {
+  scores(q, k, v, len, t, e, batch, s, a, true);
 }
 
 /** Backward of the scores; dk rows i < len[b] are written (not accumulated), dq and dv are overwritten. */
@@ -106,31 +113,7 @@ export function attnBackward(t: usize, v: usize, de: usize, len: usize, dk: usiz
 
 /** e[b,i] = v · tanh(q[b,:] + k[b,i,:]) for i < len[b]: the scores of attnForward (the same bits), no tanh kept. */
 export function attnScores(q: usize, k: usize, v: usize, len: usize, e: usize, batch: i32, s: i32, a: i32): void {
-  const rowBytes = <usize>a << 2;
-  for (let b = 0; b < batch; b++) {
-    const n = load<i32>(len + (<usize>b << 2));
-    const qb = q + <usize>b * rowBytes;
-    for (let i = 0; i < n; i++) {
-      const kr = k + <usize>(b * s + i) * rowBytes;
-      let acc0 = f32x4.splat(0);
-      let acc1 = f32x4.splat(0);
-      let j = 0;
-      for (; j + 8 <= a; j += 8) {
-        const o = <usize>j << 2;
-        const t0 = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
-        const t1 = tanhV(f32x4.add(v128.load(qb + o, 16), v128.load(kr + o, 16)));
-        acc0 = madd(v128.load(v + o), t0, acc0);
-        acc1 = madd(v128.load(v + o, 16), t1, acc1);
-      }
-      let sum = hsum(f32x4.add(acc0, acc1));
-      for (; j < a; j++) {
-        const o = <usize>j << 2;
-        const th = f32x4.extract_lane(tanhV(f32x4.splat(load<f32>(qb + o) + load<f32>(kr + o))), 0);
-        sum += load<f32>(v + o) * th;
-      }
-      store<f32>(e + (<usize>(b * s + i) << 2), sum);
-    }
-  }
+  scores(q, k, v, len, 0, e, batch, s, a, false);
 }
 
 @inline function lo64(x: v128): v128 {
