@@ -1,16 +1,20 @@
 /**
  * The step kernels of an attention session (fused/attention.ts `AttentionStepKernels`, asm/attn.ts) over a
  * WebAssembly engine instance: the keys and values of a batch are copied into its linear memory once, into a
- * block kept under the session's key (WasmGemm.keep; copied again if the block was dropped since), and every
- * decoder step then moves only its few rows (the query, the scores, the weights, the context and their
- * gradients). Without a kept block (memory full) each call copies the keys and values itself. Browser-safe.
+ * block kept for their size class (WasmGemm.keep; copied again when another session used the block since or
+ * the block was dropped), and every decoder step then moves only its few rows (the query, the scores, the
+ * weights, the context and their gradients). Without a kept block (memory full) each call copies the keys and values itself. Browser-safe.
  */
 import type { AttentionStepKernels, AttentionStepShape } from './fused/attention.js';
+import { capacityClass } from './tensor.js';
 import type { WasmGemm } from './wasm.js';
 
 /** The kernels over engine instance `w`. */
 export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
   const k = w.kernels;
+  // Kept blocks by size class (tensor.ts capacityClass), each holding the keys and values of the session that
+  // wrote it last: batches of about the same shape reuse one block instead of taking a new one each.
+  const slots = new Map<number, { key: object; owner: object | null }>();
   /**
    * Byte addresses of the keys and values (kept, or in the per-call region) and of the per-call regions of
    * `counts` floats after them; null when memory cannot grow.
@@ -18,13 +22,20 @@ export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
   const regions = (sh: AttentionStepShape, counts: readonly number[]): { keys: number; values: number; at: number[] } | null => {
     const kv = sh.batch * sh.s * sh.a;
     const vv = sh.batch * sh.s * sh.h;
-    const kept = w.keep(sh.key, (kv + vv) * 4 + 64);
+    const floats = capacityClass(kv + vv + 16);
+    let slot = slots.get(floats);
+    if (slot === undefined) {
+      slot = { key: {}, owner: null };
+      slots.set(floats, slot);
+    }
+    const kept = w.keep(slot.key, floats * 4);
     if (kept !== null) {
       const keys = kept.ptr;
       const values = kept.ptr + Math.ceil((kv * 4) / 64) * 64;
-      if (kept.fresh) {
+      if (kept.fresh || slot.owner !== sh.key) {
         w.heapF32.set(sh.keys.subarray(0, kv), keys >> 2);
         w.heapF32.set(sh.values.subarray(0, vv), values >> 2);
+        slot.owner = sh.key;
       }
       const at = w.callRegions([...counts, sh.batch]);
       if (at === null) return null;

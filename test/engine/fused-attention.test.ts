@@ -145,6 +145,18 @@ test('an attention session: the same forward bits as the stateless op, its gradi
     session.values.forEach((x, k) => assert.deepEqual(x, stateless.values[k], `output ${k}: the same bits`));
     session.grads.forEach((g, k) => assertClose(g, stateless.grads[k] as Float32Array, 1e-5, `gradient of input ${k}`));
     setAttentionStepKernels(installed);
+    // Two sessions of the same shape in turn (they share the engine's block for that size): each step still reads its own keys and values.
+    const other = setup(7, batch, s, a, hv);
+    const first = new AttentionSession(keys, v, values, lengths);
+    const second = new AttentionSession(other.keys, other.v, other.values, lengths);
+    for (const q of queries) {
+      for (const [session, k, vv, vals] of [[first, keys, v, values], [second, other.keys, other.v, other.values]] as const) {
+        const got = additiveAttention(q, k, vv, vals, lengths, session);
+        const want = additiveAttention(q, k, vv, vals, lengths);
+        assert.deepEqual(got.context.data, want.context.data);
+        assert.deepEqual(got.weights.data, want.weights.data);
+      }
+    }
     const r = gradcheck(steps(true), inputs, { maxPerInput: 40 });
     assert.ok(r.ok, r.report);
     // Without the engine the session is ignored (the TypeScript loops).
