@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBatch } from '../../src/data/batch.js';
 import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
-import { currentAttentionStepKernels } from '../../src/engine/fused/attention.js';
+import { ATTENTION_SESSION_MIN, currentAttentionStepKernels, setAttentionStepKernels } from '../../src/engine/fused/attention.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tape, withTape } from '../../src/engine/tensor.js';
@@ -131,9 +131,11 @@ test('dropout only in training mode; the training tape records and backward fill
 });
 
 test('on the WebAssembly engine (attention session kernels, per-step weight gradients summed once): gradients match finite differences and the engine-less model', async () => {
-  // B x S x A = 8 x 9 x 32 >= ATTENTION_KERNEL_MIN: the steps run on the session kernels; GRU states of 16 x 8 rows take the gate kernels.
-  const config = tinyConfig({ hidden: 32, attentionHidden: 32, embedding: 8 });
-  const batch = randomBatch(new Rng(7), [9, 4, 6, 2, 8, 3, 5, 7], [3, 5, 1, 4, 2, 6, 3, 2], config.srcVocabSize, config.tgtVocabSize);
+  // B x S x A = 16 x 10 x 128 >= ATTENTION_SESSION_MIN: the steps run on the session kernels; GRU states of 16 x 32 rows take the gate kernels.
+  const config = tinyConfig({ hidden: 32, attentionHidden: 128, embedding: 8 });
+  const lens = [9, 4, 6, 2, 8, 3, 5, 7, 1, 9, 2, 6, 4, 3, 8, 5];
+  const batch = randomBatch(new Rng(7), lens, lens.map((n) => 1 + (n % 5)), config.srcVocabSize, config.tgtVocabSize);
+  assert.ok(batch.size * batch.srcLen * 128 >= ATTENTION_SESSION_MIN);
   const grads = (m: Seq2Seq): Map<string, Float32Array> => {
     for (const p of m.parameters().values()) p.ensureGrad().fill(0);
     const tape = new Tape();
@@ -145,9 +147,13 @@ test('on the WebAssembly engine (attention session kernels, per-step weight grad
   const plain = grads(new Seq2Seq(config, 4));
   await initEngine({ threads: 1 });
   try {
-    assert.ok(currentAttentionStepKernels() !== null);
+    const installed = currentAttentionStepKernels();
+    assert.ok(installed !== null);
+    let flushes = 0;
+    setAttentionStepKernels({ ...installed, flush: (...x) => { flushes++; return installed.flush(...x); } });
     const m = new Seq2Seq(config, 4);
     const engine = grads(m);
+    assert.equal(flushes, 1, 'the steps ran on the session kernels');
     for (const [name, g] of engine) {
       const ref = plain.get(name) as Float32Array;
       let scale = 0;

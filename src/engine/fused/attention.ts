@@ -140,6 +140,12 @@ export class AttentionSession {
 /** Fewer score elements (B x S x A) stay in TypeScript: the copies cost more than they save. */
 export const ATTENTION_KERNEL_MIN = 2048;
 
+/**
+ * Sessions of fewer score elements run the stateless op: for a sentence or two (batch-1 decoding) its one
+ * kernel call per step costs less than the session's two.
+ */
+export const ATTENTION_SESSION_MIN = 16384;
+
 export interface AttentionResult {
   /** (B, Hv) Σ_i α_i values_i */
   context: Tensor;
@@ -176,7 +182,7 @@ export function additiveAttention(
   const context = output([batch, hv], inputs);
   const weights = output([batch, s], inputs);
   const useKernel = batch * s * a >= ATTENTION_KERNEL_MIN;
-  if (useKernel && session !== undefined && stepKernels !== null && hv % 4 === 0 && a % 4 === 0 && session.serves(keys, v, values, lengths)) {
+  if (batch * s * a >= ATTENTION_SESSION_MIN && session !== undefined && stepKernels !== null && hv % 4 === 0 && a % 4 === 0 && session.serves(keys, v, values, lengths)) {
     const done = sessionStep(stepKernels, session, query, context, weights);
     if (done) return { context, weights };
   }
