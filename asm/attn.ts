@@ -191,19 +191,41 @@ export function attnStepBackward(
       store<f32>(de + o, load<f32>(w + o) * (load<f32>(de + o) - dot));
     }
     for (let i = n; i < s; i++) store<f32>(de + row + (<usize>i << 2), 0);
-    // dq = Σ_i de_i v (1 - t²), t recomputed.
+    // dq = Σ_i de_i v (1 - t²), t recomputed; eight columns at a time summed over i in registers.
     const qb = q + <usize>b * aBytes;
     const dqb = dq + <usize>b * aBytes;
-    memory.fill(dqb, 0, aBytes);
-    for (let i = 0; i < n; i++) {
-      const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
-      const kr = k + <usize>(b * s + i) * aBytes;
-      for (let j = 0; j < a; j += 4) {
-        const o = <usize>j << 2;
-        const th = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
-        const d = f32x4.mul(f32x4.mul(g, v128.load(v + o)), f32x4.sub(one, f32x4.mul(th, th)));
-        v128.store(dqb + o, f32x4.add(v128.load(dqb + o), d));
+    const kb = k + <usize>(b * s) * aBytes;
+    let j = 0;
+    for (; j + 8 <= a; j += 8) {
+      const o = <usize>j << 2;
+      const q0 = v128.load(qb + o);
+      const q1 = v128.load(qb + o, 16);
+      const v0 = v128.load(v + o);
+      const v1 = v128.load(v + o, 16);
+      let acc0 = f32x4.splat(0);
+      let acc1 = f32x4.splat(0);
+      for (let i = 0; i < n; i++) {
+        const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
+        const kr = kb + <usize>i * aBytes + o;
+        const t0 = tanhV(f32x4.add(q0, v128.load(kr)));
+        const t1 = tanhV(f32x4.add(q1, v128.load(kr, 16)));
+        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
+        acc1 = f32x4.add(acc1, f32x4.mul(f32x4.mul(g, v1), f32x4.sub(one, f32x4.mul(t1, t1))));
       }
+      v128.store(dqb + o, acc0);
+      v128.store(dqb + o, acc1, 16);
+    }
+    for (; j < a; j += 4) {
+      const o = <usize>j << 2;
+      const q0 = v128.load(qb + o);
+      const v0 = v128.load(v + o);
+      let acc0 = f32x4.splat(0);
+      for (let i = 0; i < n; i++) {
+        const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
+        const t0 = tanhV(f32x4.add(q0, v128.load(kb + <usize>i * aBytes + o)));
+        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
+      }
+      v128.store(dqb + o, acc0);
     }
   }
 }
