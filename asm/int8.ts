@@ -54,7 +54,10 @@ export function valueBytes(): i32 {
 /** acc + the products w·q of one step (16 int8, or 8 widened to i16) summed into four i32 lanes. */
 @inline function dot(acc: v128, w: v128, q: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, q, acc);
+    // The i16 dot (pmaddubsw on x64) then pairs summed into i32: no pair sum saturates (|q·w + q·w| <=
+    // 2·127·127 < 2^15) and q is 7-bit, so every implementation gives the exact sums. (Node 20's V8
+    // returns twice the sum from the fused i32x4.relaxed_dot_i8x16_i7x16_add_s, which the self-test caught.)
+    return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, q)));
   } else {
     return i32x4.add(acc, i32x4.dot_i16x8_s(w, q));
   }

@@ -1,0 +1,115 @@
+/**
+ * Greedy decoding of bench:model's reference RNN (bench/model.ts: referenceModel('rnn'), forced length 15)
+ * from float32 and from int8 weights, at batch 64 and batch 1, with another build's code (`--dist DIR`, a
+ * dist/ directory with the same layout), so two builds are compared on the same work: run it alternately
+ * for both builds and compare the medians. The checksum of the chosen words and their scores must be
+ * equal when both builds compute the same thing.
+ *
+ *   node dist/bench/decode-ab.js [--dist /work/other/dist] [--reps 8] [--b1 32] [--threads 2]
+ *   {"dist":..,"b64_ms":..,"b1_ms":..,"q64_ms":..,"q1_ms":..,"b64_sent_s":..,"b1_sent_s":..,"q64_sent_s":..,"q1_sent_s":..,"checksum":..,"qchecksum":..}
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+
+type Mods = {
+  batch: typeof import('../src/data/batch.js');
+  engine: typeof import('../src/engine/engine.js');
+  int8: typeof import('../src/engine/int8.js');
+  greedy: typeof import('../src/decode/greedy.js');
+  quantize: typeof import('../src/model/quantize.js');
+  bench: typeof import('./model.js');
+};
+
+async function load(dist: string): Promise<Mods> {
+  const at = (p: string): string => pathToFileURL(join(dist, p)).href;
+  return {
+    batch: (await import(at('src/data/batch.js'))) as Mods['batch'],
+    engine: (await import(at('src/engine/engine.js'))) as Mods['engine'],
+    int8: (await import(at('src/engine/int8.js'))) as Mods['int8'],
+    greedy: (await import(at('src/decode/greedy.js'))) as Mods['greedy'],
+    quantize: (await import(at('src/model/quantize.js'))) as Mods['quantize'],
+    bench: (await import(at('bench/model.js'))) as Mods['bench'],
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const dist = resolve(opt('--dist') ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const reps = Number(opt('--reps') ?? 8);
+  const b1n = Number(opt('--b1') ?? 32);
+  const threads = opt('--threads');
+  const only = opt('--only'); // f64, f1, q64, q1: time only that part (for profiles)
+  const m = await load(dist);
+  await m.engine.initEngine(threads === undefined ? {} : { threads: Number(threads) });
+  const float = m.bench.referenceModel('rnn');
+  const int8 = m.bench.referenceModel('rnn');
+  const quantized = m.quantize.quantizeParameters(float.parameters());
+  for (const [n, p] of int8.parameters()) {
+    const q = quantized.get(n);
+    p.data.set(q === undefined ? (float.parameters().get(n) as { data: Float32Array }).data : m.int8.dequantizeMatrix(q));
+    if (q !== undefined) m.int8.registerInt8(p.data, q);
+  }
+  for (const model of [float, int8]) {
+    const bias = model.parameters().get('decoder.output.bias');
+    if (bias !== undefined) bias.data[2] = -1e9; // EOS: forced length
+  }
+  const srcs = m.bench.sentences(64, 1);
+  const b64 = m.batch.makeSourceBatch(srcs);
+  const sums = { f: 0, q: 0 };
+  const run = (model: typeof float, batch: ReturnType<typeof m.batch.makeSourceBatch>, key: 'f' | 'q'): number => {
+    const t0 = performance.now();
+    const hyps = m.greedy.greedy(model, batch, { maxLen: 15 });
+    const t = performance.now() - t0;
+    for (const h of hyps) {
+      if (h.tokens.length !== 15) throw new Error('forced-length decoding did not run 15 steps');
+      sums[key] = (sums[key] * 31 + h.tokens.reduce((a, w, i) => a + w * (i + 1), 0) + h.score) % 1e9;
+    }
+    return t;
+  };
+  const t = { f64: [] as number[], q64: [] as number[], f1: [] as number[], q1: [] as number[] };
+  for (let r = 0; r < reps + 1; r++) {
+    const f = only === undefined || only === 'f64' ? run(float, b64, 'f') : 0;
+    const q = only === undefined || only === 'q64' ? run(int8, b64, 'q') : 0;
+    if (r > 0) {
+      t.f64.push(f);
+      t.q64.push(q);
+    }
+  }
+  for (let i = 0; i < b1n + 1; i++) {
+    const one = m.batch.makeSourceBatch([srcs[i % srcs.length] as number[]]);
+    const f = only === undefined || only === 'f1' ? run(float, one, 'f') : 0;
+    const q = only === undefined || only === 'q1' ? run(int8, one, 'q') : 0;
+    if (i > 0) {
+      t.f1.push(f);
+      t.q1.push(q);
+    }
+  }
+  await m.engine.shutdownEngine();
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
+  const out = {
+    dist,
+    b64_ms: r2(median(t.f64)),
+    b1_ms: r2(median(t.f1)),
+    q64_ms: r2(median(t.q64)),
+    q1_ms: r2(median(t.q1)),
+    b64_sent_s: Math.round(64000 / median(t.f64)),
+    b1_sent_s: Math.round(1000 / median(t.f1)),
+    q64_sent_s: Math.round(64000 / median(t.q64)),
+    q1_sent_s: Math.round(1000 / median(t.q1)),
+    checksum: sums.f,
+    qchecksum: sums.q,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+await main();
