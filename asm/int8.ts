@@ -19,6 +19,8 @@
 // instructions, so both builds give bit-identical C. The loader checks that on the running host
 // before it trusts the relaxed build (V8 may lower relaxed instructions differently from the spec).
 
+import { greedyRows } from './greedy';
+
 export function heapBase(): usize {
   return __heap_base;
 }
@@ -199,6 +201,14 @@ function gemmColumns(
       }
     }
   }
+}
+
+/**
+ * Greedy decoding's pick (asm/greedy.ts, the float module's kernel) over the m rows of d logits at ptr that
+ * gemmInt8Bias wrote in this instance's memory (the one-thread instance: no copy of the logits out).
+ */
+export function greedyPick(ptr: usize, m: i32, d: i32, skip0: i32, skip1: i32, logD: f64, out: usize): void {
+  greedyRows(ptr, 0, m, d, skip0, skip1, logD, out);
 }
 
 // ---- jobs on the engine's worker pool ----------------------------------------------------------------
