@@ -7,7 +7,7 @@
 // A pool job (KIND_GREEDY of asm/gemm.ts): chunk c takes rows [c * per, (c + 1) * per).
 
 import { P_G_PTR, P_G_D, P_G_ROWS, P_G_PER, P_G_OUT, P_G_SKIP0, P_G_SKIP1, P_G_LOGD, pi } from './common';
-import { expV } from './vec';
+import { expReduced, expV } from './vec';
 
 /** Bytes of one row's result: f64 max, f64 sum, i32 best id, f32 its logit, i32 first near-tie id (-1: none), i32 ok. */
 export const GREEDY_OUT_BYTES: i32 = 32;
@@ -209,15 +209,7 @@ function expSumShifted(at: usize, d: i32, m: f32): f64 {
   const under = f32x4.lt(x, lo);
   const xc = f32x4.pmax(x, lo);
   const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
-  let f = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
-  f = f32x4.sub(f, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, f), f), f), f32x4.splat(1));
+  const y = expReduced(xc, k);
   // k + 1.5·2^23 is exact for integral |k| < 2^22 and holds k + 0x400000 in its low mantissa bits, so its bits
   // minus those of 1.5·2^23 are k (as trunc_sat gives it); 2^k = (k + 127) << 23.
   const magic = f32x4.splat(12582912.0);

@@ -11,31 +11,20 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 
-type Mods = {
-  batch: typeof import('../src/data/batch.js');
-  engine: typeof import('../src/engine/engine.js');
-  int8: typeof import('../src/engine/int8.js');
-  greedy: typeof import('../src/decode/greedy.js');
-  quantize: typeof import('../src/model/quantize.js');
-  bench: typeof import('./model.js');
-};
+import { median } from './model.js';
 
-async function load(dist: string): Promise<Mods> {
+/** The modules of the build at `dist` (a dist/ directory) that the run uses. */
+async function load(dist: string) {
   const at = (p: string): string => pathToFileURL(join(dist, p)).href;
-  return {
-    batch: (await import(at('src/data/batch.js'))) as Mods['batch'],
-    engine: (await import(at('src/engine/engine.js'))) as Mods['engine'],
-    int8: (await import(at('src/engine/int8.js'))) as Mods['int8'],
-    greedy: (await import(at('src/decode/greedy.js'))) as Mods['greedy'],
-    quantize: (await import(at('src/model/quantize.js'))) as Mods['quantize'],
-    bench: (await import(at('bench/model.js'))) as Mods['bench'],
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  const [batch, engine, int8, greedy, quantize, bench] = await Promise.all([
+    import(at('src/data/batch.js')) as Promise<typeof import('../src/data/batch.js')>,
+    import(at('src/engine/engine.js')) as Promise<typeof import('../src/engine/engine.js')>,
+    import(at('src/engine/int8.js')) as Promise<typeof import('../src/engine/int8.js')>,
+    import(at('src/decode/greedy.js')) as Promise<typeof import('../src/decode/greedy.js')>,
+    import(at('src/model/quantize.js')) as Promise<typeof import('../src/model/quantize.js')>,
+    import(at('bench/model.js')) as Promise<typeof import('./model.js')>,
+  ]);
+  return { batch, engine, int8, greedy, quantize, bench };
 }
 
 async function main(): Promise<void> {
