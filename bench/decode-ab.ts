@@ -10,6 +10,7 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 import { median } from './model.js';
 
@@ -28,16 +29,14 @@ async function load(dist: string) {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const opt = (name: string): string | undefined => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const dist = resolve(opt('--dist') ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
-  const reps = Number(opt('--reps') ?? 8);
-  const b1n = Number(opt('--b1') ?? 32);
-  const threads = opt('--threads');
-  const only = opt('--only'); // f64, f1, q64, q1: time only that part (for profiles)
+  const { values: o } = parseArgs({
+    options: { dist: { type: 'string' }, reps: { type: 'string' }, b1: { type: 'string' }, threads: { type: 'string' }, only: { type: 'string' } },
+  });
+  const dist = resolve(o.dist ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const reps = Number(o.reps ?? 8);
+  const b1n = Number(o.b1 ?? 32);
+  const threads = o.threads;
+  const only = o.only; // f64, f1, q64, q1: time only that part (for profiles)
   const m = await load(dist);
   await m.engine.initEngine(threads === undefined ? {} : { threads: Number(threads) });
   const float = m.bench.referenceModel('rnn');
