@@ -6,7 +6,10 @@
  * equal when both builds compute the same thing.
  *
  *   node dist/bench/decode-ab.js [--dist /work/other/dist] [--reps 8] [--b1 32] [--threads 2]
- *   {"dist":..,"b64_ms":..,"b1_ms":..,"q64_ms":..,"q1_ms":..,"b64_sent_s":..,"b1_sent_s":..,"q64_sent_s":..,"q1_sent_s":..,"checksum":..,"qchecksum":..}
+ *   {"dist":..,"b64_ms":..,"b1_ms":..,"q64_ms":..,"q1_ms":..,"b64_sent_s":..,"b1_sent_s":..,"q64_sent_s":..,"q1_sent_s":..,
+ *    "cpu_ms":{"b64":..,"b1":..,"q64":..,"q1":..},"checksum":..,"qchecksum":..}
+ * (medians of wall time per decode, and of the process's CPU time per decode: with --threads 1 the latter
+ * is the decode's own work, much less moved by other load on the machine)
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
@@ -54,10 +57,17 @@ async function main(): Promise<void> {
   const srcs = m.bench.sentences(64, 1);
   const b64 = m.batch.makeSourceBatch(srcs);
   const sums = { f: 0, q: 0 };
+  // CPU time of the process per decode (all its threads: with --threads 1, the decode's own work, which
+  // other processes on the machine move much less than the wall time).
+  const cpu = { f64: [] as number[], q64: [] as number[], f1: [] as number[], q1: [] as number[] };
+  let lastCpu = 0;
   const run = (model: typeof float, batch: ReturnType<typeof m.batch.makeSourceBatch>, key: 'f' | 'q'): number => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const hyps = m.greedy.greedy(model, batch, { maxLen: 15 });
     const t = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    lastCpu = (c.user + c.system) / 1000;
     for (const h of hyps) {
       if (h.tokens.length !== 15) throw new Error('forced-length decoding did not run 15 steps');
       sums[key] = (sums[key] * 31 + h.tokens.reduce((a, w, i) => a + w * (i + 1), 0) + h.score) % 1e9;
@@ -67,19 +77,25 @@ async function main(): Promise<void> {
   const t = { f64: [] as number[], q64: [] as number[], f1: [] as number[], q1: [] as number[] };
   for (let r = 0; r < reps + 1; r++) {
     const f = only === undefined || only === 'f64' ? run(float, b64, 'f') : 0;
+    const fc = lastCpu;
     const q = only === undefined || only === 'q64' ? run(int8, b64, 'q') : 0;
     if (r > 0) {
       t.f64.push(f);
       t.q64.push(q);
+      cpu.f64.push(fc);
+      cpu.q64.push(lastCpu);
     }
   }
   for (let i = 0; i < b1n + 1; i++) {
     const one = m.batch.makeSourceBatch([srcs[i % srcs.length] as number[]]);
     const f = only === undefined || only === 'f1' ? run(float, one, 'f') : 0;
+    const fc = lastCpu;
     const q = only === undefined || only === 'q1' ? run(int8, one, 'q') : 0;
     if (i > 0) {
       t.f1.push(f);
       t.q1.push(q);
+      cpu.f1.push(fc);
+      cpu.q1.push(lastCpu);
     }
   }
   await m.engine.shutdownEngine();
@@ -94,6 +110,7 @@ async function main(): Promise<void> {
     b1_sent_s: Math.round(1000 / median(t.f1)),
     q64_sent_s: Math.round(64000 / median(t.q64)),
     q1_sent_s: Math.round(1000 / median(t.q1)),
+    cpu_ms: { b64: r2(median(cpu.f64)), b1: r2(median(cpu.f1)), q64: r2(median(cpu.q64)), q1: r2(median(cpu.q1)) },
     checksum: sums.f,
     qchecksum: sums.q,
   };
