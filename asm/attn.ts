@@ -30,8 +30,8 @@ const CLAMP: f32 = 7.90531110763549805;
   return (f32x4.extract_lane(x, 0) + f32x4.extract_lane(x, 1)) + (f32x4.extract_lane(x, 2) + f32x4.extract_lane(x, 3));
 }
 
-/** Forward scores; rows i >= len[b] of t and e are left as they were. */
-export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32): void {
+/** The scores e (and with `keep` the tanh values t) of rows i < len[b]; rows past len are left as they were. */
+@inline function scores(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32, keep: bool): void {
   const rowBytes = <usize>a << 2;
   for (let b = 0; b < batch; b++) {
     const n = load<i32>(len + (<usize>b << 2));
@@ -47,8 +47,10 @@ export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, 
         const o = <usize>j << 2;
         const t0 = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
         const t1 = tanhV(f32x4.add(v128.load(qb + o, 16), v128.load(kr + o, 16)));
-        v128.store(tr + o, t0);
-        v128.store(tr + o, t1, 16);
+        if (keep) {
+          v128.store(tr + o, t0);
+          v128.store(tr + o, t1, 16);
+        }
         acc0 = madd(v128.load(v + o), t0, acc0);
         acc1 = madd(v128.load(v + o, 16), t1, acc1);
       }
@@ -56,12 +58,17 @@ export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, 
       for (; j < a; j++) {
         const o = <usize>j << 2;
         const th = f32x4.extract_lane(tanhV(f32x4.splat(load<f32>(qb + o) + load<f32>(kr + o))), 0);
-        store<f32>(tr + o, th);
+        if (keep) store<f32>(tr + o, th);
         sum += load<f32>(v + o) * th;
       }
       store<f32>(e + (<usize>(b * s + i) << 2), sum);
     }
   }
+}
+
+/** Forward scores; rows i >= len[b] of t and e are left as they were. */
+export function attnForward(q: usize, k: usize, v: usize, len: usize, t: usize, e: usize, batch: i32, s: i32, a: i32): void {
+  scores(q, k, v, len, t, e, batch, s, a, true);
 }
 
 /** Backward of the scores; dk rows i < len[b] are written (not accumulated), dq and dv are overwritten. */
@@ -95,6 +102,173 @@ export function attnBackward(t: usize, v: usize, de: usize, len: usize, dk: usiz
         const d = g * load<f32>(v + o) * (1 - th * th);
         store<f32>(kr + o, d);
         store<f32>(qb + o, load<f32>(qb + o) + d);
+      }
+    }
+  }
+}
+
+// ---- The step kernels of an attention session (src/engine/wasm-attention.ts): the keys and values stay in
+// linear memory for every decoder step of a batch; a step's backward computes only what the step before it
+// needs (dq), and the gradients of the keys, the values and v are summed over all steps at once at the end.
+
+/** e[b,i] = v · tanh(q[b,:] + k[b,i,:]) for i < len[b]: the scores of attnForward (the same bits), no tanh kept. */
+export function attnScores(q: usize, k: usize, v: usize, len: usize, e: usize, batch: i32, s: i32, a: i32): void {
+  scores(q, k, v, len, 0, e, batch, s, a, false);
+}
+
+@inline function lo64(x: v128): v128 {
+  return f64x2.promote_low_f32x4(x);
+}
+
+@inline function hi64(x: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+}
+
+/**
+ * ctx[b,:] = Σ_{i < len[b]} w[b,i] vals[b,i,:], each term added as the TypeScript loop adds it (in double
+ * precision, rounded to float after every term), so the context has the same bits. H a multiple of 4.
+ */
+export function attnContext(w: usize, vals: usize, len: usize, ctx: usize, batch: i32, s: i32, h: i32): void {
+  const rowBytes = <usize>h << 2;
+  for (let b = 0; b < batch; b++) {
+    const n = load<i32>(len + (<usize>b << 2));
+    const cb = ctx + <usize>b * rowBytes;
+    memory.fill(cb, 0, rowBytes);
+    for (let i = 0; i < n; i++) {
+      const al = f64x2.splat(<f64>load<f32>(w + (<usize>(b * s + i) << 2)));
+      const vr = vals + <usize>(b * s + i) * rowBytes;
+      for (let j = 0; j < h; j += 4) {
+        const o = <usize>j << 2;
+        const c = v128.load(cb + o);
+        const x = v128.load(vr + o);
+        const lo = f32x4.demote_f64x2_zero(f64x2.add(lo64(c), f64x2.mul(al, lo64(x))));
+        const hi = f32x4.demote_f64x2_zero(f64x2.add(hi64(c), f64x2.mul(al, hi64(x))));
+        v128.store(cb + o, v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+      }
+    }
+  }
+}
+
+/**
+ * One step's backward up to the query: dα_i = gw[b,i] (gw = 0: none) + vals[b,i,:]·gc[b,:], the masked softmax's
+ * de_i = α_i (dα_i - Σ_j α_j dα_j) into de (B, S) (0 past len), and dq[b,:] = Σ_i de_i v ⊙ (1 - tanh(q_b + k_i)²)
+ * written (not added). H and A multiples of 4.
+ */
+export function attnStepBackward(
+  q: usize, k: usize, v: usize, vals: usize, w: usize, gc: usize, gw: usize, len: usize, de: usize, dq: usize,
+  batch: i32, s: i32, a: i32, h: i32,
+): void {
+  const aBytes = <usize>a << 2;
+  const hBytes = <usize>h << 2;
+  const one = f32x4.splat(1);
+  for (let b = 0; b < batch; b++) {
+    const n = load<i32>(len + (<usize>b << 2));
+    const gcb = gc + <usize>b * hBytes;
+    const row = <usize>(b * s) << 2;
+    // dα into de, then the softmax backward in place.
+    let dot: f32 = 0;
+    for (let i = 0; i < n; i++) {
+      const vr = vals + <usize>(b * s + i) * hBytes;
+      let acc0 = f32x4.splat(0);
+      let acc1 = f32x4.splat(0);
+      let j = 0;
+      for (; j + 8 <= h; j += 8) {
+        const o = <usize>j << 2;
+        acc0 = madd(v128.load(vr + o), v128.load(gcb + o), acc0);
+        acc1 = madd(v128.load(vr + o, 16), v128.load(gcb + o, 16), acc1);
+      }
+      for (; j < h; j += 4) {
+        const o = <usize>j << 2;
+        acc0 = madd(v128.load(vr + o), v128.load(gcb + o), acc0);
+      }
+      let d = hsum(f32x4.add(acc0, acc1));
+      if (gw != 0) d += load<f32>(gw + row + (<usize>i << 2));
+      store<f32>(de + row + (<usize>i << 2), d);
+      dot += load<f32>(w + row + (<usize>i << 2)) * d;
+    }
+    for (let i = 0; i < n; i++) {
+      const o = row + (<usize>i << 2);
+      store<f32>(de + o, load<f32>(w + o) * (load<f32>(de + o) - dot));
+    }
+    for (let i = n; i < s; i++) store<f32>(de + row + (<usize>i << 2), 0);
+    // dq = Σ_i de_i v (1 - t²), t recomputed; eight columns at a time summed over i in registers.
+    const qb = q + <usize>b * aBytes;
+    const dqb = dq + <usize>b * aBytes;
+    const kb = k + <usize>(b * s) * aBytes;
+    let j = 0;
+    for (; j + 8 <= a; j += 8) {
+      const o = <usize>j << 2;
+      const q0 = v128.load(qb + o);
+      const q1 = v128.load(qb + o, 16);
+      const v0 = v128.load(v + o);
+      const v1 = v128.load(v + o, 16);
+      let acc0 = f32x4.splat(0);
+      let acc1 = f32x4.splat(0);
+      for (let i = 0; i < n; i++) {
+        const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
+        const kr = kb + <usize>i * aBytes + o;
+        const t0 = tanhV(f32x4.add(q0, v128.load(kr)));
+        const t1 = tanhV(f32x4.add(q1, v128.load(kr, 16)));
+        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
+        acc1 = f32x4.add(acc1, f32x4.mul(f32x4.mul(g, v1), f32x4.sub(one, f32x4.mul(t1, t1))));
+      }
+      v128.store(dqb + o, acc0);
+      v128.store(dqb + o, acc1, 16);
+    }
+    for (; j < a; j += 4) {
+      const o = <usize>j << 2;
+      const q0 = v128.load(qb + o);
+      const v0 = v128.load(v + o);
+      let acc0 = f32x4.splat(0);
+      for (let i = 0; i < n; i++) {
+        const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
+        const t0 = tanhV(f32x4.add(q0, v128.load(kb + <usize>i * aBytes + o)));
+        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
+      }
+      v128.store(dqb + o, acc0);
+    }
+  }
+}
+
+/**
+ * The rest of the backward of `steps` steps at once: for each step t (q, de, w, gc at t·B·A, t·B·S, t·B·S, t·B·H
+ * floats), dk[b,i,:] = Σ_t de v ⊙ (1 - tanh(q_tb + k_bi)²), dvals[b,i,:] = Σ_t w_tbi gc_tb and dv = Σ de tanh(·),
+ * all written (rows past len: 0). H and A multiples of 4.
+ */
+export function attnFlush(
+  q: usize, k: usize, v: usize, de: usize, w: usize, gc: usize, len: usize, dk: usize, dvals: usize, dv: usize,
+  steps: i32, batch: i32, s: i32, a: i32, h: i32,
+): void {
+  const aBytes = <usize>a << 2;
+  const hBytes = <usize>h << 2;
+  const one = f32x4.splat(1);
+  memory.fill(dk, 0, <usize>batch * s * aBytes);
+  memory.fill(dvals, 0, <usize>batch * s * hBytes);
+  memory.fill(dv, 0, aBytes);
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batch; b++) {
+      const n = load<i32>(len + (<usize>b << 2));
+      const qb = q + <usize>(t * batch + b) * aBytes;
+      const gcb = gc + <usize>(t * batch + b) * hBytes;
+      const row = <usize>((t * batch + b) * s) << 2;
+      for (let i = 0; i < n; i++) {
+        const g = load<f32>(de + row + (<usize>i << 2));
+        const gv = f32x4.splat(g);
+        const kr = k + <usize>(b * s + i) * aBytes;
+        const dkr = dk + <usize>(b * s + i) * aBytes;
+        for (let j = 0; j < a; j += 4) {
+          const o = <usize>j << 2;
+          const th = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
+          v128.store(dv + o, madd(gv, th, v128.load(dv + o)));
+          const d = f32x4.mul(f32x4.mul(gv, v128.load(v + o)), f32x4.sub(one, f32x4.mul(th, th)));
+          v128.store(dkr + o, f32x4.add(v128.load(dkr + o), d));
+        }
+        const al = f32x4.splat(load<f32>(w + row + (<usize>i << 2)));
+        const dvr = dvals + <usize>(b * s + i) * hBytes;
+        for (let j = 0; j < h; j += 4) {
+          const o = <usize>j << 2;
+          v128.store(dvr + o, madd(al, v128.load(gcb + o), v128.load(dvr + o)));
+        }
       }
     }
   }

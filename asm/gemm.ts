@@ -23,7 +23,7 @@ import { crossEntropyChunk } from './crossentropy';
 
 export { prepSmall, smallInit, smallStream, smallDots } from './small';
 export { rowMax, expSum } from './vec';
-export { attnForward, attnBackward } from './attn';
+export { attnForward, attnBackward, attnScores, attnContext, attnStepBackward, attnFlush } from './attn';
 export { maskedSoftmax, maskedSoftmaxBackward } from './softmax';
 export { layerNormForward, layerNormBackward } from './layernorm';
 export { geluForward, geluBackward } from './gelu';

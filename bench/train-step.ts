@@ -16,40 +16,19 @@
  * train_step_ms is the median wall time of a step, cpu_ms the median CPU time of the process over a step
  * (all its threads: on a machine shared with other work it moves less than the wall time).
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
+import { importFrom, loadEngineModules, median, timedStep, type EngineModules } from './dist-modules.js';
 
-type Mods = {
-  batch: typeof import('../src/data/batch.js');
-  engine: typeof import('../src/engine/engine.js');
-  optim: typeof import('../src/engine/optim.js');
-  random: typeof import('../src/engine/random.js');
-  tensor: typeof import('../src/engine/tensor.js');
-  config: typeof import('../src/model/config.js');
-  model: typeof import('../src/model/transformer/model.js');
-};
+type Mods = EngineModules & { model: typeof import('../src/model/transformer/model.js') };
 
 const VOCAB = 10000;
 const SENTENCES = 230;
 
 async function load(dist: string): Promise<Mods> {
-  const at = (p: string): string => pathToFileURL(join(dist, p)).href;
-  return {
-    batch: (await import(at('src/data/batch.js'))) as Mods['batch'],
-    engine: (await import(at('src/engine/engine.js'))) as Mods['engine'],
-    optim: (await import(at('src/engine/optim.js'))) as Mods['optim'],
-    random: (await import(at('src/engine/random.js'))) as Mods['random'],
-    tensor: (await import(at('src/engine/tensor.js'))) as Mods['tensor'],
-    config: (await import(at('src/model/config.js'))) as Mods['config'],
-    model: (await import(at('src/model/transformer/model.js'))) as Mods['model'],
-  };
+  return { ...(await loadEngineModules(dist)), model: await importFrom(dist, 'src/model/transformer/model.js') };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -78,17 +57,10 @@ async function main(): Promise<void> {
   const cpu: number[] = [];
   const losses: number[] = [];
   for (let s = 0; s < steps + 2; s++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    adam.zeroGrad();
-    const r = m.tensor.withTape(tape, () => model.loss(batch));
-    tape.backward(r.loss, 1 / r.ntokens);
-    adam.step();
-    losses.push(r.loss.item());
-    tape.reset();
-    if (s >= 2) times.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    if (s >= 2) cpu.push((c.user + c.system) / 1000);
+    const r = timedStep(m, model, adam, tape, batch);
+    losses.push(r.loss);
+    if (s >= 2) times.push(r.ms);
+    if (s >= 2) cpu.push(r.cpu);
   }
   let checksum = 0;
   for (const p of model.parameters().values()) for (let i = 0; i < p.size; i += 97) checksum += (p.data[i] as number) * ((i % 13) + 1);

@@ -10,7 +10,8 @@
 import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
 import { gemmReference, setConcatExact, setGemmImpl } from './gemm.js';
-import { setAttentionKernels } from './fused/attention.js';
+import { setAttentionKernels, setAttentionStepKernels } from './fused/attention.js';
+import { wasmAttentionSteps } from './wasm-attention.js';
 import { setGruKernels } from './fused/gru.js';
 import { setRowKernel } from './ops/vector.js';
 import { attachInt8Pool, initInt8, int8GreedyPick, int8JobModule, int8Of, shutdownInt8, withInt8Jobs, type Int8Info } from './int8.js';
@@ -172,6 +173,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     forward: (q, k, v, lengths, batch, s, a, t, e) => rows.attentionForward(q, k, v, lengths, batch, s, a, t, e),
     backward: (t, v, de, lengths, batch, s, a, dk, dq, dv) => rows.attentionBackward(t, v, de, lengths, batch, s, a, dk, dq, dv),
   });
+  setAttentionStepKernels(wasmAttentionSteps(rows));
   setGruKernels(wasmGruKernels(rows));
   // int8 weights: their product on the pool with the pick on its logits (int8.ts), else the general path.
   setPickKernel((args, bias, skip0, skip1, out) =>
@@ -220,6 +222,7 @@ export async function shutdownEngine(): Promise<void> {
   setRowKernels(null);
   setRowKernel(null);
   setAttentionKernels(null);
+  setAttentionStepKernels(null);
   setGruKernels(null);
   setPickKernel(null);
   setAdamKernel(null);

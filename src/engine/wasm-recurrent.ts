@@ -35,7 +35,7 @@ export function wasmGruKernels(w: WasmGemm): GruKernels {
       if (act !== null) act.set(f.subarray(pa >> 2, (pa >> 2) + 4 * bh), actOff);
       return true;
     },
-    backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active) {
+    backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active, dxZero) {
       if (hidden % 4 !== 0) return false;
       const bh = batch * hidden;
       const at = w.callRegions([bh, 4 * bh, bh, 3 * bh, 3 * bh, batch]);
@@ -56,7 +56,8 @@ export function wasmGruKernels(w: WasmGemm): GruKernels {
           if (flags[(pf >> 2) + b] === 0) continue;
           const xo = dxRowOffset(b);
           const src = (px >> 2) + b * h3;
-          for (let j = 0; j < h3; j++) dx[xo + j] += f[src + j] as number;
+          if (dxZero === true) dx.set(f.subarray(src, src + h3), xo);
+          else for (let j = 0; j < h3; j++) dx[xo + j] += f[src + j] as number;
         }
       }
       return true;

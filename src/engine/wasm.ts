@@ -36,6 +36,11 @@ export interface GemmKernels {
   /** Additive attention score kernels (asm/attn.ts). */
   attnForward(q: number, k: number, v: number, len: number, t: number, e: number, batch: number, s: number, a: number): void;
   attnBackward(t: number, v: number, de: number, len: number, dk: number, dq: number, dv: number, batch: number, s: number, a: number): void;
+  /** Attention session step kernels (asm/attn.ts; see wasm-attention.ts). */
+  attnScores(q: number, k: number, v: number, len: number, e: number, batch: number, s: number, a: number): void;
+  attnContext(w: number, vals: number, len: number, ctx: number, batch: number, s: number, h: number): void;
+  attnStepBackward(q: number, k: number, v: number, vals: number, w: number, gc: number, gw: number, len: number, de: number, dq: number, batch: number, s: number, a: number, h: number): void;
+  attnFlush(q: number, k: number, v: number, de: number, w: number, gc: number, len: number, dk: number, dvals: number, dv: number, steps: number, batch: number, s: number, a: number, h: number): void;
   /** Transformer row kernels (asm/softmax.ts, asm/layernorm.ts, asm/gelu.ts; see wasm-transformer.ts). */
   maskedSoftmax(x: number, y: number, len: number, rows: number, s: number, scale: number): void;
   maskedSoftmaxBackward(y: number, g: number, dx: number, len: number, rows: number, s: number, scale: number): void;
@@ -782,6 +787,10 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const expSum = exported(instance.exports, 'expSum');
   const attnForward = exported(instance.exports, 'attnForward');
   const attnBackward = exported(instance.exports, 'attnBackward');
+  const attnScores = exported(instance.exports, 'attnScores');
+  const attnContext = exported(instance.exports, 'attnContext');
+  const attnStepBackward = exported(instance.exports, 'attnStepBackward');
+  const attnFlush = exported(instance.exports, 'attnFlush');
   const maskedSoftmax = exported(instance.exports, 'maskedSoftmax');
   const maskedSoftmaxBackward = exported(instance.exports, 'maskedSoftmaxBackward');
   const layerNormForward = exported(instance.exports, 'layerNormForward');
@@ -804,6 +813,11 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),
     attnForward: (q, k, v, len, t, e, batch, s, a) => void attnForward(q, k, v, len, t, e, batch, s, a),
     attnBackward: (t, v, de, len, dk, dq, dv, batch, s, a) => void attnBackward(t, v, de, len, dk, dq, dv, batch, s, a),
+    attnScores: (q, k, v, len, e, batch, s, a) => void attnScores(q, k, v, len, e, batch, s, a),
+    attnContext: (w, vals, len, ctx, batch, s, h) => void attnContext(w, vals, len, ctx, batch, s, h),
+    attnStepBackward: (q, k, v, vals, w, gc, gw, len, de, dq, batch, s, a, h) => void attnStepBackward(q, k, v, vals, w, gc, gw, len, de, dq, batch, s, a, h),
+    attnFlush: (q, k, v, de, w, gc, len, dk, dvals, dv, steps, batch, s, a, h) =>
+      void attnFlush(q, k, v, de, w, gc, len, dk, dvals, dv, steps, batch, s, a, h),
     maskedSoftmax: (x, y, len, rows, s, scale) => void maskedSoftmax(x, y, len, rows, s, scale),
     maskedSoftmaxBackward: (y, g, dx, len, rows, s, scale) => void maskedSoftmaxBackward(y, g, dx, len, rows, s, scale),
     layerNormForward: (x, gamma, beta, y, stats, rows, d, eps) => void layerNormForward(x, gamma, beta, y, stats, rows, d, eps),

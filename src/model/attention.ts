@@ -15,7 +15,9 @@
  * alignments of a baseline model have no rows.
  */
 import { additiveAttention, bmm, linear, reshape, softmax } from '../engine/ops.js';
-import { ShapeError, Tensor } from '../engine/tensor.js';
+import { AttentionSession } from '../engine/fused/attention.js';
+import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
+import { activeTape, ShapeError, Tensor } from '../engine/tensor.js';
 import type { RnnModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
 import { gatherRows } from './select.js';
@@ -30,6 +32,10 @@ export interface AttentionMemory {
   lengths: Int32Array;
   /** The encoder's final state (B, H): the fixed context of the baseline. */
   summary: Tensor;
+  /** Additive attention: the keys and values of this batch kept for all its steps (engine/fused/attention.ts). */
+  session?: AttentionSession;
+  /** Additive attention under a recording tape: the query weight's gradient summed once over all steps. */
+  querySums?: StepGrads;
 }
 
 export interface AttentionStep {
@@ -73,13 +79,16 @@ export class AdditiveAttention implements Attention {
 
   precompute(states: Tensor, lengths: Int32Array, summary: Tensor): AttentionMemory {
     checkMemory('AdditiveAttention', states, lengths);
-    return { values: states, keys: linear(states, this.wk), lengths, summary }; // keys (B, S, A)
+    const keys = linear(states, this.wk); // (B, S, A)
+    const session = new AttentionSession(keys, this.v, states, lengths);
+    return { values: states, keys, lengths, summary, session, ...(activeTape()?.recording === true ? { querySums: new StepGrads(this.wq, null) } : {}) };
   }
 
   step(query: Tensor, memory: AttentionMemory): AttentionStep {
-    const q = linear(query, this.wq); // (B, A)
+    const sums = memory.querySums;
+    const q = sums !== undefined && sums.w === this.wq ? stepLinear(query, sums) : linear(query, this.wq); // (B, A)
     const keys = memory.keys as Tensor;
-    return additiveAttention(q, keys, this.v, memory.values, memory.lengths);
+    return additiveAttention(q, keys, this.v, memory.values, memory.lengths, memory.session);
   }
 
   scores(query: Tensor, memory: AttentionMemory): Tensor {

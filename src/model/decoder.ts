@@ -19,6 +19,7 @@
  * the embedding) and .bias (Vt); bridge.weight (H, H) and bridge.bias (H) when bridge is 'linear'.
  */
 import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputCrossEntropy, pickFromLogProbs, tanh, type CrossEntropyResult, type CrossEntropyOptions, type PickResult } from '../engine/ops.js';
+import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
 import type { Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
 import { gateCount, type RnnModelConfig } from './config.js';
@@ -44,6 +45,13 @@ export interface DecoderStepResult {
   query: Tensor;
   /** c_t (N, H): the context the step used (the encoder's final state for the baseline). */
   context: Tensor;
+}
+
+/** The gradient sums of a decoder's per-step weights over the steps of one batch (engine/fused/step-grads.ts). */
+export interface DecoderStepGrads {
+  feed: StepGrads | null;
+  layers: StepGrads[];
+  combine: StepGrads;
 }
 
 export class Decoder {
@@ -110,22 +118,37 @@ export class Decoder {
     return (this.layers[0] as RnnLayer).project(emb);
   }
 
-  /** One decoder step: x (N, G·H) from `embedInputs`, the state, the batch's memory. */
-  step(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper): DecoderStepResult {
+  /**
+   * The per-step weights' gradient sums for the steps of one batch under a recording tape (made before the first
+   * step; `step` then leaves their gradients to one product over all steps at the end).
+   */
+  stepGrads(): DecoderStepGrads {
+    return {
+      feed: this.feedWeight === null ? null : new StepGrads(this.feedWeight, null),
+      layers: this.layers.map((l) => l.stepGrads()),
+      combine: new StepGrads(this.combineWeight, this.combineBias),
+    };
+  }
+
+  /** One decoder step: x (N, G·H) from `embedInputs`, the state, the batch's memory (and in training `sums` from `stepGrads`). */
+  step(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper, sums?: DecoderStepGrads): DecoderStepResult {
     let input = x;
     if (this.feedWeight !== null) {
       if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
-      input = add(input, linear(state.feed, this.feedWeight)); // (N, G·H)
+      const feed = sums?.feed;
+      input = add(input, feed ? stepLinear(state.feed, feed) : linear(state.feed, this.feedWeight)); // (N, G·H)
     }
     const layers: RnnState[] = [];
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as RnnLayer;
       if (l > 0) input = layer.project(drop((layers[l - 1] as RnnState).h));
-      layers.push(layer.cell(input, state.layers[l] as RnnState));
+      layers.push(layer.cell(input, state.layers[l] as RnnState, sums?.layers[l]));
     }
     const query = (layers[layers.length - 1] as RnnState).h; // s_t (N, H)
     const { context, weights } = this.attention.step(query, memory); // c_t (N, H), alpha_t (N, S)
-    const attentional = drop(tanh(linear(concat([context, query]), this.combineWeight, this.combineBias))); // (N, H)
+    const both = concat([context, query]);
+    const combined = sums !== undefined ? stepLinear(both, sums.combine) : linear(both, this.combineWeight, this.combineBias);
+    const attentional = drop(tanh(combined)); // (N, H)
     return { state: { layers, feed: this.feedWeight === null ? null : attentional }, attentional, weights, query, context };
   }
 

@@ -8,6 +8,7 @@
  *   <prefix>.weight_hh (D, G·D)   orthogonal <prefix>.bias_hh (G·D)  zeros
  */
 import { gruCell, gruSequence, linear, lstmCell, lstmSequence } from '../engine/ops.js';
+import { StepGrads } from '../engine/fused/step-grads.js';
 import { output, Tensor } from '../engine/tensor.js';
 import type { ParamStore } from './params.js';
 
@@ -47,6 +48,11 @@ export class RnnLayer {
     return linear(x, this.weightIh, this.biasIh);
   }
 
+  /** The recurrent weights' gradient sums over the steps of one sequence (made before its first `cell`; engine/fused/step-grads.ts). */
+  stepGrads(): StepGrads {
+    return new StepGrads(this.weightHh, this.biasHh);
+  }
+
   /** A zero state for `batch` rows (no gradient). */
   zeroState(batch: number): RnnState {
     return { h: zeros([batch, this.hidden]), c: this.kind === 'lstm' ? zeros([batch, this.hidden]) : null };
@@ -62,9 +68,12 @@ export class RnnLayer {
     return { outputs: r.outputs, final: { h: r.final.h, c: r.final.c } };
   }
 
-  /** One step: xProj (B, G·D), state (B, D) -> the new state. */
-  cell(xProj: Tensor, state: RnnState): RnnState {
-    if (this.kind === 'gru') return { h: gruCell(xProj, state.h, this.weightHh, this.biasHh), c: null };
+  /**
+   * One step: xProj (B, G·D), state (B, D) -> the new state. With `sums` (from `stepGrads`; GRU) the gradients of
+   * the recurrent weights are summed once over all steps.
+   */
+  cell(xProj: Tensor, state: RnnState, sums?: StepGrads): RnnState {
+    if (this.kind === 'gru') return { h: gruCell(xProj, state.h, this.weightHh, this.biasHh, sums), c: null };
     const r = lstmCell(xProj, { h: state.h, c: state.c ?? zeros(state.h.shape) }, this.weightHh, this.biasHh);
     return { h: r.h, c: r.c };
   }

@@ -14,7 +14,7 @@ import { BOS, PAD } from '../data/vocab.js';
 import { forceDecode } from '../decode/forced.js';
 import { dropout, logSoftmax, reshape, stack, unstack } from '../engine/ops.js';
 import { Rng } from '../engine/random.js';
-import { ShapeError, Tensor } from '../engine/tensor.js';
+import { activeTape, ShapeError, Tensor } from '../engine/tensor.js';
 import { selectMemory, type AttentionMemory } from './attention.js';
 import { parseRnnConfig, type RnnModelConfig } from './config.js';
 import { Decoder, type DecoderState } from './decoder.js';
@@ -100,9 +100,11 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
     const { state: state0, memory } = this.initDecoder(encoded);
     const inputs = unstack(this.decoder.embedInputs(batch.tgtIn, [b, t], this.drop)); // T x (B, G·H)
     const collected: Tensor[] = [];
+    // Under a recording tape the per-step weights' gradients are summed once over all steps.
+    const sums = activeTape()?.recording === true ? this.decoder.stepGrads() : undefined;
     let state = state0;
     for (let step = 0; step < t; step++) {
-      const r = this.decoder.step(inputs[step] as Tensor, state, memory, this.drop);
+      const r = this.decoder.step(inputs[step] as Tensor, state, memory, this.drop, sums);
       collected.push(r.attentional);
       state = r.state;
     }

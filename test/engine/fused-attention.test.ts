@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { add, additiveAttention, bmm, linear, reshape, softmax, stack, tanh } from '../../src/engine/ops.js';
 import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
-import { ATTENTION_KERNEL_MIN, currentAttentionKernels, setAttentionKernels } from '../../src/engine/fused/attention.js';
+import { ATTENTION_KERNEL_MIN, ATTENTION_SESSION_MIN, AttentionSession, currentAttentionKernels, currentAttentionStepKernels, setAttentionKernels, setAttentionStepKernels } from '../../src/engine/fused/attention.js';
+import { gradcheck } from '../../src/engine/gradcheck.js';
 import { Rng } from '../../src/engine/random.js';
 import { ShapeError, Tensor } from '../../src/engine/tensor.js';
 import { assertClose, assertGrads, assertSameAsReference, param, valuesAndGrads } from './ops-helpers.js';
@@ -108,4 +109,62 @@ test('the WebAssembly score kernels give the TypeScript loops\' values and gradi
     await shutdownEngine();
   }
   assert.equal(currentAttentionKernels(), null, 'shutdownEngine removes the kernels');
+});
+
+test('an attention session: the same forward bits as the stateless op, its gradients over several steps, and finite differences', async () => {
+  // B x S x A above ATTENTION_SESSION_MIN, rows of different lengths; three steps share the session (as decoder steps do).
+  const batch = 5;
+  const s = 9;
+  const a = 368;
+  const hv = 24;
+  assert.ok(batch * s * a >= ATTENTION_SESSION_MIN);
+  const { keys, v, values } = setup(6, batch, s, a, hv);
+  const rng = new Rng(16);
+  const queries = [0, 1, 2].map(() => param(rng, [batch, a]));
+  const lengths = new Int32Array([9, 1, 4, 8, 3]);
+  const inputs = [...queries, keys, v, values];
+  const steps = (withSession: boolean) => () => {
+    const session = withSession ? new AttentionSession(keys, v, values, lengths) : undefined;
+    return queries.flatMap((q) => { const r = additiveAttention(q, keys, v, values, lengths, session); return [r.context, r.weights]; });
+  };
+  await initEngine({ threads: 1 });
+  try {
+    const installed = currentAttentionStepKernels();
+    assert.ok(installed !== null, 'initEngine installs the session kernels');
+    let calls = 0;
+    setAttentionStepKernels({
+      scores: (...x) => { calls++; return installed.scores(...x); },
+      context: (...x) => installed.context(...x),
+      stepBackward: (...x) => installed.stepBackward(...x),
+      flush: (...x) => { calls += 100; return installed.flush(...x); },
+    });
+    const stateless = valuesAndGrads(steps(false), inputs);
+    assert.equal(calls, 0);
+    const session = valuesAndGrads(steps(true), inputs);
+    assert.equal(calls, 103, 'three steps on the session kernels, one flush');
+    session.values.forEach((x, k) => assert.deepEqual(x, stateless.values[k], `output ${k}: the same bits`));
+    session.grads.forEach((g, k) => assertClose(g, stateless.grads[k] as Float32Array, 1e-5, `gradient of input ${k}`));
+    setAttentionStepKernels(installed);
+    // Two sessions of the same shape in turn (they share the engine's block for that size): each step still reads its own keys and values.
+    const other = setup(7, batch, s, a, hv);
+    const first = new AttentionSession(keys, v, values, lengths);
+    const second = new AttentionSession(other.keys, other.v, other.values, lengths);
+    for (const q of queries) {
+      for (const [session, k, vv, vals] of [[first, keys, v, values], [second, other.keys, other.v, other.values]] as const) {
+        const got = additiveAttention(q, k, vv, vals, lengths, session);
+        const want = additiveAttention(q, k, vv, vals, lengths);
+        assert.deepEqual(got.context.data, want.context.data);
+        assert.deepEqual(got.weights.data, want.weights.data);
+      }
+    }
+    const r = gradcheck(steps(true), inputs, { maxPerInput: 40 });
+    assert.ok(r.ok, r.report);
+    // Without the engine the session is ignored (the TypeScript loops).
+  } finally {
+    await shutdownEngine();
+  }
+  assert.equal(currentAttentionStepKernels(), null, 'shutdownEngine removes the session kernels');
+  const js = valuesAndGrads(steps(true), inputs);
+  const plain = valuesAndGrads(steps(false), inputs);
+  js.values.forEach((x, k) => assert.deepEqual(x, plain.values[k]));
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeBatch } from '../../src/data/batch.js';
+import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { ATTENTION_SESSION_MIN, currentAttentionStepKernels, setAttentionStepKernels } from '../../src/engine/fused/attention.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
 import { Rng } from '../../src/engine/random.js';
 import { Tape, withTape } from '../../src/engine/tensor.js';
@@ -126,4 +128,44 @@ test('dropout only in training mode; the training tape records and backward fill
   const g = m.parameters().get('encoder.rnn.l0.weight_hh')?.grad;
   assert.ok(g !== null && g !== undefined && g.some((x) => x !== 0));
   tape.reset();
+});
+
+test('on the WebAssembly engine (attention session kernels, per-step weight gradients summed once): gradients match finite differences and the engine-less model', async () => {
+  // B x S x A = 16 x 10 x 128 >= ATTENTION_SESSION_MIN: the steps run on the session kernels; GRU states of 16 x 32 rows take the gate kernels.
+  const config = tinyConfig({ hidden: 32, attentionHidden: 128, embedding: 8 });
+  const lens = [9, 4, 6, 2, 8, 3, 5, 7, 1, 9, 2, 6, 4, 3, 8, 5];
+  const batch = randomBatch(new Rng(7), lens, lens.map((n) => 1 + (n % 5)), config.srcVocabSize, config.tgtVocabSize);
+  assert.ok(batch.size * batch.srcLen * 128 >= ATTENTION_SESSION_MIN);
+  const grads = (m: Seq2Seq): Map<string, Float32Array> => {
+    for (const p of m.parameters().values()) p.ensureGrad().fill(0);
+    const tape = new Tape();
+    const r = withTape(tape, () => m.loss(batch));
+    tape.backward(r.loss);
+    tape.reset();
+    return new Map([...m.parameters()].map(([n, p]) => [n, Float32Array.from(p.grad ?? [])]));
+  };
+  const plain = grads(new Seq2Seq(config, 4));
+  await initEngine({ threads: 1 });
+  try {
+    const installed = currentAttentionStepKernels();
+    assert.ok(installed !== null);
+    let flushes = 0;
+    setAttentionStepKernels({ ...installed, flush: (...x) => { flushes++; return installed.flush(...x); } });
+    const m = new Seq2Seq(config, 4);
+    const engine = grads(m);
+    assert.equal(flushes, 1, 'the steps ran on the session kernels');
+    for (const [name, g] of engine) {
+      const ref = plain.get(name) as Float32Array;
+      let scale = 0;
+      for (const x of ref) scale = Math.max(scale, Math.abs(x));
+      for (let i = 0; i < g.length; i++) assert.ok(Math.abs((g[i] as number) - (ref[i] as number)) <= 1e-4 * Math.max(scale, 1e-3), `${name}[${i}]: ${g[i]} vs ${ref[i]}`);
+    }
+    const names = ['decoder.attention.key.weight', 'decoder.attention.query.weight', 'decoder.attention.v', 'decoder.combine.weight', 'decoder.combine.bias', 'decoder.rnn.l0.weight_hh', 'decoder.rnn.l0.bias_hh', 'decoder.rnn.l0.weight_feed', 'encoder.rnn.l0.weight_hh', 'encoder.rnn.l0_reverse.bias_hh'];
+    const params = names.map((n) => m.parameters().get(n)).filter((p) => p !== undefined);
+    assert.equal(params.length, names.length);
+    const r = gradcheck(() => m.loss(batch).loss, params, { eps: 1e-2, rtol: 5e-2, atol: 2e-3, maxPerInput: 6 });
+    assert.ok(r.ok, r.report);
+  } finally {
+    await shutdownEngine();
+  }
 });

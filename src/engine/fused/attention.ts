@@ -5,8 +5,8 @@
  * Score, masked softmax and context are one forward and one hand-written backward.
  */
 import { expNonPositive, tanhValue } from '../ops/elementwise.js';
-import { scratch } from '../ops/util.js';
-import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
+import { scratch, scratchZeroed } from '../ops/util.js';
+import { activeTape, onBackward, output, ShapeError, Tensor } from '../tensor.js';
 
 /**
  * The score kernels of the WebAssembly engine (asm/attn.ts), installed by `initEngine`:
@@ -35,8 +35,116 @@ export function setAttentionKernels(next: AttentionKernels | null): void {
   kernels = next;
 }
 
+/** The keys, values and lengths of one batch's attention session, and the key its engine copy is kept under. */
+export interface AttentionStepShape {
+  key: object;
+  keys: Float32Array;
+  values: Float32Array;
+  lengths: Int32Array;
+  batch: number;
+  s: number;
+  a: number;
+  h: number;
+}
+
+/** What one step's backward leaves for the session's flush: its query, weights, context gradient and de (dL/de). */
+export interface AttentionStepRecord {
+  q: Float32Array;
+  w: Float32Array;
+  gc: Float32Array;
+  de: Float32Array;
+}
+
+/** A gradient buffer to add into, or to write when `fresh` (Tensor.gradTarget). */
+export interface GradTarget {
+  grad: Float32Array;
+  fresh: boolean;
+}
+
+/**
+ * The step kernels of an attention session (wasm-attention.ts, asm/attn.ts), installed by `initEngine`; each
+ * returns false (nothing written) when it cannot run:
+ *  - scores: e[b,i] = v·tanh(q_b + k_bi) for i < len_b (the forward kernel's bits);
+ *  - context: ctx_b = Σ_i w_bi values_bi, the bits of the TypeScript loop below;
+ *  - stepBackward: de (B, S) = the softmax backward of dα = gw + values·gc (0 past len), and dq = Σ_i de v ⊙ (1 - t²);
+ *  - flush: for all recorded steps at once, dk, dvalues and dv added to (or written into fresh) targets.
+ */
+export interface AttentionStepKernels {
+  scores(sh: AttentionStepShape, q: Float32Array, v: Float32Array, e: Float32Array): boolean;
+  context(sh: AttentionStepShape, weights: Float32Array, ctx: Float32Array): boolean;
+  stepBackward(
+    sh: AttentionStepShape, q: Float32Array, v: Float32Array, weights: Float32Array, gc: Float32Array, gw: Float32Array | null,
+    de: Float32Array, dq: Float32Array | null,
+  ): boolean;
+  flush(sh: AttentionStepShape, v: Float32Array, steps: readonly AttentionStepRecord[], dk: GradTarget | null, dvals: GradTarget | null, dv: GradTarget | null): boolean;
+}
+
+let stepKernels: AttentionStepKernels | null = null;
+
+/** Installs (or with null removes) the engine's session step kernels. */
+export function setAttentionStepKernels(next: AttentionStepKernels | null): void {
+  stepKernels = next;
+}
+
+/** The installed session step kernels (null: sessions run the stateless op). */
+export function currentAttentionStepKernels(): AttentionStepKernels | null {
+  return stepKernels;
+}
+
+/**
+ * The keys, v, values and lengths of one batch, fixed for all its decoder steps (the model makes one per
+ * batch in `precompute`; nothing may write their data while the session is in use). On the WebAssembly
+ * engine its steps keep the keys and values in the engine's memory, and their backward passes give only
+ * the query's gradient at once: the gradients of the keys, the values and v of all steps are summed in one
+ * pass (`flush`), recorded on the tape when the session is made, so it runs after every step's backward.
+ */
+export class AttentionSession {
+  /** Identity of the engine's copy of the keys and values. */
+  readonly key = {};
+  private readonly steps: AttentionStepRecord[] = [];
+
+  constructor(
+    readonly keys: Tensor,
+    readonly v: Tensor,
+    readonly values: Tensor,
+    readonly lengths: Int32Array,
+  ) {
+    const tape = activeTape();
+    if (tape !== null && tape.recording && (keys.requiresGrad || v.requiresGrad || values.requiresGrad)) tape.record(() => this.flush());
+  }
+
+  /** Whether the session serves these operands. */
+  serves(keys: Tensor, v: Tensor, values: Tensor, lengths: Int32Array): boolean {
+    return this.keys === keys && this.v === v && this.values === values && this.lengths === lengths;
+  }
+
+  shape(): AttentionStepShape {
+    const [batch, s, a] = this.keys.shape as [number, number, number];
+    return { key: this.key, keys: this.keys.data, values: this.values.data, lengths: this.lengths, batch, s, a, h: this.values.shape[2] as number };
+  }
+
+  /** A step's backward left its part of the keys', values' and v's gradients for the flush. */
+  record(step: AttentionStepRecord): void {
+    this.steps.push(step);
+  }
+
+  private flush(): void {
+    if (this.steps.length === 0) return;
+    const target = (t: Tensor): GradTarget | null => (t.requiresGrad ? t.gradTarget() : null);
+    const done = stepKernels?.flush(this.shape(), this.v.data, this.steps, target(this.keys), target(this.values), target(this.v));
+    if (done !== true) throw new Error('additiveAttention: the engine could not sum the attention gradients of the batch (memory full)');
+    this.steps.length = 0;
+  }
+}
+
 /** Fewer score elements (B x S x A) stay in TypeScript: the copies cost more than they save. */
 export const ATTENTION_KERNEL_MIN = 2048;
+
+/**
+ * Sessions of fewer score elements run the stateless op: for a sentence or two (batch-1 decoding) its one
+ * kernel call per step costs less than the session's two.
+ */
+export const ATTENTION_SESSION_MIN = 16384;
 
 export interface AttentionResult {
   /** (B, Hv) Σ_i α_i values_i */
@@ -46,10 +154,11 @@ export interface AttentionResult {
 }
 
 /**
- * query (B, A), keys (B, S, A), v (A), values (B, S, Hv), lengths (B) each in [1, S].
+ * query (B, A), keys (B, S, A), v (A), values (B, S, Hv), lengths (B) each in [1, S]. With a `session` made for
+ * these keys, v, values and lengths, the engine's session kernels run the step (the same forward bits).
  */
 export function additiveAttention(
-  query: Tensor, keys: Tensor, v: Tensor, values: Tensor, lengths: Int32Array,
+  query: Tensor, keys: Tensor, v: Tensor, values: Tensor, lengths: Int32Array, session?: AttentionSession,
 ): AttentionResult {
   if (query.rank !== 2 || keys.rank !== 3) throw new ShapeError('additiveAttention', 'query must be (B, A) and keys (B, S, A)', query.shape, keys.shape);
   const batch = query.shape[0] as number;
@@ -72,6 +181,11 @@ export function additiveAttention(
   const inputs = [query, keys, v, values];
   const context = output([batch, hv], inputs);
   const weights = output([batch, s], inputs);
+  const useKernel = batch * s * a >= ATTENTION_KERNEL_MIN;
+  if (batch * s * a >= ATTENTION_SESSION_MIN && session !== undefined && stepKernels !== null && hv % 4 === 0 && a % 4 === 0 && session.serves(keys, v, values, lengths)) {
+    const done = sessionStep(stepKernels, session, query, context, weights);
+    if (done) return { context, weights };
+  }
   // tanh(q + k_i) (B, S, A), kept only for a backward (decoding keeps none: no (B, S, A) copy out of the kernel)
   const t = context.requiresGrad ? scratch(batch * s * a) : null;
   const q = query.data;
@@ -80,7 +194,6 @@ export function additiveAttention(
   const vals = values.data;
   const w = weights.data;
   const cd = context.data;
-  const useKernel = batch * s * a >= ATTENTION_KERNEL_MIN;
   // Scores e_i = vᵀ tanh(q + k_i) into w (tanh kept for the backward).
   if (!(useKernel && kernels?.forward(q, kd, vd, lengths, batch, s, a, t, w))) {
     for (let b = 0; b < batch; b++) {
@@ -99,22 +212,12 @@ export function additiveAttention(
       }
     }
   }
-  // Per row b: masked softmax, context. The products are len x Hv: plain loops beat a GEMM call's
+  // Masked softmax, then per row b the context. The products are len x Hv: plain loops beat a GEMM call's
   // operand copies here.
+  softmaxRows(w, lengths, batch, s);
   for (let b = 0; b < batch; b++) {
     const len = lengths[b] as number;
     const o = b * s;
-    let max = -Infinity;
-    for (let i = 0; i < len; i++) if (w[o + i] > max) max = w[o + i];
-    let sum = 0;
-    for (let i = 0; i < len; i++) {
-      const e = expNonPositive(w[o + i] - max);
-      w[o + i] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let i = 0; i < len; i++) w[o + i] *= inv;
-    for (let i = len; i < s; i++) w[o + i] = 0;
     // context (Hv) = Σ_i α_i values_i
     const co = b * hv;
     cd.fill(0, co, co + hv);
@@ -181,4 +284,50 @@ export function additiveAttention(
     }
   });
   return { context, weights };
+}
+
+/** Masked softmax of the scores in w, row by row in place (0 past each row's length): the loop of `additiveAttention`. */
+function softmaxRows(w: Float32Array, lengths: Int32Array, batch: number, s: number): void {
+  for (let b = 0; b < batch; b++) {
+    const len = lengths[b] as number;
+    const o = b * s;
+    let max = -Infinity;
+    for (let i = 0; i < len; i++) if (w[o + i] > max) max = w[o + i];
+    let sum = 0;
+    for (let i = 0; i < len; i++) {
+      const e = expNonPositive(w[o + i] - max);
+      w[o + i] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let i = 0; i < len; i++) w[o + i] *= inv;
+    for (let i = len; i < s; i++) w[o + i] = 0;
+  }
+}
+
+/** A step of `additiveAttention` on the session kernels; false (nothing recorded) when they cannot run. */
+function sessionStep(k: AttentionStepKernels, session: AttentionSession, query: Tensor, context: Tensor, weights: Tensor): boolean {
+  const sh = session.shape();
+  const w = weights.data;
+  if (!k.scores(sh, query.data, session.v.data, w)) return false;
+  softmaxRows(w, sh.lengths, sh.batch, sh.s);
+  if (!k.context(sh, w, context.data)) return false;
+  onBackward(context, () => {
+    const gc = context.grad;
+    const gw = weights.grad;
+    if (gc === null && gw === null) return;
+    const g = gc ?? scratchZeroed(sh.batch * sh.h);
+    const de = scratch(sh.batch * sh.s);
+    const dq = query.requiresGrad ? scratch(sh.batch * sh.a) : null;
+    if (!k.stepBackward(sh, query.data, session.v.data, w, g, gw, de, dq)) {
+      throw new Error('additiveAttention: the engine could not run the backward of an attention step (memory full)');
+    }
+    if (dq !== null) {
+      const target = query.gradTarget();
+      if (target.fresh) target.grad.set(dq);
+      else for (let i = 0; i < dq.length; i++) target.grad[i] += dq[i] as number;
+    }
+    session.record({ q: query.data, w, gc: g, de });
+  });
+  return true;
 }

@@ -1,6 +1,7 @@
 /** Shared pieces of the fused recurrent kernels: option checks and the per-step row schedule. */
 import { gemm } from '../gemm.js';
 import { ShapeError, shapeStr, Tensor } from '../tensor.js';
+import type { StepGrads } from './step-grads.js';
 
 export interface SequenceOptions {
   /** Real length of each row (B entries, each in [0, S]); steps t >= length keep the state and output 0. */
@@ -46,16 +47,22 @@ export function position(k: number, len: number, reverse: boolean): number {
   return reverse ? len - 1 - k : k;
 }
 
-/** Adds dg (B, G·H) into the recurrent parameters' gradients and dg·W_hhᵀ into dh (B, H). */
+/**
+ * Adds dg (B, G·H) into the recurrent parameters' gradients (or, with `sums`, leaves it there for one product
+ * over all steps) and dg·W_hhᵀ into dh (B, H).
+ */
 export function recurrentParamBackward(
   hidden: number, gates: number, batch: number, hPrev: Float32Array, hPrevOff: number, dg: Float32Array,
-  dh: Float32Array, wHh: Tensor, bHh: Tensor,
+  dh: Float32Array, wHh: Tensor, bHh: Tensor, sums?: StepGrads,
 ): void {
   const gh = gates * hidden;
-  if (wHh.requiresGrad) {
+  if (sums !== undefined) {
+    // The parameters' gradients of all steps in one product at the end (step-grads.ts).
+    sums.add(hPrev.subarray(hPrevOff, hPrevOff + batch * hidden), dg, batch);
+  } else if (wHh.requiresGrad) {
     gemm({ m: hidden, n: gh, k: batch, a: hPrev, b: dg, c: wHh.ensureGrad(), transA: true, beta: 1, aOffset: hPrevOff });
   }
-  if (bHh.requiresGrad) {
+  if (sums === undefined && bHh.requiresGrad) {
     const db = bHh.ensureGrad();
     for (let b = 0; b < batch; b++) for (let j = 0; j < gh; j++) db[j] += dg[b * gh + j];
   }

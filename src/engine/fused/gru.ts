@@ -6,10 +6,12 @@
  * h·W_hh (B, H)x(H, 3H) plus the gate arithmetic in one loop; backward is written by hand.
  */
 import { gemm } from '../gemm.js';
+import { addRowSums } from '../ops/linalg.js';
 import { sigmoidValue, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type SequenceOptions } from './common.js';
+import type { StepGrads } from './step-grads.js';
 
 export type { SequenceOptions } from './common.js';
 
@@ -27,7 +29,7 @@ export interface GruKernels {
   backward(
     hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
     dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
-    active: (b: number) => boolean,
+    active: (b: number) => boolean, dxZero?: boolean,
   ): boolean;
 }
 
@@ -86,14 +88,15 @@ function gruForwardStep(
 
 /**
  * Backward of one step. dh (B, H) holds dL/dh' on entry and dL/dh on exit. Writes the gate
- * gradients into dg (B, 3H) (zero for inactive rows) and, for active rows, adds them into dx.
+ * gradients into dg (B, 3H) (zero for inactive rows) and, for active rows, adds them into dx (with
+ * `dxZero` those rows of dx are zero on entry: a kernel may write instead of adding).
  */
 function gruBackwardStep(
   hidden: number, batch: number, hPrev: Float32Array, hPrevOff: number, act: Float32Array, actOff: number,
   dh: Float32Array, dg: Float32Array, dx: Float32Array | null, dxRowOffset: (b: number) => number,
-  active: (b: number) => boolean,
+  active: (b: number) => boolean, dxZero = false,
 ): void {
-  if (batch * hidden >= GRU_KERNEL_MIN && kernels?.backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active)) return;
+  if (batch * hidden >= GRU_KERNEL_MIN && kernels?.backward(hidden, batch, hPrev, hPrevOff, act, actOff, dh, dg, dx, dxRowOffset, active, dxZero)) return;
   const h3 = 3 * hidden;
   for (let b = 0; b < batch; b++) {
     const go = b * h3;
@@ -178,9 +181,15 @@ export function gruSequence(
     const dh = scratch(bh);
     if (gFinal !== null) dh.set(gFinal);
     else dh.fill(0);
-    const dg = scratch(3 * bh);
-    const dx = xProj.requiresGrad ? xProj.ensureGrad() : null;
+    // Every step's gate gradients (S, B, 3H): the parameters' gradients are one product over all steps at the end.
+    const dgAll = scratch(steps * 3 * bh);
+    // A fresh dx is zeroed once; every (row, position) is then written by one step at most.
+    const target = xProj.requiresGrad ? xProj.gradTarget() : null;
+    if (target?.fresh === true) target.grad.fill(0);
+    const dx = target?.grad ?? null;
+    const dxZero = target?.fresh === true;
     for (k = steps - 1; k >= 0; k--) {
+      const dg = dgAll.subarray(k * 3 * bh, (k + 1) * 3 * bh);
       if (gOut !== null) {
         for (let b = 0; b < batch; b++) {
           if (!active(b)) continue;
@@ -188,9 +197,12 @@ export function gruSequence(
           for (let j = 0; j < hidden; j++) dh[b * hidden + j] += gOut[o + j];
         }
       }
-      gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active);
-      recurrentParamBackward(hidden, 3, batch, states, k * bh, dg, dh, wHh, bHh);
+      gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active, dxZero);
+      gemm({ m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 });
     }
+    // dW_hh += Σ_k h_kᵀ dg_k: the states before each step, (S·B, H), are the first S·B rows of states.
+    if (wHh.requiresGrad) gemm({ m: hidden, n: 3 * hidden, k: steps * batch, a: states, b: dgAll, c: wHh.ensureGrad(), transA: true, beta: 1 });
+    if (bHh.requiresGrad) addRowSums(dgAll, steps * batch, 3 * hidden, bHh.ensureGrad());
     if (h0.requiresGrad) {
       const dh0 = h0.ensureGrad();
       for (let i = 0; i < bh; i++) dh0[i] += dh[i];
@@ -199,8 +211,11 @@ export function gruSequence(
   return { outputs, final };
 }
 
-/** One GRU step (decoders): xProj (B, 3H), h (B, H), wHh (H, 3H), bHh (3H) -> h' (B, H). */
-export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Tensor {
+/**
+ * One GRU step (decoders): xProj (B, 3H), h (B, H), wHh (H, 3H), bHh (3H) -> h' (B, H). With `sums` (made for
+ * wHh and bHh) the gradients of wHh and bHh are left to it, for one product over all steps.
+ */
+export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor, sums?: StepGrads): Tensor {
   if (xProj.rank !== 2) throw new ShapeError('gruCell', 'xProj must be (B, 3H)', xProj.shape, h.shape);
   const hidden = checkRecurrent('gruCell', 3, xProj, h, wHh, bHh);
   const batch = h.shape[0] as number;
@@ -217,8 +232,10 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Ten
     const dh = scratch(batch * hidden);
     dh.set(g);
     const dg = scratch(3 * batch * hidden);
-    gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, xProj.requiresGrad ? xProj.ensureGrad() : null, xOff, all);
-    recurrentParamBackward(hidden, 3, batch, h.data, 0, dg, dh, wHh, bHh);
+    const target = xProj.requiresGrad ? xProj.gradTarget() : null;
+    if (target?.fresh === true) target.grad.fill(0);
+    gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, target?.grad ?? null, xOff, all, target?.fresh === true);
+    recurrentParamBackward(hidden, 3, batch, h.data, 0, dg, dh, wHh, bHh, sums !== undefined && sums.w === wHh && sums.b === bHh ? sums : undefined);
     if (h.requiresGrad) {
       const dhIn = h.ensureGrad();
       for (let i = 0; i < dh.length; i++) dhIn[i] += dh[i];
