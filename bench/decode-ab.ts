@@ -11,24 +11,22 @@
  * (medians of wall time per decode, and of the process's CPU time per decode: with --threads 1 the latter
  * is the decode's own work, much less moved by other load on the machine)
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { median } from './model.js';
+import { importFrom, median } from './dist-modules.js';
 
 /** The modules of the build at `dist` (a dist/ directory) that the run uses. */
 async function load(dist: string) {
-  const at = (p: string): string => pathToFileURL(join(dist, p)).href;
-  const [batch, engine, int8, greedy, quantize, bench] = await Promise.all([
-    import(at('src/data/batch.js')) as Promise<typeof import('../src/data/batch.js')>,
-    import(at('src/engine/engine.js')) as Promise<typeof import('../src/engine/engine.js')>,
-    import(at('src/engine/int8.js')) as Promise<typeof import('../src/engine/int8.js')>,
-    import(at('src/decode/greedy.js')) as Promise<typeof import('../src/decode/greedy.js')>,
-    import(at('src/model/quantize.js')) as Promise<typeof import('../src/model/quantize.js')>,
-    import(at('bench/model.js')) as Promise<typeof import('./model.js')>,
-  ]);
-  return { batch, engine, int8, greedy, quantize, bench };
+  return {
+    batch: await importFrom<typeof import('../src/data/batch.js')>(dist, 'src/data/batch.js'),
+    engine: await importFrom<typeof import('../src/engine/engine.js')>(dist, 'src/engine/engine.js'),
+    int8: await importFrom<typeof import('../src/engine/int8.js')>(dist, 'src/engine/int8.js'),
+    greedy: await importFrom<typeof import('../src/decode/greedy.js')>(dist, 'src/decode/greedy.js'),
+    quantize: await importFrom<typeof import('../src/model/quantize.js')>(dist, 'src/model/quantize.js'),
+    bench: await importFrom<typeof import('./model.js')>(dist, 'bench/model.js'),
+  };
 }
 
 async function main(): Promise<void> {
@@ -75,28 +73,23 @@ async function main(): Promise<void> {
     return t;
   };
   const t = { f64: [] as number[], q64: [] as number[], f1: [] as number[], q1: [] as number[] };
-  for (let r = 0; r < reps + 1; r++) {
-    const f = only === undefined || only === 'f64' ? run(float, b64, 'f') : 0;
+  /** float32 then int8 on one batch (each unless --only names another part); kept when `keep`. */
+  const pair = (batch: ReturnType<typeof m.batch.makeSourceBatch>, fk: 'f64' | 'f1', qk: 'q64' | 'q1', keep: boolean): void => {
+    const f = only === undefined || only === fk ? run(float, batch, 'f') : 0;
     const fc = lastCpu;
-    const q = only === undefined || only === 'q64' ? run(int8, b64, 'q') : 0;
-    if (r > 0) {
-      t.f64.push(f);
-      t.q64.push(q);
-      cpu.f64.push(fc);
-      cpu.q64.push(lastCpu);
-    }
+    const q = only === undefined || only === qk ? run(int8, batch, 'q') : 0;
+    if (!keep) return;
+    t[fk].push(f);
+    t[qk].push(q);
+    cpu[fk].push(fc);
+    cpu[qk].push(lastCpu);
+  };
+  for (let r = 0; r < reps + 1; r++) {
+    pair(b64, 'f64', 'q64', r > 0);
   }
   for (let i = 0; i < b1n + 1; i++) {
     const one = m.batch.makeSourceBatch([srcs[i % srcs.length] as number[]]);
-    const f = only === undefined || only === 'f1' ? run(float, one, 'f') : 0;
-    const fc = lastCpu;
-    const q = only === undefined || only === 'q1' ? run(int8, one, 'q') : 0;
-    if (i > 0) {
-      t.f1.push(f);
-      t.q1.push(q);
-      cpu.f1.push(fc);
-      cpu.q1.push(lastCpu);
-    }
+    pair(one, 'f1', 'q1', i > 0);
   }
   await m.engine.shutdownEngine();
   const r2 = (x: number): number => Math.round(x * 100) / 100;
