@@ -19,6 +19,8 @@
 // instructions, so both builds give bit-identical C. The loader checks that on the running host
 // before it trusts the relaxed build (V8 may lower relaxed instructions differently from the spec).
 
+import { greedyRows } from './greedy';
+
 export function heapBase(): usize {
   return __heap_base;
 }
@@ -54,7 +56,10 @@ export function valueBytes(): i32 {
 /** acc + the products w·q of one step (16 int8, or 8 widened to i16) summed into four i32 lanes. */
 @inline function dot(acc: v128, w: v128, q: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, q, acc);
+    // The i16 dot (pmaddubsw on x64) then pairs summed into i32: no pair sum saturates (|q·w + q·w| <=
+    // 2·127·127 < 2^15) and q is 7-bit, so every implementation gives the exact sums. (Node 20's V8
+    // returns twice the sum from the fused i32x4.relaxed_dot_i8x16_i7x16_add_s, which the self-test caught.)
+    return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, q)));
   } else {
     return i32x4.add(acc, i32x4.dot_i16x8_s(w, q));
   }
@@ -98,13 +103,13 @@ export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize,
   }
 }
 
-/** Writes four outputs of one row: C = beta·C + s·ws·(acc - z·wsum). */
-@inline function finish(c: usize, acc: v128, s: f32, z: i32, ws: usize, wsum: usize, beta: f32): void {
+/** Writes four outputs of one row: C = beta·old + s·ws·(acc - z·wsum), old the four floats at `old` (C itself, or the bias row's). */
+@inline function finish(c: usize, acc: v128, s: f32, z: i32, ws: usize, wsum: usize, beta: f32, old: usize): void {
   const v = f32x4.mul(
     f32x4.convert_i32x4_s(i32x4.sub(acc, i32x4.mul(i32x4.splat(z), v128.load(wsum)))),
     f32x4.mul(f32x4.splat(s), v128.load(ws)),
   );
-  v128.store(c, beta == 0 ? v : f32x4.add(v, f32x4.mul(f32x4.splat(beta), v128.load(c))));
+  v128.store(c, beta == 0 ? v : f32x4.add(v, f32x4.mul(f32x4.splat(beta), v128.load(old))));
 }
 
 /**
@@ -115,17 +120,27 @@ export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize,
 export function gemmInt8(
   q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32,
 ): void {
-  gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, beta, 0, np);
+  gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, beta, 0, np, 0);
+}
+
+/**
+ * `gemmInt8` with beta 1 and every row of C's old contents taken from the one row of np floats at `bias`
+ * (C is only written): the bits of gemmInt8 on C filled with the bias rows, without writing them first.
+ */
+export function gemmInt8Bias(
+  q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, bias: usize,
+): void {
+  gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, 1, 0, np, bias);
 }
 
 /**
  * The output units [j0, j1) (multiples of 4) of `gemmInt8`, for every row. Each output is computed
  * the same way whatever the range (its exact i32 sum, then the same float steps), so splitting the
  * units (or rows) across calls or threads gives bit-identical C. Weight rows go in blocks that stay
- * in L1 while every row pair uses them.
+ * in L1 while every row pair uses them. With `bias` (not 0), C's old rows are all the row of np floats there.
  */
 function gemmColumns(
-  q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32, j0: i32, j1: i32,
+  q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32, j0: i32, j1: i32, bias: usize,
 ): void {
   const rb = kp; // bytes per row
   const block = max(4, (16384 / rb) & ~3);
@@ -160,8 +175,9 @@ function gemmColumns(
         }
         const jo = <usize>j << 2;
         const c0 = c + (<usize>(i * np) << 2) + jo;
-        finish(c0, sum4(a00, a01, a02, a03), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta);
-        finish(c0 + (<usize>np << 2), sum4(a10, a11, a12, a13), load<f32>(xs + (<usize>(i + 1) << 2)), load<i32>(xz + (<usize>(i + 1) << 2)), ws + jo, wsum + jo, beta);
+        const c1 = c0 + (<usize>np << 2);
+        finish(c0, sum4(a00, a01, a02, a03), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta, bias != 0 ? bias + jo : c0);
+        finish(c1, sum4(a10, a11, a12, a13), load<f32>(xs + (<usize>(i + 1) << 2)), load<i32>(xz + (<usize>(i + 1) << 2)), ws + jo, wsum + jo, beta, bias != 0 ? bias + jo : c1);
       }
     }
     if (i < m) {
@@ -180,10 +196,19 @@ function gemmColumns(
           a3 = dot(a3, loadW(w3 + <usize>p), x0);
         }
         const jo = <usize>j << 2;
-        finish(c + (<usize>(i * np) << 2) + jo, sum4(a0, a1, a2, a3), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta);
+        const c0 = c + (<usize>(i * np) << 2) + jo;
+        finish(c0, sum4(a0, a1, a2, a3), load<f32>(xs + (<usize>i << 2)), load<i32>(xz + (<usize>i << 2)), ws + jo, wsum + jo, beta, bias != 0 ? bias + jo : c0);
       }
     }
   }
+}
+
+/**
+ * Greedy decoding's pick (asm/greedy.ts, the float module's kernel) over the m rows of d logits at ptr that
+ * gemmInt8Bias wrote in this instance's memory (the one-thread instance: no copy of the logits out).
+ */
+export function greedyPick(ptr: usize, m: i32, d: i32, skip0: i32, skip1: i32, logD: f64, out: usize): void {
+  greedyRows(ptr, 0, m, d, skip0, skip1, logD, out);
 }
 
 // ---- jobs on the engine's worker pool ----------------------------------------------------------------
@@ -210,6 +235,7 @@ const J_C = 40;
 const J_BETA = 44; // f32
 const J_ROWS = 48; // rows per quantization chunk
 const J_COLS = 52; // output units per product chunk (multiple of 4)
+const J_BIAS = 56; // 0, or one row of np floats taken as every row of C's old contents (beta 1)
 
 /** Runs chunk `chunk` of an int8 job (`scratch` is unused: the kernels need none). */
 export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void {
@@ -232,7 +258,7 @@ export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void 
     const ws = <usize>load<i32>(params + J_WS);
     const wsum = <usize>load<i32>(params + J_WSUM);
     const c = <usize>load<i32>(params + J_C);
-    gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, load<f32>(params + J_BETA), j0, min(np, j0 + cols));
+    gemmColumns(q, xs, xz, m, kp, w, ws, wsum, np, c, load<f32>(params + J_BETA), j0, min(np, j0 + cols), <usize>load<i32>(params + J_BIAS));
   } else {
     unreachable();
   }

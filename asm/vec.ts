@@ -18,6 +18,13 @@ export function rowMax(ptr: usize, n: i32): f32 {
   const under = f32x4.lt(x, lo);
   const xc = f32x4.max(x, lo);
   const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  const y = expReduced(xc, k);
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(y, scale), under);
+}
+
+/** e^(xc - k ln2) by expV's polynomial (k = round(xc / ln2)): expV without the 2^k and the underflow. */
+@inline export function expReduced(xc: v128, k: v128): v128 {
   let f = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
   f = f32x4.sub(f, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -26,9 +33,7 @@ export function rowMax(ptr: usize, n: i32): f32 {
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(4.1665795894e-2));
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, f), f), f), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
-  return v128.andnot(f32x4.mul(y, scale), under);
+  return f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, f), f), f), f32x4.splat(1));
 }
 
 /**

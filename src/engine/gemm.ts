@@ -6,7 +6,7 @@
  * (see `initEngine`), it runs a blocked TypeScript loop; afterwards it dispatches to the
  * WebAssembly SIMD kernels (and the worker pool when threads > 1).
  */
-import { int8Gemm, int8Of } from './int8.js';
+import { int8Gemm } from './int8.js';
 
 export interface GemmArgs {
   /** Use Aᵀ: A is stored K x M. */
@@ -135,13 +135,9 @@ export function countFlops(m: number, n: number, k: number, count = 1): void {
 export function gemm(args: GemmArgs): void {
   checkGemm(args);
   countFlops(args.m, args.n, args.k);
-  // A B registered as an int8 weight (a model loaded from an int8 checkpoint) takes the int8 GEMM (with
-  // a bias, after it is written into C).
-  if (args.bias !== undefined && int8Of(args.b) !== undefined) {
-    if (int8Gemm(withoutBias(args))) return;
-  } else if (int8Gemm(args)) {
-    return;
-  }
+  // A B registered as an int8 weight (a model loaded from an int8 checkpoint) takes the int8 GEMM (which
+  // reads a bias row itself).
+  if (int8Gemm(args)) return;
   impl(args);
 }
 

@@ -19,11 +19,11 @@
  * units); the others run on this thread on a one-thread instance (`Int8Gemm`). Every output is
  * computed the same way whatever the chunk, so results are the same bits on any number of threads.
  */
-import { gemmReference, type GemmArgs } from './gemm.js';
+import { gemmReference, withoutBias, type GemmArgs } from './gemm.js';
 import { align, byteRegions as regions, growMemory, MAX_PAGES } from './memory.js';
 import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
 import type { RunChunk } from './pool.js';
-import { PICK_OUT_BYTES, type PickJob, type PickRows } from './wasm.js';
+import { PICK_OUT_BYTES, readPickRows, type PickJob, type PickRows } from './wasm.js';
 
 /** An int8 matrix with one scale per output unit; `axis` is the dimension of `shape` that indexes output units. */
 export interface QuantizedMatrix {
@@ -97,6 +97,8 @@ interface Int8Kernels {
   heapBase(): number;
   quantizeRows(x: number, m: number, kp: number, q: number, scales: number, zeros: number): void;
   gemmInt8(q: number, xs: number, xz: number, m: number, kp: number, w: number, ws: number, wsum: number, np: number, c: number, beta: number): void;
+  gemmInt8Bias(q: number, xs: number, xz: number, m: number, kp: number, w: number, ws: number, wsum: number, np: number, c: number, bias: number): void;
+  greedyPick(ptr: number, m: number, d: number, skip0: number, skip1: number, logD: number, out: number): void;
 }
 
 /** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16), scales and row sums. */
@@ -106,13 +108,17 @@ interface PlacedWeight {
   wsum: number;
 }
 
-/** An int8 product's sizes: n output units of k values (padded to np, a multiple of 4, and kp, of 16) and beta (0 or 1). */
+/**
+ * An int8 product's sizes: n output units of k values (padded to np, a multiple of 4, and kp, of 16), beta (0 or
+ * 1) and the bias row taken as every row of C's old contents (GemmArgs.bias; null: C's own rows, or beta 0).
+ */
 interface Int8Shape {
   n: number;
   k: number;
   np: number;
   kp: number;
   beta: number;
+  bias: Float32Array | null;
 }
 
 /**
@@ -128,7 +134,7 @@ function int8Shape(args: GemmArgs, q: QuantizedMatrix): Int8Shape | null {
   if ((args.bOffset ?? 0) !== 0 || (args.ldb !== undefined && args.ldb !== c) || args.transA || (args.alpha ?? 1) !== 1) return null;
   const beta = args.beta ?? 0;
   if ((beta !== 0 && beta !== 1) || k === 0) return null;
-  return { n, k, np: align(n, 4), kp: align(k, 16), beta };
+  return { n, k, np: align(n, 4), kp: align(k, 16), beta, bias: beta !== 0 && args.bias !== undefined ? args.bias : null };
 }
 
 /** The regions of a placed weight from `start`: values (np x kp bytes), scales, row sums, end. */
@@ -193,8 +199,11 @@ function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly 
   heap.i32.set(sums, psum >> 2);
 }
 
-/** Copies the rows of A to `x` (m rows of kp floats, zero padded past K) and, when beta ≠ 0, C's rows to `c` (stride np). */
-function stageCall(f32: Float32Array, args: GemmArgs, s: Int8Shape, x: number, c: number): void {
+/**
+ * Copies the rows of A to `x` (m rows of kp floats, zero padded past K) and, when beta ≠ 0, C's rows to `c`
+ * (stride np), or with a bias its one row to `bias` (np floats, zero padded).
+ */
+function stageCall(f32: Float32Array, args: GemmArgs, s: Int8Shape, x: number, c: number, bias: number): void {
   const { m, k } = args;
   const { n, np, kp } = s;
   const a = args.a;
@@ -206,6 +215,11 @@ function stageCall(f32: Float32Array, args: GemmArgs, s: Int8Shape, x: number, c
     if (kp > k) f32.fill(0, dst + k, dst + kp);
   }
   if (s.beta === 0) return;
+  if (s.bias !== null) {
+    f32.set(s.bias.length === n ? s.bias : s.bias.subarray(0, n), bias >> 2);
+    if (np > n) f32.fill(0, (bias >> 2) + n, (bias >> 2) + np);
+    return;
+  }
   const ldc = args.ldc ?? n;
   const co = args.cOffset ?? 0;
   if (ldc === np && n === np) f32.set(args.c.subarray(co, co + m * np), c >> 2);
@@ -243,10 +257,14 @@ export class Int8Gemm {
     if (fn('valueBytes')() !== 1) throw new Error('int8 wasm module: unexpected value layout (rebuild with `npm run build:wasm`)');
     const quantizeRows = fn('quantizeRows');
     const gemmInt8 = fn('gemmInt8');
+    const gemmInt8Bias = fn('gemmInt8Bias');
+    const greedyPick = fn('greedyPick');
     return new Int8Gemm(new Heap(memory), {
       heapBase: () => heapBase(),
       quantizeRows: (x, m, kp, q, s, z) => void quantizeRows(x, m, kp, q, s, z),
       gemmInt8: (q, xs, xz, m, kp, w, ws, wsum, np, c, beta) => void gemmInt8(q, xs, xz, m, kp, w, ws, wsum, np, c, beta),
+      gemmInt8Bias: (q, xs, xz, m, kp, w, ws, wsum, np, c, bias) => void gemmInt8Bias(q, xs, xz, m, kp, w, ws, wsum, np, c, bias),
+      greedyPick: (ptr, m, d, skip0, skip1, logD, out) => void greedyPick(ptr, m, d, skip0, skip1, logD, out),
     });
   }
 
@@ -258,18 +276,44 @@ export class Int8Gemm {
   gemm(args: GemmArgs, q: QuantizedMatrix): boolean {
     const s = int8Shape(args, q);
     if (s === null) return false;
-    const m = args.m;
-    if (m === 0 || s.n === 0) return true;
-    const w = this.place(q, s);
-    if (w === null) return false;
-    const { kp, np } = s;
-    const [px, pq, ps, pz, pc, end] = regions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, m * np * 4]) as [number, number, number, number, number, number];
-    if (!this.heap.reserve(end)) return false;
-    stageCall(this.heap.f32, args, s, px, pc);
-    this.kernels.quantizeRows(px, m, kp, pq, ps, pz);
-    this.kernels.gemmInt8(pq, ps, pz, m, kp, w.w, w.ws, w.wsum, np, pc, s.beta);
+    if (args.m === 0 || s.n === 0) return true;
+    const pc = this.product(args, q, s, 0);
+    if (pc < 0) return false;
     unstageC(this.heap.f32, pc, args, s);
     return true;
+  }
+
+  /**
+   * The product with greedy decoding's pick (asm/greedy.ts) run on the logits in this instance's memory (C
+   * starts as the bias row, beta = 1, as `linear` computes it), as the pool's Int8Pool.pick: false (nothing
+   * written) when it cannot run (the call does not fit, n is not a multiple of 4, memory is full).
+   */
+  pick(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): boolean {
+    const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1, ...(pick.bias === null ? {} : { bias: pick.bias }) }, q);
+    const m = args.m;
+    if (s === null || s.np !== s.n || m === 0) return false;
+    const pc = this.product(args, q, s, (m * PICK_OUT_BYTES) / 4);
+    if (pc < 0) return false;
+    const po = align(pc + m * s.np * 4, 64);
+    this.kernels.greedyPick(pc, m, s.n, pick.skip0, pick.skip1, Math.log(s.n), po);
+    readPickRows(this.heap.f32, this.heap.i32, pc, m, s.n, po, pick.out);
+    return true;
+  }
+
+  /** Quantizes A and runs the product into a per-call C (with `extraWords` after it); C's address, -1 when memory is full. */
+  private product(args: GemmArgs, q: QuantizedMatrix, s: Int8Shape, extraWords: number): number {
+    const m = args.m;
+    const w = this.place(q, s);
+    if (w === null) return -1;
+    const { kp, np } = s;
+    const biasBytes = s.bias === null ? 0 : np * 4;
+    const [px, pq, ps, pz, pb, pc, end] = regions(this.weightsEnd, [m * kp * 4, m * kp, m * 4, m * 4, biasBytes, m * np * 4, extraWords * 4]) as [number, number, number, number, number, number, number];
+    if (!this.heap.reserve(end)) return -1;
+    stageCall(this.heap.f32, args, s, px, pc, pb);
+    this.kernels.quantizeRows(px, m, kp, pq, ps, pz);
+    if (s.bias === null) this.kernels.gemmInt8(pq, ps, pz, m, kp, w.w, w.ws, w.wsum, np, pc, s.beta);
+    else this.kernels.gemmInt8Bias(pq, ps, pz, m, kp, w.w, w.ws, w.wsum, np, pc, pb);
+    return pc;
   }
 
   /** The weight rows in linear memory (copied, transposed to output-unit rows, on first use). */
@@ -357,19 +401,20 @@ class Int8Pool {
   }
 
   /**
-   * The product with greedy decoding's pick run on the logits in the pool's memory (C starts as the bias
-   * rows, beta = 1, as `linear` computes it): false (nothing written) when it does not run there: too
-   * small for the pool or measured faster alone for this shape (the caller's general path then runs
-   * `gemm`, which times the alone mode), rows with padding (n not a multiple of 4), full memory.
+   * The product with greedy decoding's pick run on the logits where they are: in the pool's memory, or
+   * in the one-thread instance's when the product is too small for the pool or measured faster alone (C
+   * starts as the bias row, beta = 1, as `linear` computes it). False (nothing written) when it cannot
+   * run: rows with padding (n not a multiple of 4), full memory.
    */
   pick(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): boolean {
-    const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1 }, q);
-    if (s === null || s.np !== s.n || args.m === 0 || this.host.pickAt === undefined) return false;
-    if (2 * args.m * s.n * s.k < PARALLEL_MIN_FLOPS) return false;
-    const call = this.choice.plan(shapeKey(args));
-    if (call.threads === 1 || !this.onPool(args, q, s, pick)) return false;
-    this.choice.record(call);
-    return true;
+    const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1, ...(pick.bias === null ? {} : { bias: pick.bias }) }, q);
+    if (s === null || s.np !== s.n || args.m === 0) return false;
+    // Timed as a whole (product and pick) against the same on the one-thread instance, under a key of its own.
+    const small = 2 * args.m * s.n * s.k < PARALLEL_MIN_FLOPS || this.host.pickAt === undefined;
+    const call = this.choice.plan(small ? '' : `pick ${shapeKey(args)}`);
+    const done = call.threads > 1 ? this.onPool(args, q, s, pick) : this.alone.pick(args, q, pick);
+    if (done) this.choice.record(call);
+    return done;
   }
 
   /**
@@ -384,17 +429,13 @@ class Int8Pool {
     if (kept === null) return false;
     const at = weightRegions(kept.ptr, s);
     const outWords = pick === null ? 0 : (m * PICK_OUT_BYTES) / 4;
-    const call = this.host.callRegions([JOB_PARAMS_BYTES / 4, m * kp, Math.ceil((m * kp) / 4), m, m, m * np, outWords]);
+    const call = this.host.callRegions([JOB_PARAMS_BYTES / 4, m * kp, Math.ceil((m * kp) / 4), m, m, m * np, outWords, s.bias === null ? 0 : np]);
     if (call === null) return false;
-    const [pp, px, pq, ps, pz, pc, po] = call as [number, number, number, number, number, number, number];
+    const [pp, px, pq, ps, pz, pc, po, pb] = call as [number, number, number, number, number, number, number, number];
     const heap = this.heap;
     heap.refresh();
     if (kept.fresh) writeWeight(q, s, heap, at);
-    if (pick === null) stageCall(heap.f32, args, s, px, pc);
-    else {
-      stageCall(heap.f32, args, { ...s, beta: 0 }, px, pc);
-      if (pick.bias !== null) for (let r = 0; r < m; r++) heap.f32.set(pick.bias, (pc >> 2) + r * np);
-    }
+    stageCall(heap.f32, args, s, px, pc, pb);
     const rows = m * kp >= QUANTIZE_POOL_MIN ? Math.ceil(m / (2 * threads)) : m;
     const minCols = align(Math.ceil(MIN_CHUNK_MACS / (m * kp)), 4);
     const cols = Math.min(np, Math.max(minCols, align(Math.ceil(np / (threads * CHUNKS_PER_THREAD)), 4)));
@@ -404,6 +445,7 @@ class Int8Pool {
     heap.f32[p + 11] = s.beta;
     heap.i32[p + 12] = rows;
     heap.i32[p + 13] = cols;
+    heap.i32[p + 14] = s.bias === null ? 0 : pb;
     this.runJob(KIND_INT8_QUANTIZE, pp, Math.ceil(m / rows));
     this.runJob(KIND_INT8_GEMM, pp, Math.ceil(np / cols));
     if (pick === null) unstageC(heap.f32, pc, args, s);
@@ -459,19 +501,20 @@ export function int8Gemm(args: GemmArgs): boolean {
   if (q === undefined) return false;
   if (pooled !== null) return pooled.gemm(args, q);
   if (active !== null) return active.gemm(args, q);
-  return int8Reference(args, q);
+  return int8Reference(withoutBias(args), q);
 }
 
 /**
- * Greedy decoding's output layer (ops/pick.ts) over a registered int8 matrix: the int8 product on the
- * pool with the pick run on the logits in the pool's memory (WasmGemm.greedyPick's int8 twin, the same
- * C bits as `int8Gemm` after the bias rows): true when it ran, false (nothing written) when the caller
- * must take the general path (no pool, the shape runs alone, and the other cases of Int8Pool.pick).
+ * Greedy decoding's output layer (ops/pick.ts) over a registered int8 matrix: the int8 product with the
+ * pick run on the logits where the product left them (the pool's memory or the one-thread instance's;
+ * WasmGemm.greedyPick's int8 twin, the same C bits as `int8Gemm` with the bias): true when it ran, false
+ * (nothing written) when the caller must take the general path (no kernels, and the cases of Int8Gemm.pick).
  */
 export function int8GreedyPick(args: GemmArgs, bias: Float32Array | null, skip0: number, skip1: number, out: PickRows): boolean {
   const q = registry.get(args.b);
-  if (q === undefined || pooled === null) return false;
-  return pooled.pick(args, q, { bias, skip0, skip1, out });
+  if (q === undefined) return false;
+  if (pooled !== null) return pooled.pick(args, q, { bias, skip0, skip1, out });
+  return active !== null && active.pick(args, q, { bias, skip0, skip1, out });
 }
 
 export interface Int8Options {

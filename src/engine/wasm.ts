@@ -164,6 +164,27 @@ export interface PickRows {
 
 /** Bytes per row of asm/greedy.ts' results (GREEDY_OUT_BYTES). */
 export const PICK_OUT_BYTES = 32;
+/**
+ * Reads asm/greedy.ts' results for m rows (PICK_OUT_BYTES each at outPtr) into `out`, with the logits of a
+ * near-tie row from the m x n logits at cPtr; f32 and i32 view the whole memory (int8.ts reads its own too).
+ */
+export function readPickRows(f32: Float32Array, i32: Int32Array, cPtr: number, m: number, n: number, outPtr: number, out: PickRows): void {
+  const f64 = new Float64Array(f32.buffer, outPtr, (m * PICK_OUT_BYTES) / 8);
+  out.ties.clear();
+  for (let r = 0; r < m; r++) {
+    const w = (outPtr + r * PICK_OUT_BYTES) >> 2;
+    out.ok[r] = i32[w + 7] === 1 ? 1 : 0;
+    if (out.ok[r] === 0) continue;
+    out.max[r] = f64[(r * PICK_OUT_BYTES) / 8] as number;
+    out.sum[r] = f64[(r * PICK_OUT_BYTES) / 8 + 1] as number;
+    const best = i32[w + 4] as number;
+    out.best[r] = best;
+    out.bestLogit[r] = f32[w + 5] as number;
+    const from = i32[w + 6] as number;
+    if (from >= 0) out.ties.set(r, { from, logits: f32.slice((cPtr >> 2) + r * n + from, (cPtr >> 2) + r * n + best) });
+  }
+}
+
 /** Rows per chunk of a greedy pick job over the pool. */
 const PICK_ROWS_PER_CHUNK = 4;
 
@@ -357,22 +378,7 @@ export class WasmGemm {
     i32[(p + 152) >> 2] = pick.skip1;
     new Float64Array(this.memory.buffer, p + 160, 1)[0] = Math.log(n);
     this.runJob(KIND_GREEDY, Math.ceil(m / per), threads);
-    const f32 = this.f32;
-    const out = pick.out;
-    const f64 = new Float64Array(this.memory.buffer, outPtr, (m * PICK_OUT_BYTES) / 8);
-    out.ties.clear();
-    for (let r = 0; r < m; r++) {
-      const w = (outPtr + r * PICK_OUT_BYTES) >> 2;
-      out.ok[r] = i32[w + 7] === 1 ? 1 : 0;
-      if (out.ok[r] === 0) continue;
-      out.max[r] = f64[(r * PICK_OUT_BYTES) / 8] as number;
-      out.sum[r] = f64[(r * PICK_OUT_BYTES) / 8 + 1] as number;
-      const best = i32[w + 4] as number;
-      out.best[r] = best;
-      out.bestLogit[r] = f32[w + 5] as number;
-      const from = i32[w + 6] as number;
-      if (from >= 0) out.ties.set(r, { from, logits: f32.slice((cPtr >> 2) + r * n + from, (cPtr >> 2) + r * n + best) });
-    }
+    readPickRows(this.f32, this.i32, cPtr, m, n, outPtr, pick.out);
   }
 
   /**

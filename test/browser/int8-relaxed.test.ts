@@ -1,8 +1,6 @@
 /**
- * The relaxed-SIMD int8 kernels where relaxed SIMD follows the standard: Chromium (V8 11.4+). Node 20's V8
- * 11.3 computes i32x4.relaxed_dot_i8x16_i7x16_add_s differently (the loader's self-test then keeps the plain
- * build there, see test/engine/int8.test.ts), so this is where the relaxed build is checked against the
- * plain build and the TypeScript reference, bit for bit.
+ * The relaxed-SIMD int8 kernels in Chromium (V8 11.4+), checked against the plain build and the TypeScript
+ * reference, bit for bit (test/engine/int8.test.ts does the same on Node's V8).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

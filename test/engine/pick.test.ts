@@ -129,6 +129,29 @@ test('greedyPick: rows the kernel leaves (NaN, +Infinity, every allowed id at -I
   }
 });
 
+test('greedyPick: a zero maximum, a maximum shared with PAD or only at BOS, -Infinity and underflowing entries, odd widths give the general path results', async () => {
+  await initEngine({ threads: 1 });
+  try {
+    const cases: Array<[string, (l: Float32Array) => void]> = [
+      ['zero maximum', (l) => { l.fill(-1); l[5] = 0; l[9] = 0; }],
+      ['maximum shared by PAD and a later id', (l) => { l[0] = 2; l[77] = 2; l[78] = 2; }],
+      ['maximum only at BOS', (l) => { l[2] = 5; l[30] = 1; l[31] = 1; }],
+      ['-Infinity and underflow', (l) => { for (let j = 0; j < l.length; j++) l[j] = j % 3 === 0 ? -Infinity : -200 + (j % 11); l[150] = 1; }],
+      ['best in the last, odd, entries', (l) => { l[l.length - 1] = 3; l[l.length - 2] = 3; }],
+    ];
+    for (const v of [300, 301, 5003]) {
+      for (const [what, set] of cases) {
+        const logits = new Float32Array(v).fill(0.25);
+        set(logits);
+        const { fused, reference } = pickOfLogits(logits);
+        assertSame(fused, reference, `${what}, width ${v}`);
+      }
+    }
+  } finally {
+    await shutdownEngine();
+  }
+});
+
 test('greedyPick without the engine (TypeScript) is the general path', async () => {
   await shutdownEngine();
   const rng = new Rng(3);
