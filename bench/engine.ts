@@ -7,6 +7,9 @@
  *   npm run bench:engine -- --json  one JSON object per line:
  *     {"impl":"attnmt"|"tfjs-wasm","shape":"MxKxN","mode":"NN"|"NT"|"TN","threads":1|2,"gflops":41.2}
  *   (rows with "b":"resident": the 64-row shapes again with B kept in the engine's memory, as a model's weights)
+ *   npm run bench:engine -- --attnmt-only   without TensorFlow.js (for A/B runs of two builds)
+ *   (rows with "forced":true: the resident shapes on 2 threads with the pool-or-alone choice forced each way,
+ *   samples interleaved: the second thread's gain without the choice and with load falling on both alike)
  *
  * attnmt times include copying the operands from the JS heap into wasm memory and C back (that is
  * what a caller pays); the "copy %" column estimates that share from plain Float32Array copies of
@@ -20,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { gemm, withResidentParameters } from '../src/engine/gemm.js';
 import { enginePoolJobs, initEngine, shutdownEngine } from '../src/engine/engine.js';
+import { forcePoolChoice } from '../src/engine/pool-choice.js';
 import { Rng } from '../src/engine/random.js';
 import { fmaCeiling } from './ceiling.js';
 
@@ -49,6 +53,8 @@ const SAMPLES = 7;
 const SAMPLE_MS = 25;
 
 const json = process.argv.includes('--json');
+/** `--attnmt-only`: skip TensorFlow.js (A/B runs of two builds). */
+const attnmtOnly = process.argv.includes('--attnmt-only');
 
 function random(n: number, seed: number): Float32Array {
   return new Rng(seed).uniformArray(n);
@@ -123,11 +129,60 @@ async function benchAttnmt(threads: 1 | 2, out: Result[], copies: Map<string, nu
   for (const [m, k, n] of RESIDENT_SHAPES) {
     for (const mode of ['NN', 'NT'] as const) {
       const ops = operands(m, k, n, mode);
+      const jobs0 = enginePoolJobs();
+      calls = 0;
       const ms = withResidentParameters(() => time(() => gemm({ m, n, k, ...ops, bResident: true })));
-      emit({ impl: 'attnmt', shape: `${m}x${k}x${n}`, mode, threads, gflops: gflops(m, k, n, ms), b: 'resident' }, out);
+      const shape = `${m}x${k}x${n}`;
+      if (threads === 2) poolUse.set(`${shape} ${mode} resident`, (enginePoolJobs() - jobs0) / calls);
+      emit({ impl: 'attnmt', shape, mode, threads, gflops: gflops(m, k, n, ms), b: 'resident' }, out);
+    }
+  }
+  if (threads === 2) {
+    // The same resident calls with the choice forced, pool and alone interleaved sample by sample in this
+    // engine: what the second thread gives when it runs, other load on the machine falling on both modes.
+    for (const [m, k, n] of RESIDENT_SHAPES) {
+      for (const mode of ['NN', 'NT'] as const) {
+        const ops = operands(m, k, n, mode);
+        const { pool, alone } = withResidentParameters(() => interleaved(() => gemm({ m, n, k, ...ops, bResident: true })));
+        const shape = `${m}x${k}x${n}`;
+        forced.set(`${shape} ${mode}`, { pool: gflops(m, k, n, pool), alone: gflops(m, k, n, alone) });
+        if (json) console.log(JSON.stringify({ impl: 'attnmt', shape, mode, b: 'resident', forced: true, pool: gflops(m, k, n, pool), alone: gflops(m, k, n, alone) }));
+      }
     }
   }
   await shutdownEngine();
+}
+
+/** GFLOP/s of the resident 64-row shapes with 2 threads, forced on the pool and alone (interleaved). */
+const forced = new Map<string, { pool: number; alone: number }>();
+
+/** Median ms per call of `op` forced on the pool and forced alone, their samples interleaved (15 each). */
+function interleaved(op: () => void): { pool: number; alone: number } {
+  const modes = ['pool', 'alone'] as const;
+  const reps: Record<string, number> = {};
+  const samples: Record<string, number[]> = { pool: [], alone: [] };
+  try {
+    for (const mode of modes) {
+      forcePoolChoice(mode);
+      op();
+      const t0 = performance.now();
+      op();
+      reps[mode] = Math.max(1, Math.ceil(SAMPLE_MS / 2 / Math.max(performance.now() - t0, 1e-3)));
+    }
+    for (let s = 0; s < 15; s++) {
+      for (const mode of modes) {
+        forcePoolChoice(mode);
+        const r = reps[mode] as number;
+        const start = performance.now();
+        for (let i = 0; i < r; i++) op();
+        samples[mode]?.push((performance.now() - start) / r);
+      }
+    }
+  } finally {
+    forcePoolChoice(null);
+  }
+  const median = (x: number[]): number => x.sort((a, b) => a - b)[x.length >> 1] as number;
+  return { pool: median(samples.pool as number[]), alone: median(samples.alone as number[]) };
 }
 
 /** The 64-row shapes timed again with B resident (a model's weights). */
@@ -177,17 +232,24 @@ function table(results: Result[], copies: Map<string, number>): void {
   for (const r of rows) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   console.log('');
   console.log('The 64-row shapes with B resident (a model\'s weights stay in the engine\'s memory; only A and C are copied):');
-  const resident = [['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', '2t/1t']];
+  const resident = [['shape MxKxN', 'mode', 'attnmt 1t', 'attnmt 2t', '2t/1t', 'pool jobs/call']];
   for (const [m, k, n] of RESIDENT_SHAPES) {
     for (const mode of ['NN', 'NT'] as const) {
       const shape = `${m}x${k}x${n}`;
       const one = find('attnmt', shape, mode, 1, 'resident');
       const two = find('attnmt', shape, mode, 2, 'resident');
-      resident.push([shape, mode, one.toFixed(1), two.toFixed(1), `${(two / one).toFixed(2)}x`]);
+      const pool = (poolUse.get(`${shape} ${mode} resident`) ?? 0).toFixed(2);
+      resident.push([shape, mode, one.toFixed(1), two.toFixed(1), `${(two / one).toFixed(2)}x`, pool]);
     }
   }
   const rw = resident[0].map((_, i) => Math.max(...resident.map((r) => r[i].length)));
   for (const r of resident) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(rw[i]) : cell.padStart(rw[i]))).join('  '));
+  console.log('');
+  console.log('The same with 2 threads, the pool-or-alone choice forced, pool and alone samples interleaved (median of 15):');
+  const fr = [['shape MxKxN', 'mode', 'alone', 'pool', 'pool/alone']];
+  for (const [key, g] of forced) fr.push([...key.split(' '), g.alone.toFixed(1), g.pool.toFixed(1), `${(g.pool / g.alone).toFixed(2)}x`]);
+  const fw = fr[0].map((_, i) => Math.max(...fr.map((r) => r[i].length)));
+  for (const r of fr) console.log(r.map((cell, i) => (i < 2 ? cell.padEnd(fw[i]) : cell.padStart(fw[i]))).join('  '));
 }
 
 async function main(): Promise<void> {
@@ -195,7 +257,7 @@ async function main(): Promise<void> {
   const copies = new Map<string, number>();
   await benchAttnmt(1, results, copies);
   await benchAttnmt(2, results, copies);
-  await benchTfjs(results);
+  if (!attnmtOnly) await benchTfjs(results);
   if (json) return;
   table(results, copies);
   const ceiling = await fmaCeiling();

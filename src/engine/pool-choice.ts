@@ -6,7 +6,7 @@
  * costs more than the second thread saves. So each shape is timed both ways (its first calls), then
  * runs the faster way, re-timing the other on a random 1/16 of calls. Browser-safe.
  */
-import type { GemmArgs } from './gemm.js';
+import { isResidentB, type GemmArgs } from './gemm.js';
 
 /**
  * GEMMs below this many flops (2*M*N*K, about 50 us on one thread) stay on the calling thread: the
@@ -39,6 +39,17 @@ export interface CallPlan {
 /** The plan of every call too small to time: this thread, nothing recorded (one object, not one per call). */
 const UNTIMED: CallPlan = Object.freeze({ timing: undefined, threads: 1, start: 0 });
 
+let forced: 'pool' | 'alone' | null = null;
+
+/**
+ * Benchmarks: every call that would be timed runs on the pool ('pool') or alone ('alone'), untimed,
+ * whatever was measured; null gives the choice back. Lets a benchmark interleave both modes of one
+ * shape in one engine, so that other load on the machine falls on both alike.
+ */
+export function forcePoolChoice(mode: 'pool' | 'alone' | null): void {
+  forced = mode;
+}
+
 export class PoolChoice {
   private readonly timings = new Map<string, ShapeTiming>();
   private explore = 0x9e3779b9;
@@ -49,6 +60,7 @@ export class PoolChoice {
   /** How a call runs: on the pool or alone, timed under its shape key ('' for calls that always run alone). */
   plan(key: string): CallPlan {
     if (key === '') return UNTIMED;
+    if (forced !== null) return { timing: undefined, threads: forced === 'pool' ? this.threads : 1, start: 0 };
     const timing = this.timingOf(key);
     return { timing, threads: this.usePool(timing) ? this.threads : 1, start: performance.now() };
   }
@@ -97,10 +109,12 @@ function average(prev: number, seen: number, ms: number): number {
  * M (sentences x length) at every step, and with it K of the weight gradients (Xᵀ·dY sums over the rows) and
  * the sizes of the per-head attention products; a key per exact size kept most calls of a training run in
  * the "measure both ways" phase (a Multi30k Transformer run met 348 keys in 25 steps, and a fifth of its
- * GEMM time ran alone while measuring, the pool idle).
+ * GEMM time ran alone while measuring, the pool idle). A product whose B is a resident parameter (no copy of B
+ * on either path) is timed apart from the same shape with B copied in at every call.
  */
 export function shapeKey(args: GemmArgs): string {
-  return `${sizeBucket(args.m)},${sizeBucket(args.n)},${sizeBucket(args.k)},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+  const key = `${sizeBucket(args.m)},${sizeBucket(args.n)},${sizeBucket(args.k)},${args.transA ? 1 : 0}${args.transB ? 1 : 0}`;
+  return isResidentB(args) ? `${key},r` : key;
 }
 
 /** A size as a timing key part: exact up to 64, else its quarter-octave bucket (~4·log2). */

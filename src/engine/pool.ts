@@ -14,6 +14,11 @@
  * Hand-off: idle workers spin on the generation word for a short while (2 ms), then sleep
  * in Atomics.wait; the main thread notifies them only when some are asleep. Workers are unref()ed,
  * so an idle pool never keeps the process alive.
+ *
+ * Stopping: `stop` raises the stop word and wakes the workers, which leave their loop and end on
+ * their own; it waits for each one's 'exit' (ref()ed again, so the process stays up until then) and
+ * terminates only a worker still running after STOP_TIMEOUT_MS (it used to terminate them at once,
+ * racing their own return from the loop). A pool can be started again on the same memory.
  */
 import { nodeBuiltin } from './node.js';
 
@@ -37,6 +42,8 @@ const WORKER_SPIN_MS = 2;
 const MAIN_SPIN_MS = 0.2;
 /** Polls between two clock reads while spinning. */
 const POLLS = 1024;
+/** Milliseconds `stop` waits for a worker to leave its loop and exit before it terminates it. */
+export const STOP_TIMEOUT_MS = 5000;
 
 export type RunChunk = (kind: number, params: number, chunk: number, scratch: number) => void;
 
@@ -67,10 +74,15 @@ export function takeChunks(ctrl: Int32Array, run: RunChunk, gen16: number, scrat
   }
 }
 
-/** The worker's loop: wait for a new generation, take chunks, repeat until stopped. */
-export function workerLoop(ctrl: Int32Array, run: RunChunk, tid: number): void {
+/**
+ * The worker's loop: wait for a new generation, take chunks, repeat until stopped. `ready` runs once
+ * the starting generation is read (the worker reports ready then: a job or a stop published after
+ * that is seen, even one published before the loop's first wait).
+ */
+export function workerLoop(ctrl: Int32Array, run: RunChunk, tid: number, ready?: () => void): void {
   const scratch = Atomics.load(ctrl, CTRL_SCRATCH) + tid * Atomics.load(ctrl, CTRL_SCRATCH_STRIDE);
   let gen = Atomics.load(ctrl, CTRL_GEN);
+  ready?.();
   for (;;) {
     let spins = 0;
     let deadline = performance.now() + WORKER_SPIN_MS;
@@ -100,9 +112,41 @@ export interface WorkerInit {
 }
 
 /** A started worker thread, as much of node:worker_threads' Worker as the pool uses. */
-interface PoolWorker {
+export interface PoolWorker {
+  ref(): void;
   unref(): void;
   terminate(): Promise<number>;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+}
+
+/** A worker of the pool and the promise of its exit (settled once its thread has ended, however it ended). */
+interface Running {
+  worker: PoolWorker;
+  exited: Promise<void>;
+}
+
+/**
+ * Waits until `w` has exited on its own (`exited`: its 'exit' event), keeping the process alive
+ * meanwhile; after `timeoutMs` it terminates the worker and waits for that instead. True when the
+ * worker had to be terminated.
+ */
+export async function awaitExit(w: PoolWorker, exited: Promise<void>, timeoutMs = STOP_TIMEOUT_MS): Promise<boolean> {
+  w.ref();
+  let terminated = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      terminated = true;
+      w.terminate().then(() => resolve(), () => resolve());
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([exited, late]);
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+  return terminated;
 }
 
 /**
@@ -137,7 +181,7 @@ export class WorkerPool {
     private readonly ctrl: Int32Array,
     private readonly run: RunChunk,
     private readonly mainScratch: number,
-    private readonly workers: PoolWorker[],
+    private readonly workers: Running[],
   ) {}
 
   /**
@@ -159,24 +203,36 @@ export class WorkerPool {
   ): Promise<WorkerPool> {
     const { Worker } = await nodeBuiltin('worker_threads');
     const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
+    // A fresh start on memory an earlier pool may have stopped: generation 0, no stop word.
+    Atomics.store(ctrl, CTRL_GEN, 0);
+    Atomics.store(ctrl, CTRL_STOP, 0);
     Atomics.store(ctrl, CTRL_SCRATCH, scratch);
     Atomics.store(ctrl, CTRL_SCRATCH_STRIDE, stride);
     const script = './worker.js';
     const url = new URL(script, import.meta.url);
-    const started = [];
+    const started: Array<Promise<Running>> = [];
     for (let tid = 1; tid < threads; tid++) {
       const init: WorkerInit = { module, memory, ctrl: ctrlPtr, tid, ...(int8 === undefined ? {} : { int8 }) };
       const worker = new Worker(url, { workerData: init });
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       started.push(
-        new Promise<PoolWorker>((resolve, reject) => {
-          worker.once('message', () => resolve(worker));
+        new Promise<Running>((resolve, reject) => {
+          worker.once('message', () => resolve({ worker, exited }));
           worker.once('error', reject);
           worker.once('exit', (code) => reject(new Error(`gemm worker ${tid} exited with code ${code} while starting`)));
         }),
       );
     }
-    const workers = await Promise.all(started);
-    for (const w of workers) w.unref();
+    const results = await Promise.allSettled(started);
+    const workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      // Stop the ones that did start before giving up.
+      const pool = new WorkerPool(ctrl, run, scratch, workers);
+      await pool.stop();
+      throw failed.reason;
+    }
+    for (const w of workers) w.worker.unref();
     return new WorkerPool(ctrl, run, scratch, workers);
   }
 
@@ -203,12 +259,17 @@ export class WorkerPool {
     if (Atomics.load(ctrl, CTRL_FAILED) !== 0) throw new Error('gemm: a chunk failed on a worker thread (its error is on stderr)');
   }
 
-  /** Stops the workers and waits until they have exited. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the workers and waits until they have exited: they see the stop word at the next generation,
+   * leave their loop and end on their own; one still running after STOP_TIMEOUT_MS is terminated.
+   * Returns how many had to be terminated (0: all left on their own).
+   */
+  async stop(): Promise<number> {
     Atomics.store(this.ctrl, CTRL_STOP, 1);
     this.gen = (this.gen + 1) & 0x7fffffff;
     Atomics.store(this.ctrl, CTRL_GEN, this.gen);
     Atomics.notify(this.ctrl, CTRL_GEN);
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    const terminated = await Promise.all(this.workers.map((w) => awaitExit(w.worker, w.exited)));
+    return terminated.filter(Boolean).length;
   }
 }

@@ -13,6 +13,7 @@ const instance = new WebAssembly.Instance(init.module, { env: { memory: init.mem
 const kernels = kernelsOf(instance);
 const int8 = init.int8 === undefined ? undefined : new WebAssembly.Instance(init.int8, { env: { memory: init.memory } });
 const ctrl = new Int32Array(init.memory.buffer, init.ctrl, CTRL_INTS);
-if (parentPort === null) throw new Error('gemm worker: must run as a worker thread');
-parentPort.postMessage('ready');
-workerLoop(ctrl, withInt8Jobs(kernels.run, int8), init.tid);
+const port = parentPort;
+if (port === null) throw new Error('gemm worker: must run as a worker thread');
+// Returns when the pool stops; the thread then ends on its own (pool.ts `stop` waits for its 'exit').
+workerLoop(ctrl, withInt8Jobs(kernels.run, int8), init.tid, () => port.postMessage('ready'));

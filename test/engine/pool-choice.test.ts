@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shapeKey, sizeBucket } from '../../src/engine/pool-choice.js';
+import { withResidentParameters } from '../../src/engine/gemm.js';
+import { forcePoolChoice, PoolChoice, shapeKey, sizeBucket } from '../../src/engine/pool-choice.js';
 
 const shape = (m: number, n: number, k: number, transA = false, transB = false) =>
   ({ m, n, k, a: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0), transA, transB });
@@ -23,4 +24,35 @@ test('the weight gradients of batches a few rows apart share a key (K is the bat
   // Transposition still tells shapes apart.
   assert.notEqual(shapeKey(shape(256, 1024, 3000, true)), shapeKey(shape(256, 1024, 3000)));
   assert.notEqual(shapeKey(shape(3000, 1024, 256)), shapeKey(shape(3000, 256, 1024)));
+});
+
+test('a product with a resident B (a parameter, not copied) is timed apart from the same shape with B copied', () => {
+  const args = { ...shape(64, 768, 512), bResident: true };
+  const copied = shapeKey(shape(64, 768, 512));
+  // Outside a resident scope bResident is ignored: the call copies B, so it shares the copied key.
+  assert.equal(shapeKey(args), copied);
+  withResidentParameters(() => {
+    assert.notEqual(shapeKey(args), copied);
+    assert.equal(shapeKey(shape(64, 768, 512)), copied);
+  });
+});
+
+test('forcePoolChoice runs every timed call the forced way, untimed, and gives the choice back with null', () => {
+  const choice = new PoolChoice(4);
+  try {
+    forcePoolChoice('alone');
+    assert.equal(choice.plan('a').threads, 1);
+    assert.equal(choice.plan('').threads, 1);
+    forcePoolChoice('pool');
+    const call = choice.plan('a');
+    assert.equal(call.threads, 4);
+    assert.equal(call.timing, undefined);
+    assert.equal(choice.plan('').threads, 1, 'calls too small to time stay alone');
+  } finally {
+    forcePoolChoice(null);
+  }
+  // Nothing was recorded while forced: a new shape is first timed on the pool.
+  const first = choice.plan('a');
+  assert.equal(first.threads, 4);
+  assert.ok(first.timing !== undefined);
 });
