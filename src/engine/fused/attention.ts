@@ -4,7 +4,8 @@
  * with q = s·W_q projected by the caller per step and k_i = U·h_i precomputed once per batch.
  * Score, masked softmax and context are one forward and one hand-written backward.
  */
-import { expNonPositive, tanhValue } from '../ops/elementwise.js';
+import { tanhValue } from '../ops/elementwise.js';
+import { maskedSoftmaxRow } from '../ops/softmax.js';
 import { scratch, scratchZeroed } from '../ops/util.js';
 import { activeTape, onBackward, output, ShapeError, Tensor } from '../tensor.js';
 
@@ -288,21 +289,7 @@ export function additiveAttention(
 
 /** Masked softmax of the scores in w, row by row in place (0 past each row's length): the loop of `additiveAttention`. */
 function softmaxRows(w: Float32Array, lengths: Int32Array, batch: number, s: number): void {
-  for (let b = 0; b < batch; b++) {
-    const len = lengths[b] as number;
-    const o = b * s;
-    let max = -Infinity;
-    for (let i = 0; i < len; i++) if (w[o + i] > max) max = w[o + i];
-    let sum = 0;
-    for (let i = 0; i < len; i++) {
-      const e = expNonPositive(w[o + i] - max);
-      w[o + i] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let i = 0; i < len; i++) w[o + i] *= inv;
-    for (let i = len; i < s; i++) w[o + i] = 0;
-  }
+  for (let b = 0; b < batch; b++) maskedSoftmaxRow(w, w, b * s, lengths[b] as number, s);
 }
 
 /** A step of `additiveAttention` on the session kernels; false (nothing recorded) when they cannot run. */

@@ -27,6 +27,24 @@ function rowLimit(op: string, x: Tensor, rows: number, lengths: Int32Array | und
   return (r) => lengths[Math.floor(r / per)] as number;
 }
 
+/**
+ * One row of a masked softmax: y[o + j] = softmax of x[o .. o + len) for j < len, 0 for len <= j < width.
+ * y may be x (in place).
+ */
+export function maskedSoftmaxRow(x: Float32Array, y: Float32Array, o: number, len: number, width: number): void {
+  let max = -Infinity;
+  for (let j = 0; j < len; j++) if (x[o + j] > max) max = x[o + j];
+  let s = 0;
+  for (let j = 0; j < len; j++) {
+    const e = expNonPositive(x[o + j] - max);
+    y[o + j] = e;
+    s += e;
+  }
+  const inv = 1 / s;
+  for (let j = 0; j < len; j++) y[o + j] *= inv;
+  for (let j = len; j < width; j++) y[o + j] = 0;
+}
+
 /** Softmax over the last axis: x (..., L) -> (..., L), rows sum to 1 over their valid positions. */
 export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
   const d = x.lastDim;
@@ -35,21 +53,7 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
   const out = output(x.shape, [x]);
   const y = out.data;
   const xs = x.data;
-  for (let r = 0; r < rows; r++) {
-    const o = r * d;
-    const len = limit(r);
-    let max = -Infinity;
-    for (let j = 0; j < len; j++) if (xs[o + j] > max) max = xs[o + j];
-    let s = 0;
-    for (let j = 0; j < len; j++) {
-      const e = expNonPositive(xs[o + j] - max);
-      y[o + j] = e;
-      s += e;
-    }
-    const inv = 1 / s;
-    for (let j = 0; j < len; j++) y[o + j] *= inv;
-    for (let j = len; j < d; j++) y[o + j] = 0;
-  }
+  for (let r = 0; r < rows; r++) maskedSoftmaxRow(xs, y, r * d, limit(r), d);
   onBackward(out, () => {
     const g = out.grad;
     if (g === null || !x.requiresGrad) return;
