@@ -15,6 +15,7 @@ import { prepareData } from '../../src/train/data.js';
 import { modelConfigFrom } from '../../src/train/loop.js';
 import { scoreByLength, sourceWordCount } from '../../src/eval/scores.js';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const EN = ['a', 'man', 'in', 'blue', 'shirt', 'is', 'riding', 'bike', 'down', 'the', 'street', 'two', 'dogs', 'play', 'on', 'grass', 'woman', 'with', 'red', 'hat'];
 const DE = ['ein', 'Mann', 'im', 'blauen', 'Hemd', 'fährt', 'Fahrrad', 'die', 'Straße', 'hinunter', 'zwei', 'Hunde', 'spielen', 'auf', 'dem', 'Gras', 'Frau', 'mit', 'rotem', 'Hut'];
@@ -105,7 +106,7 @@ test('multi30k: a missing file is one line naming it and the command that fetche
   assert.throws(() => checkMulti30k(dir), /train\.en is missing/);
   // The script: exit code 1, the one line on stderr, before anything is trained or written.
   const out = path.join(tempDir('study-multi30k'), 'out');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'study.js'), '--corpus', 'multi30k', '--data', dir, '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'dist', 'bench', 'study.js'), '--corpus', 'multi30k', '--data', dir, '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.equal(r.stderr, `multi30k: ${path.join(dir, 'train.en')} is missing (fetch the corpus with: attnmt data get multi30k --out ${dir})\n`);
   assert.deepEqual(fs.readdirSync(out), []);

@@ -20,6 +20,7 @@ import { ModelRunner } from '../../src/server/model-core.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { FakeTranslator } from '../server/fake-translator.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -250,14 +251,14 @@ describe('web page', { skip }, () => {
     });
 
     test('the same text for every sentence, default options everywhere', async () => {
-      const cli = spawnSync(process.execPath, [MAIN, 'translate', '--model', model, '--threads', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
+      const cli = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'translate', '--model', model, '--threads', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
       assert.equal(cli.status, 0, cli.stderr);
       const fromCli = cli.stdout.split('\n').slice(0, -1);
       const res = await fetch(`${server.url}translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: sentences }) });
       const fromApi = ((await res.json()) as { translations: Array<{ text: string }> }).translations.map((t) => t.text);
       assert.deepEqual(fromApi, fromCli);
       // The settings matter here: greedy decoding gives another translation for at least one sentence.
-      const greedy = spawnSync(process.execPath, [MAIN, 'translate', '--model', model, '--threads', '1', '--beam', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
+      const greedy = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'translate', '--model', model, '--threads', '1', '--beam', '1'], { input: `${sentences.join('\n')}\n`, encoding: 'utf8', timeout: 60000 });
       assert.notDeepEqual(greedy.stdout.split('\n').slice(0, -1), fromCli, 'beam 3 / alpha 1 and greedy agree on every sentence: the test would not see a wrong default');
       const port = (statics.address() as AddressInfo).port;
       const elsewhere = encodeURIComponent(`http://127.0.0.1:${port}/model.safetensors`);

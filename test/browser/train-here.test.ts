@@ -16,6 +16,7 @@ import { ISOLATION_HEADERS } from '../../src/server/http-policy.js';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { tempDir } from '../helpers/tmp.js';
 import { artifacts, dist, launchChromium, skipBrowser } from './helpers.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const skip = skipBrowser;
@@ -99,7 +100,7 @@ describe('Train here', { skip }, () => {
     const ckpt = loadCheckpoint(file);
     assert.equal((ckpt.config as { attention?: string }).attention, 'additive');
     assert.equal(ckpt.metadata?.['steps'], pausedAt);
-    const cli = spawnSync(process.execPath, [MAIN, 'translate', '--model', file, '--threads', '1'], { input: 'the black cat ate the mouse\n', encoding: 'utf8', timeout: 120000 });
+    const cli = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'translate', '--model', file, '--threads', '1'], { input: 'the black cat ate the mouse\n', encoding: 'utf8', timeout: 120000 });
     assert.equal(cli.status, 0, cli.stderr);
     assert.equal(cli.stdout.trim(), shown === '(nothing yet)' ? '' : shown);
     assert.notEqual(cli.stdout.trim(), '');

@@ -12,6 +12,7 @@ import { configWithDefaults } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { openTranslator } from '../../src/translate/open.js';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -47,7 +48,7 @@ after(async () => {
 test('attnmt align prints one Pharaoh line per pair and the AER the library computes; the baseline is refused', () => {
   const model = path.join(dir, 'trained', 'last.safetensors');
   const input = path.join(dir, 'held.tsv');
-  const r = spawnSync(process.execPath, [MAIN, 'align', '--model', model, '--input', input, '--threads', '1', '--method', 'grow-diag', '--gold', path.join(dir, 'held.align'), '--json'], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'align', '--model', model, '--input', input, '--threads', '1', '--method', 'grow-diag', '--gold', path.join(dir, 'held.align'), '--json'], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { method: string; pairs: number; aer: number; alignments: string[] };
   assert.equal(report.method, 'grow-diag');
@@ -56,14 +57,14 @@ test('attnmt align prints one Pharaoh line per pair and the AER the library comp
   assert.ok(Math.abs(report.aer - (expected?.aer ?? NaN)) < 1e-9);
   for (const line of report.alignments) assert.match(line, /^(\d+-\d+( \d+-\d+)*)?$/);
 
-  const plain = spawnSync(process.execPath, [MAIN, 'align', '--model', model, '--threads', '1'], { input: `${held[0]?.src}\t${held[0]?.tgt}\n`, encoding: 'utf8', timeout: 60000 });
+  const plain = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'align', '--model', model, '--threads', '1'], { input: `${held[0]?.src}\t${held[0]?.tgt}\n`, encoding: 'utf8', timeout: 60000 });
   assert.equal(plain.status, 0, plain.stderr);
   assert.equal(plain.stdout.trim().split('\n').length, 1);
 
-  const base = spawnSync(process.execPath, [MAIN, 'align', '--model', path.join(dir, 'baseline', 'last.safetensors'), '--input', input, '--threads', '1'], { encoding: 'utf8', timeout: 60000 });
+  const base = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'align', '--model', path.join(dir, 'baseline', 'last.safetensors'), '--input', input, '--threads', '1'], { encoding: 'utf8', timeout: 60000 });
   assert.notEqual(base.status, 0);
   assert.match(base.stderr, /no attention/);
-  const bad = spawnSync(process.execPath, [MAIN, 'align', '--model', model, '--input', input, '--method', 'diagonal'], { encoding: 'utf8', timeout: 60000 });
+  const bad = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'align', '--model', model, '--input', input, '--method', 'diagonal'], { encoding: 'utf8', timeout: 60000 });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--method.*Allowed choices are t2s, grow-diag, intersection, union/);
 });

@@ -8,6 +8,7 @@ import type { RnnModelConfig } from '../../src/model/config.js';
 import type { BucketScore } from '../../src/eval/scores.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -24,7 +25,7 @@ test('attnmt eval --model2 --chart --json scores both models on the same sentenc
   const long = 'the black cat saw the dog and the dog ate the mouse';
   fs.writeFileSync(testFile, `the cat\tle chat\nthe cat\tle chat noir\nthe black cat ate the mouse\tle chat noir a mangé la souris\n${long}\tle chat noir a vu le chien\n`);
   const chart = path.join(dir, 'chart.svg');
-  const r = spawnSync(process.execPath, [MAIN, 'eval', '--model', attention, '--model2', baseline, '--test', testFile, '--beam', '1', '--threads', '1', '--chart', chart, '--json'], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'eval', '--model', attention, '--model2', baseline, '--test', testFile, '--beam', '1', '--threads', '1', '--chart', chart, '--json'], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { models: Array<{ name: string; attention: string; sentences: number; byLength: BucketScore[] }> };
   assert.deepEqual(report.models.map((m) => [m.name, m.attention, m.sentences]), [['attention', 'additive', 3], ['baseline', 'none', 3]]);
@@ -34,7 +35,7 @@ test('attnmt eval --model2 --chart --json scores both models on the same sentenc
   assert.match(svg, />attention</);
   assert.match(svg, />baseline</);
 
-  const text = spawnSync(process.execPath, [MAIN, 'eval', '--model', attention, '--model2', baseline, '--test', testFile, '--beam', '1', '--threads', '1', '--by-length'], { encoding: 'utf8', timeout: 60000 });
+  const text = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'eval', '--model', attention, '--model2', baseline, '--test', testFile, '--beam', '1', '--threads', '1', '--by-length'], { encoding: 'utf8', timeout: 60000 });
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /attention BLEU\s+chrF\s+baseline BLEU\s+chrF/);
   assert.match(text.stdout, /^11-15\s+1\s/m);
@@ -47,7 +48,7 @@ test('attnmt eval --model A B scores the ensemble of A and B as one system', () 
   const testFile = path.join(dir, 'test.tsv');
   fs.writeFileSync(testFile, 'the cat\tle chat\nthe black cat ate the mouse\tle chat noir a mangé la souris\n');
   const out = path.join(dir, 'hyp.txt');
-  const r = spawnSync(process.execPath, [MAIN, 'eval', '--model', a, b, '--test', testFile, '--beam', '2', '--threads', '1', '--json', '--output', out], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'eval', '--model', a, b, '--test', testFile, '--beam', '2', '--threads', '1', '--json', '--output', out], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { name: string; model: string; attention: string; parameters: number; sentences: number };
   assert.equal(report.name, 'ensemble of 2');
@@ -55,7 +56,7 @@ test('attnmt eval --model A B scores the ensemble of A and B as one system', () 
   assert.equal(report.attention, 'additive+none');
   assert.equal(report.sentences, 2);
   // The same hypotheses as translate with the same two models.
-  const t = spawnSync(process.execPath, [MAIN, 'translate', '--model', a, b, '--beam', '2', '--threads', '1'], { input: 'the cat\nthe black cat ate the mouse\n', encoding: 'utf8', timeout: 60000 });
+  const t = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'translate', '--model', a, b, '--beam', '2', '--threads', '1'], { input: 'the cat\nthe black cat ate the mouse\n', encoding: 'utf8', timeout: 60000 });
   assert.equal(t.status, 0, t.stderr);
   assert.equal(fs.readFileSync(out, 'utf8'), t.stdout);
 });

@@ -10,6 +10,7 @@ import type { ExplainResult } from '../../src/translate/explain.js';
 import { openTranslator } from '../../src/translate/open.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const SENTENCE = 'the black cat ate the mouse';
@@ -19,7 +20,7 @@ before(() => initEngine({ threads: 1 }));
 after(() => shutdownEngine());
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [MAIN, 'explain', '--threads', '1', ...args], { encoding: 'utf8', timeout: 60000 });
+  return spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'explain', '--threads', '1', ...args], { encoding: 'utf8', timeout: 60000 });
 }
 
 test('explain prints every step (scores, weights summing to 1, context check, top words) and --json writes what the library gives', () => {

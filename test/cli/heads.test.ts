@@ -18,13 +18,14 @@ import type { AttentionRecord } from '../../src/cli/translate.js';
 import { openTranslator } from '../../src/translate/open.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint, writeTinyTransformer } from '../helpers/tiny-checkpoint.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const EN = ['the black cat ate the mouse', 'the white dog saw a small bird'];
 const FR = ['le chat noir a mangé la souris', 'le chien blanc a vu un petit oiseau'];
 
 function run(args: string[], input = ''): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, ...args], { input, encoding: 'utf8', timeout: 60000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -8,11 +8,12 @@ import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import type { RnnModelConfig } from '../../src/model/config.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function run(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input: input ?? '', encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, ...args], { input: input ?? '', encoding: 'utf8', timeout: 60000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -199,11 +200,11 @@ test('attention --png writes only the PNG; without --svg or --png nothing is wri
   const dir = tmpDir();
   const model = tinyCheckpoint(dir, 'additive');
   const png = path.join(dir, 'cat.png');
-  const r = spawnSync(process.execPath, [MAIN, 'attention', '--model', model, '--png', png, 'the', 'black', 'cat'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'attention', '--model', model, '--png', png, 'the', 'black', 'cat'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(fs.statSync(png).size > 0);
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.svg')), []);
-  const t = spawnSync(process.execPath, [MAIN, 'attention', '--model', model, 'the', 'cat'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+  const t = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'attention', '--model', model, 'the', 'cat'], { cwd: dir, encoding: 'utf8', timeout: 60000 });
   assert.equal(t.status, 0, t.stderr);
   assert.match(t.stdout, /^the cat\n-> /);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['cat.png', path.basename(model)].sort());

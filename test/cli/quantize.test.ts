@@ -6,13 +6,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/rnn-v1.safetensors', import.meta.url));
 const TINY_CONFIG = fileURLToPath(new URL('../../../configs/tiny.yaml', import.meta.url));
 
 function run(args: string[], input = ''): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, ...args], { input, encoding: 'utf8', timeout: 120000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, ...args], { encoding: 'utf8', timeout: 120000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

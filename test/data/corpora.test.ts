@@ -19,6 +19,7 @@ import { DownloadError } from '../../src/data/download.js';
 import { readTsv } from '../../src/data/readers.js';
 import { loadConfig } from '../../src/train/config.js';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -58,7 +59,7 @@ const quiet = { progress: false, log: () => {} };
 /** Run the CLI without blocking this process (its HTTP server must keep answering). */
 function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -7,6 +7,7 @@ import { gemm, type GemmArgs } from '../../src/engine/gemm.js';
 import { engineInfo, enginePoolJobs, initEngine, shutdownEngine } from '../../src/engine/engine.js';
 import { Rng } from '../../src/engine/random.js';
 import { PARALLEL_MIN_FLOPS, PARALLEL_MIN_SMALL_B } from '../../src/engine/wasm.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 /** Seeded values in [-1, 1), so failures reproduce. */
 function values(n: number, seed: number): Float32Array {
@@ -219,7 +220,7 @@ function mainSuites(): void {
       const env: NodeJS.ProcessEnv = { ...process.env, ATTNMT_GEMM_RELAXED: '1' };
       delete env.NODE_TEST_CONTEXT;
       const self = fileURLToPath(import.meta.url);
-      const run = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', self], { encoding: 'utf8', env, timeout: 120_000 });
+      const run = spawnSync(process.execPath, [...NODE_FLAGS, '--experimental-wasm-relaxed-simd', self], { encoding: 'utf8', env, timeout: 120_000 });
       if (run.status !== 0 && /bad option|not allowed in NODE_OPTIONS|unknown option/i.test(run.stderr)) {
         t.skip(`this runtime has no --experimental-wasm-relaxed-simd: ${run.stderr.trim()}`);
         return;

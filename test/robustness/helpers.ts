@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -24,7 +25,7 @@ export interface RunResult {
 
 export function runCli(args: readonly string[], opts: { input?: string | Buffer; cwd?: string } = {}): RunResult {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input: opts.input ?? '', encoding: 'utf8', timeout: TIME_LIMIT_MS, cwd: opts.cwd, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, ...args], { input: opts.input ?? '', encoding: 'utf8', timeout: TIME_LIMIT_MS, cwd: opts.cwd, maxBuffer: 1 << 26 });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
 }
 

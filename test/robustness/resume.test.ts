@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { tempDir } from '../helpers/tmp.js';
 import { assertUnchanged, assertUserError, MAIN, PAIRS, runCli, snapshot, TIME_LIMIT_MS, trainedRun } from './helpers.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 test('resume with a different model config is refused naming the keys, and writes nothing; --checkpoint-config trains the checkpoint\'s model', () => {
   const dir = tempDir('robust-resume');
@@ -59,7 +60,7 @@ test('SIGKILL during a save: last.safetensors still loads; the resume removes th
   // A model big enough (~5 MB checkpoint with Adam's moments) that a save takes a while, validated and saved every step.
   const flags = ['--train', 'train.tsv', '--dev', 'train.tsv', '--out', 'run', '--threads', '1', '--set', 'model.hidden=256', '--set', 'model.embedding=128',
     '--set', 'training.batchSize=8', '--set', 'training.validEvery=1', '--set', 'training.maxEpochs=0', '--set', 'data.devLimit=1'];
-  const child = spawn(process.execPath, [MAIN, 'train', ...flags, '--max-steps', '1000'], { cwd: dir, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, 'train', ...flags, '--max-steps', '1000'], { cwd: dir, stdio: 'ignore' });
   const runDir = path.join(dir, 'run');
   const temps = (): string[] => (fs.existsSync(runDir) ? fs.readdirSync(runDir).filter((f) => f.includes('.tmp-')) : []);
   // Kill the moment a temporary checkpoint exists (mid-save) once a first last.safetensors is there.

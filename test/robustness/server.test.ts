@@ -17,6 +17,7 @@ import { createModelTranslator, type PoolTranslator } from '../../src/server/mod
 import { FakeTranslator } from '../server/fake-translator.js';
 import { writeTinyCheckpoint } from '../helpers/tiny-checkpoint.js';
 import { tempDir } from '../helpers/tmp.js';
+import { NODE_FLAGS } from '../helpers/node.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = tempDir('robust-server');
@@ -327,7 +328,7 @@ describe('attnmt serve refuses bad setups with one line and exit code 1', () => 
   ];
   for (const [name, args, message] of cases) {
     test(name, { timeout: 30_000 }, () => {
-      const r = spawnSync(process.execPath, [MAIN, 'serve', ...args()], { encoding: 'utf8', timeout: 25_000 });
+      const r = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, 'serve', ...args()], { encoding: 'utf8', timeout: 25_000 });
       assert.equal(r.status, 1, `exit ${r.status}: ${r.stderr}`);
       const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('serve: attention model'));
       assert.equal(lines.length, 1, r.stderr);
@@ -337,7 +338,7 @@ describe('attnmt serve refuses bad setups with one line and exit code 1', () => 
   }
 
   test('a server that starts still stops cleanly on SIGTERM', { timeout: 30_000 }, async () => {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--model', model, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, 'serve', '--model', model, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8');
     await new Promise<void>((resolve) => {
