@@ -32,11 +32,6 @@ export class StepGrads {
     if (tape !== null && tape.recording && (w.requiresGrad || b?.requiresGrad === true)) tape.record(() => this.flush());
   }
 
-  /** Whether the flush is recorded (a step's backward may leave its rows here). */
-  get active(): boolean {
-    return activeTape()?.recording === true && (this.w.requiresGrad || this.b?.requiresGrad === true);
-  }
-
   /** Rows x (R, In) and their output gradient dy (R, Out) of one step; both must stay unchanged until the flush. */
   add(x: Float32Array, dy: Float32Array, rows: number): void {
     this.xs.push(x.subarray(0, rows * this.inDim));
