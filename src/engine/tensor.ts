@@ -48,6 +48,12 @@ export interface TensorOptions {
   shapeOnly?: boolean;
 }
 
+/** A gradient buffer to add into, or to write whole when `fresh` (its contents then undefined): `Tensor.gradTarget`. */
+export interface GradTarget {
+  grad: Float32Array;
+  fresh: boolean;
+}
+
 export class Tensor {
   data: Float32Array;
   readonly shape: number[];
@@ -109,7 +115,7 @@ export class Tensor {
    * then its contents are undefined (arena buffers are not zeroed): the op must assign every element
    * instead of adding. Saves zeroing and re-reading large gradients (the logits of the output layer).
    */
-  gradTarget(): { grad: Float32Array; fresh: boolean } {
+  gradTarget(): GradTarget {
     if (this.grad !== null) return { grad: this.grad, fresh: false };
     const tape = activeTape();
     if (tape !== null && tape.owns(this)) {

@@ -7,7 +7,7 @@
 import { tanhValue } from '../ops/elementwise.js';
 import { maskedSoftmaxRow } from '../ops/softmax.js';
 import { scratch, scratchZeroed } from '../ops/util.js';
-import { activeTape, onBackward, output, ShapeError, Tensor } from '../tensor.js';
+import { activeTape, onBackward, output, ShapeError, Tensor, type GradTarget } from '../tensor.js';
 
 /**
  * The score kernels of the WebAssembly engine (asm/attn.ts), installed by `initEngine`:
@@ -54,12 +54,6 @@ export interface AttentionStepRecord {
   w: Float32Array;
   gc: Float32Array;
   de: Float32Array;
-}
-
-/** A gradient buffer to add into, or to write when `fresh` (Tensor.gradTarget). */
-export interface GradTarget {
-  grad: Float32Array;
-  fresh: boolean;
 }
 
 /**
