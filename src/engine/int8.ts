@@ -137,6 +137,15 @@ function int8Shape(args: GemmArgs, q: QuantizedMatrix): Int8Shape | null {
   return { n, k, np: align(n, 4), kp: align(k, 16), beta, bias: beta !== 0 && args.bias !== undefined ? args.bias : null };
 }
 
+/**
+ * The shape of greedy decoding's output product (C starts as the pick's bias row, or 0 without one): null when
+ * the pick cannot run on it (no int8 shape, rows with padding: n not a multiple of 4, no rows).
+ */
+function pickShape(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): Int8Shape | null {
+  const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1, ...(pick.bias === null ? {} : { bias: pick.bias }) }, q);
+  return s === null || s.np !== s.n || args.m === 0 ? null : s;
+}
+
 /** The regions of a placed weight from `start`: values (np x kp bytes), scales, row sums, end. */
 function weightRegions(start: number, s: Int8Shape): number[] {
   return regions(start, [s.np * s.kp, s.np * 4, s.np * 4]);
@@ -289,9 +298,9 @@ export class Int8Gemm {
    * written) when it cannot run (the call does not fit, n is not a multiple of 4, memory is full).
    */
   pick(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): boolean {
-    const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1, ...(pick.bias === null ? {} : { bias: pick.bias }) }, q);
+    const s = pickShape(args, q, pick);
     const m = args.m;
-    if (s === null || s.np !== s.n || m === 0) return false;
+    if (s === null) return false;
     const pc = this.product(args, q, s, (m * PICK_OUT_BYTES) / 4);
     if (pc < 0) return false;
     const po = align(pc + m * s.np * 4, 64);
@@ -407,8 +416,8 @@ class Int8Pool {
    * run: rows with padding (n not a multiple of 4), full memory.
    */
   pick(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): boolean {
-    const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1, ...(pick.bias === null ? {} : { bias: pick.bias }) }, q);
-    if (s === null || s.np !== s.n || args.m === 0) return false;
+    const s = pickShape(args, q, pick);
+    if (s === null) return false;
     // Timed as a whole (product and pick) against the same on the one-thread instance, under a key of its own.
     const small = 2 * args.m * s.n * s.k < PARALLEL_MIN_FLOPS || this.host.pickAt === undefined;
     const call = this.choice.plan(small ? '' : `pick ${shapeKey(args)}`);
