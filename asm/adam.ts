@@ -4,17 +4,7 @@
 //   g' = g + wd·w,  m = β1 m + (1-β1) g',  v = β2 v + (1-β2) g'²,  w -= stepSize · m / (sqrt(v · invC2) + ε)
 // (m and v unrounded in the update of w, as in the TypeScript loop).
 
-@inline function lo(x: v128): v128 {
-  return f64x2.promote_low_f32x4(x);
-}
-
-@inline function hi(x: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
-}
-
-@inline function join(a: v128, b: v128): v128 {
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
-}
+import { demoteJoin, promoteHi, promoteLo } from './common';
 
 export function adamStep(
   w: usize, g: usize, m: usize, v: usize, n: i32,
@@ -36,20 +26,20 @@ export function adamStep(
     const m4 = v128.load(m + o);
     const v4 = v128.load(v + o);
     // low pair
-    const wl = lo(w4);
-    const gl = f64x2.add(lo(g4), f64x2.mul(WD, wl));
-    const ml = f64x2.add(f64x2.mul(B1, lo(m4)), f64x2.mul(G1, gl));
-    const vl = f64x2.add(f64x2.mul(B2, lo(v4)), f64x2.mul(f64x2.mul(G2, gl), gl));
+    const wl = promoteLo(w4);
+    const gl = f64x2.add(promoteLo(g4), f64x2.mul(WD, wl));
+    const ml = f64x2.add(f64x2.mul(B1, promoteLo(m4)), f64x2.mul(G1, gl));
+    const vl = f64x2.add(f64x2.mul(B2, promoteLo(v4)), f64x2.mul(f64x2.mul(G2, gl), gl));
     const nl = f64x2.sub(wl, f64x2.div(f64x2.mul(S, ml), f64x2.add(f64x2.sqrt(f64x2.mul(vl, C2)), E)));
     // high pair
-    const wh = hi(w4);
-    const gh = f64x2.add(hi(g4), f64x2.mul(WD, wh));
-    const mh = f64x2.add(f64x2.mul(B1, hi(m4)), f64x2.mul(G1, gh));
-    const vh = f64x2.add(f64x2.mul(B2, hi(v4)), f64x2.mul(f64x2.mul(G2, gh), gh));
+    const wh = promoteHi(w4);
+    const gh = f64x2.add(promoteHi(g4), f64x2.mul(WD, wh));
+    const mh = f64x2.add(f64x2.mul(B1, promoteHi(m4)), f64x2.mul(G1, gh));
+    const vh = f64x2.add(f64x2.mul(B2, promoteHi(v4)), f64x2.mul(f64x2.mul(G2, gh), gh));
     const nh = f64x2.sub(wh, f64x2.div(f64x2.mul(S, mh), f64x2.add(f64x2.sqrt(f64x2.mul(vh, C2)), E)));
-    v128.store(m + o, join(ml, mh));
-    v128.store(v + o, join(vl, vh));
-    v128.store(w + o, join(nl, nh));
+    v128.store(m + o, demoteJoin(ml, mh));
+    v128.store(v + o, demoteJoin(vl, vh));
+    v128.store(w + o, demoteJoin(nl, nh));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

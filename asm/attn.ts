@@ -4,7 +4,7 @@
 //   backward: d = de[b,i] v (1 - t²):  dk[b,i,:] = d,  dq[b,:] = Σ_i d,  dv = Σ_b,i de[b,i] t[b,i,:]
 // Shapes: q (B, A), k and t and dk (B, S, A), e and de (B, S), v and dv (A), len (B) as i32.
 
-import { madd } from './common';
+import { demoteJoin, madd, promoteHi, promoteLo } from './common';
 
 // tanh(x) as a rational function (the coefficients of Eigen's float tanh), clamped where float
 // tanh is ±1; within a few float ulps of tanh.
@@ -116,14 +116,6 @@ export function attnScores(q: usize, k: usize, v: usize, len: usize, e: usize, b
   scores(q, k, v, len, 0, e, batch, s, a, false);
 }
 
-@inline function lo64(x: v128): v128 {
-  return f64x2.promote_low_f32x4(x);
-}
-
-@inline function hi64(x: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
-}
-
 /**
  * ctx[b,:] = Σ_{i < len[b]} w[b,i] vals[b,i,:], each term added as the TypeScript loop adds it (in double
  * precision, rounded to float after every term), so the context has the same bits. H a multiple of 4.
@@ -141,9 +133,9 @@ export function attnContext(w: usize, vals: usize, len: usize, ctx: usize, batch
         const o = <usize>j << 2;
         const c = v128.load(cb + o);
         const x = v128.load(vr + o);
-        const lo = f32x4.demote_f64x2_zero(f64x2.add(lo64(c), f64x2.mul(al, lo64(x))));
-        const hi = f32x4.demote_f64x2_zero(f64x2.add(hi64(c), f64x2.mul(al, hi64(x))));
-        v128.store(cb + o, v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+        const lo = f64x2.add(promoteLo(c), f64x2.mul(al, promoteLo(x)));
+        const hi = f64x2.add(promoteHi(c), f64x2.mul(al, promoteHi(x)));
+        v128.store(cb + o, demoteJoin(lo, hi));
       }
     }
   }

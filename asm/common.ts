@@ -37,6 +37,21 @@ export const P_ITEMS = 108; // items per chunk
   return load<i32>(p + off);
 }
 
+/** Lanes 0 and 1 of a float vector promoted to double. */
+@inline export function promoteLo(x: v128): v128 {
+  return f64x2.promote_low_f32x4(x);
+}
+
+/** Lanes 2 and 3 of a float vector promoted to double. */
+@inline export function promoteHi(x: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+}
+
+/** Two double vectors (lanes 0-1, lanes 2-3) rounded back into one float vector. */
+@inline export function demoteJoin(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+
 /** a * b + c: relaxed_madd (FMA where the hardware has it) in the relaxed build, mul + add otherwise. */
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
