@@ -187,6 +187,8 @@ describe('web page', { skip }, () => {
       // Both panels are drawn before the hover: a panel finishing later re-renders the results and would drop it.
       await page.waitForSelector('.panel[data-model="baseline"] .noattn', { state: 'visible' });
       await page.hover(`${attn} .translation .word[data-row="0"]`);
+      // The highlight is drawn by the hover's event handler: wait for it (up to 5 s) before counting.
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, `${attn} rect.attn-cell.attn-hl`, { timeout: 5000 }).catch(() => undefined);
       assert.ok((await page.locator(`${attn} .source .word.attn-hl`).count()) >= 1);
       assert.equal(await page.locator(`${attn} rect.attn-cell.attn-hl`).count(), 7);
       await page.screenshot({ path: path.join(artifacts, 'page-in-browser.png'), fullPage: true });
