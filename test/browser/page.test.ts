@@ -167,12 +167,15 @@ describe('web page', { skip }, () => {
       assert.match(await page.textContent('#status') ?? '', /In this page: .*tiny-additive\.safetensors.*tiny-none\.safetensors.*engine wasm-relaxed-simd/);
       assert.equal(page.workers().length, 1, 'decoding runs in one Web Worker, off the page\'s thread');
       const sentence = 'the black cat ate the mouse';
+      // Typing translates after a pause: wait for that translation to land, so no translation is pending when the
+      // beam changes (a late one re-renders the panels and drops the hover below).
       await page.fill('#source', sentence);
+      await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text && document.body.dataset['busy'] === undefined, sentence);
       await page.selectOption('#beam', '4');
       const attn = '.panel[data-model="attention"]';
       const expected = ModelRunner.fromBytes(fs.readFileSync(attentionFile), 'x').translate([sentence], { beam: 4, nbest: 1, attention: true })[0];
       assert.ok(expected);
-      await page.waitForFunction((text) => document.querySelector('.panel[data-model="attention"] .output')?.textContent === text, expected.text);
+      await page.waitForFunction((text) => document.querySelector('.panel[data-model="attention"] .output')?.textContent === text && document.body.dataset['busy'] === undefined, expected.text);
       await page.waitForSelector(`${attn} svg.attn-heatmap`);
       const rows = await page.$$eval(`${attn} rect.attn-cell`, (els) => {
         const sums = new Map<string, number>();
@@ -186,9 +189,10 @@ describe('web page', { skip }, () => {
       for (const s of rows) assert.ok(Math.abs(s - 1) < 1e-3, `row sums to ${s}`);
       // Both panels are drawn before the hover: a panel finishing later re-renders the results and would drop it.
       await page.waitForSelector('.panel[data-model="baseline"] .noattn', { state: 'visible' });
+      // The mouse comes from outside the panel, so the hover is a fresh mouseover; the highlight is drawn by its handler.
+      await page.mouse.move(0, 0);
       await page.hover(`${attn} .translation .word[data-row="0"]`);
-      // The highlight is drawn by the hover's event handler: wait for it (up to 5 s) before counting.
-      await page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, `${attn} rect.attn-cell.attn-hl`, { timeout: 5000 }).catch(() => undefined);
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, `${attn} rect.attn-cell.attn-hl`, { timeout: 5000 });
       assert.ok((await page.locator(`${attn} .source .word.attn-hl`).count()) >= 1);
       assert.equal(await page.locator(`${attn} rect.attn-cell.attn-hl`).count(), 7);
       await page.screenshot({ path: path.join(artifacts, 'page-in-browser.png'), fullPage: true });
