@@ -14,7 +14,7 @@
 
 import {
   P_TRANS_A, P_TRANS_B, P_M, P_N, P_K, P_A, P_LDA, P_B, P_LDB, P_C, P_LDC, P_ALPHA, P_BETA, P_PACK_A, P_KC, P_MB,
-  P_NB, P_CHUNKS_N, P_PANELS, pi, madd,
+  P_NB, P_CHUNKS_N, P_PANELS, P_PAIR, pi, madd,
 } from './common';
 import { smallChunk } from './small';
 import { batchedChunk } from './batched';
@@ -38,6 +38,7 @@ export const KIND_SMALL: i32 = 2;
 export const KIND_BATCHED: i32 = 3;
 export const KIND_GREEDY: i32 = 4;
 export const KIND_CROSS_ENTROPY: i32 = 5;
+export const KIND_PAIR: i32 = 6;
 
 const MR: i32 = 2;
 const NR: i32 = 16;
@@ -60,7 +61,23 @@ export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void 
   else if (kind == KIND_GREEDY) greedyChunk(params, chunk);
   else if (kind == KIND_CROSS_ENTROPY) crossEntropyChunk(params, chunk);
   else if (kind == KIND_SMALL) smallChunk(params, chunk);
+  else if (kind == KIND_PAIR) pairChunk(params, chunk, scratch);
   else unreachable(); // another module's kind (the int8 jobs run asm/int8.ts)
+}
+
+/**
+ * Chunk `chunk` (0 or 1) of a pair job: the whole packed-path product of the parameter block whose address
+ * is word `chunk` at P_PAIR, on this thread (its P_PANELS covers every A panel: one pack chunk; then every
+ * compute chunk in order). Two independent products run at once, one per thread, each with the bits it has
+ * on one thread (chunks split only rows and columns of C).
+ */
+function pairChunk(params: usize, chunk: i32, scratch: usize): void {
+  const block = <usize>load<i32>(params + P_PAIR + (<usize>chunk << 2));
+  packAChunk(block, 0);
+  const mpad = (pi(block, P_M) + MR - 1) / MR * MR;
+  const mb = pi(block, P_MB);
+  const chunks = ((mpad + mb - 1) / mb) * pi(block, P_CHUNKS_N);
+  for (let c = 0; c < chunks; c++) computeChunk(block, c, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------

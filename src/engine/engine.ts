@@ -10,6 +10,7 @@
 import { setBatchedGemmImpl } from './batched.js';
 import { nodeBuiltin } from './node.js';
 import { gemmReference, setConcatExact, setGemmImpl } from './gemm.js';
+import { setGemmPairImpl } from './gemm-pair.js';
 import { setAttentionKernels, setAttentionStepKernels } from './fused/attention.js';
 import { wasmAttentionSteps } from './wasm-attention.js';
 import { setGruKernels } from './fused/gru.js';
@@ -164,6 +165,7 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     impl = new WasmGemm(memory, kernels, 1);
   }
   setGemmImpl((args) => impl.gemm(args));
+  setGemmPairImpl((x, y) => impl.gemmPair(x, y));
   setConcatExact(smallConcatExact);
   setBatchedGemmImpl((args) => impl.gemmBatched(args));
   const rows = impl.alone ?? impl;
@@ -217,6 +219,7 @@ async function loneInstance(name: string): Promise<WasmGemm> {
 /** Stops the workers and routes `gemm()` back to the TypeScript reference. */
 export async function shutdownEngine(): Promise<void> {
   setGemmImpl(gemmReference);
+  setGemmPairImpl(null);
   setConcatExact(null);
   setBatchedGemmImpl(null);
   setRowKernels(null);

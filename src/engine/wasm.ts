@@ -64,6 +64,7 @@ export const KIND_SMALL = 2;
 export const KIND_BATCHED = 3;
 export const KIND_GREEDY = 4;
 export const KIND_CROSS_ENTROPY = 5;
+export const KIND_PAIR = 6;
 
 /** Register tile of the kernels (rows x columns). */
 const MR = 2;
@@ -105,6 +106,8 @@ const MAX_CHUNKS = 0xffff;
 
 export const CTRL_BYTES = 512;
 const PARAMS_BYTES = 192;
+/** Byte offset in the parameter block of a pair job's two block addresses (asm/common.ts P_PAIR). */
+const PAIR_WORDS = 112;
 const SCRATCH_BYTES = align((KC * NB_MAX + MR * NR) * 4, 64);
 /** Bytes of a thread's scratch buffer a batched chunk keeps for its parameter block (asm/batched.ts). */
 const BATCHED_PARAMS_BYTES = 128;
@@ -246,6 +249,81 @@ export class WasmGemm {
   /** C = alpha * op(A) * op(B) + beta * C with the semantics of `gemmReference` (arguments already checked). */
   gemm(args: GemmArgs): void {
     this.product(args, null);
+  }
+
+  /**
+   * Two independent products at once (gemm-pair.ts `gemmPair`): on the pool each runs whole on one thread
+   * (asm/gemm.ts KIND_PAIR), with the bits it has on one thread, when that is measured faster than the two
+   * one after the other (timed per pair of shapes, as `product` times a shape). False (nothing run) when
+   * they cannot run as a pair: no pool, a product of few rows (the matrix-vector path) or of nothing to
+   * sum, or memory that cannot grow; the caller then runs them one after the other.
+   */
+  gemmPair(x: GemmArgs, y: GemmArgs): boolean {
+    if (!this.parallel || !pairable(x) || !pairable(y)) return false;
+    const call = this.choice.plan(`pair ${shapeKey(x)} ${shapeKey(y)}`);
+    if (call.threads === 1) {
+      this.gemm(x);
+      this.gemm(y);
+      this.choice.record(call);
+      return true;
+    }
+    // Resident copies first (they may move the per-call region); a start-over of the resident region while
+    // copying y's drops x's copy, which is then made again.
+    let rx = isResidentB(x) ? this.residentCopy(x.b) : -1;
+    const ry = isResidentB(y) ? this.residentCopy(y.b) : -1;
+    if (rx >= 0 && this.resident.get(x.b)?.ptr !== rx) rx = this.residentCopy(x.b);
+    const sx = this.stage(x, rx, this.dynamic);
+    const sy = sx === null ? null : this.stage(y, ry, sx.end);
+    if (sx === null || sy === null) return false;
+    const pair = (this.layout.params + PAIR_WORDS) >> 2;
+    this.i32[pair] = sx.params;
+    this.i32[pair + 1] = sy.params;
+    this.parallel(KIND_PAIR, this.layout.params, 2);
+    copyRowsOut(this.f32, sx.c >> 2, x.c, x.cOffset ?? 0, x.m, x.n, x.ldc ?? x.n);
+    copyRowsOut(this.f32, sy.c >> 2, y.c, y.cOffset ?? 0, y.m, y.n, y.ldc ?? y.n);
+    this.choice.record(call);
+    return true;
+  }
+
+  /**
+   * Lays out one product of a pair from byte `base` on: A, B (unless resident at `residentB`), C (its old
+   * rows or the bias rows when beta is not 0), packed A and its own parameter block, set for the whole
+   * product on one thread. Null when memory cannot grow.
+   */
+  private stage(args: GemmArgs, residentB: number, base: number): { params: number; c: number; end: number } | null {
+    const { m, n, k } = args;
+    const transA = args.transA ?? false;
+    const transB = args.transB ?? false;
+    const beta = args.beta ?? 0;
+    const rowsA = transA ? k : m;
+    const colsA = transA ? m : k;
+    const rowsB = transB ? n : k;
+    const colsB = transB ? k : n;
+    const lda = args.lda ?? colsA;
+    const ldb = args.ldb ?? colsB;
+    const ldc = args.ldc ?? n;
+    const mpad = align(m, MR);
+    const [aPtr, bPtr, cPtr, packPtr, params, end] = regions(base, [
+      copyFloats(rowsA, colsA, lda), residentB >= 0 ? 0 : copyFloats(rowsB, colsB, ldb), m * n, mpad * k, PARAMS_BYTES / 4,
+    ]) as [number, number, number, number, number, number];
+    if (!this.reserve(end)) return null;
+    const a = this.place(args.a, args.aOffset ?? 0, rowsA, colsA, lda, aPtr);
+    const bo = args.bOffset ?? 0;
+    const b = residentB >= 0 ? { ptr: residentB + bo * 4, ld: ldb } : this.place(args.b, bo, rowsB, colsB, ldb, bPtr);
+    if (beta !== 0 && args.bias !== undefined) fillRows(this.f32, args.bias, m, n, cPtr >> 2);
+    else if (beta !== 0) copyRowsIn(this.f32, args.c, args.cOffset ?? 0, m, n, ldc, cPtr >> 2);
+    const p = params >> 2;
+    const words = [transA ? 1 : 0, transB ? 1 : 0, m, n, k, a.ptr, a.ld, b.ptr, b.ld, cPtr, n];
+    words.forEach((w, i) => (this.i32[p + i] = w));
+    this.f32[p + 11] = args.alpha ?? 1;
+    this.f32[p + 12] = beta;
+    this.i32[p + 13] = packPtr;
+    this.i32[p + 14] = KC;
+    this.i32[p + 15] = mpad;
+    this.i32[p + 16] = NB_MAX;
+    this.i32[p + 17] = Math.ceil(n / NB_MAX);
+    this.i32[p + 18] = mpad / MR;
+    return { params, c: cPtr, end };
   }
 
   /**
@@ -726,6 +804,11 @@ export class WasmGemm {
     }
     return true;
   }
+}
+
+/** Whether a product can be half of a pair job: the packed path (more than SMALL_M rows), something to sum. */
+function pairable(args: GemmArgs): boolean {
+  return args.m > SMALL_M && args.n > 0 && args.k > 0;
 }
 
 /** Floats an operand occupies in linear memory (bulk span or packed rows, whichever `place` picks). */

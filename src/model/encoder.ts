@@ -11,7 +11,10 @@ import { concat, embedding } from '../engine/ops.js';
 import { ShapeError, Tensor } from '../engine/tensor.js';
 import { encoderDirectionHidden, type RnnModelConfig } from './config.js';
 import type { ParamStore } from './params.js';
-import { RnnLayer, type RnnState } from './rnn.js';
+import { bidirectionalSequences, RnnLayer, type RnnState } from './rnn.js';
+
+/** One direction's outputs and final state. */
+type Directed = { outputs: Tensor; final: RnnState };
 
 /** What the encoder hands to the decoder. */
 export interface Encoded {
@@ -55,14 +58,15 @@ export class Encoder {
     const final: RnnState[] = [];
     for (let l = 0; l < this.config.layers; l++) {
       if (l > 0) x = drop(x);
-      const fwd = this.run(this.forwardLayers[l] as RnnLayer, x, lengths, false); // (B, S, D)
       const bwdLayer = this.backwardLayers[l];
       if (bwdLayer === undefined) {
+        const fwd = this.run(this.forwardLayers[l] as RnnLayer, x, lengths, false); // (B, S, D)
         x = fwd.outputs;
         final.push(fwd.final);
         continue;
       }
-      const bwd = this.run(bwdLayer, x, lengths, true);
+      // Both directions (B, S, D) each, in lockstep.
+      const [fwd, bwd] = bidirectionalSequences(this.forwardLayers[l] as RnnLayer, bwdLayer, x, lengths) as [Directed, Directed];
       x = concat([fwd.outputs, bwd.outputs]); // (B, S, H = 2D)
       final.push({
         h: concat([fwd.final.h, bwd.final.h]), // (B, H)

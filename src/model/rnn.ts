@@ -8,6 +8,7 @@
  *   <prefix>.weight_hh (D, G·D)   orthogonal <prefix>.bias_hh (G·D)  zeros
  */
 import { gruCell, gruSequence, linear, lstmCell, lstmSequence } from '../engine/ops.js';
+import { gruSequencePair } from '../engine/fused/gru.js';
 import { StepGrads } from '../engine/fused/step-grads.js';
 import { output, Tensor } from '../engine/tensor.js';
 import type { ParamStore } from './params.js';
@@ -77,6 +78,24 @@ export class RnnLayer {
     const r = lstmCell(xProj, { h: state.h, c: state.c ?? zeros(state.h.shape) }, this.weightHh, this.biasHh);
     return { h: r.h, c: r.c };
   }
+}
+
+/**
+ * A bidirectional layer's two directions over x (B, S, In) from zero states: `forward` left to right and
+ * `backward` right to left (`RnnLayer.sequence` each). Two GRU directions run in lockstep, each step's two
+ * recurrent products at once (fused/gru.ts `gruSequencePair`; the same results).
+ */
+export function bidirectionalSequences(
+  forward: RnnLayer, backward: RnnLayer, x: Tensor, lengths: Int32Array,
+): Array<{ outputs: Tensor; final: RnnState }> {
+  const batch = x.shape[0] as number;
+  if (forward.kind !== 'gru' || backward.kind !== 'gru') {
+    return [forward, backward].map((layer, i) => layer.sequence(layer.project(x), layer.zeroState(batch), { lengths, reverse: i === 1 }));
+  }
+  const args = [forward, backward].map((layer, i) => ({
+    xProj: layer.project(x), h0: layer.zeroState(batch).h, wHh: layer.weightHh, bHh: layer.biasHh, opts: { lengths, reverse: i === 1 },
+  }));
+  return gruSequencePair(args[0] as (typeof args)[0], args[1] as (typeof args)[0]).map((r) => ({ outputs: r.outputs, final: { h: r.final, c: null } }));
 }
 
 /** A zero tensor from the active arena (or fresh), needing no gradient. */

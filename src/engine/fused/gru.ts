@@ -5,7 +5,8 @@
  * x·W_ih + b_ih is projected for all steps beforehand (one linear()); each step here is one GEMM
  * h·W_hh (B, H)x(H, 3H) plus the gate arithmetic in one loop; backward is written by hand.
  */
-import { gemm } from '../gemm.js';
+import { gemm, type GemmArgs } from '../gemm.js';
+import { gemmPair } from '../gemm-pair.js';
 import { addRowSums } from '../ops/linalg.js';
 import { sigmoidValue, tanhValue } from '../ops/elementwise.js';
 import { scratch } from '../ops/util.js';
@@ -140,6 +141,74 @@ function gruBackwardStep(
 export function gruSequence(
   xProj: Tensor, h0: Tensor, wHh: Tensor, bHh: Tensor, opts: SequenceOptions = {},
 ): { outputs: Tensor; final: Tensor } {
+  const run = gruRun(xProj, h0, wHh, bHh, opts);
+  for (let k = 0; k < run.steps; k++) {
+    gemm(run.forwardProduct(k));
+    run.forwardGates(k);
+  }
+  run.finish();
+  onBackward(run.outputs, () => {
+    if (!run.backwardStart()) return;
+    for (let k = run.steps - 1; k >= 0; k--) gemm(run.backwardGates(k));
+    run.backwardEnd(gemm);
+  });
+  return { outputs: run.outputs, final: run.final };
+}
+
+/** The arguments of one GRU sequence (`gruSequence`). */
+export interface GruSequenceArgs {
+  xProj: Tensor;
+  h0: Tensor;
+  wHh: Tensor;
+  bHh: Tensor;
+  opts: SequenceOptions;
+}
+
+/**
+ * Two independent GRU sequences of the same number of steps (a bidirectional layer's two directions), in
+ * lockstep: each step's two recurrent products, forward and backward, run at once (gemm-pair.ts; on a worker
+ * pool one per thread). The results and their bits are those of two `gruSequence` calls.
+ */
+export function gruSequencePair(x: GruSequenceArgs, y: GruSequenceArgs): Array<{ outputs: Tensor; final: Tensor }> {
+  const rx = gruRun(x.xProj, x.h0, x.wHh, x.bHh, x.opts);
+  const ry = gruRun(y.xProj, y.h0, y.wHh, y.bHh, y.opts);
+  if (rx.steps !== ry.steps || rx.outputs.requiresGrad !== ry.outputs.requiresGrad) {
+    throw new ShapeError('gruSequencePair', 'the two sequences must have the same steps and both need a gradient or neither', x.xProj.shape, y.xProj.shape);
+  }
+  for (let k = 0; k < rx.steps; k++) {
+    gemmPair(rx.forwardProduct(k), ry.forwardProduct(k));
+    rx.forwardGates(k);
+    ry.forwardGates(k);
+  }
+  rx.finish();
+  ry.finish();
+  onBackward(rx.outputs, () => {
+    const bx = rx.backwardStart();
+    const by = ry.backwardStart();
+    for (let k = rx.steps - 1; k >= 0; k--) {
+      const px = bx ? rx.backwardGates(k) : null;
+      const py = by ? ry.backwardGates(k) : null;
+      if (px !== null && py !== null) gemmPair(px, py);
+      else if (px !== null) gemm(px);
+      else if (py !== null) gemm(py);
+    }
+    const weights: GemmArgs[] = [];
+    if (bx) rx.backwardEnd((g) => weights.push(g));
+    if (by) ry.backwardEnd((g) => weights.push(g));
+    if (weights.length === 2) gemmPair(weights[0] as GemmArgs, weights[1] as GemmArgs);
+    else weights.forEach(gemm);
+  });
+  return [
+    { outputs: rx.outputs, final: rx.final },
+    { outputs: ry.outputs, final: ry.final },
+  ];
+}
+
+/**
+ * One GRU sequence taken apart for `gruSequence` and `gruSequencePair`: per step its recurrent product (to run)
+ * and gate arithmetic, and the same for the backward, so two sequences can run in lockstep.
+ */
+function gruRun(xProj: Tensor, h0: Tensor, wHh: Tensor, bHh: Tensor, opts: SequenceOptions) {
   if (xProj.rank !== 3) throw new ShapeError('gruSequence', 'xProj must be (B, S, 3H)', xProj.shape, h0.shape);
   const hidden = checkRecurrent('gruSequence', 3, xProj, h0, wHh, bHh);
   const batch = xProj.shape[0] as number;
@@ -155,40 +224,60 @@ export function gruSequence(
   const acts = outputs.requiresGrad ? scratch(steps * 4 * bh) : null; // for the backward only
   const gh = scratch(3 * bh);
   states.set(h0.data);
-  // The step the row schedule (active, xOff) refers to; the forward and backward loops set it.
+  // The step the row schedule (active, xOff) refers to; the forward and backward steps set it.
   let k = 0;
   const active = (b: number): boolean => k < (lengths[b] as number);
   const xOff = (b: number): number => (b * steps + position(k, lengths[b] as number, reverse)) * 3 * hidden;
-  for (k = 0; k < steps; k++) {
-    gemm({ m: batch, n: 3 * hidden, k: hidden, a: states, b: wHh.data, c: gh, aOffset: k * bh, bResident: wHh.requiresGrad });
-    gruForwardStep(hidden, batch, xProj.data, xOff, states, k * bh, gh, bHh.data, states, (k + 1) * bh, acts, k * 4 * bh, active);
-  }
-  const out = outputs.data;
-  out.fill(0);
-  for (let b = 0; b < batch; b++) {
-    const len = lengths[b] as number;
-    for (let kk = 0; kk < len; kk++) {
-      const p = position(kk, len, reverse);
-      out.set(states.subarray((kk + 1) * bh + b * hidden, (kk + 1) * bh + (b + 1) * hidden), (b * steps + p) * hidden);
-    }
-  }
-  final.data.set(states.subarray(steps * bh, (steps + 1) * bh));
-
-  onBackward(outputs, () => {
-    if (acts === null) return;
-    const gOut = outputs.grad;
-    const gFinal = final.grad;
-    const dh = scratch(bh);
-    if (gFinal !== null) dh.set(gFinal);
-    else dh.fill(0);
-    // Every step's gate gradients (S, B, 3H): the parameters' gradients are one product over all steps at the end.
-    const dgAll = scratch(steps * 3 * bh);
-    // A fresh dx is zeroed once; every (row, position) is then written by one step at most.
-    const target = xProj.requiresGrad ? xProj.gradTarget() : null;
-    if (target?.fresh === true) target.grad.fill(0);
-    const dx = target?.grad ?? null;
-    const dxZero = target?.fresh === true;
-    for (k = steps - 1; k >= 0; k--) {
+  // The backward's running dL/dh, every step's gate gradients (S, B, 3H) and the gradient of xProj.
+  let dh = gh;
+  let dgAll = gh;
+  let dx: Float32Array | null = null;
+  let dxZero = false;
+  return {
+    outputs,
+    final,
+    steps,
+    /** Step k's recurrent product gh = h_k·W_hh. */
+    forwardProduct(step: number): GemmArgs {
+      return { m: batch, n: 3 * hidden, k: hidden, a: states, b: wHh.data, c: gh, aOffset: step * bh, bResident: wHh.requiresGrad };
+    },
+    /** Step k's gates, after its product. */
+    forwardGates(step: number): void {
+      k = step;
+      gruForwardStep(hidden, batch, xProj.data, xOff, states, k * bh, gh, bHh.data, states, (k + 1) * bh, acts, k * 4 * bh, active);
+    },
+    /** The outputs and the final state, after the last step. */
+    finish(): void {
+      const out = outputs.data;
+      out.fill(0);
+      for (let b = 0; b < batch; b++) {
+        const len = lengths[b] as number;
+        for (let kk = 0; kk < len; kk++) {
+          const p = position(kk, len, reverse);
+          out.set(states.subarray((kk + 1) * bh + b * hidden, (kk + 1) * bh + (b + 1) * hidden), (b * steps + p) * hidden);
+        }
+      }
+      final.data.set(states.subarray(steps * bh, (steps + 1) * bh));
+    },
+    /** Starts the backward; false when there is none to run (no activations kept). */
+    backwardStart(): boolean {
+      if (acts === null) return false;
+      const gFinal = final.grad;
+      dh = scratch(bh);
+      if (gFinal !== null) dh.set(gFinal);
+      else dh.fill(0);
+      dgAll = scratch(steps * 3 * bh);
+      // A fresh dx is zeroed once; every (row, position) is then written by one step at most.
+      const target = xProj.requiresGrad ? xProj.gradTarget() : null;
+      if (target?.fresh === true) target.grad.fill(0);
+      dx = target?.grad ?? null;
+      dxZero = target?.fresh === true;
+      return true;
+    },
+    /** Step k's backward through its gates; returns the product dh += dg_k·W_hhᵀ to run before step k - 1. */
+    backwardGates(step: number): GemmArgs {
+      k = step;
+      const gOut = outputs.grad;
       const dg = dgAll.subarray(k * 3 * bh, (k + 1) * 3 * bh);
       if (gOut !== null) {
         for (let b = 0; b < batch; b++) {
@@ -197,18 +286,20 @@ export function gruSequence(
           for (let j = 0; j < hidden; j++) dh[b * hidden + j] += gOut[o + j];
         }
       }
-      gruBackwardStep(hidden, batch, states, k * bh, acts, k * 4 * bh, dh, dg, dx, xOff, active, dxZero);
-      gemm({ m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 });
-    }
-    // dW_hh += Σ_k h_kᵀ dg_k: the states before each step, (S·B, H), are the first S·B rows of states.
-    if (wHh.requiresGrad) gemm({ m: hidden, n: 3 * hidden, k: steps * batch, a: states, b: dgAll, c: wHh.ensureGrad(), transA: true, beta: 1 });
-    if (bHh.requiresGrad) addRowSums(dgAll, steps * batch, 3 * hidden, bHh.ensureGrad());
-    if (h0.requiresGrad) {
-      const dh0 = h0.ensureGrad();
-      for (let i = 0; i < bh; i++) dh0[i] += dh[i];
-    }
-  });
-  return { outputs, final };
+      gruBackwardStep(hidden, batch, states, k * bh, acts as Float32Array, k * 4 * bh, dh, dg, dx, xOff, active, dxZero);
+      return { m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 };
+    },
+    /** After every step: the bias and h0 gradients here, and dW_hh += Σ_k h_kᵀ dg_k given to `run`. */
+    backwardEnd(run: (args: GemmArgs) => void): void {
+      // The states before each step, (S·B, H), are the first S·B rows of states.
+      if (wHh.requiresGrad) run({ m: hidden, n: 3 * hidden, k: steps * batch, a: states, b: dgAll, c: wHh.ensureGrad(), transA: true, beta: 1 });
+      if (bHh.requiresGrad) addRowSums(dgAll, steps * batch, 3 * hidden, bHh.ensureGrad());
+      if (h0.requiresGrad) {
+        const dh0 = h0.ensureGrad();
+        for (let i = 0; i < bh; i++) dh0[i] += dh[i];
+      }
+    },
+  };
 }
 
 /**
