@@ -133,14 +133,22 @@ export class Decoder {
   /** One decoder step: x (N, G·H) from `embedInputs`, the state, the batch's memory (and in training `sums` from `stepGrads`). */
   step(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper, sums?: DecoderStepGrads): DecoderStepResult {
     let input = x;
+    // In training the first layer takes x and the feed vector apart (its two products run at once).
+    let first: RnnState | null = null;
     if (this.feedWeight !== null) {
       if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
       const feed = sums?.feed;
-      input = add(input, feed ? stepLinear(state.feed, feed) : linear(state.feed, this.feedWeight)); // (N, G·H)
+      const s0 = sums?.layers[0];
+      if (feed && s0) first = (this.layers[0] as RnnLayer).feedCell(x, state.feed, feed, state.layers[0] as RnnState, s0);
+      else input = add(input, linear(state.feed, this.feedWeight)); // (N, G·H)
     }
     const layers: RnnState[] = [];
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as RnnLayer;
+      if (l === 0 && first !== null) {
+        layers.push(first);
+        continue;
+      }
       if (l > 0) input = layer.project(drop((layers[l - 1] as RnnState).h));
       layers.push(layer.cell(input, state.layers[l] as RnnState, sums?.layers[l]));
     }

@@ -7,9 +7,9 @@
  *   <prefix>.weight_ih (In, G·D)  xavier     <prefix>.bias_ih (G·D)  zeros
  *   <prefix>.weight_hh (D, G·D)   orthogonal <prefix>.bias_hh (G·D)  zeros
  */
-import { gruCell, gruSequence, linear, lstmCell, lstmSequence } from '../engine/ops.js';
-import { gruSequencePair } from '../engine/fused/gru.js';
-import { StepGrads } from '../engine/fused/step-grads.js';
+import { add, gruCell, gruSequence, linear, lstmCell, lstmSequence } from '../engine/ops.js';
+import { gruFeedCell, gruSequencePair } from '../engine/fused/gru.js';
+import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
 import { output, Tensor } from '../engine/tensor.js';
 import type { ParamStore } from './params.js';
 
@@ -67,6 +67,15 @@ export class RnnLayer {
     }
     const r = lstmSequence(xProj, { h: state0.h, c: state0.c ?? zeros(state0.h.shape) }, this.weightHh, this.biasHh, opts);
     return { outputs: r.outputs, final: { h: r.final.h, c: r.final.c } };
+  }
+
+  /**
+   * `cell(add(x, stepLinear(feed, feedSums)), state, sums)` (a decoder's first layer with input feeding, in
+   * training), the same results; a GRU runs its two products at once (fused/gru.ts `gruFeedCell`).
+   */
+  feedCell(x: Tensor, feed: Tensor, feedSums: StepGrads, state: RnnState, sums: StepGrads): RnnState {
+    if (this.kind === 'gru') return { h: gruFeedCell(x, feed, feedSums, state.h, this.weightHh, this.biasHh, sums), c: null };
+    return this.cell(add(x, stepLinear(feed, feedSums)), state, sums);
   }
 
   /**

@@ -334,3 +334,67 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor, sums
   });
   return out;
 }
+
+/**
+ * A decoder's first GRU layer with input feeding in one op: gruCell(add(x, stepLinear(feed, feedSums)), h, wHh,
+ * bHh, sums), with the same bits. x (B, 3H) is the step's embedding projection, feed (B, F) the previous
+ * attentional vector and feedSums the StepGrads of its weight W_feed (F, 3H) (no bias). The two products of
+ * the step, feed·W_feed and h·W_hh, and of its backward, dg·W_hhᵀ and dx·W_feedᵀ, are independent: each pair
+ * runs at once (gemm-pair.ts).
+ */
+export function gruFeedCell(x: Tensor, feed: Tensor, feedSums: StepGrads, h: Tensor, wHh: Tensor, bHh: Tensor, sums: StepGrads): Tensor {
+  if (x.rank !== 2) throw new ShapeError('gruFeedCell', 'x must be (B, 3H)', x.shape, h.shape);
+  const hidden = checkRecurrent('gruFeedCell', 3, x, h, wHh, bHh);
+  const wf = feedSums.w;
+  const batch = h.shape[0] as number;
+  const f = wf.shape[0] as number;
+  if (feed.rank !== 2 || feed.shape[0] !== batch || feed.shape[1] !== f || wf.shape[1] !== 3 * hidden || feedSums.b !== null) {
+    throw new ShapeError('gruFeedCell', `feed must be (${batch}, ${f}) for a feed weight (${f}, ${3 * hidden}) without bias`, feed.shape, wf.shape);
+  }
+  if (sums.w !== wHh || sums.b !== bHh) throw new Error('gruFeedCell: sums must be made for wHh and bHh');
+  const bh3 = 3 * batch * hidden;
+  const out = output([batch, hidden], [x, feed, wf, h, wHh, bHh]);
+  const act = out.requiresGrad ? scratch(4 * batch * hidden) : null; // for the backward only
+  const fp = scratch(bh3);
+  const gh = scratch(bh3);
+  gemmPair(
+    { m: batch, n: 3 * hidden, k: f, a: feed.data, b: wf.data, c: fp, bResident: wf.requiresGrad },
+    { m: batch, n: 3 * hidden, k: hidden, a: h.data, b: wHh.data, c: gh, bResident: wHh.requiresGrad },
+  );
+  // x + feed·W_feed, as `add` sums them.
+  const xd = x.data;
+  for (let i = 0; i < bh3; i++) fp[i] = (xd[i] as number) + (fp[i] as number);
+  const all = (): boolean => true;
+  const xOff = (b: number): number => b * 3 * hidden;
+  gruForwardStep(hidden, batch, fp, xOff, h.data, 0, gh, bHh.data, out.data, 0, act, 0, all);
+  onBackward(out, () => {
+    const g = out.grad;
+    if (g === null || act === null) return;
+    const dh = scratch(batch * hidden);
+    dh.set(g);
+    const dg = scratch(bh3);
+    // dL/d(x + feed·W_feed), kept for feedSums until its flush.
+    const dx = scratch(bh3);
+    dx.fill(0);
+    gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, dx, xOff, all, true);
+    if (wHh.requiresGrad || bHh.requiresGrad) sums.add(h.data, dg, batch);
+    const hh: GemmArgs = { m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 };
+    if (feed.requiresGrad) {
+      const { grad, fresh } = feed.gradTarget();
+      gemmPair(hh, { m: batch, n: f, k: 3 * hidden, a: dx, b: wf.data, c: grad, transB: true, beta: fresh ? 0 : 1, bResident: wf.requiresGrad });
+    } else {
+      gemm(hh);
+    }
+    if (wf.requiresGrad) feedSums.add(feed.data, dx, batch);
+    if (x.requiresGrad) {
+      const { grad, fresh } = x.gradTarget();
+      if (fresh) grad.set(dx);
+      else for (let i = 0; i < bh3; i++) grad[i] += dx[i] as number;
+    }
+    if (h.requiresGrad) {
+      const dhIn = h.ensureGrad();
+      for (let i = 0; i < dh.length; i++) dhIn[i] += dh[i];
+    }
+  });
+  return out;
+}
