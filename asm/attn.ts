@@ -144,15 +144,15 @@ export function attnContext(w: usize, vals: usize, len: usize, ctx: usize, batch
 /**
  * One step's backward up to the query: dα_i = gw[b,i] (gw = 0: none) + vals[b,i,:]·gc[b,:], the masked softmax's
  * de_i = α_i (dα_i - Σ_j α_j dα_j) into de (B, S) (0 past len), and dq[b,:] = Σ_i de_i v ⊙ (1 - tanh(q_b + k_i)²)
- * written (not added). H and A multiples of 4.
+ * written (not added), the tanh read from t (B, S, A) as attnForward kept it, or recomputed when t is 0 (the same
+ * bits either way). H and A multiples of 4.
  */
 export function attnStepBackward(
   q: usize, k: usize, v: usize, vals: usize, w: usize, gc: usize, gw: usize, len: usize, de: usize, dq: usize,
-  batch: i32, s: i32, a: i32, h: i32,
+  batch: i32, s: i32, a: i32, h: i32, t: usize,
 ): void {
   const aBytes = <usize>a << 2;
   const hBytes = <usize>h << 2;
-  const one = f32x4.splat(1);
   for (let b = 0; b < batch; b++) {
     const n = load<i32>(len + (<usize>b << 2));
     const gcb = gc + <usize>b * hBytes;
@@ -183,42 +183,53 @@ export function attnStepBackward(
       store<f32>(de + o, load<f32>(w + o) * (load<f32>(de + o) - dot));
     }
     for (let i = n; i < s; i++) store<f32>(de + row + (<usize>i << 2), 0);
-    // dq = Σ_i de_i v (1 - t²), t recomputed; eight columns at a time summed over i in registers.
     const qb = q + <usize>b * aBytes;
     const dqb = dq + <usize>b * aBytes;
     const kb = k + <usize>(b * s) * aBytes;
-    let j = 0;
-    for (; j + 8 <= a; j += 8) {
-      const o = <usize>j << 2;
-      const q0 = v128.load(qb + o);
-      const q1 = v128.load(qb + o, 16);
-      const v0 = v128.load(v + o);
-      const v1 = v128.load(v + o, 16);
-      let acc0 = f32x4.splat(0);
-      let acc1 = f32x4.splat(0);
-      for (let i = 0; i < n; i++) {
-        const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
-        const kr = kb + <usize>i * aBytes + o;
-        const t0 = tanhV(f32x4.add(q0, v128.load(kr)));
-        const t1 = tanhV(f32x4.add(q1, v128.load(kr, 16)));
-        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
-        acc1 = f32x4.add(acc1, f32x4.mul(f32x4.mul(g, v1), f32x4.sub(one, f32x4.mul(t1, t1))));
-      }
-      v128.store(dqb + o, acc0);
-      v128.store(dqb + o, acc1, 16);
+    if (t != 0) dqRow(qb, kb, t + <usize>(b * s) * aBytes, v, de + row, dqb, n, a, true);
+    else dqRow(qb, kb, 0, v, de + row, dqb, n, a, false);
+  }
+}
+
+/**
+ * dq (A) = Σ_{i < n} de_i v (1 - t_i²) for one row b, t_i = tanh(q + k_i) read from tb (`kept`) or recomputed;
+ * eight columns at a time summed over i in registers.
+ */
+@inline function dqRow(qb: usize, kb: usize, tb: usize, v: usize, deb: usize, dqb: usize, n: i32, a: i32, kept: bool): void {
+  const aBytes = <usize>a << 2;
+  const one = f32x4.splat(1);
+  let j = 0;
+  for (; j + 8 <= a; j += 8) {
+    const o = <usize>j << 2;
+    const q0 = v128.load(qb + o);
+    const q1 = v128.load(qb + o, 16);
+    const v0 = v128.load(v + o);
+    const v1 = v128.load(v + o, 16);
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    for (let i = 0; i < n; i++) {
+      const g = f32x4.splat(load<f32>(deb + (<usize>i << 2)));
+      const kr = kb + <usize>i * aBytes + o;
+      const tr = tb + <usize>i * aBytes + o;
+      const t0 = kept ? v128.load(tr) : tanhV(f32x4.add(q0, v128.load(kr)));
+      const t1 = kept ? v128.load(tr, 16) : tanhV(f32x4.add(q1, v128.load(kr, 16)));
+      acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
+      acc1 = f32x4.add(acc1, f32x4.mul(f32x4.mul(g, v1), f32x4.sub(one, f32x4.mul(t1, t1))));
     }
-    for (; j < a; j += 4) {
-      const o = <usize>j << 2;
-      const q0 = v128.load(qb + o);
-      const v0 = v128.load(v + o);
-      let acc0 = f32x4.splat(0);
-      for (let i = 0; i < n; i++) {
-        const g = f32x4.splat(load<f32>(de + row + (<usize>i << 2)));
-        const t0 = tanhV(f32x4.add(q0, v128.load(kb + <usize>i * aBytes + o)));
-        acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
-      }
-      v128.store(dqb + o, acc0);
+    v128.store(dqb + o, acc0);
+    v128.store(dqb + o, acc1, 16);
+  }
+  for (; j < a; j += 4) {
+    const o = <usize>j << 2;
+    const q0 = v128.load(qb + o);
+    const v0 = v128.load(v + o);
+    let acc0 = f32x4.splat(0);
+    for (let i = 0; i < n; i++) {
+      const g = f32x4.splat(load<f32>(deb + (<usize>i << 2)));
+      const t0 = kept ? v128.load(tb + <usize>i * aBytes + o) : tanhV(f32x4.add(q0, v128.load(kb + <usize>i * aBytes + o)));
+      acc0 = f32x4.add(acc0, f32x4.mul(f32x4.mul(g, v0), f32x4.sub(one, f32x4.mul(t0, t0))));
     }
+    v128.store(dqb + o, acc0);
   }
 }
 
@@ -229,15 +240,16 @@ export function attnStepBackward(
  */
 export function attnFlush(
   q: usize, k: usize, v: usize, de: usize, w: usize, gc: usize, len: usize, dk: usize, dvals: usize, dv: usize,
-  steps: i32, batch: i32, s: i32, a: i32, h: i32,
+  steps: i32, batch: i32, s: i32, a: i32, h: i32, tp: usize,
 ): void {
   const aBytes = <usize>a << 2;
   const hBytes = <usize>h << 2;
-  const one = f32x4.splat(1);
   memory.fill(dk, 0, <usize>batch * s * aBytes);
   memory.fill(dvals, 0, <usize>batch * s * hBytes);
   memory.fill(dv, 0, aBytes);
   for (let t = 0; t < steps; t++) {
+    // Step t's tanh as attnForward kept it (B, S, A), or 0: recomputed.
+    const tt = tp == 0 ? 0 : <usize>load<i32>(tp + (<usize>t << 2));
     for (let b = 0; b < batch; b++) {
       const n = load<i32>(len + (<usize>b << 2));
       const qb = q + <usize>(t * batch + b) * aBytes;
@@ -248,13 +260,8 @@ export function attnFlush(
         const gv = f32x4.splat(g);
         const kr = k + <usize>(b * s + i) * aBytes;
         const dkr = dk + <usize>(b * s + i) * aBytes;
-        for (let j = 0; j < a; j += 4) {
-          const o = <usize>j << 2;
-          const th = tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
-          v128.store(dv + o, madd(gv, th, v128.load(dv + o)));
-          const d = f32x4.mul(f32x4.mul(gv, v128.load(v + o)), f32x4.sub(one, f32x4.mul(th, th)));
-          v128.store(dkr + o, f32x4.add(v128.load(dkr + o), d));
-        }
+        if (tt != 0) dkRow(qb, kr, tt + <usize>(b * s + i) * aBytes, v, gv, dv, dkr, a, true);
+        else dkRow(qb, kr, 0, v, gv, dv, dkr, a, false);
         const al = f32x4.splat(load<f32>(w + row + (<usize>i << 2)));
         const dvr = dvals + <usize>(b * s + i) * hBytes;
         for (let j = 0; j < h; j += 4) {
@@ -263,5 +270,17 @@ export function attnFlush(
         }
       }
     }
+  }
+}
+
+/** dv += g t and dk_row += g v (1 - t²) over one key row, t = tanh(q + k) read from tr (`kept`) or recomputed. */
+@inline function dkRow(qb: usize, kr: usize, tr: usize, v: usize, gv: v128, dv: usize, dkr: usize, a: i32, kept: bool): void {
+  const one = f32x4.splat(1);
+  for (let j = 0; j < a; j += 4) {
+    const o = <usize>j << 2;
+    const th = kept ? v128.load(tr + o) : tanhV(f32x4.add(v128.load(qb + o), v128.load(kr + o)));
+    v128.store(dv + o, madd(gv, th, v128.load(dv + o)));
+    const d = f32x4.mul(f32x4.mul(gv, v128.load(v + o)), f32x4.sub(one, f32x4.mul(th, th)));
+    v128.store(dkr + o, f32x4.add(v128.load(dkr + o), d));
   }
 }

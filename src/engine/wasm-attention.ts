@@ -5,9 +5,15 @@
  * the block was dropped), and every decoder step then moves only its few rows (the query, the scores, the
  * weights, the context and their gradients). Without a kept block (memory full) each call copies the keys and values itself. Browser-safe.
  */
-import type { AttentionStepKernels, AttentionStepShape } from './fused/attention.js';
+import type { AttentionStepKernels, AttentionStepShape, AttentionTanh } from './fused/attention.js';
 import { capacityClass } from './tensor.js';
 import type { WasmGemm } from './wasm.js';
+
+/**
+ * Most bytes of one session's kept tanh blocks (its first steps keep theirs, the later ones recompute theirs in
+ * the backward): a quarter of the engine's kept region, which the weights' resident copies share.
+ */
+const TANH_BYTES = 32 * 1024 * 1024;
 
 /** The kernels over engine instance `w`. */
 export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
@@ -49,16 +55,46 @@ export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
     w.heapI32.set(sh.lengths, (at[counts.length + 2] as number) >> 2);
     return { keys: at[0] as number, values: at[1] as number, at: at.slice(2) };
   };
+  // Kept tanh blocks of training steps (B, S, A each), one per step index and shape class, each holding the tanh of
+  // the step whose token it names (null: none).
+  const tanhSlots = new Map<string, { key: object; owner: object | null }>();
+  const tanhSlot = (sh: AttentionStepShape, step: number): { key: object; owner: object | null } => {
+    const id = `${capacityClass(sh.batch * sh.s * sh.a)}:${step}`;
+    let slot = tanhSlots.get(id);
+    if (slot === undefined) {
+      slot = { key: {}, owner: null };
+      tanhSlots.set(id, slot);
+    }
+    return slot;
+  };
+  /** The address of the tanh step `keep` kept, or 0 when it is not there (then recomputed). Allocates nothing. */
+  const keptTanh = (sh: AttentionStepShape, keep: AttentionTanh | null): number => {
+    if (keep === null) return 0;
+    const slot = tanhSlot(sh, keep.step);
+    const at = slot.owner === keep.token ? w.keptAt(slot.key) : -1;
+    return at < 0 ? 0 : at;
+  };
   return {
-    scores(sh, q, v, e) {
+    scores(sh, q, v, e, keep) {
       const { batch, s, a } = sh;
+      // The tanh block first: the keys' block taken after it stays valid (a start-over of the kept blocks while
+      // taking the keys' drops this one instead, and the step then keeps nothing).
+      const bytes = batch * s * a * 4;
+      const slot = keep === null || (keep.step + 1) * bytes > TANH_BYTES ? null : tanhSlot(sh, keep.step);
+      if (slot !== null) slot.owner = null;
+      const kept = slot === null ? null : w.keep(slot.key, bytes);
       const r = regions(sh, [batch * a, a, batch * s]);
       if (r === null) return false;
       const [pq, pv, pe, plen] = r.at as [number, number, number, number];
       const f = w.heapF32;
       f.set(q.subarray(0, batch * a), pq >> 2);
       f.set(v.subarray(0, a), pv >> 2);
-      k.attnScores(pq, r.keys, pv, plen, pe, batch, s, a);
+      if (slot !== null && kept !== null && keep !== null && w.keptAt(slot.key) === kept.ptr) {
+        k.attnForward(pq, r.keys, pv, plen, kept.ptr, pe, batch, s, a);
+        slot.owner = keep.token;
+      } else {
+        k.attnScores(pq, r.keys, pv, plen, pe, batch, s, a);
+      }
       e.set(f.subarray(pe >> 2, (pe >> 2) + batch * s));
       return true;
     },
@@ -73,7 +109,7 @@ export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
       ctx.set(f.subarray(pc >> 2, (pc >> 2) + batch * h));
       return true;
     },
-    stepBackward(sh, q, v, weights, gc, gw, de, dq) {
+    stepBackward(sh, q, v, weights, gc, gw, de, dq, keep) {
       const { batch, s, a, h } = sh;
       const r = regions(sh, [batch * a, a, batch * s, batch * h, gw === null ? 0 : batch * s, batch * s, batch * a]);
       if (r === null) return false;
@@ -84,7 +120,7 @@ export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
       f.set(weights.subarray(0, batch * s), pw >> 2);
       f.set(gc.subarray(0, batch * h), pgc >> 2);
       if (gw !== null) f.set(gw.subarray(0, batch * s), pgw >> 2);
-      k.attnStepBackward(pq, r.keys, pv, r.values, pw, pgc, gw === null ? 0 : pgw, plen, pde, pdq, batch, s, a, h);
+      k.attnStepBackward(pq, r.keys, pv, r.values, pw, pgc, gw === null ? 0 : pgw, plen, pde, pdq, batch, s, a, h, keptTanh(sh, keep));
       de.set(f.subarray(pde >> 2, (pde >> 2) + batch * s));
       if (dq !== null) dq.set(f.subarray(pdq >> 2, (pdq >> 2) + batch * a));
       return true;
@@ -92,10 +128,17 @@ export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
     flush(sh, v, steps, dk, dvals, dv) {
       const { batch, s, a, h } = sh;
       const t = steps.length;
-      const r = regions(sh, [t * batch * a, a, t * batch * s, t * batch * s, t * batch * h, batch * s * a, batch * s * h, a]);
+      const r = regions(sh, [t * batch * a, a, t * batch * s, t * batch * s, t * batch * h, batch * s * a, batch * s * h, a, t]);
       if (r === null) return false;
-      const [pq, pv, pde, pw, pgc, pdk, pdvals, pdv, plen] = r.at as [number, number, number, number, number, number, number, number, number];
+      const [pq, pv, pde, pw, pgc, pdk, pdvals, pdv, ptp, plen] = r.at as [number, number, number, number, number, number, number, number, number, number];
       const f = w.heapF32;
+      // Each step's kept tanh (0: recomputed).
+      let anyKept = false;
+      steps.forEach((st, i) => {
+        const at = keptTanh(sh, st.tanh);
+        w.heapI32[(ptp >> 2) + i] = at;
+        anyKept ||= at !== 0;
+      });
       steps.forEach((st, i) => {
         f.set(st.q.subarray(0, batch * a), (pq >> 2) + i * batch * a);
         f.set(st.de.subarray(0, batch * s), (pde >> 2) + i * batch * s);
@@ -103,7 +146,7 @@ export function wasmAttentionSteps(w: WasmGemm): AttentionStepKernels {
         f.set(st.gc.subarray(0, batch * h), (pgc >> 2) + i * batch * h);
       });
       f.set(v.subarray(0, a), pv >> 2);
-      k.attnFlush(pq, r.keys, pv, pde, pw, pgc, plen, pdk, pdvals, pdv, t, batch, s, a, h);
+      k.attnFlush(pq, r.keys, pv, pde, pw, pgc, plen, pdk, pdvals, pdv, t, batch, s, a, h, anyKept ? ptp : 0);
       if (dk !== null) addFrom(f, pdk >> 2, dk.grad, dk.fresh, batch * s * a);
       if (dvals !== null) addFrom(f, pdvals >> 2, dvals.grad, dvals.fresh, batch * s * h);
       if (dv !== null) addFrom(f, pdv >> 2, dv.grad, dv.fresh, a);

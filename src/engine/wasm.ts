@@ -39,8 +39,8 @@ export interface GemmKernels {
   /** Attention session step kernels (asm/attn.ts; see wasm-attention.ts). */
   attnScores(q: number, k: number, v: number, len: number, e: number, batch: number, s: number, a: number): void;
   attnContext(w: number, vals: number, len: number, ctx: number, batch: number, s: number, h: number): void;
-  attnStepBackward(q: number, k: number, v: number, vals: number, w: number, gc: number, gw: number, len: number, de: number, dq: number, batch: number, s: number, a: number, h: number): void;
-  attnFlush(q: number, k: number, v: number, de: number, w: number, gc: number, len: number, dk: number, dvals: number, dv: number, steps: number, batch: number, s: number, a: number, h: number): void;
+  attnStepBackward(q: number, k: number, v: number, vals: number, w: number, gc: number, gw: number, len: number, de: number, dq: number, batch: number, s: number, a: number, h: number, t: number): void;
+  attnFlush(q: number, k: number, v: number, de: number, w: number, gc: number, len: number, dk: number, dvals: number, dv: number, steps: number, batch: number, s: number, a: number, h: number, tp: number): void;
   /** Transformer row kernels (asm/softmax.ts, asm/layernorm.ts, asm/gelu.ts; see wasm-transformer.ts). */
   maskedSoftmax(x: number, y: number, len: number, rows: number, s: number, scale: number): void;
   maskedSoftmaxBackward(y: number, g: number, dx: number, len: number, rows: number, s: number, scale: number): void;
@@ -723,6 +723,11 @@ export class WasmGemm {
     return { ptr, fresh: true };
   }
 
+  /** The address of `keep`'s block for `key` when it is still kept, else -1 (nothing allocated). */
+  keptAt(key: object): number {
+    return this.kept.get(key) ?? -1;
+  }
+
   /** A block of the resident region (starting the region over when it is full); -1 when it cannot be had. */
   private residentAlloc(size: number): number {
     const bytes = align(size, 64);
@@ -898,9 +903,9 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     attnBackward: (t, v, de, len, dk, dq, dv, batch, s, a) => void attnBackward(t, v, de, len, dk, dq, dv, batch, s, a),
     attnScores: (q, k, v, len, e, batch, s, a) => void attnScores(q, k, v, len, e, batch, s, a),
     attnContext: (w, vals, len, ctx, batch, s, h) => void attnContext(w, vals, len, ctx, batch, s, h),
-    attnStepBackward: (q, k, v, vals, w, gc, gw, len, de, dq, batch, s, a, h) => void attnStepBackward(q, k, v, vals, w, gc, gw, len, de, dq, batch, s, a, h),
-    attnFlush: (q, k, v, de, w, gc, len, dk, dvals, dv, steps, batch, s, a, h) =>
-      void attnFlush(q, k, v, de, w, gc, len, dk, dvals, dv, steps, batch, s, a, h),
+    attnStepBackward: (q, k, v, vals, w, gc, gw, len, de, dq, batch, s, a, h, t) => void attnStepBackward(q, k, v, vals, w, gc, gw, len, de, dq, batch, s, a, h, t),
+    attnFlush: (q, k, v, de, w, gc, len, dk, dvals, dv, steps, batch, s, a, h, tp) =>
+      void attnFlush(q, k, v, de, w, gc, len, dk, dvals, dv, steps, batch, s, a, h, tp),
     maskedSoftmax: (x, y, len, rows, s, scale) => void maskedSoftmax(x, y, len, rows, s, scale),
     maskedSoftmaxBackward: (y, g, dx, len, rows, s, scale) => void maskedSoftmaxBackward(y, g, dx, len, rows, s, scale),
     layerNormForward: (x, gamma, beta, y, stats, rows, d, eps) => void layerNormForward(x, gamma, beta, y, stats, rows, d, eps),

@@ -168,3 +168,52 @@ test('an attention session: the same forward bits as the stateless op, its gradi
   const plain = valuesAndGrads(steps(false), inputs);
   js.values.forEach((x, k) => assert.deepEqual(x, plain.values[k]));
 });
+
+test('a training step keeps its tanh(q + k) from the forward for the backward: the bits of recomputing it, also when another session of the shape took its blocks', async () => {
+  const batch = 5;
+  const s = 9;
+  const a = 368;
+  const hv = 24;
+  const mine = setup(8, batch, s, a, hv);
+  const other = setup(9, batch, s, a, hv);
+  const rng = new Rng(17);
+  const queries = [0, 1, 2].map(() => param(rng, [batch, a]));
+  const lengths = new Int32Array([9, 2, 4, 8, 3]);
+  const inputs = [...queries, mine.keys, mine.v, mine.values, other.keys, other.v, other.values];
+  // Both sessions' steps in turn (the second's forward takes the blocks the first's steps kept theirs in), or one session.
+  const steps = (both: boolean) => () => {
+    const sessions = [mine, ...(both ? [other] : [])].map((t) => ({ t, session: new AttentionSession(t.keys, t.v, t.values, lengths) }));
+    return queries.flatMap((q) =>
+      sessions.flatMap(({ t, session }) => {
+        const r = additiveAttention(q, t.keys, t.v, t.values, lengths, session);
+        return [r.context, r.weights];
+      }),
+    );
+  };
+  await initEngine({ threads: 1 });
+  try {
+    const installed = currentAttentionStepKernels();
+    assert.ok(installed !== null);
+    let asked = 0;
+    const keeping = (keep: boolean): void =>
+      setAttentionStepKernels({
+        ...installed,
+        scores: (sh, q, v, e, k) => {
+          if (k !== null) asked++;
+          return installed.scores(sh, q, v, e, keep ? k : null);
+        },
+      });
+    for (const both of [false, true]) {
+      keeping(true);
+      const kept = valuesAndGrads(steps(both), inputs);
+      keeping(false);
+      const recomputed = valuesAndGrads(steps(both), inputs);
+      assert.equal(asked, (both ? 12 : 6), 'every training step asked to keep its tanh');
+      asked = 0;
+      kept.values.forEach((x, k) => assert.deepEqual(x, recomputed.values[k], `output ${k}`));
+      kept.grads.forEach((g, k) => assert.deepEqual(g, recomputed.grads[k], `gradient of input ${k}`));
+    }
+  } finally {
+    await shutdownEngine();
+  }
+});

@@ -54,22 +54,36 @@ export interface AttentionStepRecord {
   w: Float32Array;
   gc: Float32Array;
   de: Float32Array;
+  /** Where the step's forward asked the engine to keep its tanh(q + k_i) (null: nowhere). */
+  tanh: AttentionTanh | null;
+}
+
+/**
+ * A training step's request to keep tanh(q + k_i) (B, S, A) from the forward for the backward: the step's index
+ * in its session and a token only that step holds (the engine reuses one block per index and shape class, and
+ * keeps the token of the step that wrote it last). When the block is gone by the backward, the tanh is
+ * recomputed (the same bits).
+ */
+export interface AttentionTanh {
+  step: number;
+  token: object;
 }
 
 /**
  * The step kernels of an attention session (wasm-attention.ts, asm/attn.ts), installed by `initEngine`; each
  * returns false (nothing written) when it cannot run:
- *  - scores: e[b,i] = v·tanh(q_b + k_bi) for i < len_b (the forward kernel's bits);
+ *  - scores: e[b,i] = v·tanh(q_b + k_bi) for i < len_b (the forward kernel's bits), keeping the tanh when `keep` asks;
  *  - context: ctx_b = Σ_i w_bi values_bi, the bits of the TypeScript loop below;
- *  - stepBackward: de (B, S) = the softmax backward of dα = gw + values·gc (0 past len), and dq = Σ_i de v ⊙ (1 - t²);
+ *  - stepBackward: de (B, S) = the softmax backward of dα = gw + values·gc (0 past len), and dq = Σ_i de v ⊙ (1 - t²)
+ *    (t as its forward kept it under `keep`, or recomputed);
  *  - flush: for all recorded steps at once, dk, dvalues and dv added to (or written into fresh) targets.
  */
 export interface AttentionStepKernels {
-  scores(sh: AttentionStepShape, q: Float32Array, v: Float32Array, e: Float32Array): boolean;
+  scores(sh: AttentionStepShape, q: Float32Array, v: Float32Array, e: Float32Array, keep: AttentionTanh | null): boolean;
   context(sh: AttentionStepShape, weights: Float32Array, ctx: Float32Array): boolean;
   stepBackward(
     sh: AttentionStepShape, q: Float32Array, v: Float32Array, weights: Float32Array, gc: Float32Array, gw: Float32Array | null,
-    de: Float32Array, dq: Float32Array | null,
+    de: Float32Array, dq: Float32Array | null, keep: AttentionTanh | null,
   ): boolean;
   flush(sh: AttentionStepShape, v: Float32Array, steps: readonly AttentionStepRecord[], dk: GradTarget | null, dvals: GradTarget | null, dv: GradTarget | null): boolean;
 }
@@ -97,6 +111,8 @@ export class AttentionSession {
   /** Identity of the engine's copy of the keys and values. */
   readonly key = {};
   private readonly steps: AttentionStepRecord[] = [];
+  /** Forward steps run so far (the index of the next one's kept tanh). */
+  private forwardSteps = 0;
 
   constructor(
     readonly keys: Tensor,
@@ -116,6 +132,11 @@ export class AttentionSession {
   shape(): AttentionStepShape {
     const [batch, s, a] = this.keys.shape as [number, number, number];
     return { key: this.key, keys: this.keys.data, values: this.values.data, lengths: this.lengths, batch, s, a, h: this.values.shape[2] as number };
+  }
+
+  /** The next forward step's request to keep its tanh for its backward. */
+  keepTanh(): AttentionTanh {
+    return { step: this.forwardSteps++, token: {} };
   }
 
   /** A step's backward left its part of the keys', values' and v's gradients for the flush. */
@@ -290,7 +311,8 @@ function softmaxRows(w: Float32Array, lengths: Int32Array, batch: number, s: num
 function sessionStep(k: AttentionStepKernels, session: AttentionSession, query: Tensor, context: Tensor, weights: Tensor): boolean {
   const sh = session.shape();
   const w = weights.data;
-  if (!k.scores(sh, query.data, session.v.data, w)) return false;
+  const keep = context.requiresGrad ? session.keepTanh() : null;
+  if (!k.scores(sh, query.data, session.v.data, w, keep)) return false;
   softmaxRows(w, sh.lengths, sh.batch, sh.s);
   if (!k.context(sh, w, context.data)) return false;
   onBackward(context, () => {
@@ -300,7 +322,7 @@ function sessionStep(k: AttentionStepKernels, session: AttentionSession, query: 
     const g = gc ?? scratchZeroed(sh.batch * sh.h);
     const de = scratch(sh.batch * sh.s);
     const dq = query.requiresGrad ? scratch(sh.batch * sh.a) : null;
-    if (!k.stepBackward(sh, query.data, session.v.data, w, g, gw, de, dq)) {
+    if (!k.stepBackward(sh, query.data, session.v.data, w, g, gw, de, dq, keep)) {
       throw new Error('additiveAttention: the engine could not run the backward of an attention step (memory full)');
     }
     if (dq !== null) {
@@ -308,7 +330,7 @@ function sessionStep(k: AttentionStepKernels, session: AttentionSession, query: 
       if (target.fresh) target.grad.set(dq);
       else for (let i = 0; i < dq.length; i++) target.grad[i] += dq[i] as number;
     }
-    session.record({ q: query.data, w, gc: g, de });
+    session.record({ q: query.data, w, gc: g, de, tanh: keep });
   });
   return true;
 }
