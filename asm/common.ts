@@ -32,7 +32,7 @@ export const P_SB1 = 96;
 export const P_SC0 = 100;
 export const P_SC1 = 104;
 export const P_ITEMS = 108; // items per chunk
-// A pair job (asm/gemm.ts KIND_PAIR): the byte addresses of two parameter blocks, one whole product each.
+// A pair job (asm/gemm.ts KIND_PAIR): the byte addresses of two parameter blocks, then the first's compute chunks.
 export const P_PAIR = 112;
 
 @inline export function pi(p: usize, off: usize): i32 {

@@ -66,18 +66,16 @@ export function run(kind: i32, params: usize, chunk: i32, scratch: usize): void 
 }
 
 /**
- * Chunk `chunk` (0 or 1) of a pair job: the whole packed-path product of the parameter block whose address
- * is word `chunk` at P_PAIR, on this thread (its P_PANELS covers every A panel: one pack chunk; then every
- * compute chunk in order). Two independent products run at once, one per thread, each with the bits it has
- * on one thread (chunks split only rows and columns of C).
+ * Chunk `chunk` of a pair job: two independent packed-path products whose A the caller packed already, their
+ * parameter blocks at the two words at P_PAIR; the first product's compute chunks (the third word: how many)
+ * come first, then the second's. Chunks split only rows and columns of C, so each product has the bits it has
+ * alone, and the threads share both products' chunks as one job.
  */
 function pairChunk(params: usize, chunk: i32, scratch: usize): void {
-  const block = <usize>load<i32>(params + P_PAIR + (<usize>chunk << 2));
-  packAChunk(block, 0);
-  const mpad = (pi(block, P_M) + MR - 1) / MR * MR;
-  const mb = pi(block, P_MB);
-  const chunks = ((mpad + mb - 1) / mb) * pi(block, P_CHUNKS_N);
-  for (let c = 0; c < chunks; c++) computeChunk(block, c, scratch);
+  const first = load<i32>(params + P_PAIR + 8);
+  const which = chunk < first ? 0 : 1;
+  const block = <usize>load<i32>(params + P_PAIR + (<usize>which << 2));
+  computeChunk(block, chunk - which * first, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------

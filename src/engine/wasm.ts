@@ -252,8 +252,8 @@ export class WasmGemm {
   }
 
   /**
-   * Two independent products at once (gemm-pair.ts `gemmPair`): on the pool each runs whole on one thread
-   * (asm/gemm.ts KIND_PAIR), with the bits it has on one thread, when that is measured faster than the two
+   * Two independent products at once (gemm-pair.ts `gemmPair`): one pool job over both products' column
+   * chunks (asm/gemm.ts KIND_PAIR; the same bits as each alone), when that is measured faster than the two
    * one after the other (timed per pair of shapes, as `product` times a shape). False (nothing run) when
    * they cannot run as a pair: no pool, a product of few rows (the matrix-vector path) or of nothing to
    * sum, or memory that cannot grow; the caller then runs them one after the other.
@@ -275,10 +275,14 @@ export class WasmGemm {
     const sx = this.stage(x, rx, this.dynamic);
     const sy = sx === null ? null : this.stage(y, ry, sx.end);
     if (sx === null || sy === null) return false;
+    // Both A packed here (a few rows), then one job over both products' compute chunks.
+    this.kernels.run(KIND_PACK_A, sx.params, 0, this.layout.scratch);
+    this.kernels.run(KIND_PACK_A, sy.params, 0, this.layout.scratch);
     const pair = (this.layout.params + PAIR_WORDS) >> 2;
     this.i32[pair] = sx.params;
     this.i32[pair + 1] = sy.params;
-    this.parallel(KIND_PAIR, this.layout.params, 2);
+    this.i32[pair + 2] = sx.chunks;
+    this.parallel(KIND_PAIR, this.layout.params, sx.chunks + sy.chunks);
     copyRowsOut(this.f32, sx.c >> 2, x.c, x.cOffset ?? 0, x.m, x.n, x.ldc ?? x.n);
     copyRowsOut(this.f32, sy.c >> 2, y.c, y.cOffset ?? 0, y.m, y.n, y.ldc ?? y.n);
     this.choice.record(call);
@@ -287,10 +291,10 @@ export class WasmGemm {
 
   /**
    * Lays out one product of a pair from byte `base` on: A, B (unless resident at `residentB`), C (its old
-   * rows or the bias rows when beta is not 0), packed A and its own parameter block, set for the whole
-   * product on one thread. Null when memory cannot grow.
+   * rows or the bias rows when beta is not 0), packed A and its own parameter block: A packed as one chunk,
+   * compute chunks of all rows and a few column panels each (`chunks` of them). Null when memory cannot grow.
    */
-  private stage(args: GemmArgs, residentB: number, base: number): { params: number; c: number; end: number } | null {
+  private stage(args: GemmArgs, residentB: number, base: number): { params: number; c: number; chunks: number; end: number } | null {
     const { m, n, k } = args;
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
@@ -319,11 +323,14 @@ export class WasmGemm {
     this.f32[p + 12] = beta;
     this.i32[p + 13] = packPtr;
     this.i32[p + 14] = KC;
+    // Half of the job's chunks per product: CHUNKS_PER_THREAD / 2 per thread each.
+    const nb = NR * Math.max(1, Math.min(NB_MAX / NR, Math.ceil(Math.ceil(n / NR) / ((this.threads * CHUNKS_PER_THREAD) / 2))));
+    const chunks = Math.ceil(n / nb);
     this.i32[p + 15] = mpad;
-    this.i32[p + 16] = NB_MAX;
-    this.i32[p + 17] = Math.ceil(n / NB_MAX);
+    this.i32[p + 16] = nb;
+    this.i32[p + 17] = chunks;
     this.i32[p + 18] = mpad / MR;
-    return { params, c: cPtr, end };
+    return { params, c: cPtr, chunks, end };
   }
 
   /**
