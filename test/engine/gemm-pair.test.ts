@@ -104,6 +104,12 @@ test('gruSequencePair gives the values and gradients of two gruSequence calls, b
     const a = valuesAndGrads(apart, inputs);
     assert.deepEqual(p.values, a.values);
     assert.deepEqual(p.grads, a.grads);
+    // sequences of different lengths: one after the other, the same results
+    const short = [param(rng, [batch, steps - 2, 3 * hidden]), ...b.slice(1)];
+    const shortArgs = { ...seqArgs(short, true), opts: { lengths: lengths.map((l) => Math.min(l, steps - 2)), reverse: true } };
+    const mixed = valuesAndGrads(() => gruSequencePair(seqArgs(f, false), shortArgs).flatMap((r) => [r.outputs, r.final]), [...f, ...short]);
+    const r2 = gruSequence(shortArgs.xProj, shortArgs.h0, shortArgs.wHh, shortArgs.bHh, shortArgs.opts);
+    assert.deepEqual(mixed.values[2], r2.outputs.data);
   };
   compare();
   try {

@@ -141,7 +141,11 @@ function gruBackwardStep(
 export function gruSequence(
   xProj: Tensor, h0: Tensor, wHh: Tensor, bHh: Tensor, opts: SequenceOptions = {},
 ): { outputs: Tensor; final: Tensor } {
-  const run = gruRun(xProj, h0, wHh, bHh, opts);
+  return runAlone(gruRun(xProj, h0, wHh, bHh, opts));
+}
+
+/** Runs one sequence's steps (and records their backward) on its own. */
+function runAlone(run: GruRun): { outputs: Tensor; final: Tensor } {
   for (let k = 0; k < run.steps; k++) {
     gemm(run.forwardProduct(k));
     run.forwardGates(k);
@@ -166,15 +170,15 @@ export interface GruSequenceArgs {
 
 /**
  * Two independent GRU sequences of the same number of steps (a bidirectional layer's two directions), in
- * lockstep: each step's two recurrent products, forward and backward, run at once (gemm-pair.ts; on a worker
- * pool one per thread). The results and their bits are those of two `gruSequence` calls.
+ * lockstep: each step's two recurrent products, forward and backward, run at once (gemm-pair.ts). The results
+ * and their bits are those of two `gruSequence` calls (which it makes for sequences of different lengths, or
+ * when only one needs a gradient).
  */
 export function gruSequencePair(x: GruSequenceArgs, y: GruSequenceArgs): Array<{ outputs: Tensor; final: Tensor }> {
   const rx = gruRun(x.xProj, x.h0, x.wHh, x.bHh, x.opts);
   const ry = gruRun(y.xProj, y.h0, y.wHh, y.bHh, y.opts);
-  if (rx.steps !== ry.steps || rx.outputs.requiresGrad !== ry.outputs.requiresGrad) {
-    throw new ShapeError('gruSequencePair', 'the two sequences must have the same steps and both need a gradient or neither', x.xProj.shape, y.xProj.shape);
-  }
+  // Different step counts, or a gradient for one only (its backward recorded alone): one after the other.
+  if (rx.steps !== ry.steps || rx.outputs.requiresGrad !== ry.outputs.requiresGrad) return [runAlone(rx), runAlone(ry)];
   for (let k = 0; k < rx.steps; k++) {
     gemmPair(rx.forwardProduct(k), ry.forwardProduct(k));
     rx.forwardGates(k);
@@ -208,6 +212,8 @@ export function gruSequencePair(x: GruSequenceArgs, y: GruSequenceArgs): Array<{
  * One GRU sequence taken apart for `gruSequence` and `gruSequencePair`: per step its recurrent product (to run)
  * and gate arithmetic, and the same for the backward, so two sequences can run in lockstep.
  */
+type GruRun = ReturnType<typeof gruRun>;
+
 function gruRun(xProj: Tensor, h0: Tensor, wHh: Tensor, bHh: Tensor, opts: SequenceOptions) {
   if (xProj.rank !== 3) throw new ShapeError('gruSequence', 'xProj must be (B, S, 3H)', xProj.shape, h0.shape);
   const hidden = checkRecurrent('gruSequence', 3, xProj, h0, wHh, bHh);
