@@ -12,6 +12,7 @@ export type EngineModules = {
   random: typeof import('../src/engine/random.js');
   tensor: typeof import('../src/engine/tensor.js');
   config: typeof import('../src/model/config.js');
+  loop: typeof import('../src/train/loop.js');
 };
 
 /** Module `path` (relative to dist/, e.g. 'src/model/seq2seq.js') of build `dist`. */
@@ -27,6 +28,7 @@ export async function loadEngineModules(dist: string): Promise<EngineModules> {
     random: await importFrom(dist, 'src/engine/random.js'),
     tensor: await importFrom(dist, 'src/engine/tensor.js'),
     config: await importFrom(dist, 'src/model/config.js'),
+    loop: await importFrom(dist, 'src/train/loop.js'),
   };
 }
 
@@ -39,20 +41,19 @@ export function median(xs: number[]): number {
 
 type Tensor = import('../src/engine/tensor.js').Tensor;
 
-/** One timed training step (forward, backward, Adam): wall and process CPU milliseconds, and the loss. */
+/**
+ * One timed training step as the build's trainer takes it (its `accumulateGradients`: zeroed gradients, forward and
+ * backward of the batch; then Adam): wall and process CPU milliseconds, and the loss (the batch's summed NLL).
+ */
 export function timedStep<B>(
   m: EngineModules, model: { loss(batch: B): { loss: Tensor; ntokens: number } }, adam: { zeroGrad(): void; step(): void },
   tape: import('../src/engine/tensor.js').Tape, batch: B,
 ): { ms: number; cpu: number; loss: number } {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  adam.zeroGrad();
-  const r = m.tensor.withTape(tape, () => model.loss(batch));
-  tape.backward(r.loss, 1 / r.ntokens);
+  const r = m.loop.accumulateGradients(model as unknown as Parameters<EngineModules['loop']['accumulateGradients']>[0], tape, 1, () => batch as never, 0);
   adam.step();
-  const loss = r.loss.item();
-  tape.reset();
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { ms, cpu: (c.user + c.system) / 1000, loss };
+  return { ms, cpu: (c.user + c.system) / 1000, loss: r.nll };
 }

@@ -44,13 +44,14 @@ import { dequantizeMatrix, int8Info, registerInt8 } from '../src/engine/int8.js'
 import { gemmFlops } from '../src/engine/gemm.js';
 import { Adam } from '../src/engine/optim.js';
 import { Rng } from '../src/engine/random.js';
-import { Tape, withTape } from '../src/engine/tensor.js';
+import { Tape } from '../src/engine/tensor.js';
 import { parseRnnConfig, parseTransformerConfig } from '../src/model/config.js';
 import type { TrainableModel } from '../src/model/model.js';
 import { Seq2Seq } from '../src/model/seq2seq.js';
 import { Transformer } from '../src/model/transformer/model.js';
 import { fmaCeiling } from './ceiling.js';
 import { quantizeParameters } from '../src/model/quantize.js';
+import { accumulateGradients } from '../src/train/loop.js';
 
 export interface BenchSizes {
   vocab: number;
@@ -182,11 +183,9 @@ async function runAttnmt(kind: ModelKind): Promise<Timings> {
   for (let s = 0; s < TRAIN_STEPS + 2; s++) {
     const f0 = gemmFlops();
     const t0 = performance.now();
-    opt.zeroGrad();
-    const r = withTape(tape, () => model.loss(batch));
-    tape.backward(r.loss, 1 / r.ntokens);
+    // As the trainer steps (src/train/loop.ts): gradients of the batch's mean token loss, then Adam.
+    accumulateGradients(model, tape, 1, () => batch, 0);
     opt.step();
-    tape.reset();
     if (s >= 2) times.push(performance.now() - t0);
     trainFlops = gemmFlops() - f0;
   }

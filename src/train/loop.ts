@@ -8,6 +8,7 @@
  * and after each validation score: best score, plateau counters, lr decay on plateau.
  */
 import { Tape, withTape } from '../engine/tensor.js';
+import { withResidentParameters } from '../engine/gemm.js';
 import { Adam, clipGradNorm, gradNorm } from '../engine/optim.js';
 import { InputError } from '../util/errors.js';
 import type { TrainableModel } from '../model/model.js';
@@ -170,14 +171,19 @@ export function accumulateGradients(
   for (const p of params.values()) p.zeroGrad();
   let ntokens = 0;
   let nll = 0;
-  for (let a = 0; a < count; a++) {
-    const batch = next();
-    tape.reset();
-    const r = withTape(tape, () => model.loss(batch, { labelSmoothing }));
-    tape.backward(r.loss, count === 1 ? 1 / r.ntokens : 1); // mean over target tokens (accumulated: scaled below)
-    ntokens += r.ntokens;
-    nll += r.nll;
-  }
+  // Nothing writes the parameters until the optimizer's step (which marks them changed): the engine keeps its copy
+  // of each weight a product reads (bResident) from one product to the next instead of copying it in at every
+  // call (a decoder step's weights, 30 times per batch).
+  withResidentParameters(() => {
+    for (let a = 0; a < count; a++) {
+      const batch = next();
+      tape.reset();
+      const r = withTape(tape, () => model.loss(batch, { labelSmoothing }));
+      tape.backward(r.loss, count === 1 ? 1 / r.ntokens : 1); // mean over target tokens (accumulated: scaled below)
+      ntokens += r.ntokens;
+      nll += r.nll;
+    }
+  });
   if (count > 1) {
     for (const p of params.values()) {
       const g = p.grad;

@@ -66,5 +66,5 @@ export function recurrentParamBackward(
     const db = bHh.ensureGrad();
     for (let b = 0; b < batch; b++) for (let j = 0; j < gh; j++) db[j] += dg[b * gh + j];
   }
-  gemm({ m: batch, n: hidden, k: gh, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 });
+  gemm({ m: batch, n: hidden, k: gh, a: dg, b: wHh.data, c: dh, transB: true, beta: 1, bResident: wHh.requiresGrad });
 }

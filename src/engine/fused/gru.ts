@@ -293,7 +293,7 @@ function gruRun(xProj: Tensor, h0: Tensor, wHh: Tensor, bHh: Tensor, opts: Seque
         }
       }
       gruBackwardStep(hidden, batch, states, k * bh, acts as Float32Array, k * 4 * bh, dh, dg, dx, xOff, active, dxZero);
-      return { m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 };
+      return { m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1, bResident: wHh.requiresGrad };
     },
     /** After every step: the bias and h0 gradients here, and dW_hh += Σ_k h_kᵀ dg_k given to `run`. */
     backwardEnd(run: (args: GemmArgs) => void): void {
@@ -384,7 +384,7 @@ export function gruFeedCell(x: Tensor, feed: Tensor, feedSums: StepGrads, h: Ten
     dx.fill(0);
     gruBackwardStep(hidden, batch, h.data, 0, act, 0, dh, dg, dx, xOff, all, true);
     if (wHh.requiresGrad || bHh.requiresGrad) sums.add(h.data, dg, batch);
-    const hh: GemmArgs = { m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1 };
+    const hh: GemmArgs = { m: batch, n: hidden, k: 3 * hidden, a: dg, b: wHh.data, c: dh, transB: true, beta: 1, bResident: wHh.requiresGrad };
     if (feed.requiresGrad) {
       const { grad, fresh } = feed.gradTarget();
       gemmPair(hh, { m: batch, n: f, k: 3 * hidden, a: dx, b: wf.data, c: grad, transB: true, beta: fresh ? 0 : 1, bResident: wf.requiresGrad });
