@@ -11,7 +11,8 @@
  *
  * Speed: the embedding half of the layer-0 input projection, y_{t-1}·W_ih + b_ih, is one GEMM over
  * all T steps during training (`embedInputs`); only the input-feeding half h~_{t-1}·W_feed stays in the
- * loop. The output layer runs once over all B·T attentional vectors (`logits`).
+ * loop. The output layer runs once over all B·T attentional vectors (`logits`). In inference (`inferStep`) the
+ * embedding half is read from a table of every target word's projection, made once per weights.
  *
  * Parameters: decoder.embedding.weight (Vt, E); decoder.rnn.l<l>.* (rnn.ts, layer 0 input E) and
  * decoder.rnn.l0.weight_feed (H, G·H) with input feeding; decoder.attention.* (attention.ts);
@@ -20,7 +21,9 @@
  */
 import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputCrossEntropy, pickFromLogProbs, tanh, type CrossEntropyResult, type CrossEntropyOptions, type PickResult } from '../engine/ops.js';
 import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
-import type { Tensor } from '../engine/tensor.js';
+import { gemm, residentGeneration } from '../engine/gemm.js';
+import { int8Of, type QuantizedMatrix } from '../engine/int8.js';
+import { output, type Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
 import { gateCount, type RnnModelConfig } from './config.js';
 import type { Dropper, Encoded } from './encoder.js';
@@ -47,6 +50,20 @@ export interface DecoderStepResult {
   context: Tensor;
 }
 
+/**
+ * Most floats (Vt x G·H, 16 MiB) of the table of every target word's input projection that inference keeps
+ * (`Decoder.inferStep`); a larger one is not made and each step projects its rows as training does.
+ */
+export const INPUT_TABLE_MAX_FLOATS = 1 << 22;
+
+/** The input projection of every target word and what it was made from (rebuilt when any of it changed). */
+interface InputTable {
+  rows: Float32Array;
+  generation: number;
+  sources: Float32Array[];
+  int8: QuantizedMatrix | undefined;
+}
+
 /** The gradient sums of a decoder's per-step weights over the steps of one batch (engine/fused/step-grads.ts). */
 export interface DecoderStepGrads {
   feed: StepGrads | null;
@@ -65,6 +82,7 @@ export class Decoder {
   private readonly outputBias: Tensor;
   private readonly bridgeWeight: Tensor | null;
   private readonly bridgeBias: Tensor | null;
+  private inputTable: InputTable | null = null;
 
   constructor(
     private readonly config: RnnModelConfig,
@@ -134,10 +152,72 @@ export class Decoder {
   step(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper, sums?: DecoderStepGrads): DecoderStepResult {
     let input = x;
     if (this.feedWeight !== null) {
-      if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
       const feed = sums?.feed;
-      input = add(input, feed ? stepLinear(state.feed, feed) : linear(state.feed, this.feedWeight)); // (N, G·H)
+      input = add(input, feed ? stepLinear(this.feedOf(state), feed) : linear(this.feedOf(state), this.feedWeight)); // (N, G·H)
     }
+    return this.advance(input, state, memory, drop, sums);
+  }
+
+  /**
+   * Inference (no dropout, no gradient): `step` for previous words prev (N), with the numbers of
+   * step(embedInputs(prev)): y_{t-1}·W_ih + b_ih is read from a table of every target word's projection,
+   * made by one product when first needed and kept while the weights stay the same (the products of a step
+   * compute each row on its own, so the rows are those a step's product gives; a batch of at most a few rows,
+   * whose product takes another path, gets the table's rounding instead), and h~_{t-1}·W_feed is added to the
+   * rows as they are read. Null when the table would be larger than INPUT_TABLE_MAX_FLOATS.
+   */
+  inferStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecoderStepResult | null {
+    const rows = this.inputRows();
+    if (rows === null) return null;
+    const n = prev.length;
+    const gh = (this.layers[0] as RnnLayer).weightIh.shape[1] as number;
+    const vocab = this.config.tgtVocabSize;
+    const input = output([n, gh], []);
+    const y = input.data;
+    const f = this.feedWeight === null ? null : linear(this.feedOf(state), this.feedWeight).data; // (N, G·H)
+    for (let r = 0; r < n; r++) {
+      const id = prev[r] as number;
+      if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${r} outside [0, ${vocab})`);
+      const o = r * gh;
+      const t = id * gh;
+      if (f === null) y.set(rows.subarray(t, t + gh), o);
+      else for (let j = 0; j < gh; j++) y[o + j] = (rows[t + j] as number) + (f[o + j] as number);
+    }
+    return this.advance(input, state, memory, (t) => t);
+  }
+
+  /** h~_{t-1} of the state (input feeding). */
+  private feedOf(state: DecoderState): Tensor {
+    if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
+    return state.feed;
+  }
+
+  /**
+   * E·W_ih + b_ih (Vt, G·H) for the weights as they are now (`inferStep`), or null when too large. Rebuilt when
+   * a weight was written since (another resident generation: optimizer steps, `parametersChanged`), replaced,
+   * or registered as int8 (its product then takes the int8 GEMM, as a step's does).
+   */
+  private inputRows(): Float32Array | null {
+    const layer = this.layers[0] as RnnLayer;
+    const vocab = this.config.tgtVocabSize;
+    const e = layer.weightIh.shape[0] as number;
+    const gh = layer.weightIh.shape[1] as number;
+    if (vocab * gh > INPUT_TABLE_MAX_FLOATS) return null;
+    const sources = [this.embedding.data, layer.weightIh.data, layer.biasIh.data];
+    const generation = residentGeneration();
+    const int8 = int8Of(layer.weightIh.data);
+    const t = this.inputTable;
+    if (t !== null && t.generation === generation && t.int8 === int8 && t.sources.every((s, i) => s === sources[i])) return t.rows;
+    const rows = new Float32Array(vocab * gh);
+    // linear(embedding rows, W_ih, b_ih)'s product, over all Vt rows at once.
+    gemm({ m: vocab, n: gh, k: e, a: this.embedding.data, b: layer.weightIh.data, c: rows, beta: 1, bias: layer.biasIh.data, bResident: layer.weightIh.requiresGrad });
+    this.inputTable = { rows, generation, sources, int8 };
+    return rows;
+  }
+
+  /** The rest of a step from the layer-0 input (N, G·H): the recurrent layers, the attention, the attentional vector. */
+  private advance(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper, sums?: DecoderStepGrads): DecoderStepResult {
+    let input = x;
     const layers: RnnState[] = [];
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as RnnLayer;
