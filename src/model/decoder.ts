@@ -12,7 +12,7 @@
  * Speed: the embedding half of the layer-0 input projection, y_{t-1}·W_ih + b_ih, is one GEMM over
  * all T steps during training (`embedInputs`); only the input-feeding half h~_{t-1}·W_feed stays in the
  * loop. The output layer runs once over all B·T attentional vectors (`logits`). In inference (`inferStep`) the
- * embedding half is read from a table of every target word's projection, made once per weights.
+ * embedding half is read from a table of every target word's projection, made once per weights when it pays.
  *
  * Parameters: decoder.embedding.weight (Vt, E); decoder.rnn.l<l>.* (rnn.ts, layer 0 input E) and
  * decoder.rnn.l0.weight_feed (H, G·H) with input feeding; decoder.attention.* (attention.ts);
@@ -23,6 +23,7 @@ import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputC
 import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
 import { gemm, residentGeneration } from '../engine/gemm.js';
 import { int8Of, type QuantizedMatrix } from '../engine/int8.js';
+import { SMALL_M } from '../engine/wasm.js';
 import { output, type Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
 import { gateCount, type RnnModelConfig } from './config.js';
@@ -56,9 +57,18 @@ export interface DecoderStepResult {
  */
 export const INPUT_TABLE_MAX_FLOATS = 1 << 22;
 
-/** The input projection of every target word and what it was made from (rebuilt when any of it changed). */
+/**
+ * The table costs the projection of Vt rows. It is made once the steps since the weights last changed have
+ * projected this share of Vt rows one by one (a decode of a few sentences, or one between training steps,
+ * does not pay for it; a longer one, or a server's stream of requests, does after a few steps).
+ */
+export const INPUT_TABLE_AFTER = 0.25;
+
+/** The input projection of every target word (null until it pays) and what it is made from. */
 interface InputTable {
-  rows: Float32Array;
+  rows: Float32Array | null;
+  /** Rows projected one by one by the steps since these weights (while `rows` is null). */
+  projected: number;
   generation: number;
   sources: Float32Array[];
   int8: QuantizedMatrix | undefined;
@@ -159,17 +169,18 @@ export class Decoder {
   }
 
   /**
-   * Inference (no dropout, no gradient): `step` for previous words prev (N), with the numbers of
-   * step(embedInputs(prev)): y_{t-1}·W_ih + b_ih is read from a table of every target word's projection,
-   * made by one product when first needed and kept while the weights stay the same (the products of a step
-   * compute each row on its own, so the rows are those a step's product gives; a batch of at most a few rows,
-   * whose product takes another path, gets the table's rounding instead), and h~_{t-1}·W_feed is added to the
-   * rows as they are read. Null when the table would be larger than INPUT_TABLE_MAX_FLOATS.
+   * Inference (no dropout, no gradient): `step` for previous words prev (N), with the bits of
+   * step(embedInputs(prev)): y_{t-1}·W_ih + b_ih is read from a table of every target word's projection, made
+   * by one product over all Vt rows (when it pays, INPUT_TABLE_AFTER) and kept while the weights stay the same,
+   * and h~_{t-1}·W_feed is added to the rows as they are read. Each row of a product comes out the same
+   * whatever the number of rows, except that a float product of at most SMALL_M rows takes the engine's
+   * few-row path (another rounding): such steps, and every step while there is no table, give null and are
+   * run by `step` (the int8 GEMM computes every row alike: its steps use the table at any size).
    */
   inferStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecoderStepResult | null {
-    const rows = this.inputRows();
-    if (rows === null) return null;
     const n = prev.length;
+    const rows = this.inputRows(n);
+    if (rows === null) return null;
     const gh = (this.layers[0] as RnnLayer).weightIh.shape[1] as number;
     const vocab = this.config.tgtVocabSize;
     const input = output([n, gh], []);
@@ -193,25 +204,32 @@ export class Decoder {
   }
 
   /**
-   * E·W_ih + b_ih (Vt, G·H) for the weights as they are now (`inferStep`), or null when too large. Rebuilt when
-   * a weight was written since (another resident generation: optimizer steps, `parametersChanged`), replaced,
-   * or registered as int8 (its product then takes the int8 GEMM, as a step's does).
+   * E·W_ih + b_ih (Vt, G·H) for the weights as they are now (`inferStep`, a step of n rows), or null: too large,
+   * a float step of at most SMALL_M rows, or not yet paid for (its rows are counted). Made again when a weight
+   * was written since (another resident generation: optimizer steps, `parametersChanged`), replaced, or
+   * registered as int8 (its product then takes the int8 GEMM, as a step's does).
    */
-  private inputRows(): Float32Array | null {
+  private inputRows(n: number): Float32Array | null {
     const layer = this.layers[0] as RnnLayer;
     const vocab = this.config.tgtVocabSize;
     const e = layer.weightIh.shape[0] as number;
     const gh = layer.weightIh.shape[1] as number;
-    if (vocab * gh > INPUT_TABLE_MAX_FLOATS) return null;
+    const int8 = int8Of(layer.weightIh.data);
+    if (vocab * gh > INPUT_TABLE_MAX_FLOATS || (int8 === undefined && n <= SMALL_M)) return null;
     const sources = [this.embedding.data, layer.weightIh.data, layer.biasIh.data];
     const generation = residentGeneration();
-    const int8 = int8Of(layer.weightIh.data);
-    const t = this.inputTable;
-    if (t !== null && t.generation === generation && t.int8 === int8 && t.sources.every((s, i) => s === sources[i])) return t.rows;
+    let t = this.inputTable;
+    if (t === null || t.generation !== generation || t.int8 !== int8 || t.sources.some((s, i) => s !== sources[i])) {
+      t = { rows: null, projected: 0, generation, sources, int8 };
+      this.inputTable = t;
+    }
+    if (t.rows !== null) return t.rows;
+    t.projected += n;
+    if (t.projected < INPUT_TABLE_AFTER * vocab) return null;
     const rows = new Float32Array(vocab * gh);
     // linear(embedding rows, W_ih, b_ih)'s product, over all Vt rows at once.
     gemm({ m: vocab, n: gh, k: e, a: this.embedding.data, b: layer.weightIh.data, c: rows, beta: 1, bias: layer.biasIh.data, bResident: layer.weightIh.requiresGrad });
-    this.inputTable = { rows, generation, sources, int8 };
+    t.rows = rows;
     return rows;
   }
 
