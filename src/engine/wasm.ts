@@ -29,6 +29,7 @@ export interface GemmKernels {
   smallInit(params: number): void;
   smallStream(params: number, p0: number, p1: number, b: number, ldb: number): void;
   smallDots(params: number, j0: number, j1: number, b: number, ldb: number): void;
+  smallPanels(params: number, t0: number, t1: number): void;
   heapBase(): number;
   /** Row kernels (asm/vec.ts). */
   rowMax(ptr: number, n: number): number;
@@ -85,6 +86,10 @@ export function smallConcatExact(m: number, width: number): boolean {
 }
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
+/** Columns per panel of a resident B in the panel layout (asm/small.ts PANEL_W). */
+const PANEL_W = 16;
+/** Word of the parameter block that says B is in the panel layout (asm/common.ts P_B_PANELS, byte 112). */
+const P_B_PANELS_WORD = 28;
 /** Floats of B per block the one-thread small-M path copies and consumes while it is in cache (128 KiB). */
 const STREAM_FLOATS = 32768;
 /** Products below PARALLEL_MIN_FLOPS stay on the calling thread (pool-choice.ts; the int8 GEMM uses it too). */
@@ -212,6 +217,8 @@ export class WasmGemm {
   private readonly choice: PoolChoice;
   /** Resident copies by buffer (weak: a dropped model's weights do not stay reachable). */
   private resident = new WeakMap<Float32Array, ResidentCopy>();
+  /** Resident copies in the panel layout (few-row products, op(B) = B), by buffer, with the K x N they were laid out for. */
+  private panels = new WeakMap<Float32Array, ResidentCopy & { k: number; n: number }>();
   /** Blocks of `keep` by key, in the same region. */
   private kept = new WeakMap<object, number>();
   private residentEnd: number;
@@ -280,8 +287,11 @@ export class WasmGemm {
       this.choice.record(call);
       return done;
     }
-    // A parameter B is read from its resident copy (refreshed only when its generation changed).
-    const residentB = isResidentB(args) ? this.residentCopy(args.b) : -1;
+    // A parameter B is read from its resident copy (refreshed only when its generation changed); for a
+    // few rows of A times B itself (batch-1 decoding), from a copy in the panel layout.
+    const resident = isResidentB(args);
+    const panelB = resident && small && !transB && (args.bOffset ?? 0) === 0 && (args.ldb ?? n) === n ? this.residentPanels(args.b, k, n) : -1;
+    const residentB = panelB >= 0 ? panelB : resident ? this.residentCopy(args.b) : -1;
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
     // cache) instead of being copied whole.
     const streamed = small && threads === 1 && residentB < 0;
@@ -343,8 +353,10 @@ export class WasmGemm {
     this.f32[p + 12] = beta;
     i32[p + 13] = packPtr;
     i32[p + 14] = KC;
+    i32[p + P_B_PANELS_WORD] = panelB >= 0 ? 1 : 0;
 
-    if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
+    if (panelB >= 0) this.runPanels(n, threads, args.alpha ?? 1, transA, a);
+    else if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
     else if (small && threads === 1) this.runSmallResident(transB, rowsB, n, b);
     else if (small) this.runSmall(n, threads);
     else this.runPacked(n, k, mpad, threads);
@@ -488,6 +500,7 @@ export class WasmGemm {
     this.f32[p + 12] = args.beta;
     this.i32[p + 13] = at[1] as number;
     this.i32[p + 14] = KC;
+    this.i32[p + P_B_PANELS_WORD] = 0;
     if (m === 0 || n === 0) return cPtr;
     if (small && threads === 1) this.runSmallResident(args.transB, args.transB ? n : k, n, { ptr: args.b, ld: args.ldb });
     else if (small) this.runSmall(n, threads);
@@ -598,6 +611,52 @@ export class WasmGemm {
     return true;
   }
 
+  /**
+   * Small-M path over a B in the panel layout (asm/small.ts `smallPanels`), on this thread or in chunks of
+   * panels over the pool. A's rows are used where `place` put them when they need no scaling or gathering
+   * (alpha 1, rows contiguous), else prepSmall copies alpha·A to its packed rows (P_PACK_A) first.
+   */
+  private runPanels(n: number, threads: number, alpha: number, transA: boolean, a: Placed): void {
+    const params = this.layout.params;
+    const p = params >> 2;
+    const k = this.i32[p + 4] as number;
+    if (alpha === 1 && !transA && a.ld === k) this.i32[p + 13] = a.ptr;
+    else this.kernels.prepSmall(params);
+    const panels = Math.ceil(n / PANEL_W);
+    if (threads === 1) {
+      this.kernels.smallPanels(params, 0, panels);
+      return;
+    }
+    // Chunks of whole panels (each a contiguous block of B), several per thread for balance.
+    this.i32[p + 16] = PANEL_W * Math.max(1, Math.ceil(panels / (threads * CHUNKS_PER_THREAD)));
+    this.runJob(KIND_SMALL, Math.ceil(n / (this.i32[p + 16] as number)), threads);
+  }
+
+  /**
+   * Address of the resident copy of `buf` as a K x N matrix in the panel layout (asm/small.ts
+   * `smallPanels`: panel t holds columns [16t, 16t + 16) of all K rows, contiguous, zeros past N),
+   * laid out again when the resident generation moved on; -1 when it does not fit or `buf` is
+   * shorter than K x N.
+   */
+  private residentPanels(buf: Float32Array, k: number, n: number): number {
+    if (buf.length < k * n || k === 0) return -1;
+    const gen = residentGeneration();
+    let entry = this.panels.get(buf);
+    if (entry !== undefined && (entry.k !== k || entry.n !== n)) return -1;
+    if (entry === undefined) {
+      const panels = Math.ceil(n / PANEL_W);
+      const ptr = this.residentAlloc(panels * k * PANEL_W * 4);
+      if (ptr < 0) return -1;
+      entry = { ptr, generation: gen - 1, k, n };
+      this.panels.set(buf, entry);
+    }
+    if (entry.generation !== gen) {
+      writePanels(this.f32, entry.ptr >> 2, buf, k, n);
+      entry.generation = gen;
+    }
+    return entry.ptr;
+  }
+
   /** Small-M path on one thread over a resident B: all of it in one sweep, in memory order. */
   private runSmallResident(transB: boolean, rowsB: number, n: number, b: Placed): void {
     const params = this.layout.params;
@@ -651,6 +710,7 @@ export class WasmGemm {
     if (bytes > RESIDENT_BYTES) return -1;
     if (this.residentEnd + bytes - this.layout.dynamic > RESIDENT_BYTES) {
       this.resident = new WeakMap();
+      this.panels = new WeakMap();
       this.kept = new WeakMap();
       this.residentEnd = this.layout.dynamic;
     }
@@ -742,6 +802,22 @@ function copyRowsIn(dst: Float32Array, src: Float32Array, off: number, rows: num
   for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * ld, off + r * ld + cols), at + r * cols);
 }
 
+/** Writes the K x N row-major `src` at dst[at ...] in the panel layout of `WasmGemm.residentPanels`. */
+function writePanels(dst: Float32Array, at: number, src: Float32Array, k: number, n: number): void {
+  const panels = Math.ceil(n / PANEL_W);
+  for (let t = 0; t < panels; t++) {
+    const j = t * PANEL_W;
+    const w = Math.min(PANEL_W, n - j);
+    const base = at + t * k * PANEL_W;
+    for (let p = 0; p < k; p++) {
+      const d = base + p * PANEL_W;
+      const o = p * n + j;
+      for (let l = 0; l < w; l++) dst[d + l] = src[o + l] as number;
+      for (let l = w; l < PANEL_W; l++) dst[d + l] = 0;
+    }
+  }
+}
+
 /** dst[at ...] = m rows of n floats, each the first n of `row` (one row written, then doubled by copyWithin). */
 function fillRows(dst: Float32Array, row: Float32Array, m: number, n: number, at: number): void {
   dst.set(row.length === n ? row : row.subarray(0, n), at);
@@ -782,6 +858,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const smallInit = exported(instance.exports, 'smallInit');
   const smallStream = exported(instance.exports, 'smallStream');
   const smallDots = exported(instance.exports, 'smallDots');
+  const smallPanels = exported(instance.exports, 'smallPanels');
   const heapBase = exported(instance.exports, 'heapBase');
   const rowMax = exported(instance.exports, 'rowMax');
   const expSum = exported(instance.exports, 'expSum');
@@ -808,6 +885,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     smallInit: (params) => void smallInit(params),
     smallStream: (params, p0, p1, b, ldb) => void smallStream(params, p0, p1, b, ldb),
     smallDots: (params, j0, j1, b, ldb) => void smallDots(params, j0, j1, b, ldb),
+    smallPanels: (params, t0, t1) => void smallPanels(params, t0, t1),
     heapBase: () => heapBase(),
     rowMax: (ptr, n) => rowMax(ptr, n),
     expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),
