@@ -18,7 +18,7 @@
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, withoutBias, type GemmArgs } from './gemm.js';
 import { align, byteRegions, growMemory, PAGE } from './memory.js';
-import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey, sizeBucket } from './pool-choice.js';
+import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey, ShapeKeyMemo, sizeBucket } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
 
@@ -174,20 +174,29 @@ export const PICK_OUT_BYTES = 32;
  * near-tie row from the m x n logits at cPtr; f32 and i32 view the whole memory (int8.ts reads its own too).
  */
 export function readPickRows(f32: Float32Array, i32: Int32Array, cPtr: number, m: number, n: number, outPtr: number, out: PickRows): void {
-  const f64 = new Float64Array(f32.buffer, outPtr, (m * PICK_OUT_BYTES) / 8);
+  const f64 = f64View(f32);
   out.ties.clear();
   for (let r = 0; r < m; r++) {
     const w = (outPtr + r * PICK_OUT_BYTES) >> 2;
     out.ok[r] = i32[w + 7] === 1 ? 1 : 0;
     if (out.ok[r] === 0) continue;
-    out.max[r] = f64[(r * PICK_OUT_BYTES) / 8] as number;
-    out.sum[r] = f64[(r * PICK_OUT_BYTES) / 8 + 1] as number;
+    out.max[r] = f64[(outPtr + r * PICK_OUT_BYTES) >> 3] as number;
+    out.sum[r] = f64[((outPtr + r * PICK_OUT_BYTES) >> 3) + 1] as number;
     const best = i32[w + 4] as number;
     out.best[r] = best;
     out.bestLogit[r] = f32[w + 5] as number;
     const from = i32[w + 6] as number;
     if (from >= 0) out.ties.set(r, { from, logits: f32.slice((cPtr >> 2) + r * n + from, (cPtr >> 2) + r * n + best) });
   }
+}
+
+/** The last Float64Array view `f64View` made (one per memory and size, not one per pick). */
+let lastF64: Float64Array | null = null;
+
+/** A Float64Array over all of f32's memory (f32 views the whole memory from byte 0). */
+function f64View(f32: Float32Array): Float64Array {
+  if (lastF64 === null || lastF64.buffer !== f32.buffer || lastF64.length * 2 !== f32.length) lastF64 = new Float64Array(f32.buffer, 0, f32.length >> 1);
+  return lastF64;
 }
 
 /** Rows per chunk of a greedy pick job over the pool. */
@@ -210,11 +219,15 @@ export class WasmGemm {
   readonly layout: MemoryLayout;
   private f32: Float32Array;
   private i32: Int32Array;
+  private f64: Float64Array;
   /**
    * Whether the pool pays, measured per shape (pool-choice.ts), for each shape above PARALLEL_MIN_FLOPS
    * (or a few-row product with a B of PARALLEL_MIN_SMALL_B floats).
    */
   private readonly choice: PoolChoice;
+  /** Timing keys of the last shape of a product and of a pick (pool-choice.ts ShapeKeyMemo). */
+  private readonly keys = new ShapeKeyMemo();
+  private readonly pickKeys = new ShapeKeyMemo('pick ');
   /** Resident copies by buffer (weak: a dropped model's weights do not stay reachable). */
   private resident = new WeakMap<Float32Array, ResidentCopy>();
   /** Resident copies in the panel layout (few-row products, op(B) = B), by buffer, with the K x N they were laid out for. */
@@ -245,6 +258,7 @@ export class WasmGemm {
     this.choice = new PoolChoice(threads);
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    this.f64 = new Float64Array(memory.buffer);
     this.residentEnd = this.layout.dynamic;
     this.dynamic = this.layout.dynamic;
     this.reserve(this.layout.dynamic);
@@ -259,19 +273,20 @@ export class WasmGemm {
    * Greedy decoding's output layer: the logits C = op(A) * op(B) (+ `bias` on every row, added as
    * `linear` adds it: C starts as the bias rows and the product comes on with beta = 1) stay in linear
    * memory, and asm/greedy.ts picks each row's word there (over the pool when the product runs on
-   * it), so the logits are never copied out. args.c, args.beta and the C offsets are not used.
+   * it), so the logits are never copied out. args.c, args.beta, args.bias and the C offsets are not used.
    * False (nothing written) when it cannot run: k = 0, or memory cannot grow.
    */
   greedyPick(args: GemmArgs, bias: Float32Array | null, skip0: number, skip1: number, out: PickRows): boolean {
     if (args.m === 0 || args.n === 0 || args.k === 0) return false;
-    return this.product({ ...args, beta: bias === null ? 0 : 1, cOffset: 0, ldc: args.n }, { bias, skip0, skip1, out });
+    return this.product(args, { bias, skip0, skip1, out });
   }
 
   /** The product of `gemm`, then C copied out, or with `pick` the greedy pick run on C where it is. */
   private product(args: GemmArgs, pick: PickJob | null): boolean {
     const { m, n, k } = args;
     if (m === 0 || n === 0) return true;
-    const beta = args.beta ?? 0;
+    // A pick's C starts as its bias rows (beta 1) or zeros; its args' C, beta and offsets are not used.
+    const beta = pick === null ? args.beta ?? 0 : pick.bias === null ? 0 : 1;
     if (k === 0) {
       scaleC(withoutBias(args), beta);
       return true;
@@ -279,8 +294,8 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const key = this.parallel && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B)) ? shapeKey(args) : '';
-    const call = this.choice.plan(pick !== null && key !== '' ? `pick ${key}` : key);
+    const timed = this.parallel !== undefined && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B));
+    const call = this.choice.plan(!timed ? '' : pick !== null ? this.pickKeys.of(args) : this.keys.of(args));
     const threads = call.threads;
     if (threads === 1 && this.alone) {
       const done = this.alone.product(args, pick);
@@ -388,7 +403,7 @@ export class WasmGemm {
     i32[(p + 144) >> 2] = outPtr;
     i32[(p + 148) >> 2] = pick.skip0;
     i32[(p + 152) >> 2] = pick.skip1;
-    new Float64Array(this.memory.buffer, p + 160, 1)[0] = Math.log(n);
+    this.f64[(p + 160) >> 3] = Math.log(n);
     this.runJob(KIND_GREEDY, Math.ceil(m / per), threads);
     readPickRows(this.f32, this.i32, cPtr, m, n, outPtr, pick.out);
   }
@@ -779,10 +794,14 @@ export class WasmGemm {
 
   /** Makes linear memory at least `bytes` long; false when it cannot grow that far. */
   private reserve(bytes: number): boolean {
+    // The views already reach that far (a grown unshared memory detaches them: length 0): nothing to ask the
+    // memory (its buffer getter costs more than the few-row products of batch-1 decoding can spare).
+    if (bytes <= this.f32.length * 4) return true;
     if (!growMemory(this.memory, bytes)) return false;
     if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
+      this.f64 = new Float64Array(this.memory.buffer);
     }
     return true;
   }
