@@ -234,6 +234,39 @@ export function smallPanels(params: usize, t0: i32, t1: i32): void {
 }
 
 /**
+ * Lays out the K x N row-major floats at `src` (row stride N) in the panel layout of `smallPanels` at `dst`
+ * (panel t: columns [16t, 16t + 16) of all K rows, contiguous, zeros past N). `dst` must not overlap `src`.
+ */
+export function panelize(src: usize, dst: usize, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  const full = n >> 4;
+  let d = dst;
+  for (let t = 0; t < full; t++) {
+    let s = src + (<usize>t << 6);
+    for (let p = 0; p < k; p++) {
+      v128.store(d, v128.load(s));
+      v128.store(d, v128.load(s, 16), 16);
+      v128.store(d, v128.load(s, 32), 32);
+      v128.store(d, v128.load(s, 48), 48);
+      s += rowBytes;
+      d += 64;
+    }
+  }
+  const w = n - (full << 4);
+  if (w == 0) return;
+  let s = src + (<usize>full << 6);
+  for (let p = 0; p < k; p++) {
+    v128.store(d, f32x4.splat(0));
+    v128.store(d, f32x4.splat(0), 16);
+    v128.store(d, f32x4.splat(0), 32);
+    v128.store(d, f32x4.splat(0), 48);
+    for (let l = 0; l < w; l++) store<f32>(d + (<usize>l << 2), load<f32>(s + (<usize>l << 2)));
+    s += rowBytes;
+    d += 64;
+  }
+}
+
+/**
  * The last panel of `smallPanels` (columns [j, min(j + 16, n)) of one row of C at `row`, A's row at
  * `ai`), when it reaches past n4 = n rounded down to 4: whole groups of four columns in vector lanes,
  * the columns from n4 on one by one (scalar multiply and add, as `accumRows` sums them).

@@ -30,6 +30,7 @@ export interface GemmKernels {
   smallStream(params: number, p0: number, p1: number, b: number, ldb: number): void;
   smallDots(params: number, j0: number, j1: number, b: number, ldb: number): void;
   smallPanels(params: number, t0: number, t1: number): void;
+  panelize(src: number, dst: number, k: number, n: number): void;
   heapBase(): number;
   /** Row kernels (asm/vec.ts). */
   rowMax(ptr: number, n: number): number;
@@ -666,7 +667,11 @@ export class WasmGemm {
       this.panels.set(buf, entry);
     }
     if (entry.generation !== gen) {
-      writePanels(this.f32, entry.ptr >> 2, buf, k, n);
+      // Row-major into the per-call region, laid out from there (asm/small.ts panelize).
+      const src = align(this.dynamic, 64);
+      if (!this.reserve(src + k * n * 4)) return -1;
+      this.f32.set(buf.subarray(0, k * n), src >> 2);
+      this.kernels.panelize(src, entry.ptr, k, n);
       entry.generation = gen;
     }
     return entry.ptr;
@@ -821,22 +826,6 @@ function copyRowsIn(dst: Float32Array, src: Float32Array, off: number, rows: num
   for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * ld, off + r * ld + cols), at + r * cols);
 }
 
-/** Writes the K x N row-major `src` at dst[at ...] in the panel layout of `WasmGemm.residentPanels`. */
-function writePanels(dst: Float32Array, at: number, src: Float32Array, k: number, n: number): void {
-  const panels = Math.ceil(n / PANEL_W);
-  for (let t = 0; t < panels; t++) {
-    const j = t * PANEL_W;
-    const w = Math.min(PANEL_W, n - j);
-    const base = at + t * k * PANEL_W;
-    for (let p = 0; p < k; p++) {
-      const d = base + p * PANEL_W;
-      const o = p * n + j;
-      for (let l = 0; l < w; l++) dst[d + l] = src[o + l] as number;
-      for (let l = w; l < PANEL_W; l++) dst[d + l] = 0;
-    }
-  }
-}
-
 /** dst[at ...] = m rows of n floats, each the first n of `row` (one row written, then doubled by copyWithin). */
 function fillRows(dst: Float32Array, row: Float32Array, m: number, n: number, at: number): void {
   dst.set(row.length === n ? row : row.subarray(0, n), at);
@@ -878,6 +867,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const smallStream = exported(instance.exports, 'smallStream');
   const smallDots = exported(instance.exports, 'smallDots');
   const smallPanels = exported(instance.exports, 'smallPanels');
+  const panelize = exported(instance.exports, 'panelize');
   const heapBase = exported(instance.exports, 'heapBase');
   const rowMax = exported(instance.exports, 'rowMax');
   const expSum = exported(instance.exports, 'expSum');
@@ -905,6 +895,7 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     smallStream: (params, p0, p1, b, ldb) => void smallStream(params, p0, p1, b, ldb),
     smallDots: (params, j0, j1, b, ldb) => void smallDots(params, j0, j1, b, ldb),
     smallPanels: (params, t0, t1) => void smallPanels(params, t0, t1),
+    panelize: (src, dst, k, n) => void panelize(src, dst, k, n),
     heapBase: () => heapBase(),
     rowMax: (ptr, n) => rowMax(ptr, n),
     expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),
