@@ -101,7 +101,7 @@ interface Int8Kernels {
   greedyPick(ptr: number, m: number, d: number, skip0: number, skip1: number, logD: number, out: number): void;
 }
 
-/** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16), scales and row sums. */
+/** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16; rows interleaved in groups of four, see writeWeight), scales and row sums. */
 interface PlacedWeight {
   w: number;
   ws: number;
@@ -179,8 +179,10 @@ class Heap {
 }
 
 /**
- * Writes q as the kernels read it at the regions `at` (weightRegions): its output units as rows of kp
- * values (transposed when q is stored by input, zero padded), np scales (0 past n) and np row sums.
+ * Writes q as the kernels read it at the regions `at` (weightRegions): its output units (transposed when q
+ * is stored by input) in groups of four, each group's four rows interleaved by 16 values (asm/int8.ts
+ * `weightAt`: for each 16 values of K, 16 of unit 4g, then of 4g + 1, 4g + 2, 4g + 3: the kernels read a
+ * group front to back), zero padded to np units of kp values; np scales (0 past n) and np row sums.
  */
 function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly number[]): void {
   const { n, k, np, kp } = s;
@@ -190,17 +192,12 @@ function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly 
   const sums = new Int32Array(np);
   dst.fill(0, pw, pw + np * kp);
   for (let j = 0; j < n; j++) {
-    const row = pw + j * kp;
+    const group = pw + (j >> 2) * 4 * kp + (j & 3) * 16;
     let sum = 0;
-    if (q.axis === 0) {
-      dst.set(v.subarray(j * k, (j + 1) * k), row);
-      for (let p = 0; p < k; p++) sum += v[j * k + p] as number;
-    } else {
-      for (let p = 0; p < k; p++) {
-        const x = v[p * n + j] as number;
-        dst[row + p] = x;
-        sum += x;
-      }
+    for (let p = 0; p < k; p++) {
+      const x = (q.axis === 0 ? v[j * k + p] : v[p * n + j]) as number;
+      dst[group + (p >> 4) * 64 + (p & 15)] = x;
+      sum += x;
     }
     sums[j] = sum;
   }
