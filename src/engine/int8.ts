@@ -179,10 +179,18 @@ class Heap {
 }
 
 /**
+ * Byte offset of value p of output unit j in the kernels' weight layout (rows of kp values): groups of four
+ * units, each group holding for every 16 values of K those of unit 4g, then 4g + 1, 4g + 2, 4g + 3 (asm/int8.ts
+ * `weightAt`), so the product reads a group as one stream.
+ */
+export function weightIndex(j: number, p: number, kp: number): number {
+  return (j >> 2) * 4 * kp + (p >> 4) * 64 + (j & 3) * 16 + (p & 15);
+}
+
+/**
  * Writes q as the kernels read it at the regions `at` (weightRegions): its output units (transposed when q
- * is stored by input) in groups of four, each group's four rows interleaved by 16 values (asm/int8.ts
- * `weightAt`: for each 16 values of K, 16 of unit 4g, then of 4g + 1, 4g + 2, 4g + 3: the kernels read a
- * group front to back), zero padded to np units of kp values; np scales (0 past n) and np row sums.
+ * is stored by input) in the layout of `weightIndex`, zero padded to np units of kp values; np scales (0
+ * past n) and np row sums.
  */
 function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly number[]): void {
   const { n, k, np, kp } = s;
@@ -192,11 +200,10 @@ function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly 
   const sums = new Int32Array(np);
   dst.fill(0, pw, pw + np * kp);
   for (let j = 0; j < n; j++) {
-    const group = pw + (j >> 2) * 4 * kp + (j & 3) * 16;
     let sum = 0;
     for (let p = 0; p < k; p++) {
       const x = (q.axis === 0 ? v[j * k + p] : v[p * n + j]) as number;
-      dst[group + (p >> 4) * 64 + (p & 15)] = x;
+      dst[pw + weightIndex(j, p, kp)] = x;
       sum += x;
     }
     sums[j] = sum;
