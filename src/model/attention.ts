@@ -185,18 +185,20 @@ export function makeAttention(config: RnnModelConfig, params: ParamStore, prefix
 
 /**
  * The memory for a new set of rows (beam search and finished-sentence compaction): row r of the
- * result is row rows[r] of `memory`. Inference only (no gradient).
+ * result is row rows[r] of `memory` (with an attention session of its own when `memory` had one). Inference
+ * only (no gradient).
  */
 export function selectMemory(memory: AttentionMemory, rows: Int32Array): AttentionMemory {
   const lengths = new Int32Array(rows.length);
   for (let r = 0; r < rows.length; r++) lengths[r] = memory.lengths[rows[r]];
   const values = gatherRows(memory.values, rows);
-  return {
-    values,
-    keys: memory.keys === null ? null : memory.keys === memory.values ? values : gatherRows(memory.keys, rows),
-    lengths,
-    summary: gatherRows(memory.summary, rows),
-  };
+  const keys = memory.keys === null ? null : memory.keys === memory.values ? values : gatherRows(memory.keys, rows);
+  const summary = gatherRows(memory.summary, rows);
+  // Additive attention: the selected rows get a session of their own, so the steps after a selection (greedy's
+  // finished sentences dropped, beam search's hypotheses) keep their keys and values in the engine's memory too.
+  const old = memory.session;
+  const session = old !== undefined && keys !== null ? new AttentionSession(keys, old.v, values, lengths) : undefined;
+  return { values, keys, lengths, summary, ...(session === undefined ? {} : { session }) };
 }
 
 function checkMemory(op: string, states: Tensor, lengths: Int32Array): void {

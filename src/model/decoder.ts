@@ -11,7 +11,8 @@
  *
  * Speed: the embedding half of the layer-0 input projection, y_{t-1}·W_ih + b_ih, is one GEMM over
  * all T steps during training (`embedInputs`); only the input-feeding half h~_{t-1}·W_feed stays in the
- * loop. The output layer runs once over all B·T attentional vectors (`logits`).
+ * loop. The output layer runs once over all B·T attentional vectors (`logits`). In inference (`inferStep`) the
+ * embedding half is read from a table of every target word's projection, made once per weights when it pays.
  *
  * Parameters: decoder.embedding.weight (Vt, E); decoder.rnn.l<l>.* (rnn.ts, layer 0 input E) and
  * decoder.rnn.l0.weight_feed (H, G·H) with input feeding; decoder.attention.* (attention.ts);
@@ -20,7 +21,10 @@
  */
 import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputCrossEntropy, pickFromLogProbs, tanh, type CrossEntropyResult, type CrossEntropyOptions, type PickResult } from '../engine/ops.js';
 import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
-import type { Tensor } from '../engine/tensor.js';
+import { gemm, residentGeneration } from '../engine/gemm.js';
+import { int8Of, type QuantizedMatrix } from '../engine/int8.js';
+import { SMALL_M } from '../engine/wasm.js';
+import { output, type Tensor } from '../engine/tensor.js';
 import { makeAttention, type Attention, type AttentionMemory } from './attention.js';
 import { gateCount, type RnnModelConfig } from './config.js';
 import type { Dropper, Encoded } from './encoder.js';
@@ -47,6 +51,29 @@ export interface DecoderStepResult {
   context: Tensor;
 }
 
+/**
+ * Most floats (Vt x G·H, 16 MiB) of the table of every target word's input projection that inference keeps
+ * (`Decoder.inferStep`); a larger one is not made and each step projects its rows as training does.
+ */
+export const INPUT_TABLE_MAX_FLOATS = 1 << 22;
+
+/**
+ * The table costs the projection of Vt rows. It is made once the steps since the weights last changed have
+ * projected this share of Vt rows one by one (a decode of a few sentences, or one between training steps,
+ * does not pay for it; a longer one, or a server's stream of requests, does after a few steps).
+ */
+export const INPUT_TABLE_AFTER = 0.25;
+
+/** The input projection of every target word (null until it pays) and what it is made from. */
+interface InputTable {
+  rows: Float32Array | null;
+  /** Rows projected one by one by the steps since these weights (while `rows` is null). */
+  projected: number;
+  generation: number;
+  sources: Float32Array[];
+  int8: QuantizedMatrix | undefined;
+}
+
 /** The gradient sums of a decoder's per-step weights over the steps of one batch (engine/fused/step-grads.ts). */
 export interface DecoderStepGrads {
   feed: StepGrads | null;
@@ -65,6 +92,7 @@ export class Decoder {
   private readonly outputBias: Tensor;
   private readonly bridgeWeight: Tensor | null;
   private readonly bridgeBias: Tensor | null;
+  private inputTable: InputTable | null = null;
 
   constructor(
     private readonly config: RnnModelConfig,
@@ -134,10 +162,80 @@ export class Decoder {
   step(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper, sums?: DecoderStepGrads): DecoderStepResult {
     let input = x;
     if (this.feedWeight !== null) {
-      if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
       const feed = sums?.feed;
-      input = add(input, feed ? stepLinear(state.feed, feed) : linear(state.feed, this.feedWeight)); // (N, G·H)
+      input = add(input, feed ? stepLinear(this.feedOf(state), feed) : linear(this.feedOf(state), this.feedWeight)); // (N, G·H)
     }
+    return this.advance(input, state, memory, drop, sums);
+  }
+
+  /**
+   * Inference (no dropout, no gradient): `step` for previous words prev (N), with the bits of
+   * step(embedInputs(prev)): y_{t-1}·W_ih + b_ih is read from a table of every target word's projection, made
+   * by one product over all Vt rows (when it pays, INPUT_TABLE_AFTER) and kept while the weights stay the same,
+   * and h~_{t-1}·W_feed is added to the rows as they are read. Each row of a product comes out the same
+   * whatever the number of rows, except that a float product of at most SMALL_M rows takes the engine's
+   * few-row path (another rounding): such steps, and every step while there is no table, give null and are
+   * run by `step` (the int8 GEMM computes every row alike: its steps use the table at any size).
+   */
+  inferStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecoderStepResult | null {
+    const n = prev.length;
+    const rows = this.inputRows(n);
+    if (rows === null) return null;
+    const gh = (this.layers[0] as RnnLayer).weightIh.shape[1] as number;
+    const vocab = this.config.tgtVocabSize;
+    const input = output([n, gh], []);
+    const y = input.data;
+    const f = this.feedWeight === null ? null : linear(this.feedOf(state), this.feedWeight).data; // (N, G·H)
+    for (let r = 0; r < n; r++) {
+      const id = prev[r] as number;
+      if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${r} outside [0, ${vocab})`);
+      const o = r * gh;
+      const t = id * gh;
+      if (f === null) y.set(rows.subarray(t, t + gh), o);
+      else for (let j = 0; j < gh; j++) y[o + j] = (rows[t + j] as number) + (f[o + j] as number);
+    }
+    return this.advance(input, state, memory, (t) => t);
+  }
+
+  /** h~_{t-1} of the state (input feeding). */
+  private feedOf(state: DecoderState): Tensor {
+    if (state.feed === null) throw new Error('Decoder.step: input feeding is on but the state has no feed vector');
+    return state.feed;
+  }
+
+  /**
+   * E·W_ih + b_ih (Vt, G·H) for the weights as they are now (`inferStep`, a step of n rows), or null: too large,
+   * a float step of at most SMALL_M rows, or not yet paid for (its rows are counted). Made again when a weight
+   * was written since (another resident generation: optimizer steps, `parametersChanged`), replaced, or
+   * registered as int8 (its product then takes the int8 GEMM, as a step's does).
+   */
+  private inputRows(n: number): Float32Array | null {
+    const layer = this.layers[0] as RnnLayer;
+    const vocab = this.config.tgtVocabSize;
+    const e = layer.weightIh.shape[0] as number;
+    const gh = layer.weightIh.shape[1] as number;
+    const int8 = int8Of(layer.weightIh.data);
+    if (vocab * gh > INPUT_TABLE_MAX_FLOATS || (int8 === undefined && n <= SMALL_M)) return null;
+    const sources = [this.embedding.data, layer.weightIh.data, layer.biasIh.data];
+    const generation = residentGeneration();
+    let t = this.inputTable;
+    if (t === null || t.generation !== generation || t.int8 !== int8 || t.sources.some((s, i) => s !== sources[i])) {
+      t = { rows: null, projected: 0, generation, sources, int8 };
+      this.inputTable = t;
+    }
+    if (t.rows !== null) return t.rows;
+    t.projected += n;
+    if (t.projected < INPUT_TABLE_AFTER * vocab) return null;
+    const rows = new Float32Array(vocab * gh);
+    // linear(embedding rows, W_ih, b_ih)'s product, over all Vt rows at once.
+    gemm({ m: vocab, n: gh, k: e, a: this.embedding.data, b: layer.weightIh.data, c: rows, beta: 1, bias: layer.biasIh.data, bResident: layer.weightIh.requiresGrad });
+    t.rows = rows;
+    return rows;
+  }
+
+  /** The rest of a step from the layer-0 input (N, G·H): the recurrent layers, the attention, the attentional vector. */
+  private advance(x: Tensor, state: DecoderState, memory: AttentionMemory, drop: Dropper, sums?: DecoderStepGrads): DecoderStepResult {
+    let input = x;
     const layers: RnnState[] = [];
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as RnnLayer;

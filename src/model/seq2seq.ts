@@ -17,7 +17,7 @@ import { Rng } from '../engine/random.js';
 import { activeTape, ShapeError, Tensor } from '../engine/tensor.js';
 import { selectMemory, type AttentionMemory } from './attention.js';
 import { parseRnnConfig, type RnnModelConfig } from './config.js';
-import { Decoder, type DecoderState } from './decoder.js';
+import { Decoder, type DecoderState, type DecoderStepResult } from './decoder.js';
 import { Encoder, type Dropper, type Encoded } from './encoder.js';
 import { rowOf, vectorsOf, type Explainable, type ExplainMemory, type StepInside } from './explain.js';
 import { ModelBase } from './model-base.js';
@@ -134,11 +134,18 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
     return this.initDecoder(this.encode(batch.src, batch.srcLengths, batch.size, batch.srcLen));
   }
 
+  /**
+   * The decoder step of the inference methods: from the table of every target word's input projection when
+   * not training and nothing is recorded (Decoder.inferStep), else embedInputs then step as in training.
+   */
+  private stepRows(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecoderStepResult {
+    const r = !this.training && activeTape()?.recording !== true ? this.decoder.inferStep(prev, state, memory) : null;
+    return r ?? this.decoder.step(this.decoder.embedInputs(prev, [prev.length], this.drop), state, memory, this.drop);
+  }
+
   /** One step for N rows: prev (N) previous target ids (BOS first) -> log-probabilities (N, Vt). */
   decodeStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecodeStepResult {
-    const n = prev.length;
-    const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
-    const r = this.decoder.step(x, state, memory, this.drop);
+    const r = this.stepRows(prev, state, memory);
     return { state: r.state, logProbs: logSoftmax(this.decoder.logits(r.attentional)), weights: r.weights };
   }
 
@@ -148,9 +155,7 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
    * written out).
    */
   greedyStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): GreedyStepResult {
-    const n = prev.length;
-    const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
-    const r = this.decoder.step(x, state, memory, this.drop);
+    const r = this.stepRows(prev, state, memory);
     const { words, logProbs } = this.decoder.pick(r.attentional, [PAD, BOS]);
     return { state: r.state, words, logProbs, weights: r.weights };
   }
@@ -161,8 +166,7 @@ export class Seq2Seq extends ModelBase implements TrainableModel<DecoderState, A
    */
   explainStep(prev: Int32Array, state: DecoderState, memory: AttentionMemory): DecodeStepResult & { inside: StepInside[] } {
     const n = prev.length;
-    const x = this.decoder.embedInputs(prev, [n], this.drop); // (N, G·H)
-    const r = this.decoder.step(x, state, memory, this.drop);
+    const r = this.stepRows(prev, state, memory);
     const scores = this.decoder.attention.scores(r.query, memory); // (N, S) or null
     const inside = Array.from({ length: n }, (_, row): StepInside => {
       const len = memory.lengths[row] as number;

@@ -167,3 +167,29 @@ test("greedy through the model's greedyStep (fused output layer) gives exactly d
     }
   }
 });
+
+test('additive attention keeps an engine session after rows are selected (greedy drops finished sentences, beam search): the bits of the stateless op', async () => {
+  const { initEngine, shutdownEngine } = await import('../../src/engine/engine.js');
+  const { ATTENTION_SESSION_MIN, currentAttentionStepKernels, setAttentionStepKernels } = await import('../../src/engine/fused/attention.js');
+  await initEngine({ threads: 1 });
+  try {
+    const installed = currentAttentionStepKernels();
+    assert.ok(installed !== null);
+    // attentionHidden 128, sources of 4 to 12 words: 40 rows and most of the rows left after a selection are past ATTENTION_SESSION_MIN.
+    const m = new Seq2Seq(tinyConfig({ tgtVocabSize: 300, hidden: 16, embedding: 8, attentionHidden: 128 }), 5);
+    const bias = m.parameters().get('decoder.output.bias');
+    if (bias !== undefined) bias.data[EOS] = 0.01;
+    const rng = new Rng(4);
+    const batch = makeSourceBatch(Array.from({ length: 40 }, () => Array.from({ length: 4 + rng.int(9) }, () => 4 + rng.int(7))));
+    const sizes = new Set<number>();
+    setAttentionStepKernels({ ...installed, scores: (sh, ...rest) => { sizes.add(sh.batch); return installed.scores(sh, ...rest); } });
+    const withSession = { greedy: greedy(m, batch, { maxLenRatio: 2 }), beam: beamSearch(m, makeSourceBatch(sources(3, 8)), { beamSize: 4 }) };
+    assert.ok([...sizes].some((n) => n < 40 && n * batch.srcLen * 128 >= ATTENTION_SESSION_MIN), `the session ran after a selection (row counts ${[...sizes].join(', ')})`);
+    assert.ok([...sizes].some((n) => n === 32), 'beam search: 8 sentences x 4 hypotheses on the session');
+    setAttentionStepKernels(null); // every step on the stateless op
+    const stateless = { greedy: greedy(m, batch, { maxLenRatio: 2 }), beam: beamSearch(m, makeSourceBatch(sources(3, 8)), { beamSize: 4 }) };
+    assert.deepEqual(withSession, stateless);
+  } finally {
+    await shutdownEngine();
+  }
+});
