@@ -32,8 +32,11 @@ export const P_SB1 = 96;
 export const P_SC0 = 100;
 export const P_SC1 = 104;
 export const P_ITEMS = 108; // items per chunk
-// A pair job (asm/gemm.ts KIND_PAIR): the byte addresses of two parameter blocks, then the first's compute chunks.
+// A pair job (asm/gemm.ts KIND_PAIR): the byte addresses of two parameter blocks, then the first's compute chunks
+// (three words, 112-123).
 export const P_PAIR = 112;
+// Small-M path (asm/small.ts): 1 when B is in the panel layout (panels of PANEL_W columns, each K x PANEL_W contiguous).
+export const P_B_PANELS = 124;
 
 @inline export function pi(p: usize, off: usize): i32 {
   return load<i32>(p + off);

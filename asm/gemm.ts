@@ -21,7 +21,7 @@ import { batchedChunk } from './batched';
 import { greedyChunk } from './greedy';
 import { crossEntropyChunk } from './crossentropy';
 
-export { prepSmall, smallInit, smallStream, smallDots } from './small';
+export { prepSmall, smallInit, smallStream, smallDots, smallPanels, panelize } from './small';
 export { rowMax, expSum } from './vec';
 export { attnForward, attnBackward, attnScores, attnContext, attnStepBackward, attnFlush } from './attn';
 export { maskedSoftmax, maskedSoftmaxBackward } from './softmax';

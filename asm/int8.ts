@@ -3,7 +3,9 @@
 //   C (m x n) = beta * C + dequant(Xq) · dequant(Wq)ᵀ
 //
 // Weights W (n rows x kp values, K padded to a multiple of 16 with zeros) are int8 in [-127, 127] with
-// one float scale per row (output unit) and the row's integer sum. Activations X are quantized here,
+// one float scale per row (output unit) and the row's integer sum. Rows come in groups of four (np is a
+// multiple of 4), interleaved by 16 values (`weightAt`), so a group's four rows are read as one stream
+// (1.4-1.5x faster at batch 1 than four rows side by side). Activations X are quantized here,
 // per row, to 7 unsigned bits with a zero point: x ≈ s·(q - z), q in [0, 127]. One output is then
 //
 //   C[i][j] = s_i · ws_j · (Σ_k q_ik · w_jk  -  z_i · Σ_k w_jk)
@@ -44,6 +46,14 @@ export function valueBytes(): i32 {
 @inline function loadW(ptr: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return v128.load(ptr);
   return v128.load8x8_s(ptr);
+}
+
+/**
+ * Address of the `STEP` weights from value p (a multiple of STEP) of row r (0-3) of the group of four rows at
+ * g: the group holds, for each 16 values of K, 16 of row 0, then of rows 1, 2 and 3 (src/engine/int8.ts writeWeight).
+ */
+@inline function weightAt(g: usize, p: i32, r: i32): usize {
+  return g + (<usize>(p >> 4) << 6) + <usize>(r << 4) + <usize>(p & 15);
 }
 
 /** Horizontal sums of four i32x4 accumulators: [Σa0, Σa1, Σa2, Σa3]. */
@@ -114,8 +124,8 @@ export function quantizeRows(x: usize, m: i32, kp: i32, q: usize, scales: usize,
 
 /**
  * C (m x np floats, stride np) = beta·C + the int8 products of the quantized rows q (m x kp, with
- * scales xs and zero points xz) and the weight rows w (np x kp, scales ws, row sums wsum); np and kp
- * are multiples of 4 and 16.
+ * scales xs and zero points xz) and the weight rows w (np x kp in groups of four, `weightAt`; scales ws,
+ * row sums wsum); np and kp are multiples of 4 and 16.
  */
 export function gemmInt8(
   q: usize, xs: usize, xz: usize, m: i32, kp: i32, w: usize, ws: usize, wsum: usize, np: i32, c: usize, beta: f32,
@@ -151,25 +161,23 @@ function gemmColumns(
       const q0 = q + <usize>(i * rb);
       const q1 = q0 + <usize>rb;
       for (let j = jb; j < je; j += 4) {
-        const w0 = w + <usize>(j * rb);
-        const w1 = w0 + <usize>rb;
-        const w2 = w1 + <usize>rb;
-        const w3 = w2 + <usize>rb;
+        const g = w + <usize>(j * rb);
         let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
         let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
         for (let p = 0; p < rb; p += STEP) {
           const x0 = loadQ(q0 + <usize>p);
           const x1 = loadQ(q1 + <usize>p);
-          let b = loadW(w0 + <usize>p);
+          const at = weightAt(g, p, 0);
+          let b = loadW(at);
           a00 = dot(a00, b, x0);
           a10 = dot(a10, b, x1);
-          b = loadW(w1 + <usize>p);
+          b = loadW(at + 16);
           a01 = dot(a01, b, x0);
           a11 = dot(a11, b, x1);
-          b = loadW(w2 + <usize>p);
+          b = loadW(at + 32);
           a02 = dot(a02, b, x0);
           a12 = dot(a12, b, x1);
-          b = loadW(w3 + <usize>p);
+          b = loadW(at + 48);
           a03 = dot(a03, b, x0);
           a13 = dot(a13, b, x1);
         }
@@ -183,17 +191,15 @@ function gemmColumns(
     if (i < m) {
       const q0 = q + <usize>(i * rb);
       for (let j = jb; j < je; j += 4) {
-        const w0 = w + <usize>(j * rb);
-        const w1 = w0 + <usize>rb;
-        const w2 = w1 + <usize>rb;
-        const w3 = w2 + <usize>rb;
+        const g = w + <usize>(j * rb);
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
         for (let p = 0; p < rb; p += STEP) {
           const x0 = loadQ(q0 + <usize>p);
-          a0 = dot(a0, loadW(w0 + <usize>p), x0);
-          a1 = dot(a1, loadW(w1 + <usize>p), x0);
-          a2 = dot(a2, loadW(w2 + <usize>p), x0);
-          a3 = dot(a3, loadW(w3 + <usize>p), x0);
+          const at = weightAt(g, p, 0);
+          a0 = dot(a0, loadW(at), x0);
+          a1 = dot(a1, loadW(at + 16), x0);
+          a2 = dot(a2, loadW(at + 32), x0);
+          a3 = dot(a3, loadW(at + 48), x0);
         }
         const jo = <usize>j << 2;
         const c0 = c + (<usize>(i * np) << 2) + jo;

@@ -21,7 +21,7 @@
  */
 import { gemmReference, withoutBias, type GemmArgs } from './gemm.js';
 import { align, byteRegions as regions, growMemory, MAX_PAGES } from './memory.js';
-import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey } from './pool-choice.js';
+import { PARALLEL_MIN_FLOPS, PoolChoice, ShapeKeyMemo } from './pool-choice.js';
 import type { RunChunk } from './pool.js';
 import { PICK_OUT_BYTES, readPickRows, type PickJob, type PickRows } from './wasm.js';
 
@@ -101,7 +101,7 @@ interface Int8Kernels {
   greedyPick(ptr: number, m: number, d: number, skip0: number, skip1: number, logD: number, out: number): void;
 }
 
-/** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16), scales and row sums. */
+/** A weight matrix in linear memory: np rows (output units, padded to 4) of kp values (K padded to 16; rows interleaved in groups of four, see writeWeight), scales and row sums. */
 interface PlacedWeight {
   w: number;
   ws: number;
@@ -126,15 +126,14 @@ interface Int8Shape {
  * axis, strided or offset B, transposed A, alpha ≠ 1, beta other than 0 and 1, K = 0): the caller then
  * runs the float GEMM on the dequantized weights.
  */
-function int8Shape(args: GemmArgs, q: QuantizedMatrix): Int8Shape | null {
+function int8Shape(args: GemmArgs, q: QuantizedMatrix, beta = args.beta ?? 0, bias = args.bias): Int8Shape | null {
   const { n, k } = args;
   const transB = args.transB ?? false;
   const [r, c] = q.shape;
   if (q.axis !== (transB ? 0 : 1) || (transB ? r !== n || c !== k : r !== k || c !== n)) return null;
   if ((args.bOffset ?? 0) !== 0 || (args.ldb !== undefined && args.ldb !== c) || args.transA || (args.alpha ?? 1) !== 1) return null;
-  const beta = args.beta ?? 0;
   if ((beta !== 0 && beta !== 1) || k === 0) return null;
-  return { n, k, np: align(n, 4), kp: align(k, 16), beta, bias: beta !== 0 && args.bias !== undefined ? args.bias : null };
+  return { n, k, np: align(n, 4), kp: align(k, 16), beta, bias: beta !== 0 && bias !== undefined ? bias : null };
 }
 
 /**
@@ -142,7 +141,7 @@ function int8Shape(args: GemmArgs, q: QuantizedMatrix): Int8Shape | null {
  * the pick cannot run on it (no int8 shape, rows with padding: n not a multiple of 4, no rows).
  */
 function pickShape(args: GemmArgs, q: QuantizedMatrix, pick: PickJob): Int8Shape | null {
-  const s = int8Shape({ ...args, beta: pick.bias === null ? 0 : 1, ...(pick.bias === null ? {} : { bias: pick.bias }) }, q);
+  const s = int8Shape(args, q, pick.bias === null ? 0 : 1, pick.bias ?? undefined);
   return s === null || s.np !== s.n || args.m === 0 ? null : s;
 }
 
@@ -171,6 +170,8 @@ class Heap {
 
   /** Makes memory at least `bytes` long; false when it cannot grow that far. */
   reserve(bytes: number): boolean {
+    // The views already reach that far (a grown unshared memory detaches them: length 0).
+    if (bytes <= this.f32.length * 4) return true;
     if (!growMemory(this.memory, bytes)) return false;
     this.refresh();
     return true;
@@ -178,8 +179,18 @@ class Heap {
 }
 
 /**
- * Writes q as the kernels read it at the regions `at` (weightRegions): its output units as rows of kp
- * values (transposed when q is stored by input, zero padded), np scales (0 past n) and np row sums.
+ * Byte offset of value p of output unit j in the kernels' weight layout (rows of kp values): groups of four
+ * units, each group holding for every 16 values of K those of unit 4g, then 4g + 1, 4g + 2, 4g + 3 (asm/int8.ts
+ * `weightAt`), so the product reads a group as one stream.
+ */
+export function weightIndex(j: number, p: number, kp: number): number {
+  return (j >> 2) * 4 * kp + (p >> 4) * 64 + (j & 3) * 16 + (p & 15);
+}
+
+/**
+ * Writes q as the kernels read it at the regions `at` (weightRegions): its output units (transposed when q
+ * is stored by input) in the layout of `weightIndex`, zero padded to np units of kp values; np scales (0
+ * past n) and np row sums.
  */
 function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly number[]): void {
   const { n, k, np, kp } = s;
@@ -189,17 +200,11 @@ function writeWeight(q: QuantizedMatrix, s: Int8Shape, heap: Heap, at: readonly 
   const sums = new Int32Array(np);
   dst.fill(0, pw, pw + np * kp);
   for (let j = 0; j < n; j++) {
-    const row = pw + j * kp;
     let sum = 0;
-    if (q.axis === 0) {
-      dst.set(v.subarray(j * k, (j + 1) * k), row);
-      for (let p = 0; p < k; p++) sum += v[j * k + p] as number;
-    } else {
-      for (let p = 0; p < k; p++) {
-        const x = v[p * n + j] as number;
-        dst[row + p] = x;
-        sum += x;
-      }
+    for (let p = 0; p < k; p++) {
+      const x = (q.axis === 0 ? v[j * k + p] : v[p * n + j]) as number;
+      dst[pw + weightIndex(j, p, kp)] = x;
+      sum += x;
     }
     sums[j] = sum;
   }
@@ -385,6 +390,9 @@ export interface Int8Host {
 class Int8Pool {
   private readonly heap: Heap;
   private readonly choice: PoolChoice;
+  /** Timing keys of the last product and pick shapes (pool-choice.ts ShapeKeyMemo). */
+  private readonly keys = new ShapeKeyMemo();
+  private readonly pickKeys = new ShapeKeyMemo('pick ');
 
   constructor(
     private readonly host: Int8Host,
@@ -399,7 +407,7 @@ class Int8Pool {
     const s = int8Shape(args, q);
     if (s === null) return false;
     if (args.m === 0 || s.n === 0) return true;
-    const call = this.choice.plan(2 * args.m * s.n * s.k >= PARALLEL_MIN_FLOPS ? shapeKey(args) : '');
+    const call = this.choice.plan(2 * args.m * s.n * s.k >= PARALLEL_MIN_FLOPS ? this.keys.of(args) : '');
     if (call.threads > 1 && this.onPool(args, q, s)) {
       this.choice.record(call);
       return true;
@@ -420,7 +428,7 @@ class Int8Pool {
     if (s === null) return false;
     // Timed as a whole (product and pick) against the same on the one-thread instance, under a key of its own.
     const small = 2 * args.m * s.n * s.k < PARALLEL_MIN_FLOPS || this.host.pickAt === undefined;
-    const call = this.choice.plan(small ? '' : `pick ${shapeKey(args)}`);
+    const call = this.choice.plan(small ? '' : this.pickKeys.of(args));
     const done = call.threads > 1 ? this.onPool(args, q, s, pick) : this.alone.pick(args, q, pick);
     if (done) this.choice.record(call);
     return done;
@@ -442,7 +450,8 @@ class Int8Pool {
     if (call === null) return false;
     const [pp, px, pq, ps, pz, pc, po, pb] = call as [number, number, number, number, number, number, number, number];
     const heap = this.heap;
-    heap.refresh();
+    // The host grew the memory for these regions: views that reach their end are enough.
+    if (!heap.reserve(call[call.length - 1] as number)) return false;
     if (kept.fresh) writeWeight(q, s, heap, at);
     stageCall(heap.f32, args, s, px, pc, pb);
     const rows = m * kp >= QUANTIZE_POOL_MIN ? Math.ceil(m / (2 * threads)) : m;

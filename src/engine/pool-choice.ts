@@ -117,6 +117,32 @@ export function shapeKey(args: GemmArgs): string {
   return isResidentB(args) ? `${key},r` : key;
 }
 
+/**
+ * `prefix + shapeKey(args)`, remembered for the last shape asked: the few-row products of batch-1 decoding ask
+ * for the same key at every step, and building it (strings, logarithms) costs a good part of such a call.
+ */
+export class ShapeKeyMemo {
+  private m = -1;
+  private n = -1;
+  private k = -1;
+  private flags = -1;
+  private key = '';
+
+  constructor(private readonly prefix = '') {}
+
+  of(args: GemmArgs): string {
+    const flags = (args.transA ? 1 : 0) | (args.transB ? 2 : 0) | (isResidentB(args) ? 4 : 0);
+    if (args.m !== this.m || args.n !== this.n || args.k !== this.k || flags !== this.flags) {
+      this.m = args.m;
+      this.n = args.n;
+      this.k = args.k;
+      this.flags = flags;
+      this.key = this.prefix + shapeKey(args);
+    }
+    return this.key;
+  }
+}
+
 /** A size as a timing key part: exact up to 64, else its quarter-octave bucket (~4·log2). */
 export function sizeBucket(x: number): string {
   return x <= 64 ? `${x}` : `~${Math.round(4 * Math.log2(x))}`;

@@ -18,7 +18,7 @@
 import { gemmBatchedReference, operandShapes, type BatchedGemmArgs } from './batched.js';
 import { gemmReference, isResidentB, residentGeneration, withoutBias, type GemmArgs } from './gemm.js';
 import { align, byteRegions, growMemory, PAGE } from './memory.js';
-import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey, sizeBucket } from './pool-choice.js';
+import { PARALLEL_MIN_FLOPS, PoolChoice, shapeKey, ShapeKeyMemo, sizeBucket } from './pool-choice.js';
 import { copyOut, inputLayout, itemsPerChunk, outputLayout, placeOperand } from './wasm-batched.js';
 import type { RowStats } from './ops/vector.js';
 
@@ -29,6 +29,8 @@ export interface GemmKernels {
   smallInit(params: number): void;
   smallStream(params: number, p0: number, p1: number, b: number, ldb: number): void;
   smallDots(params: number, j0: number, j1: number, b: number, ldb: number): void;
+  smallPanels(params: number, t0: number, t1: number): void;
+  panelize(src: number, dst: number, k: number, n: number): void;
   heapBase(): number;
   /** Row kernels (asm/vec.ts). */
   rowMax(ptr: number, n: number): number;
@@ -86,6 +88,10 @@ export function smallConcatExact(m: number, width: number): boolean {
 }
 /** Columns per chunk of the small-M path. */
 const SMALL_NB = 128;
+/** Columns per panel of a resident B in the panel layout (asm/small.ts PANEL_W). */
+const PANEL_W = 16;
+/** Word of the parameter block that says B is in the panel layout (asm/common.ts P_B_PANELS, byte 124). */
+const P_B_PANELS_WORD = 31;
 /** Floats of B per block the one-thread small-M path copies and consumes while it is in cache (128 KiB). */
 const STREAM_FLOATS = 32768;
 /** Products below PARALLEL_MIN_FLOPS stay on the calling thread (pool-choice.ts; the int8 GEMM uses it too). */
@@ -172,20 +178,29 @@ export const PICK_OUT_BYTES = 32;
  * near-tie row from the m x n logits at cPtr; f32 and i32 view the whole memory (int8.ts reads its own too).
  */
 export function readPickRows(f32: Float32Array, i32: Int32Array, cPtr: number, m: number, n: number, outPtr: number, out: PickRows): void {
-  const f64 = new Float64Array(f32.buffer, outPtr, (m * PICK_OUT_BYTES) / 8);
+  const f64 = f64View(f32);
   out.ties.clear();
   for (let r = 0; r < m; r++) {
     const w = (outPtr + r * PICK_OUT_BYTES) >> 2;
     out.ok[r] = i32[w + 7] === 1 ? 1 : 0;
     if (out.ok[r] === 0) continue;
-    out.max[r] = f64[(r * PICK_OUT_BYTES) / 8] as number;
-    out.sum[r] = f64[(r * PICK_OUT_BYTES) / 8 + 1] as number;
+    out.max[r] = f64[(outPtr + r * PICK_OUT_BYTES) >> 3] as number;
+    out.sum[r] = f64[((outPtr + r * PICK_OUT_BYTES) >> 3) + 1] as number;
     const best = i32[w + 4] as number;
     out.best[r] = best;
     out.bestLogit[r] = f32[w + 5] as number;
     const from = i32[w + 6] as number;
     if (from >= 0) out.ties.set(r, { from, logits: f32.slice((cPtr >> 2) + r * n + from, (cPtr >> 2) + r * n + best) });
   }
+}
+
+/** The last Float64Array view `f64View` made (one per memory and size, not one per pick). */
+let lastF64: Float64Array | null = null;
+
+/** A Float64Array over all of f32's memory (f32 views the whole memory from byte 0). */
+function f64View(f32: Float32Array): Float64Array {
+  if (lastF64 === null || lastF64.buffer !== f32.buffer || lastF64.length * 2 !== f32.length) lastF64 = new Float64Array(f32.buffer, 0, f32.length >> 1);
+  return lastF64;
 }
 
 /** Rows per chunk of a greedy pick job over the pool. */
@@ -208,13 +223,19 @@ export class WasmGemm {
   readonly layout: MemoryLayout;
   private f32: Float32Array;
   private i32: Int32Array;
+  private f64: Float64Array;
   /**
    * Whether the pool pays, measured per shape (pool-choice.ts), for each shape above PARALLEL_MIN_FLOPS
    * (or a few-row product with a B of PARALLEL_MIN_SMALL_B floats).
    */
   private readonly choice: PoolChoice;
+  /** Timing keys of the last shape of a product and of a pick (pool-choice.ts ShapeKeyMemo). */
+  private readonly keys = new ShapeKeyMemo();
+  private readonly pickKeys = new ShapeKeyMemo('pick ');
   /** Resident copies by buffer (weak: a dropped model's weights do not stay reachable). */
   private resident = new WeakMap<Float32Array, ResidentCopy>();
+  /** Resident copies in the panel layout (few-row products, op(B) = B), by buffer, with the K x N they were laid out for. */
+  private panels = new WeakMap<Float32Array, ResidentCopy & { k: number; n: number }>();
   /** Blocks of `keep` by key, in the same region. */
   private kept = new WeakMap<object, number>();
   private residentEnd: number;
@@ -241,6 +262,7 @@ export class WasmGemm {
     this.choice = new PoolChoice(threads);
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    this.f64 = new Float64Array(memory.buffer);
     this.residentEnd = this.layout.dynamic;
     this.dynamic = this.layout.dynamic;
     this.reserve(this.layout.dynamic);
@@ -337,19 +359,20 @@ export class WasmGemm {
    * Greedy decoding's output layer: the logits C = op(A) * op(B) (+ `bias` on every row, added as
    * `linear` adds it: C starts as the bias rows and the product comes on with beta = 1) stay in linear
    * memory, and asm/greedy.ts picks each row's word there (over the pool when the product runs on
-   * it), so the logits are never copied out. args.c, args.beta and the C offsets are not used.
+   * it), so the logits are never copied out. args.c, args.beta, args.bias and the C offsets are not used.
    * False (nothing written) when it cannot run: k = 0, or memory cannot grow.
    */
   greedyPick(args: GemmArgs, bias: Float32Array | null, skip0: number, skip1: number, out: PickRows): boolean {
     if (args.m === 0 || args.n === 0 || args.k === 0) return false;
-    return this.product({ ...args, beta: bias === null ? 0 : 1, cOffset: 0, ldc: args.n }, { bias, skip0, skip1, out });
+    return this.product(args, { bias, skip0, skip1, out });
   }
 
   /** The product of `gemm`, then C copied out, or with `pick` the greedy pick run on C where it is. */
   private product(args: GemmArgs, pick: PickJob | null): boolean {
     const { m, n, k } = args;
     if (m === 0 || n === 0) return true;
-    const beta = args.beta ?? 0;
+    // A pick's C starts as its bias rows (beta 1) or zeros; its args' C, beta and offsets are not used.
+    const beta = pick === null ? args.beta ?? 0 : pick.bias === null ? 0 : 1;
     if (k === 0) {
       scaleC(withoutBias(args), beta);
       return true;
@@ -357,16 +380,19 @@ export class WasmGemm {
     const transA = args.transA ?? false;
     const transB = args.transB ?? false;
     const small = m <= SMALL_M;
-    const key = this.parallel && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B)) ? shapeKey(args) : '';
-    const call = this.choice.plan(pick !== null && key !== '' ? `pick ${key}` : key);
+    const timed = this.parallel !== undefined && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B));
+    const call = this.choice.plan(!timed ? '' : pick !== null ? this.pickKeys.of(args) : this.keys.of(args));
     const threads = call.threads;
     if (threads === 1 && this.alone) {
       const done = this.alone.product(args, pick);
       this.choice.record(call);
       return done;
     }
-    // A parameter B is read from its resident copy (refreshed only when its generation changed).
-    const residentB = isResidentB(args) ? this.residentCopy(args.b) : -1;
+    // A parameter B is read from its resident copy (refreshed only when its generation changed); for a
+    // few rows of A times B itself (batch-1 decoding), from a copy in the panel layout.
+    const resident = isResidentB(args);
+    const panelB = resident && small && !transB && (args.bOffset ?? 0) === 0 && (args.ldb ?? n) === n ? this.residentPanels(args.b, k, n) : -1;
+    const residentB = panelB >= 0 ? panelB : resident ? this.residentCopy(args.b) : -1;
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
     // cache) instead of being copied whole.
     const streamed = small && threads === 1 && residentB < 0;
@@ -428,8 +454,10 @@ export class WasmGemm {
     this.f32[p + 12] = beta;
     i32[p + 13] = packPtr;
     i32[p + 14] = KC;
+    i32[p + P_B_PANELS_WORD] = panelB >= 0 ? 1 : 0;
 
-    if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
+    if (panelB >= 0) this.runPanels(n, threads, args.alpha ?? 1, transA, a);
+    else if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
     else if (small && threads === 1) this.runSmallResident(transB, rowsB, n, b);
     else if (small) this.runSmall(n, threads);
     else this.runPacked(n, k, mpad, threads);
@@ -461,7 +489,7 @@ export class WasmGemm {
     i32[(p + 144) >> 2] = outPtr;
     i32[(p + 148) >> 2] = pick.skip0;
     i32[(p + 152) >> 2] = pick.skip1;
-    new Float64Array(this.memory.buffer, p + 160, 1)[0] = Math.log(n);
+    this.f64[(p + 160) >> 3] = Math.log(n);
     this.runJob(KIND_GREEDY, Math.ceil(m / per), threads);
     readPickRows(this.f32, this.i32, cPtr, m, n, outPtr, pick.out);
   }
@@ -573,6 +601,7 @@ export class WasmGemm {
     this.f32[p + 12] = args.beta;
     this.i32[p + 13] = at[1] as number;
     this.i32[p + 14] = KC;
+    this.i32[p + P_B_PANELS_WORD] = 0;
     if (m === 0 || n === 0) return cPtr;
     if (small && threads === 1) this.runSmallResident(args.transB, args.transB ? n : k, n, { ptr: args.b, ld: args.ldb });
     else if (small) this.runSmall(n, threads);
@@ -683,6 +712,56 @@ export class WasmGemm {
     return true;
   }
 
+  /**
+   * Small-M path over a B in the panel layout (asm/small.ts `smallPanels`), on this thread or in chunks of
+   * panels over the pool. A's rows are used where `place` put them when they need no scaling or gathering
+   * (alpha 1, rows contiguous), else prepSmall copies alpha·A to its packed rows (P_PACK_A) first.
+   */
+  private runPanels(n: number, threads: number, alpha: number, transA: boolean, a: Placed): void {
+    const params = this.layout.params;
+    const p = params >> 2;
+    const k = this.i32[p + 4] as number;
+    if (alpha === 1 && !transA && a.ld === k) this.i32[p + 13] = a.ptr;
+    else this.kernels.prepSmall(params);
+    const panels = Math.ceil(n / PANEL_W);
+    if (threads === 1) {
+      this.kernels.smallPanels(params, 0, panels);
+      return;
+    }
+    // Chunks of whole panels (each a contiguous block of B), several per thread for balance.
+    this.i32[p + 16] = PANEL_W * Math.max(1, Math.ceil(panels / (threads * CHUNKS_PER_THREAD)));
+    this.runJob(KIND_SMALL, Math.ceil(n / (this.i32[p + 16] as number)), threads);
+  }
+
+  /**
+   * Address of the resident copy of `buf` as a K x N matrix in the panel layout (asm/small.ts
+   * `smallPanels`: panel t holds columns [16t, 16t + 16) of all K rows, contiguous, zeros past N),
+   * laid out again when the resident generation moved on; -1 when it does not fit or `buf` is
+   * shorter than K x N.
+   */
+  private residentPanels(buf: Float32Array, k: number, n: number): number {
+    if (buf.length < k * n || k === 0) return -1;
+    const gen = residentGeneration();
+    let entry = this.panels.get(buf);
+    if (entry !== undefined && (entry.k !== k || entry.n !== n)) return -1;
+    if (entry === undefined) {
+      const panels = Math.ceil(n / PANEL_W);
+      const ptr = this.residentAlloc(panels * k * PANEL_W * 4);
+      if (ptr < 0) return -1;
+      entry = { ptr, generation: gen - 1, k, n };
+      this.panels.set(buf, entry);
+    }
+    if (entry.generation !== gen) {
+      // Row-major into the per-call region, laid out from there (asm/small.ts panelize).
+      const src = align(this.dynamic, 64);
+      if (!this.reserve(src + k * n * 4)) return -1;
+      this.f32.set(buf.subarray(0, k * n), src >> 2);
+      this.kernels.panelize(src, entry.ptr, k, n);
+      entry.generation = gen;
+    }
+    return entry.ptr;
+  }
+
   /** Small-M path on one thread over a resident B: all of it in one sweep, in memory order. */
   private runSmallResident(transB: boolean, rowsB: number, n: number, b: Placed): void {
     const params = this.layout.params;
@@ -741,6 +820,7 @@ export class WasmGemm {
     if (bytes > RESIDENT_BYTES) return -1;
     if (this.residentEnd + bytes - this.layout.dynamic > RESIDENT_BYTES) {
       this.resident = new WeakMap();
+      this.panels = new WeakMap();
       this.kept = new WeakMap();
       this.residentEnd = this.layout.dynamic;
     }
@@ -809,10 +889,14 @@ export class WasmGemm {
 
   /** Makes linear memory at least `bytes` long; false when it cannot grow that far. */
   private reserve(bytes: number): boolean {
+    // The views already reach that far (a grown unshared memory detaches them: length 0): nothing to ask the
+    // memory (its buffer getter costs more than the few-row products of batch-1 decoding can spare).
+    if (bytes <= this.f32.length * 4) return true;
     if (!growMemory(this.memory, bytes)) return false;
     if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
+      this.f64 = new Float64Array(this.memory.buffer);
     }
     return true;
   }
@@ -877,6 +961,8 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
   const smallInit = exported(instance.exports, 'smallInit');
   const smallStream = exported(instance.exports, 'smallStream');
   const smallDots = exported(instance.exports, 'smallDots');
+  const smallPanels = exported(instance.exports, 'smallPanels');
+  const panelize = exported(instance.exports, 'panelize');
   const heapBase = exported(instance.exports, 'heapBase');
   const rowMax = exported(instance.exports, 'rowMax');
   const expSum = exported(instance.exports, 'expSum');
@@ -903,6 +989,8 @@ export function kernelsOf(instance: WebAssembly.Instance): GemmKernels {
     smallInit: (params) => void smallInit(params),
     smallStream: (params, p0, p1, b, ldb) => void smallStream(params, p0, p1, b, ldb),
     smallDots: (params, j0, j1, b, ldb) => void smallDots(params, j0, j1, b, ldb),
+    smallPanels: (params, t0, t1) => void smallPanels(params, t0, t1),
+    panelize: (src, dst, k, n) => void panelize(src, dst, k, n),
     heapBase: () => heapBase(),
     rowMax: (ptr, n) => rowMax(ptr, n),
     expSum: (ptr, n, shift, keep) => expSum(ptr, n, shift, keep),

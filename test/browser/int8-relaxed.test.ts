@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { dequantizeMatrix, int8Reference, quantizeMatrix } from '../../src/engine/int8.js';
+import { dequantizeMatrix, int8Reference, quantizeMatrix, weightIndex } from '../../src/engine/int8.js';
 import { Rng } from '../../src/engine/random.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,7 +20,7 @@ interface Problem {
   kp: number;
   /** Rows of A, zero padded to kp. */
   x: number[];
-  /** Weight rows (output units), zero padded to np x kp. */
+  /** Weight rows (output units), zero padded to np x kp, in the kernels' layout (int8.ts weightIndex). */
   w: number[];
   ws: number[];
   wsum: number[];
@@ -90,7 +90,7 @@ describe('int8 kernels in Chromium (standard relaxed SIMD)', { skip }, () => {
       const wsum = new Array<number>(np).fill(0);
       for (let j = 0; j < n; j++) {
         for (let p = 0; p < k; p++) {
-          w[j * kp + p] = q.values[j * k + p] as number;
+          w[weightIndex(j, p, kp)] = q.values[j * k + p] as number;
           wsum[j] = (wsum[j] as number) + (q.values[j * k + p] as number);
         }
       }

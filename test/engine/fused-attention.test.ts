@@ -111,6 +111,35 @@ test('the WebAssembly score kernels give the TypeScript loops\' values and gradi
   assert.equal(currentAttentionKernels(), null, 'shutdownEngine removes the kernels');
 });
 
+test('batch-1 decoding steps (one sentence, from ATTENTION_SESSION_MIN score elements) run on the session kernels with the stateless op\'s bits', async () => {
+  await initEngine({ threads: 1 });
+  try {
+    const installed = currentAttentionStepKernels();
+    assert.ok(installed !== null);
+    let calls = 0;
+    setAttentionStepKernels({ ...installed, scores: (...x) => { calls++; return installed.scores(...x); } });
+    for (const [s, len, a, hv] of [[8, 8, 256, 256], [13, 13, 160, 64], [40, 17, 128, 96]] as const) {
+      assert.ok(s * a >= ATTENTION_SESSION_MIN);
+      const { keys, v, values } = setup(8 + s, 1, s, a, hv);
+      const lengths = new Int32Array([len]);
+      const session = new AttentionSession(keys, v, values, lengths);
+      const rng = new Rng(s);
+      for (let step = 0; step < 3; step++) {
+        const q = param(rng, [1, a]);
+        const before = calls;
+        const got = additiveAttention(q, keys, v, values, lengths, session);
+        assert.equal(calls, before + 1, 'the step ran on the session kernels');
+        const want = additiveAttention(q, keys, v, values, lengths);
+        assert.deepEqual(got.context.data, want.context.data, `${s}x${a}x${hv} step ${step}: context`);
+        assert.deepEqual(got.weights.data, want.weights.data, `${s}x${a}x${hv} step ${step}: weights`);
+      }
+    }
+    setAttentionStepKernels(installed);
+  } finally {
+    await shutdownEngine();
+  }
+});
+
 test('an attention session: the same forward bits as the stateless op, its gradients over several steps, and finite differences', async () => {
   // B x S x A above ATTENTION_SESSION_MIN, rows of different lengths; three steps share the session (as decoder steps do).
   const batch = 5;

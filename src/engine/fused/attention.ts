@@ -157,10 +157,12 @@ export class AttentionSession {
 export const ATTENTION_KERNEL_MIN = 2048;
 
 /**
- * Sessions of fewer score elements run the stateless op: for a sentence or two (batch-1 decoding) its one
- * kernel call per step costs less than the session's two.
+ * Sessions of fewer score elements run the stateless op. From the size where the score kernel pays, a session
+ * pays too, batch-1 decoding included: its keys and values stay in the engine's memory, so its two kernel calls
+ * per step move only the query, the scores, the weights and the context (the stateless op copies every key in
+ * and sums the context in TypeScript).
  */
-export const ATTENTION_SESSION_MIN = 16384;
+export const ATTENTION_SESSION_MIN = ATTENTION_KERNEL_MIN;
 
 export interface AttentionResult {
   /** (B, Hv) Σ_i α_i values_i */
