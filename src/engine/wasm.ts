@@ -318,17 +318,8 @@ export class WasmGemm {
    */
   private stage(args: GemmArgs, residentB: number, base: number): { params: number; c: number; chunks: number; end: number } | null {
     const { m, n, k } = args;
-    const transA = args.transA ?? false;
-    const transB = args.transB ?? false;
     const beta = args.beta ?? 0;
-    const rowsA = transA ? k : m;
-    const colsA = transA ? m : k;
-    const rowsB = transB ? n : k;
-    const colsB = transB ? k : n;
-    const lda = args.lda ?? colsA;
-    const ldb = args.ldb ?? colsB;
-    const ldc = args.ldc ?? n;
-    const mpad = align(m, MR);
+    const { transA, transB, rowsA, colsA, rowsB, colsB, lda, ldb, ldc, mpad } = operands(args);
     const [aPtr, bPtr, cPtr, packPtr, params, end] = regions(base, [
       copyFloats(rowsA, colsA, lda), residentB >= 0 ? 0 : copyFloats(rowsB, colsB, ldb), m * n, mpad * k, PARAMS_BYTES / 4,
     ]) as [number, number, number, number, number, number];
@@ -377,8 +368,7 @@ export class WasmGemm {
       scaleC(withoutBias(args), beta);
       return true;
     }
-    const transA = args.transA ?? false;
-    const transB = args.transB ?? false;
+    const { transA, transB, rowsA, colsA, rowsB, colsB, lda, ldb, ldc, mpad } = operands(args);
     const small = m <= SMALL_M;
     const timed = this.parallel !== undefined && (2 * m * n * k >= PARALLEL_MIN_FLOPS || (m <= SMALL_M && n * k >= PARALLEL_MIN_SMALL_B));
     const call = this.choice.plan(!timed ? '' : pick !== null ? this.pickKeys.of(args) : this.keys.of(args));
@@ -396,16 +386,8 @@ export class WasmGemm {
     // One thread, few rows: B goes through a small buffer block by block (copied once, used while in
     // cache) instead of being copied whole.
     const streamed = small && threads === 1 && residentB < 0;
-    const mpad = align(m, MR);
-    const rowsA = transA ? k : m;
-    const colsA = transA ? m : k;
-    const rowsB = transB ? n : k;
-    const colsB = transB ? k : n;
 
     // Reserve the per-call region: A, B (or a block of B), C, packed A (or alpha*A rows on the small path).
-    const lda = args.lda ?? colsA;
-    const ldb = args.ldb ?? colsB;
-    const ldc = args.ldc ?? n;
     const streamRows = Math.min(rowsB, Math.max(4, Math.floor(STREAM_FLOATS / ldb / 4) * 4));
     const aFloats = copyFloats(rowsA, colsA, lda);
     const bFloats = residentB >= 0 ? 0 : streamed ? streamRows * ldb : copyFloats(rowsB, colsB, ldb);
@@ -902,6 +884,21 @@ export class WasmGemm {
   }
 }
 
+
+/**
+ * A product's operands as they are stored (before op()): A rowsA x colsA, B rowsB x colsB, their leading
+ * dimensions and C's, and the rows of A padded to the kernel's MR.
+ */
+function operands(args: GemmArgs): { transA: boolean; transB: boolean; rowsA: number; colsA: number; rowsB: number; colsB: number; lda: number; ldb: number; ldc: number; mpad: number } {
+  const { m, n, k } = args;
+  const transA = args.transA ?? false;
+  const transB = args.transB ?? false;
+  const rowsA = transA ? k : m;
+  const colsA = transA ? m : k;
+  const rowsB = transB ? n : k;
+  const colsB = transB ? k : n;
+  return { transA, transB, rowsA, colsA, rowsB, colsB, lda: args.lda ?? colsA, ldb: args.ldb ?? colsB, ldc: args.ldc ?? n, mpad: align(m, MR) };
+}
 /** Whether a product can be half of a pair job: the packed path (more than SMALL_M rows), something to sum. */
 function pairable(args: GemmArgs): boolean {
   return args.m > SMALL_M && args.n > 0 && args.k > 0;

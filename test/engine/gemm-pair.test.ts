@@ -11,6 +11,19 @@ import { Rng } from '../../src/engine/random.js';
 import { activeTape, Tape, Tensor, withTape } from '../../src/engine/tensor.js';
 import { assertClose, assertGrads, param, valuesAndGrads } from './ops-helpers.js';
 
+/** Runs `compare` with no engine, then on a pool of 4 workers with every product sent to the pool. */
+async function withoutEngineAndOnPool(compare: () => void): Promise<void> {
+  compare();
+  try {
+    await initEngine({ threads: 4 });
+    forcePoolChoice('pool');
+    compare();
+  } finally {
+    forcePoolChoice(null);
+    await shutdownEngine();
+  }
+}
+
 function randomArray(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 }
@@ -111,15 +124,7 @@ test('gruSequencePair gives the values and gradients of two gruSequence calls, b
     const r2 = gruSequence(shortArgs.xProj, shortArgs.h0, shortArgs.wHh, shortArgs.bHh, shortArgs.opts);
     assert.deepEqual(mixed.values[2], r2.outputs.data);
   };
-  compare();
-  try {
-    await initEngine({ threads: 4 });
-    forcePoolChoice('pool');
-    compare();
-  } finally {
-    forcePoolChoice(null);
-    await shutdownEngine();
-  }
+  await withoutEngineAndOnPool(compare);
 });
 
 /** A decoder's first-layer step as the ops give it: gruCell(add(x, stepLinear(feed, feedSums)), h, ...). */
@@ -166,15 +171,7 @@ test('gruFeedCell gives the values and gradients of gruCell(add(x, stepLinear(fe
     assert.deepEqual(p.grads, a.grads);
     assert.ok(p.grads.every((g) => g.some((v) => v !== 0)), 'every input has a gradient');
   };
-  compare();
-  try {
-    await initEngine({ threads: 4 });
-    forcePoolChoice('pool');
-    compare();
-  } finally {
-    forcePoolChoice(null);
-    await shutdownEngine();
-  }
+  await withoutEngineAndOnPool(compare);
   // and the reference ops' single step is what gruFeedCell computes (shapes checked on the way)
   const tape = new Tape();
   const one = withTape(tape, () => gruFeedCell(xs[0] as Tensor, feed0, new StepGrads(wf, null), h0, wHh, bHh, new StepGrads(wHh, bHh)));
