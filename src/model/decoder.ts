@@ -21,6 +21,7 @@
  */
 import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputCrossEntropy, pickFromLogProbs, tanh, type CrossEntropyResult, type CrossEntropyOptions, type PickResult } from '../engine/ops.js';
 import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
+import { gruFeedCellRows } from '../engine/fused/gru.js';
 import { gemm, residentGeneration } from '../engine/gemm.js';
 import { int8Of, type QuantizedMatrix } from '../engine/int8.js';
 import { SMALL_M } from '../engine/wasm.js';
@@ -185,7 +186,13 @@ export class Decoder {
     const n = prev.length;
     const rows = this.inputRows(n);
     if (rows === null) return null;
-    const gh = (this.layers[0] as RnnLayer).weightIh.shape[1] as number;
+    const layer = this.layers[0] as RnnLayer;
+    if (this.feedWeight !== null && layer.kind === 'gru' && int8Of(this.feedWeight.data) === undefined && int8Of(layer.weightHh.data) === undefined) {
+      // The feed product and layer 0's recurrent product at once (fused/gru.ts gruFeedCellRows: the same bits).
+      const h = gruFeedCellRows(rows, prev, this.feedOf(state), this.feedWeight, (state.layers[0] as RnnState).h, layer.weightHh, layer.biasHh);
+      return this.advance(h, state, memory, (t) => t, undefined, { h, c: null });
+    }
+    const gh = layer.weightIh.shape[1] as number;
     const vocab = this.config.tgtVocabSize;
     const input = output([n, gh], []);
     const y = input.data;

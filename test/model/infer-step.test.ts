@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { enginePoolJobs, initEngine, shutdownEngine } from '../../src/engine/engine.js';
+import { forcePoolChoice } from '../../src/engine/pool-choice.js';
 import { parametersChanged } from '../../src/engine/gemm.js';
 import { dequantizeMatrix, int8Of, registerInt8 } from '../../src/engine/int8.js';
 import { Rng } from '../../src/engine/random.js';
@@ -101,6 +102,21 @@ test('inferStep gives the bits of step(embedInputs(prev)) on the WebAssembly eng
     } finally {
       await shutdownEngine();
     }
+  }
+});
+
+test('inferStep runs the feed and recurrent products as a pair on the pool with the bits of step(embedInputs(prev))', async () => {
+  await initEngine({ threads: 4 });
+  try {
+    for (const choice of ['pool', 'alone'] as const) {
+      forcePoolChoice(choice);
+      const before = enginePoolJobs();
+      for (const rows of [12, 64]) compare(tinyConfig(variants[0]?.[1]), rows, 3, `pair forced ${choice}, ${rows} rows`);
+      if (choice === 'pool') assert.ok(enginePoolJobs() > before, 'the pool ran jobs');
+    }
+  } finally {
+    forcePoolChoice(null);
+    await shutdownEngine();
   }
 });
 

@@ -342,6 +342,40 @@ export function gruCell(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor, sums
 }
 
 /**
+ * Inference (no gradient): a decoder's first GRU layer with input feeding for previous words `ids` (B), whose
+ * input projections are rows of `table` (Vt, 3H): gruCell(x + feed·W_feed, h, wHh, bHh) with x's rows read from
+ * the table as the sum is made, and feed·W_feed and h·W_hh as one pair of products (the bits of the ops one by one).
+ */
+export function gruFeedCellRows(table: Float32Array, ids: Int32Array, feed: Tensor, wFeed: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor): Tensor {
+  const hidden = wHh.shape[0] as number;
+  const batch = h.shape[0] as number;
+  const h3 = 3 * hidden;
+  const f = wFeed.shape[0] as number;
+  if (ids.length !== batch || feed.shape[0] !== batch || feed.shape[1] !== f || wFeed.shape[1] !== h3 || table.length % h3 !== 0) {
+    throw new ShapeError('gruFeedCellRows', `ids (${batch}), feed (${batch}, ${f}) and a table of ${h3} columns`, feed.shape, wFeed.shape);
+  }
+  const vocab = table.length / h3;
+  const bh3 = batch * h3;
+  const fp = scratch(bh3);
+  const gh = scratch(bh3);
+  gemmPair(
+    { m: batch, n: h3, k: f, a: feed.data, b: wFeed.data, c: fp, bResident: wFeed.requiresGrad },
+    { m: batch, n: h3, k: hidden, a: h.data, b: wHh.data, c: gh, bResident: wHh.requiresGrad },
+  );
+  for (let b = 0; b < batch; b++) {
+    const id = ids[b] as number;
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${b} outside [0, ${vocab})`);
+    const o = b * h3;
+    const t = id * h3;
+    for (let j = 0; j < h3; j++) fp[o + j] = (table[t + j] as number) + (fp[o + j] as number);
+  }
+  const out = output([batch, hidden], []);
+  const xOff = (b: number): number => b * h3;
+  gruForwardStep(hidden, batch, fp, xOff, h.data, 0, gh, bHh.data, out.data, 0, null, 0, () => true);
+  return out;
+}
+
+/**
  * A decoder's first GRU layer with input feeding in one op: gruCell(add(x, stepLinear(feed, feedSums)), h, wHh,
  * bHh, sums), with the same bits. x (B, 3H) is the step's embedding projection, feed (B, F) the previous
  * attentional vector and feedSums the StepGrads of its weight W_feed (F, 3H) (no bias). The two products of
