@@ -22,6 +22,7 @@
 import { add, concat, embedding, greedyPick, linear, logSoftmax, matmul, outputCrossEntropy, pickFromLogProbs, tanh, type CrossEntropyResult, type CrossEntropyOptions, type PickResult } from '../engine/ops.js';
 import { StepGrads, stepLinear } from '../engine/fused/step-grads.js';
 import { gruFeedCellRows } from '../engine/fused/gru.js';
+import { lookupRows } from '../engine/ops/shape.js';
 import { gemm, residentGeneration } from '../engine/gemm.js';
 import { int8Of, type QuantizedMatrix } from '../engine/int8.js';
 import { SMALL_M } from '../engine/wasm.js';
@@ -193,18 +194,9 @@ export class Decoder {
       return this.advance(h, state, memory, (t) => t, undefined, { h, c: null });
     }
     const gh = layer.weightIh.shape[1] as number;
-    const vocab = this.config.tgtVocabSize;
     const input = output([n, gh], []);
-    const y = input.data;
     const f = this.feedWeight === null ? null : linear(this.feedOf(state), this.feedWeight).data; // (N, G·H)
-    for (let r = 0; r < n; r++) {
-      const id = prev[r] as number;
-      if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${r} outside [0, ${vocab})`);
-      const o = r * gh;
-      const t = id * gh;
-      if (f === null) y.set(rows.subarray(t, t + gh), o);
-      else for (let j = 0; j < gh; j++) y[o + j] = (rows[t + j] as number) + (f[o + j] as number);
-    }
+    lookupRows(rows, this.config.tgtVocabSize, gh, prev, input.data, f);
     return this.advance(input, state, memory, (t) => t);
   }
 

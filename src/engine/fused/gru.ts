@@ -9,6 +9,7 @@ import { gemm, type GemmArgs } from '../gemm.js';
 import { gemmPair } from '../gemm-pair.js';
 import { addRowSums } from '../ops/linalg.js';
 import { sigmoidValue, tanhValue } from '../ops/elementwise.js';
+import { lookupRows } from '../ops/shape.js';
 import { scratch } from '../ops/util.js';
 import { onBackward, output, ShapeError, Tensor } from '../tensor.js';
 import { checkRecurrent, position, recurrentParamBackward, sequenceLengths, type SequenceOptions } from './common.js';
@@ -354,7 +355,6 @@ export function gruFeedCellRows(table: Float32Array, ids: Int32Array, feed: Tens
   if (ids.length !== batch || feed.shape[0] !== batch || feed.shape[1] !== f || wFeed.shape[1] !== h3 || table.length % h3 !== 0) {
     throw new ShapeError('gruFeedCellRows', `ids (${batch}), feed (${batch}, ${f}) and a table of ${h3} columns`, feed.shape, wFeed.shape);
   }
-  const vocab = table.length / h3;
   const bh3 = batch * h3;
   const fp = scratch(bh3);
   const gh = scratch(bh3);
@@ -362,13 +362,7 @@ export function gruFeedCellRows(table: Float32Array, ids: Int32Array, feed: Tens
     { m: batch, n: h3, k: f, a: feed.data, b: wFeed.data, c: fp, bResident: wFeed.requiresGrad },
     { m: batch, n: h3, k: hidden, a: h.data, b: wHh.data, c: gh, bResident: wHh.requiresGrad },
   );
-  for (let b = 0; b < batch; b++) {
-    const id = ids[b] as number;
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${b} outside [0, ${vocab})`);
-    const o = b * h3;
-    const t = id * h3;
-    for (let j = 0; j < h3; j++) fp[o + j] = (table[t + j] as number) + (fp[o + j] as number);
-  }
+  lookupRows(table, table.length / h3, h3, ids, fp, fp); // x + feed·W_feed, in place
   const out = output([batch, hidden], []);
   const xOff = (b: number): number => b * h3;
   gruForwardStep(hidden, batch, fp, xOff, h.data, 0, gh, bHh.data, out.data, 0, null, 0, () => true);

@@ -14,13 +14,7 @@ export function embedding(weight: Tensor, ids: Int32Array, shape: readonly numbe
   const vocab = weight.shape[0] as number;
   const e = weight.shape[1] as number;
   const out = output([...shape, e], [weight]);
-  const y = out.data;
-  const w = weight.data;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as number;
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${i} outside [0, ${vocab})`);
-    y.set(w.subarray(id * e, id * e + e), i * e);
-  }
+  lookupRows(weight.data, vocab, e, ids, out.data, null);
   onBackward(out, () => {
     const g = out.grad;
     if (g === null || !weight.requiresGrad) return;
@@ -32,6 +26,22 @@ export function embedding(weight: Tensor, ids: Int32Array, shape: readonly numbe
     }
   });
   return out;
+}
+
+/**
+ * Row i of `out` (n x width, n = ids.length) = row ids[i] of `table` (vocab x width), plus row i of `plus` when
+ * given (table value first, as `add` sums them); an id outside [0, vocab) is a RangeError naming it. The lookup of
+ * `embedding`, and of the decoder's table of input projections (model/decoder.ts, fused/gru.ts gruFeedCellRows).
+ */
+export function lookupRows(table: Float32Array, vocab: number, width: number, ids: Int32Array, out: Float32Array, plus: Float32Array | null): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${i} outside [0, ${vocab})`);
+    const o = i * width;
+    const t = id * width;
+    if (plus === null) out.set(table.subarray(t, t + width), o);
+    else for (let j = 0; j < width; j++) out[o + j] = (table[t + j] as number) + (plus[o + j] as number);
+  }
 }
 
 /** Joins tensors along the last axis; all leading dims must agree: (..., D1), (..., D2) -> (..., D1+D2). */
