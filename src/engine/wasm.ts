@@ -330,12 +330,7 @@ export class WasmGemm {
     if (beta !== 0 && args.bias !== undefined) fillRows(this.f32, args.bias, m, n, cPtr >> 2);
     else if (beta !== 0) copyRowsIn(this.f32, args.c, args.cOffset ?? 0, m, n, ldc, cPtr >> 2);
     const p = params >> 2;
-    const words = [transA ? 1 : 0, transB ? 1 : 0, m, n, k, a.ptr, a.ld, b.ptr, b.ld, cPtr, n];
-    words.forEach((w, i) => (this.i32[p + i] = w));
-    this.f32[p + 11] = args.alpha ?? 1;
-    this.f32[p + 12] = beta;
-    this.i32[p + 13] = packPtr;
-    this.i32[p + 14] = KC;
+    this.writeProduct(p, transA, transB, m, n, k, a, b, cPtr, args.alpha ?? 1, beta, packPtr, false);
     // Half of the job's chunks per product: CHUNKS_PER_THREAD / 2 per thread each.
     const nb = NR * Math.max(1, Math.min(NB_MAX / NR, Math.ceil(Math.ceil(n / NR) / ((this.threads * CHUNKS_PER_THREAD) / 2))));
     const chunks = Math.ceil(n / nb);
@@ -420,23 +415,7 @@ export class WasmGemm {
     }
 
     const p = this.layout.params >> 2;
-    const i32 = this.i32;
-    i32[p] = transA ? 1 : 0;
-    i32[p + 1] = transB ? 1 : 0;
-    i32[p + 2] = m;
-    i32[p + 3] = n;
-    i32[p + 4] = k;
-    i32[p + 5] = a.ptr;
-    i32[p + 6] = a.ld;
-    i32[p + 7] = b.ptr;
-    i32[p + 8] = b.ld;
-    i32[p + 9] = cPtr;
-    i32[p + 10] = n;
-    this.f32[p + 11] = args.alpha ?? 1;
-    this.f32[p + 12] = beta;
-    i32[p + 13] = packPtr;
-    i32[p + 14] = KC;
-    i32[p + P_B_PANELS_WORD] = panelB >= 0 ? 1 : 0;
+    this.writeProduct(p, transA, transB, m, n, k, a, b, cPtr, args.alpha ?? 1, beta, packPtr, panelB >= 0);
 
     if (panelB >= 0) this.runPanels(n, threads, args.alpha ?? 1, transA, a);
     else if (streamed) this.runStreamed(args.b, bo, transB, rowsB, colsB, ldb, streamRows, bPtr);
@@ -577,13 +556,9 @@ export class WasmGemm {
     const cPtr = args.c ?? (at[0] as number);
     const threads = this.parallel ? this.threads : 1;
     const p = this.layout.params >> 2;
-    const words = [args.transA ? 1 : 0, args.transB ? 1 : 0, m, n, k, args.a, args.lda, args.b, args.ldb, cPtr, n];
-    words.forEach((w, i) => (this.i32[p + i] = w));
-    this.f32[p + 11] = args.alpha;
-    this.f32[p + 12] = args.beta;
-    this.i32[p + 13] = at[1] as number;
-    this.i32[p + 14] = KC;
-    this.i32[p + P_B_PANELS_WORD] = 0;
+    const a = { ptr: args.a, ld: args.lda };
+    const b = { ptr: args.b, ld: args.ldb };
+    this.writeProduct(p, args.transA, args.transB, m, n, k, a, b, cPtr, args.alpha, args.beta, at[1] as number, false);
     if (m === 0 || n === 0) return cPtr;
     if (small && threads === 1) this.runSmallResident(args.transB, args.transB ? n : k, n, { ptr: args.b, ld: args.ldb });
     else if (small) this.runSmall(n, threads);
@@ -692,6 +667,33 @@ export class WasmGemm {
       for (let x = 0; x < a; x++) dv[x] += f[src + x] as number;
     }
     return true;
+  }
+
+  /**
+   * The product's words of the parameter block at word `p` (asm/common.ts P_TRANS_A to P_KC, C's leading
+   * dimension n, and P_B_PANELS: whether B is in the panel layout).
+   */
+  private writeProduct(
+    p: number, transA: boolean, transB: boolean, m: number, n: number, k: number, a: Placed, b: Placed, cPtr: number,
+    alpha: number, beta: number, packPtr: number, panels: boolean,
+  ): void {
+    const i32 = this.i32;
+    i32[p] = transA ? 1 : 0;
+    i32[p + 1] = transB ? 1 : 0;
+    i32[p + 2] = m;
+    i32[p + 3] = n;
+    i32[p + 4] = k;
+    i32[p + 5] = a.ptr;
+    i32[p + 6] = a.ld;
+    i32[p + 7] = b.ptr;
+    i32[p + 8] = b.ld;
+    i32[p + 9] = cPtr;
+    i32[p + 10] = n;
+    this.f32[p + 11] = alpha;
+    this.f32[p + 12] = beta;
+    i32[p + 13] = packPtr;
+    i32[p + 14] = KC;
+    i32[p + P_B_PANELS_WORD] = panels ? 1 : 0;
   }
 
   /**
