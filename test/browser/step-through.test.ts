@@ -105,7 +105,8 @@ describe('step-through view', { skip: skipBrowser }, () => {
       await page.selectOption('#beam', '1'); // greedy: the view explains what the heatmap shows
       await page.fill('#source', SENTENCE);
       await page.press('#source', 'Enter');
-      await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text, SENTENCE);
+      // The page translated its first example on load; that translation may land before Enter's: wait for the last one.
+      await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text && document.body.dataset['busy'] === undefined, SENTENCE);
       await page.waitForFunction(() => document.querySelector('#step-through')?.getAttribute('data-busy') === null && document.querySelector('#step-through .st-panel') !== null);
       const api = await explainApi(server.url, { text: SENTENCE, top: 5 });
       assert.equal(api.mode, 'greedy');
@@ -140,6 +141,14 @@ describe('step-through view', { skip: skipBrowser }, () => {
       assert.equal((await shown(page, 'attention')).step, Math.min(3, api.steps.length));
       await page.click(`${ST} .st-panel[data-model="attention"] .st-word[data-step="1"]`);
       assert.equal((await shown(page, 'attention')).step, 1);
+
+      // Translating the same sentence again (Enter once more) keeps the view and its step, and explains nothing anew:
+      // when the translation lands the view is not busy.
+      await page.click(`${ST} .st-next`);
+      await page.press('#source', 'Enter');
+      const viewBusy = await page.waitForFunction(() => document.body.dataset['busy'] === undefined ? { busy: document.querySelector('#step-through')?.getAttribute('data-busy') ?? null } : false);
+      assert.deepEqual(await viewBusy.jsonValue(), { busy: null });
+      assert.equal((await shown(page, 'attention')).step, 2);
 
       // Force a translation: every forced word shows the probability the model gave it.
       await page.fill('#st-force-input', FORCED);
@@ -183,7 +192,8 @@ describe('step-through view', { skip: skipBrowser }, () => {
       await page.waitForSelector('body[data-ready="in-browser"]');
       await page.fill('#source', SENTENCE);
       await page.press('#source', 'Enter');
-      await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text, SENTENCE);
+      // The page translated its first example on load; that translation may land before Enter's: wait for the last one.
+      await page.waitForFunction((text) => document.querySelector('#results')?.getAttribute('data-source') === text && document.body.dataset['busy'] === undefined, SENTENCE);
       await page.waitForFunction(() => document.querySelector('#step-through')?.getAttribute('data-busy') === null && document.querySelector('#step-through .st-panel') !== null);
       // The beam menu is on the model's own (the default 5 here): the view explains the beam's best translation.
       // The page's engine is WebAssembly relaxed SIMD, Node's here TypeScript: equal up to float rounding.

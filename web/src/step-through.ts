@@ -291,6 +291,7 @@ export function createStepThrough(root: HTMLElement): StepThrough {
   let step = 1;
   let current: { backend: Backend; text: string; beam: number | undefined; target: string | undefined } | null = null;
   let latest = 0;
+  let failed = false;
 
   const total = (): number => Math.max(0, ...Object.values(results).map((r) => r.steps.length));
   const render = (): void => {
@@ -318,6 +319,7 @@ export function createStepThrough(root: HTMLElement): StepThrough {
     const mine = ++latest;
     const kinds = (['attention', 'baseline'] as const).filter((k) => backend.models[k] !== undefined);
     root.dataset['busy'] = 'true';
+    failed = false;
     status.textContent = target === undefined ? 'Explaining…' : `Forcing “${target}”…`;
     try {
       const answers = await Promise.all(kinds.map((k) => backend.explain(k, text, { top: TOP, ...(target === undefined ? { beam: beamOf(backend, k, beam) } : { target }) })));
@@ -335,6 +337,7 @@ export function createStepThrough(root: HTMLElement): StepThrough {
       root.dataset['mode'] = r?.mode ?? '';
       render();
     } catch (err) {
+      if (mine === latest) failed = true;
       if (mine === latest) status.textContent = `Could not explain: ${err instanceof Error ? err.message : String(err)}`;
     } finally {
       if (mine === latest) delete root.dataset['busy'];
@@ -370,6 +373,9 @@ export function createStepThrough(root: HTMLElement): StepThrough {
   return {
     async show(backend, text, beam) {
       const same = current?.text === text && current.backend === backend;
+      // The same sentence translated again with the same beam (Enter after the typing pause did it already): the view,
+      // its step and any forced translation stay, and the explanation is not made twice.
+      if (same && current?.beam === beam && !failed) return;
       if (!same) {
         step = 1;
         forceInput.value = '';
