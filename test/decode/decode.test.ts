@@ -135,31 +135,49 @@ test('decoder steps on the inference arena reuse their buffers: memory stops gro
   arena.reset();
 });
 
-test("greedy through the model's greedyStep (fused output layer) gives exactly decodeStep + argmaxRow's tokens, scores and attention", async () => {
+/** decodeStep + argmaxRow only: the model seen without its greedyStep. */
+function withoutGreedyStep<S, M>(m: StepDecoder<S, M>): StepDecoder<unknown, unknown> {
+  return {
+    inferenceMode: (fn) => m.inferenceMode(fn),
+    startDecoding: (b) => m.startDecoding(b),
+    decodeStep: (prev, state, memory) => m.decodeStep(prev, state as S, memory as M),
+    selectState: (state, rows) => m.selectState(state as S, rows),
+    selectMemory: (memory, rows) => m.selectMemory(memory as M, rows),
+  };
+}
+
+test("greedy through the model's greedyStep (fused output layer) gives exactly decodeStep + argmaxRow's tokens, scores and attention (RNN; Transformer with a tied and an own output layer)", async () => {
   const { initEngine, shutdownEngine } = await import('../../src/engine/engine.js');
+  const { Transformer } = await import('../../src/model/transformer/model.js');
+  const { tinyTransformerConfig } = await import('../model/transformer/helpers.js');
   for (const threads of [0, 1, 2]) {
     if (threads > 0) await initEngine({ threads });
     try {
       // 300 target words: the engine's kernel runs (rows of 256 or more); sentences end at different steps.
-      const m = new Seq2Seq(tinyConfig({ tgtVocabSize: 300, hidden: 16, embedding: 8, attentionHidden: 12 }), 5);
-      const bias = m.parameters().get('decoder.output.bias');
-      if (bias !== undefined) bias.data[EOS] = 0.01; // EOS a little likelier: some sentences end early, some at the limit
-      const plain: StepDecoder<unknown, unknown> = {
-        inferenceMode: (fn) => m.inferenceMode(fn),
-        startDecoding: (b) => m.startDecoding(b),
-        decodeStep: (prev, state, memory) => m.decodeStep(prev, state as never, memory as never),
-        selectState: (state, rows) => m.selectState(state as never, rows),
-        selectMemory: (memory, rows) => m.selectMemory(memory as never, rows),
-      };
-      assert.equal(plain.greedyStep, undefined);
-      for (const n of [1, 5, 40]) {
-        const batch = makeSourceBatch(sources(11 + n, n));
-        const fast = greedy(m, batch, { maxLenRatio: 3 });
-        const slow = greedy(plain, batch, { maxLenRatio: 3 });
-        assert.deepEqual(fast, slow, `${threads} thread(s), batch ${n}`);
-        if (n === 40) {
-          assert.ok(fast.some((h) => h.finished) && fast.some((h) => !h.finished), 'some sentences end with EOS, some at the limit');
-          assert.ok(new Set(fast.map((h) => h.tokens.length)).size > 3, 'sentences end at different steps');
+      // The EOS bias makes EOS a little likelier: some sentences end early, some at the limit.
+      const models: Array<[string, StepDecoder<unknown, unknown>, Map<string, { data: Float32Array }>, number]> = [];
+      const rnn = new Seq2Seq(tinyConfig({ tgtVocabSize: 300, hidden: 16, embedding: 8, attentionHidden: 12 }), 5);
+      models.push(['rnn', rnn, rnn.parameters(), 0.01]);
+      for (const tie of [true, false]) {
+        const t = new Transformer(tinyTransformerConfig({ srcVocabSize: 40, tgtVocabSize: 300, dModel: 16, ffn: 24, tieTargetEmbeddings: tie }), 5);
+        assert.equal(t.parameters().has('decoder.output.weight'), !tie);
+        models.push([`transformer${tie ? ' (tied)' : ''}`, t, t.parameters(), tie ? 1 : 0.6]);
+      }
+      for (const [name, m, params, eosBias] of models) {
+        const bias = params.get('decoder.output.bias');
+        if (bias !== undefined) bias.data[EOS] = eosBias;
+        const plain = withoutGreedyStep(m);
+        assert.ok(m.greedyStep !== undefined);
+        assert.equal(plain.greedyStep, undefined);
+        for (const n of [1, 5, 40]) {
+          const batch = makeSourceBatch(sources(11 + n, n));
+          const fast = greedy(m, batch, { maxLenRatio: 3 });
+          const slow = greedy(plain, batch, { maxLenRatio: 3 });
+          assert.deepEqual(fast, slow, `${name}, ${threads} thread(s), batch ${n}`);
+          if (n === 40) {
+            assert.ok(fast.some((h) => h.finished) && fast.some((h) => !h.finished), `${name}: some sentences end with EOS, some at the limit`);
+            assert.ok(new Set(fast.map((h) => h.tokens.length)).size > 3, `${name}: sentences end at different steps`);
+          }
         }
       }
     } finally {

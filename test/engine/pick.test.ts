@@ -59,6 +59,11 @@ for (const threads of [1, 2]) {
         assertSame(fused, ref, `${m}x${k}x${v}`);
         // and the scan itself against an independent one
         assert.deepEqual(Array.from(ref.words), scan(logSoftmax(linear(x, w, b)).data, m, v));
+        // Tied embeddings: w stored (V, In) and used transposed.
+        const table = random(rng, [v, k], 0.5);
+        const tied = greedyPick(x, table, b, SKIP, true);
+        assertSame(tied, pickFromLogProbs(logSoftmax(linear(x, table, b, { transposed: true })), SKIP), `${m}x${k}x${v} transposed`);
+        assert.deepEqual(Array.from(tied.words), scan(logSoftmax(linear(x, table, b, { transposed: true })).data, m, v));
       }
     } finally {
       await shutdownEngine();

@@ -45,22 +45,26 @@ function pickRows(n: number): PickRows {
 }
 
 /**
- * x (N, In), w (In, V), b (V) -> per row the first id of largest log-probability among the ids other
- * than `skip` (two ids, e.g. PAD and BOS), and that log-probability. The same results as the general
- * path, `logSoftmax(linear(x, w, b))` and a scan keeping the first largest allowed entry.
+ * x (N, In), w (In, V) (or with `transposed` (V, In): tied embeddings, as `linear`'s option), b (V) -> per row
+ * the first id of largest log-probability among the ids other than `skip` (two ids, e.g. PAD and BOS), and that
+ * log-probability. The same results as the general path, `logSoftmax(linear(x, w, b, { transposed }))` and a scan
+ * keeping the first largest allowed entry.
  */
-export function greedyPick(x: Tensor, w: Tensor, b: Tensor, skip: readonly [number, number]): PickResult {
-  if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[0]) throw new ShapeError('greedyPick', 'x must be (N, In) and w (In, V)', x.shape, w.shape);
+export function greedyPick(x: Tensor, w: Tensor, b: Tensor, skip: readonly [number, number], transposed = false): PickResult {
+  const inputs = w.shape[transposed ? 1 : 0];
+  if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== inputs) {
+    throw new ShapeError('greedyPick', transposed ? 'x must be (N, In) and w (V, In)' : 'x must be (N, In) and w (In, V)', x.shape, w.shape);
+  }
   const n = x.shape[0] as number;
   const k = x.shape[1] as number;
-  const v = w.shape[1] as number;
+  const v = w.shape[transposed ? 0 : 1] as number;
   if (b.rank !== 1 || b.shape[0] !== v) throw new ShapeError('greedyPick', `bias must be (${v})`, w.shape, b.shape);
   const words = new Int32Array(n);
   const logProbs = new Float32Array(n);
   const [skip0, skip1] = skip;
   // Short rows stay on the general path, as in logSoftmax (int8 weights: the kernel runs their own product).
   const out = kernel !== null && n > 0 && k > 0 && v >= ROW_KERNEL_MIN ? pickRows(n) : null;
-  const args: GemmArgs = { m: n, n: v, k, a: x.data, b: w.data, c: new Float32Array(0), bResident: w.requiresGrad };
+  const args: GemmArgs = { m: n, n: v, k, a: x.data, b: w.data, c: new Float32Array(0), transB: transposed, bResident: w.requiresGrad };
   if (out !== null && (kernel as PickKernel)(args, b.data, skip0, skip1, out)) {
     countFlops(n, v, k);
     let all = true;
@@ -88,12 +92,12 @@ export function greedyPick(x: Tensor, w: Tensor, b: Tensor, skip: readonly [numb
     }
     if (all) return { words, logProbs };
   }
-  return pickGeneral(x, w, b, skip, words, logProbs);
+  return pickGeneral(x, w, b, skip, words, logProbs, transposed);
 }
 
 /** The general path: the log-probabilities written out, then a first-largest scan of each row. */
-function pickGeneral(x: Tensor, w: Tensor, b: Tensor, skip: readonly [number, number], words: Int32Array, logProbs: Float32Array): PickResult {
-  const lp = logSoftmax(linear(x, w, b)); // from the active tape's arena, as decodeStep's
+function pickGeneral(x: Tensor, w: Tensor, b: Tensor, skip: readonly [number, number], words: Int32Array, logProbs: Float32Array, transposed: boolean): PickResult {
+  const lp = logSoftmax(linear(x, w, b, { transposed })); // from the active tape's arena, as decodeStep's
   return pickFromLogProbs(lp, skip, words, logProbs);
 }
 

@@ -14,7 +14,7 @@
  * decoder.norm.* (pre-norm), decoder.positions.weight (learned positions), decoder.output.weight (D, Vt)
  * unless tied to the target embedding, decoder.output.bias (Vt).
  */
-import { embedding, linear, outputCrossEntropy, type CrossEntropyOptions, type CrossEntropyResult } from '../../engine/ops.js';
+import { embedding, greedyPick, linear, outputCrossEntropy, type CrossEntropyOptions, type CrossEntropyResult, type PickResult } from '../../engine/ops.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { TransformerModelConfig } from '../config.js';
 import type { ParamStore } from '../params.js';
@@ -150,6 +150,16 @@ export class TransformerDecoder {
   loss(h: Tensor, targets: Int32Array, opts: CrossEntropyOptions): CrossEntropyResult {
     if (this.outputWeight !== null) return outputCrossEntropy(h, this.outputWeight, this.outputBias, targets, opts);
     return outputCrossEntropy(h, this.table, this.outputBias, targets, { ...opts, transposed: true });
+  }
+
+  /**
+   * Greedy decoding's output layer: each row of h (N, D)'s chosen word among the ids it may output (not `skip`) and
+   * its log-probability, the numbers of logSoftmax(logits(h)) and a first-largest scan without writing the
+   * log-probabilities (engine/ops/pick.ts; tied embeddings: the table used transposed).
+   */
+  pick(h: Tensor, skip: readonly [number, number]): PickResult {
+    if (this.outputWeight !== null) return greedyPick(h, this.outputWeight, this.outputBias, skip);
+    return greedyPick(h, this.table, this.outputBias, skip, true);
   }
 
   /** h (..., D) -> scores over the target vocabulary (..., Vt): one GEMM for all rows. */

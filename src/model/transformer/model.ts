@@ -20,7 +20,7 @@
  * xavier-uniform, biases zero, layer-norm gains one.
  */
 import type { Batch } from '../../data/batch.js';
-import { PAD } from '../../data/vocab.js';
+import { BOS, PAD } from '../../data/vocab.js';
 import { addDropout, dropout, logSoftmax, reshape } from '../../engine/ops.js';
 import { Rng } from '../../engine/random.js';
 import { output, ShapeError, Tensor } from '../../engine/tensor.js';
@@ -30,7 +30,7 @@ import { ModelBase } from '../model-base.js';
 import { ParamStore } from '../params.js';
 import type { HeadAttention, HeadAttentionSource, LossOptions, LossResult, TrainableModel } from '../model.js';
 import { KvCache } from './cache.js';
-import { selectCrossMemory, TransformerDecoder, type CrossMemory, type DecoderForward } from './decoder.js';
+import { selectCrossMemory, TransformerDecoder, type CrossMemory, type DecoderForward, type DecoderStep } from './decoder.js';
 import { TransformerEncoder, type TransformerEncoded } from './encoder.js';
 import type { Drop } from './layers.js';
 
@@ -62,6 +62,14 @@ export interface TransformerStepResult {
   /** Cross-attention of the alignment layer, mean over heads (N, S). */
   weights: Tensor;
   attention: StepAttention;
+}
+
+/** greedyStep's answer: each row's chosen word and its log-probability, and the alignment layer's weights (N, S). */
+export interface TransformerGreedyStep {
+  state: TransformerState;
+  words: Int32Array;
+  logProbs: Float32Array;
+  weights: Tensor;
 }
 
 /** Every attention of a teacher-forced pass. */
@@ -210,14 +218,30 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
 
   /** One step for N rows: prev (N) previous target ids (BOS first) -> log-probabilities (N, Vt). */
   decodeStep(prev: Int32Array, state: TransformerState, memory: TransformerMemory): TransformerStepResult {
-    const n = prev.length;
-    if (n !== state.cache.rows || n !== memory.cross.lengths.length) {
-      throw new ShapeError('Transformer.decodeStep', `${n} previous ids for a cache of ${state.cache.rows} rows and a memory of ${memory.cross.lengths.length}`);
-    }
-    const r = this.decoder.step(prev, state.cache, memory.cross, this.drop);
-    const logits = this.decoder.logits(reshape(r.state, [n, this.config.dModel])); // (N, Vt)
+    const { r, top } = this.stepTop('decodeStep', prev, state, memory);
+    const logits = this.decoder.logits(top); // (N, Vt)
     const weights = headMean(r.crossAttention[this.alignment] as Tensor);
     return { state, logProbs: logSoftmax(logits), weights, attention: { self: r.selfAttention, cross: r.crossAttention } };
+  }
+
+  /**
+   * decodeStep for greedy search: each row's chosen word (never PAD or BOS) and its log-probability instead of
+   * all the log-probabilities, with the same numbers (engine/ops/pick.ts: the logits are never written out).
+   */
+  greedyStep(prev: Int32Array, state: TransformerState, memory: TransformerMemory): TransformerGreedyStep {
+    const { r, top } = this.stepTop('greedyStep', prev, state, memory);
+    const { words, logProbs } = this.decoder.pick(top, [PAD, BOS]);
+    return { state, words, logProbs, weights: headMean(r.crossAttention[this.alignment] as Tensor) };
+  }
+
+  /** The decoder's step for N rows and its top states (N, D), after checking the rows of the cache and memory. */
+  private stepTop(what: string, prev: Int32Array, state: TransformerState, memory: TransformerMemory): { r: DecoderStep; top: Tensor } {
+    const n = prev.length;
+    if (n !== state.cache.rows || n !== memory.cross.lengths.length) {
+      throw new ShapeError(`Transformer.${what}`, `${n} previous ids for a cache of ${state.cache.rows} rows and a memory of ${memory.cross.lengths.length}`);
+    }
+    const r = this.decoder.step(prev, state.cache, memory.cross, this.drop);
+    return { r, top: reshape(r.state, [n, this.config.dModel]) };
   }
 
   /**
@@ -227,11 +251,7 @@ export class Transformer extends ModelBase implements TrainableModel<Transformer
    */
   explainStep(prev: Int32Array, state: TransformerState, memory: TransformerMemory): TransformerStepResult & { inside: StepInside[] } {
     const n = prev.length;
-    if (n !== state.cache.rows || n !== memory.cross.lengths.length) {
-      throw new ShapeError('Transformer.explainStep', `${n} previous ids for a cache of ${state.cache.rows} rows and a memory of ${memory.cross.lengths.length}`);
-    }
-    const r = this.decoder.step(prev, state.cache, memory.cross, this.drop);
-    const top = reshape(r.state, [n, this.config.dModel]);
+    const { r, top } = this.stepTop('explainStep', prev, state, memory);
     const logits = this.decoder.logits(top); // (N, Vt)
     const heads = this.config.heads;
     const dh = this.config.dModel / heads;
